@@ -1,0 +1,64 @@
+import { execFileSync } from 'node:child_process';
+import { defineConfig } from 'vitest/config';
+
+// Sibling packages resolve to their TypeScript source through this export condition,
+// so `pnpm test` never needs a build first.
+const conditions = ['@mqtt-agents/source', 'node', 'import', 'module', 'default'];
+
+function hasMosquitto(): boolean {
+  const binary = process.env.MOSQUITTO_BIN ?? 'mosquitto';
+  try {
+    execFileSync(binary, ['-h'], { stdio: 'ignore' });
+    return true;
+  } catch (error) {
+    // `mosquitto -h` exits with status 3 after printing its usage: it is installed.
+    return typeof (error as { status?: unknown }).status === 'number';
+  }
+}
+
+const mosquitto = hasMosquitto();
+if (!mosquitto && process.env.MQTT_AGENTS_REQUIRE_MOSQUITTO === '1') {
+  throw new Error('MQTT_AGENTS_REQUIRE_MOSQUITTO=1 but no mosquitto binary was found on PATH');
+}
+if (!mosquitto) {
+  process.stderr.write('note: mosquitto not found, the integration-mosquitto lane is skipped\n');
+}
+
+const integrationFiles = ['packages/*/test/**/*.test.ts'];
+
+export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions, externalConditions: conditions } },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['packages/*/src/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: integrationFiles,
+          env: { MQTT_AGENTS_TEST_BROKER: 'embedded' },
+          testTimeout: 20_000,
+          hookTimeout: 20_000,
+        },
+      },
+      ...(mosquitto
+        ? [
+            {
+              extends: true,
+              test: {
+                name: 'integration-mosquitto',
+                include: integrationFiles,
+                env: { MQTT_AGENTS_TEST_BROKER: 'mosquitto' },
+                testTimeout: 20_000,
+                hookTimeout: 20_000,
+              },
+            },
+          ]
+        : []),
+    ],
+  },
+});
