@@ -13,7 +13,10 @@ describe('MqttAgentsError', () => {
   });
 
   it('is recognised across bundled copies through its Symbol.for brand', () => {
-    const foreign = Object.assign(new Error('x'), { [Symbol.for('mqtt-agents.error')]: true, code: 'CLOSED' });
+    const foreign = Object.assign(new Error('x'), {
+      [Symbol.for('mqtt-agents.error')]: true,
+      code: 'CLOSED',
+    });
     expect(MqttAgentsError.isInstance(foreign)).toBe(true);
     expect(MqttAgentsError.isInstance(new Error('plain'))).toBe(false);
     expect(MqttAgentsError.isInstance(null)).toBe(false);
