@@ -1,0 +1,554 @@
+import { Extensions, StreamResponse, Task } from '@a2a-js/sdk';
+import { TaskNotFoundError } from '@a2a-js/sdk/errors';
+import { JsonRpcTransportHandler, ServerCallContext, validateVersion } from '@a2a-js/sdk/server';
+import type { A2ARequestHandler } from '@a2a-js/sdk/server';
+import type { AgentCard } from '@a2a-js/sdk';
+import {
+  JsonRpcErrorCode,
+  classifyJsonRpc,
+  decodeJson,
+  jsonRpcError,
+  jsonRpcErrorResponse,
+  validateTopicName,
+} from '@mqtt-agents/core';
+import type { JsonRpcId, JsonRpcRequest, Logger, MqttConnection, MqttMessage } from '@mqtt-agents/core';
+import { A2A_PROTOCOL_VERSION, MQTT_PROTOCOL_BINDING } from './agent-card.js';
+import { bindingErrorObject } from './binding-errors.js';
+import type { BindingErrorKind, JsonRpcErrorObject } from './binding-errors.js';
+import { RecentMap } from './recent-map.js';
+import type { RequesterTaskIdStore } from './requester-task-ids.js';
+import { isStreamFinalResponse, isStreamFinalState } from './stream-states.js';
+import { A2A_PROPERTY, userProperty } from './wire-properties.js';
+
+/** Every A2A v1.0 JSON-RPC method an agent serves over MQTT. */
+export const A2A_METHODS: readonly string[] = [
+  'SendMessage',
+  'SendStreamingMessage',
+  'GetTask',
+  'ListTasks',
+  'CancelTask',
+  'SubscribeToTask',
+  'CreateTaskPushNotificationConfig',
+  'GetTaskPushNotificationConfig',
+  'ListTaskPushNotificationConfigs',
+  'DeleteTaskPushNotificationConfig',
+  'GetExtendedAgentCard',
+];
+
+const STREAMING_METHODS = new Set(['SendStreamingMessage', 'SubscribeToTask']);
+const SEND_METHODS = new Set(['SendMessage', 'SendStreamingMessage']);
+const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+/** Key of the `ServerCallContext.state` entry that describes the MQTT request being served. */
+export const MQTT_REQUEST_STATE_KEY = 'mqtt';
+
+/** What an executor finds under `requestContext.context.state.get(MQTT_REQUEST_STATE_KEY)`. */
+export interface MqttRequestInfo {
+  /** The topic the request arrived on. */
+  readonly topic: string;
+  readonly responseTopic: string;
+  readonly correlationData: Uint8Array;
+  /** User properties of the request, `a2a-authorization` included (never echoed by this package). */
+  readonly userProperties: Readonly<Record<string, string | string[]>>;
+}
+
+/** Limits that protect an agent from floods and oversize input. */
+export interface ResponderLimits {
+  /** Requests handled at once (streams count until their final item). Default 100. */
+  maxConcurrentRequests?: number;
+  /** Requests waiting for a slot; beyond that the agent answers `responder_unavailable`. Default 1000. */
+  maxQueuedRequests?: number;
+  /** Largest request payload in bytes; larger requests get -32600. Default 1 MiB. */
+  maxRequestBytes?: number;
+  /** How long a request's (taskId, messageId) and correlation are remembered for duplicate detection. Default 10 min. */
+  duplicateWindowMs?: number;
+}
+
+export interface ResponderOptions {
+  connection: MqttConnection;
+  requestHandler: A2ARequestHandler;
+  taskIds: RequesterTaskIdStore;
+  card: () => AgentCard;
+  tenant: string;
+  logger: Logger;
+  limits?: ResponderLimits;
+}
+
+interface ReplyPath {
+  readonly topic: string;
+  /** Echoed unchanged; `undefined` only for the error reply to a request that had none. */
+  readonly correlationData: Uint8Array | undefined;
+}
+
+type SendOutcome =
+  | { kind: 'error'; error: JsonRpcErrorObject }
+  | { kind: 'message'; result: unknown }
+  | { kind: 'task'; taskId: string };
+
+/** What the agent remembers of a SendMessage/SendStreamingMessage, keyed by (taskId, messageId). */
+interface SendRecord {
+  outcome: SendOutcome | undefined;
+  /** Settles when the first answer (or stream item) exists. */
+  readonly firstAnswer: Promise<void>;
+  /** Settles when the original request is fully answered. */
+  readonly done: Promise<void>;
+  resolveFirstAnswer(): void;
+  resolveDone(): void;
+}
+
+function createSendRecord(): SendRecord {
+  let resolveFirstAnswer!: () => void;
+  let resolveDone!: () => void;
+  const firstAnswer = new Promise<void>((resolve) => (resolveFirstAnswer = resolve));
+  const done = new Promise<void>((resolve) => (resolveDone = resolve));
+  return {
+    outcome: undefined,
+    firstAnswer,
+    done,
+    resolveFirstAnswer,
+    resolveDone: () => {
+      resolveFirstAnswer();
+      resolveDone();
+    },
+  };
+}
+
+class ProtocolFailure {
+  readonly error: JsonRpcErrorObject;
+  constructor(error: JsonRpcErrorObject) {
+    this.error = error;
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isAsyncIterable(value: unknown): value is AsyncGenerator<unknown, void, undefined> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+function hex(bytes: Uint8Array): string {
+  let out = '';
+  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
+  return out;
+}
+
+/** 32-bit FNV-1a of a payload: cheap identity for telling a redelivery from a new request. */
+function fingerprint(bytes: Uint8Array): string {
+  let hash = 0x811c9dc5;
+  for (const byte of bytes) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return `${bytes.length}:${(hash >>> 0).toString(16)}`;
+}
+
+function normaliseVersion(version: string): string {
+  const match = /^(\d+)\.(\d+)(?:\.\d+)?$/.exec(version.trim());
+  return match ? `${match[1]}.${match[2]}` : version.trim();
+}
+
+/**
+ * The responder half of the binding: reads requests from the agent's request topic, checks them against
+ * the profile, hands them to the SDK's JSON-RPC handler and publishes the answers on the Response Topic
+ * with the request's Correlation Data. Nothing a peer sends can throw out of here.
+ */
+export class Responder {
+  private readonly connection: MqttConnection;
+  private readonly transport: JsonRpcTransportHandler;
+  private readonly taskIds: RequesterTaskIdStore;
+  private readonly card: () => AgentCard;
+  private readonly tenant: string;
+  private readonly logger: Logger;
+  private readonly maxConcurrent: number;
+  private readonly maxQueued: number;
+  private readonly maxRequestBytes: number;
+  private readonly sends: RecentMap<string, SendRecord>;
+  private readonly deliveries: RecentMap<string, string>;
+  private readonly waiting: Array<() => void> = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private active = 0;
+  private closing = false;
+
+  constructor(options: ResponderOptions) {
+    this.connection = options.connection;
+    this.transport = new JsonRpcTransportHandler(options.requestHandler);
+    this.taskIds = options.taskIds;
+    this.card = options.card;
+    this.tenant = options.tenant;
+    this.logger = options.logger;
+    const limits = options.limits ?? {};
+    this.maxConcurrent = limits.maxConcurrentRequests ?? 100;
+    this.maxQueued = limits.maxQueuedRequests ?? 1000;
+    this.maxRequestBytes = limits.maxRequestBytes ?? 1024 * 1024;
+    const windowMs = limits.duplicateWindowMs ?? 10 * 60_000;
+    this.sends = new RecentMap({ ttlMs: windowMs, maxEntries: 10_000 });
+    this.deliveries = new RecentMap({ ttlMs: windowMs, maxEntries: 10_000 });
+  }
+
+  /** The message handler for the request topic. Never throws. */
+  readonly onMessage = (message: MqttMessage): void => {
+    const work = this.handle(message, Date.now()).catch((error: unknown) => {
+      this.logger.error(`request on '${message.topic}' failed unexpectedly`, error);
+    });
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  };
+
+  /** Stop taking requests (new ones get `responder_unavailable`) and wait up to `graceMs` for those in flight. */
+  async drain(graceMs: number): Promise<void> {
+    this.closing = true;
+    for (const wake of this.waiting.splice(0)) wake();
+    if (this.inFlight.size === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  private async handle(message: MqttMessage, receivedAt: number): Promise<void> {
+    const properties = message.properties;
+    const responseTopic = properties.responseTopic;
+    if (responseTopic === undefined || responseTopic === '') {
+      this.logger.warn(`dropped a request on '${message.topic}': it has no Response Topic, so no reply is possible`);
+      return;
+    }
+    const topicCheck = validateTopicName(responseTopic);
+    if (!topicCheck.ok) {
+      this.logger.warn(`dropped a request on '${message.topic}': invalid Response Topic: ${topicCheck.reason}`);
+      return;
+    }
+    const correlationData = properties.correlationData;
+    if (correlationData === undefined || correlationData.length === 0) {
+      await this.replyError({ topic: responseTopic, correlationData: undefined }, null, 'transport_protocol_error', 'request has no Correlation Data');
+      return;
+    }
+    const path: ReplyPath = { topic: responseTopic, correlationData };
+
+    // A QoS 1 redelivery carries the same correlation and payload: the first copy is already being answered.
+    const deliveryKey = `${responseTopic}\n${hex(correlationData)}`;
+    const print = fingerprint(message.payload);
+    if (this.deliveries.get(deliveryKey) === print) {
+      this.logger.debug(`ignored a duplicate delivery on '${message.topic}' (same correlation and payload)`);
+      return;
+    }
+    this.deliveries.set(deliveryKey, print);
+
+    if (message.payload.length > this.maxRequestBytes) {
+      await this.reply(
+        path,
+        jsonRpcErrorResponse(
+          null,
+          jsonRpcError(
+            JsonRpcErrorCode.InvalidRequest,
+            `request of ${message.payload.length} bytes exceeds the limit of ${this.maxRequestBytes} bytes`,
+          ),
+        ),
+      );
+      return;
+    }
+
+    if (this.closing) {
+      await this.replyError(path, null, 'responder_unavailable', 'agent is shutting down');
+      return;
+    }
+    if (this.active >= this.maxConcurrent) {
+      if (this.waiting.length >= this.maxQueued) {
+        await this.replyError(path, null, 'responder_unavailable', 'agent is overloaded, try again later');
+        return;
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      if (this.closing) {
+        await this.replyError(path, null, 'responder_unavailable', 'agent is shutting down');
+        return;
+      }
+    }
+    this.active++;
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      this.active--;
+      this.waiting.shift()?.();
+    };
+    try {
+      const expiry = properties.messageExpiryInterval;
+      if (expiry !== undefined && Date.now() >= receivedAt + expiry * 1000) {
+        this.logger.info(`dropped a stale request on '${message.topic}': it expired while waiting`);
+        await this.replyError(path, null, 'request_expired', 'request expired before processing');
+        return;
+      }
+      await this.process(message, path, release);
+    } finally {
+      release();
+    }
+  }
+
+  private async process(message: MqttMessage, path: ReplyPath, release: () => void): Promise<void> {
+    const decoded = decodeJson(message.payload, { maxBytes: this.maxRequestBytes });
+    if (!decoded.ok) {
+      const code = decoded.error.code === 'TOO_LARGE' ? JsonRpcErrorCode.InvalidRequest : JsonRpcErrorCode.ParseError;
+      await this.reply(path, jsonRpcErrorResponse(null, jsonRpcError(code, decoded.error.message)));
+      return;
+    }
+    const classified = classifyJsonRpc(decoded.value);
+    if (classified.kind !== 'request') {
+      const reason =
+        classified.kind === 'invalid'
+          ? classified.reason
+          : classified.kind === 'batch'
+            ? 'batches are not supported'
+            : classified.kind === 'notification'
+              ? 'a2a requests need an id'
+              : 'expected a request';
+      const id = classified.kind === 'invalid' ? classified.id : null;
+      await this.reply(path, jsonRpcErrorResponse(id, jsonRpcError(JsonRpcErrorCode.InvalidRequest, reason)));
+      return;
+    }
+    const request = classified.message;
+    try {
+      await this.dispatch(message, request, path, release);
+    } catch (error) {
+      const wire = error instanceof ProtocolFailure ? error.error : JsonRpcTransportHandler.mapToJSONRPCError(error);
+      await this.reply(path, jsonRpcErrorResponse(request.id, wire));
+    }
+  }
+
+  private async dispatch(message: MqttMessage, request: JsonRpcRequest, path: ReplyPath, release: () => void): Promise<void> {
+    const { method } = request;
+    if (!A2A_METHODS.includes(method)) {
+      throw new ProtocolFailure(jsonRpcError(JsonRpcErrorCode.MethodNotFound, `method not found: ${method}`));
+    }
+    const params = request.params ?? {};
+    if (!isPlainObject(params)) {
+      throw new ProtocolFailure(jsonRpcError(JsonRpcErrorCode.InvalidParams, 'params must be an object'));
+    }
+    const tenant = params.tenant;
+    if (tenant !== undefined && tenant !== '' && tenant !== this.tenant) {
+      throw new ProtocolFailure(
+        jsonRpcError(JsonRpcErrorCode.InvalidParams, `tenant '${String(tenant)}' is not served here (expected '${this.tenant}')`),
+      );
+    }
+    const userProperties = message.properties.userProperties ?? {};
+    const requestedVersion = normaliseVersion(userProperty(userProperties, A2A_PROPERTY.version) ?? A2A_PROTOCOL_VERSION);
+    validateVersion(requestedVersion, this.card(), MQTT_PROTOCOL_BINDING);
+
+    const rpc = { ...request, params: { ...params, tenant: this.tenant } } as JsonRpcRequest & {
+      params: Record<string, unknown>;
+    };
+    const extensions = userProperty(userProperties, A2A_PROPERTY.extensions);
+    const context = new ServerCallContext({
+      requestedVersion,
+      ...(extensions === undefined ? {} : { requestedExtensions: Extensions.parseServiceParameter(extensions) }),
+      state: new Map<string, unknown>([
+        [
+          MQTT_REQUEST_STATE_KEY,
+          {
+            topic: message.topic,
+            responseTopic: path.topic,
+            correlationData: path.correlationData,
+            userProperties,
+          } satisfies MqttRequestInfo as unknown,
+        ],
+      ]),
+    });
+
+    if (SEND_METHODS.has(method)) {
+      await this.dispatchSend(rpc, context, message, path, release);
+      return;
+    }
+    await this.forward(rpc, context, path, release, undefined);
+  }
+
+  /** SendMessage / SendStreamingMessage: the profile's task id rules and (taskId, messageId) dedup. */
+  private async dispatchSend(
+    rpc: JsonRpcRequest & { params: Record<string, unknown> },
+    context: ServerCallContext,
+    message: MqttMessage,
+    path: ReplyPath,
+    release: () => void,
+  ): Promise<void> {
+    const a2aMessage = rpc.params.message;
+    if (!isPlainObject(a2aMessage)) {
+      throw new ProtocolFailure(jsonRpcError(JsonRpcErrorCode.InvalidParams, 'params.message must be an object'));
+    }
+    const { messageId, taskId, contextId } = a2aMessage;
+    if (typeof messageId !== 'string' || messageId === '') {
+      throw new ProtocolFailure(jsonRpcError(JsonRpcErrorCode.InvalidParams, 'message.messageId is required'));
+    }
+    if (typeof taskId !== 'string' || !UUID_V4.test(taskId)) {
+      const shown = typeof taskId === 'string' ? `'${taskId.slice(0, 80)}'` : 'missing';
+      throw new ProtocolFailure(
+        jsonRpcError(
+          JsonRpcErrorCode.InvalidParams,
+          `message.taskId ${shown} is not a UUIDv4: over MQTT the requester generates the task id`,
+        ),
+      );
+    }
+    if (contextId !== undefined && typeof contextId !== 'string') {
+      throw new ProtocolFailure(jsonRpcError(JsonRpcErrorCode.InvalidParams, 'message.contextId must be a string'));
+    }
+    const headerContext = userProperty(message.properties.userProperties, A2A_PROPERTY.contextId);
+    if (headerContext !== undefined && contextId && headerContext !== contextId) {
+      throw new ProtocolFailure(
+        bindingErrorObject(
+          'transport_protocol_error',
+          `user property a2a-context-id '${headerContext}' does not match message.contextId '${contextId}'`,
+        ),
+      );
+    }
+
+    const streaming = rpc.method === 'SendStreamingMessage';
+    const key = `${taskId}\n${messageId}`;
+    const known = this.sends.get(key);
+    if (known) {
+      this.logger.debug(`request for task ${taskId} repeats message ${messageId}: answering from existing state`);
+      await this.answerDuplicate(known, rpc, context, path, release, streaming, taskId);
+      return;
+    }
+    const record = createSendRecord();
+    this.sends.set(key, record);
+    try {
+      const stored = await this.taskIds.load(taskId, context);
+      if (stored?.history.some((entry) => entry.messageId === messageId)) {
+        record.outcome = { kind: 'task', taskId };
+        record.resolveDone();
+        await this.answerDuplicate(record, rpc, context, path, release, streaming, taskId);
+        return;
+      }
+      if (!stored) {
+        const newContextId = typeof contextId === 'string' && contextId !== '' ? contextId : globalThis.crypto.randomUUID();
+        this.taskIds.reserve(context, taskId, newContextId);
+      }
+      await this.forward(rpc, context, path, release, record);
+    } catch (error) {
+      record.outcome ??= { kind: 'error', error: JsonRpcTransportHandler.mapToJSONRPCError(error) };
+      throw error;
+    } finally {
+      record.outcome ??= { kind: 'task', taskId };
+      record.resolveDone();
+    }
+  }
+
+  /** Answer a repeated (taskId, messageId) from the state the first request produced. */
+  private async answerDuplicate(
+    record: SendRecord,
+    rpc: JsonRpcRequest & { params: Record<string, unknown> },
+    context: ServerCallContext,
+    path: ReplyPath,
+    release: () => void,
+    streaming: boolean,
+    taskId: string,
+  ): Promise<void> {
+    await (streaming ? record.firstAnswer : record.done);
+    const outcome = record.outcome ?? { kind: 'task', taskId };
+    if (outcome.kind === 'error') {
+      await this.reply(path, jsonRpcErrorResponse(rpc.id, outcome.error));
+      return;
+    }
+    if (outcome.kind === 'message') {
+      await this.reply(path, { jsonrpc: '2.0', id: rpc.id, result: outcome.result });
+      return;
+    }
+    const task = await this.taskIds.load(outcome.taskId, context);
+    if (!task) throw new TaskNotFoundError(`Task not found: ${outcome.taskId}`);
+    if (!streaming || isStreamFinalState(task.status?.state)) {
+      await this.reply(path, { jsonrpc: '2.0', id: rpc.id, result: { task: Task.toJSON(task) } });
+      return;
+    }
+    // The task is still running: follow it like SubscribeToTask would.
+    const subscribe = { jsonrpc: '2.0' as const, id: rpc.id, method: 'SubscribeToTask', params: { id: outcome.taskId, tenant: this.tenant } };
+    await this.forward(subscribe, context, path, release, undefined);
+  }
+
+  /** Hand a request to the SDK and publish what comes back: one reply, or a stream ending on a final state. */
+  private async forward(
+    rpc: JsonRpcRequest & { params: Record<string, unknown> },
+    context: ServerCallContext,
+    path: ReplyPath,
+    release: () => void,
+    record: SendRecord | undefined,
+  ): Promise<void> {
+    const answer = await this.transport.handle(rpc, context);
+    if (!isAsyncIterable(answer)) {
+      if (record) {
+        const result = (answer as { result?: unknown }).result;
+        if (answer.error !== undefined) record.outcome = { kind: 'error', error: answer.error as JsonRpcErrorObject };
+        else if (isPlainObject(result) && 'message' in result) record.outcome = { kind: 'message', result };
+        record.resolveDone();
+      }
+      await this.reply(path, answer);
+      return;
+    }
+    await this.forwardStream(answer, rpc, path, release, record);
+  }
+
+  private async forwardStream(
+    stream: AsyncGenerator<unknown, void, undefined>,
+    rpc: JsonRpcRequest,
+    path: ReplyPath,
+    release: () => void,
+    record: SendRecord | undefined,
+  ): Promise<void> {
+    // Only SendStreamingMessage keeps consuming after the final item: its consumer is what persists later
+    // events (the SDK does not stop at AUTH_REQUIRED), while SubscribeToTask is a mere observer.
+    const persistAfterFinal = rpc.method === 'SendStreamingMessage';
+    let final = false;
+    let items = 0;
+    try {
+      for (;;) {
+        const next = await stream.next();
+        if (next.done) break;
+        if (final) continue;
+        const item = next.value as { result?: unknown };
+        items++;
+        const response = StreamResponse.fromJSON(item.result ?? {});
+        if (record && items === 1) {
+          if (response.payload?.$case === 'message') record.outcome = { kind: 'message', result: item.result };
+          record.resolveFirstAnswer();
+        }
+        final = isStreamFinalResponse(response);
+        await this.reply(path, item);
+        if (final) {
+          record?.resolveDone();
+          release();
+          if (!persistAfterFinal) {
+            await stream.return(undefined);
+            break;
+          }
+        }
+      }
+    } catch (error) {
+      if (record && items === 0) {
+        record.outcome = { kind: 'error', error: JsonRpcTransportHandler.mapToJSONRPCError(error) };
+      }
+      if (!final) {
+        await this.reply(path, jsonRpcErrorResponse(rpc.id as JsonRpcId, JsonRpcTransportHandler.mapToJSONRPCError(error)));
+      } else {
+        this.logger.warn(`task stream for request ${String(rpc.id)} failed after its final item`, error);
+      }
+    }
+  }
+
+  private async replyError(path: ReplyPath, id: JsonRpcId | null, kind: BindingErrorKind, message: string): Promise<void> {
+    await this.reply(path, jsonRpcErrorResponse(id, bindingErrorObject(kind, message)));
+  }
+
+  /** Publish one reply (QoS 1, Correlation Data echoed). Failures are logged: the requester will retry. */
+  private async reply(path: ReplyPath, body: unknown): Promise<void> {
+    try {
+      await this.connection.publish(path.topic, JSON.stringify(body), {
+        qos: 1,
+        properties: {
+          ...(path.correlationData === undefined ? {} : { correlationData: path.correlationData }),
+          contentType: 'application/json',
+        },
+      });
+    } catch (error) {
+      this.logger.warn(`could not publish a reply to '${path.topic}'`, error);
+    }
+  }
+}

@@ -1,0 +1,240 @@
+import type { AgentCard } from '@a2a-js/sdk';
+import { DefaultRequestHandler, InMemoryTaskStore } from '@a2a-js/sdk/server';
+import type {
+  AgentExecutor,
+  DefaultRequestHandlerOptions,
+  ExtendedAgentCardProvider,
+  PushNotificationSender,
+  PushNotificationStore,
+  TaskStore,
+} from '@a2a-js/sdk/server';
+import {
+  A2AStatus,
+  A2AStatusSource,
+  A2AUserProperty,
+  MqttAgentsError,
+  a2aClientId,
+  a2aDiscoveryTopic,
+  a2aRequestTopic,
+  assertAgentId,
+  assertOrgId,
+  assertUnitId,
+  createLogger,
+} from '@mqtt-agents/core';
+import type { Logger, MqttConnection, MqttWill } from '@mqtt-agents/core';
+import { agentCardToJson, buildAgentCard } from './agent-card.js';
+import type { AgentCardInput } from './agent-card.js';
+import { rememberAgentAddress } from './agent-address.js';
+import type { AgentAddress } from './agent-address.js';
+import { openConnection } from './mqtt-connection.js';
+import type { MqttConnectionOptions } from './mqtt-connection.js';
+import { Responder } from './responder.js';
+import type { ResponderLimits } from './responder.js';
+import { RequesterTaskIdStore, executorForRequesterTaskIds } from './requester-task-ids.js';
+
+export interface ServeA2AOverMqttOptions {
+  /** Where the broker is; with `url` the agent connects as `{org}/{unit}/{agentId}` with the profile's will. */
+  mqtt: MqttConnectionOptions;
+  org: string;
+  unit: string;
+  agentId: string;
+  /** The agent's card; only `name` is required. The MQTT interface entry is added for you. */
+  card: AgentCardInput;
+  /** Your agent logic, exactly as for any `@a2a-js/sdk` server. */
+  executor: AgentExecutor;
+  /** Where tasks live. Default: a fresh `InMemoryTaskStore`. */
+  taskStore?: TaskStore;
+  /** Broker URL written into the card when it differs from the one connected to (for example behind a proxy). */
+  brokerUrl?: string;
+  /** Served by `GetExtendedAgentCard` when `card.capabilities.extendedAgentCard` is true. */
+  extendedAgentCard?: AgentCard | ExtendedAgentCardProvider;
+  pushNotificationStore?: PushNotificationStore;
+  pushNotificationSender?: PushNotificationSender;
+  /** Passed to the SDK's `DefaultRequestHandler`. */
+  requestHandlerOptions?: DefaultRequestHandlerOptions;
+  limits?: ResponderLimits;
+  /** How long `close()` waits for requests in flight before disconnecting, in ms. Default 2 000. */
+  shutdownGraceMs?: number;
+  logger?: Logger;
+  signal?: AbortSignal;
+}
+
+/** A running agent. Close it (or `await using` it) to go offline gracefully. */
+export interface A2AMqttAgent {
+  readonly org: string;
+  readonly unit: string;
+  readonly agentId: string;
+  /** `{org}/{unit}/{agentId}`, also the MQTT client id when the agent opened the connection. */
+  readonly clientId: string;
+  readonly discoveryTopic: string;
+  readonly requestTopic: string;
+  /** The card as published (with the MQTT interface entry). */
+  readonly card: AgentCard;
+  /** The SDK request handler serving the agent; useful to share its task store or call it in-process. */
+  readonly requestHandler: DefaultRequestHandler;
+  readonly connection: MqttConnection;
+  /** True between `unregister()` and the next `updateCard()`. */
+  readonly registered: boolean;
+  /** Republish a changed card (retained, `a2a-status=online`). */
+  updateCard(card: AgentCardInput, signal?: AbortSignal): Promise<void>;
+  /** Clear the retained card (empty retained payload): discovery subscribers see the agent unregistered. */
+  unregister(signal?: AbortSignal): Promise<void>;
+  /** Idempotent: republish the card as offline (unless unregistered), stop serving, disconnect. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+function statusProperties(status: string, source: string): Record<string, string> {
+  return { [A2AUserProperty.Status]: status, [A2AUserProperty.StatusSource]: source };
+}
+
+/**
+ * Serve an A2A agent over MQTT: connect as `{org}/{unit}/{agentId}` with a will that marks the retained
+ * card offline, subscribe to `$a2a/v1/request/{org}/{unit}/{agentId}`, publish the card retained with
+ * `a2a-status=online`, and answer every A2A v1.0 method through the SDK's `DefaultRequestHandler`.
+ */
+export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promise<A2AMqttAgent> {
+  const address: AgentAddress = {
+    org: assertOrgId(options.org),
+    unit: assertUnitId(options.unit),
+    agentId: assertAgentId(options.agentId),
+  };
+  const logger = createLogger('mqtt-agents:a2a', options.logger);
+  const coreAddress = { orgId: address.org, unitId: address.unit, agentId: address.agentId };
+  const clientId = a2aClientId(coreAddress);
+  const discoveryTopic = a2aDiscoveryTopic(coreAddress);
+  const requestTopic = a2aRequestTopic(coreAddress);
+  const brokerUrlOf = (connected: string | undefined): string => options.brokerUrl ?? connected ?? 'mqtt://localhost';
+  const preliminaryUrl = options.brokerUrl ?? ('url' in options.mqtt ? options.mqtt.url : undefined);
+
+  const card = buildAgentCard(options.card, { brokerUrl: brokerUrlOf(preliminaryUrl), ...address });
+  const will: MqttWill = {
+    topic: discoveryTopic,
+    payload: JSON.stringify(agentCardToJson(card)),
+    qos: 1,
+    retain: true,
+    properties: {
+      contentType: 'application/json',
+      userProperties: statusProperties(A2AStatus.Offline, A2AStatusSource.Lwt),
+    },
+  };
+  const opened = await openConnection(options.mqtt, { clientId, will, logger, ...(options.signal ? { signal: options.signal } : {}) });
+  const connection = opened.connection;
+  if (!('url' in options.mqtt)) {
+    if (connection.connack.clientId !== clientId) {
+      logger.warn(`agent '${clientId}' runs on an MQTT client with id '${connection.connack.clientId}'; the profile wants '${clientId}'`);
+    }
+    if (options.brokerUrl === undefined && opened.brokerUrl !== undefined) {
+      Object.assign(card, buildAgentCard(options.card, { brokerUrl: brokerUrlOf(opened.brokerUrl), ...address }));
+    }
+  }
+
+  const taskIds = new RequesterTaskIdStore(options.taskStore ?? new InMemoryTaskStore());
+  const requestHandler = new DefaultRequestHandler(
+    card,
+    taskIds,
+    executorForRequesterTaskIds(options.executor, taskIds),
+    undefined,
+    options.pushNotificationStore,
+    options.pushNotificationSender,
+    options.extendedAgentCard,
+    undefined,
+    options.requestHandlerOptions,
+  );
+  const responder = new Responder({
+    connection,
+    requestHandler,
+    taskIds,
+    card: () => card,
+    tenant: `${address.org}/${address.unit}`,
+    logger,
+    ...(options.limits ? { limits: options.limits } : {}),
+  });
+
+  let registered = true;
+  let closing: Promise<void> | undefined;
+  const publishCard = async (status: string, signal?: AbortSignal): Promise<void> => {
+    await connection.publish(
+      discoveryTopic,
+      JSON.stringify(agentCardToJson(card)),
+      {
+        qos: 1,
+        retain: true,
+        properties: { contentType: 'application/json', userProperties: statusProperties(status, A2AStatusSource.Agent) },
+      },
+      signal,
+    );
+  };
+
+  const cleanups: Array<() => void> = [];
+  try {
+    cleanups.push(connection.addMessageHandler(requestTopic, responder.onMessage));
+    await connection.subscribe(requestTopic, { qos: 1 }, options.signal);
+    await publishCard(A2AStatus.Online, options.signal);
+  } catch (error) {
+    for (const cleanup of cleanups) cleanup();
+    if (opened.owned) await connection.close();
+    throw error;
+  }
+  // After an ungraceful drop the broker published our will: say we are back.
+  cleanups.push(
+    connection.on('connection-open', () => {
+      if (!registered || closing) return;
+      publishCard(A2AStatus.Online).catch((error: unknown) => logger.warn('could not republish the agent card', error));
+    }),
+  );
+  logger.info(`agent '${clientId}' serves A2A on '${requestTopic}'`);
+
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      if (registered && connection.connected) {
+        try {
+          await publishCard(A2AStatus.Offline, AbortSignal.timeout(2_000));
+        } catch (error) {
+          logger.warn('could not publish the offline card', error);
+        }
+      }
+      await responder.drain(options.shutdownGraceMs ?? 2_000);
+      for (const cleanup of cleanups.splice(0)) cleanup();
+      if (connection.connected) {
+        try {
+          await connection.unsubscribe(requestTopic, AbortSignal.timeout(2_000));
+        } catch (error) {
+          logger.debug('could not unsubscribe from the request topic', error);
+        }
+      }
+      if (opened.owned) await connection.close();
+      logger.info(`agent '${clientId}' closed`);
+    })());
+
+  const agent: A2AMqttAgent = {
+    ...address,
+    clientId,
+    discoveryTopic,
+    requestTopic,
+    get card() {
+      return card;
+    },
+    requestHandler,
+    connection,
+    get registered() {
+      return registered;
+    },
+    async updateCard(input: AgentCardInput, signal?: AbortSignal) {
+      if (closing) throw new MqttAgentsError('CLOSED', `cannot update the card of agent '${clientId}': it is closed`);
+      // Updated in place: the SDK request handler holds this very object.
+      Object.assign(card, buildAgentCard(input, { brokerUrl: card.supportedInterfaces[0]?.url ?? brokerUrlOf(opened.brokerUrl), ...address }));
+      registered = true;
+      await publishCard(A2AStatus.Online, signal);
+    },
+    async unregister(signal?: AbortSignal) {
+      if (closing) throw new MqttAgentsError('CLOSED', `cannot unregister agent '${clientId}': it is closed`);
+      registered = false;
+      await connection.publish(discoveryTopic, '', { qos: 1, retain: true }, signal);
+    },
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+  rememberAgentAddress(card, address);
+  return agent;
+}

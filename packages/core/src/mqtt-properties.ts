@@ -1,0 +1,431 @@
+import type { IClientPublishOptions } from 'mqtt';
+import { nanoid } from 'nanoid';
+import { MqttAgentsError } from './errors.js';
+import { isValidUtf8, isWellFormedText, utf8ByteLength, utf8Encode } from './json-codec.js';
+
+/**
+ * MQTT 5 properties as the MCP and A2A bindings use them: the user property names both specs define, and
+ * accessors over MQTT.js packet properties that never mutate their input and never throw on what a peer
+ * sent. Writers validate what we are about to send, so a bad value fails at the call site instead of
+ * making the broker drop the connection.
+ *
+ * User property names are matched exactly (MQTT compares them as byte strings; no case folding).
+ */
+
+// --- names and well-known values ---
+
+/** User properties of the MCP over MQTT binding. */
+export const McpUserProperty = {
+  /** `mcp-client` or `mcp-server`; on CONNECT and on every PUBLISH. */
+  ComponentType: 'MCP-COMPONENT-TYPE',
+  /** The sender's MQTT client id; on every PUBLISH. */
+  MqttClientId: 'MCP-MQTT-CLIENT-ID',
+  /** JSON object describing the component (version, implementation, location); on CONNECT. */
+  Meta: 'MCP-META',
+  /** Server name the broker suggests to an MCP server; in CONNACK. */
+  ServerName: 'MCP-SERVER-NAME',
+  /** JSON array of presence topic filters the broker suggests to an MCP client; in CONNACK. */
+  ServerNameFilters: 'MCP-SERVER-NAME-FILTERS',
+  /** JSON array of `{ server_name, role_name }` the broker grants an MCP client; in CONNACK. */
+  Rbac: 'MCP-RBAC',
+} as const;
+export type McpUserPropertyName = (typeof McpUserProperty)[keyof typeof McpUserProperty];
+
+/** Values of `MCP-COMPONENT-TYPE`. */
+export const McpComponentType = { Client: 'mcp-client', Server: 'mcp-server' } as const;
+export type McpComponentType = (typeof McpComponentType)[keyof typeof McpComponentType];
+
+/** User properties of the A2A over MQTT binding (all carry the `a2a-` prefix). */
+export const A2AUserProperty = {
+  /** `online` or `offline` on retained agent cards; advisory only. */
+  Status: 'a2a-status',
+  /** Who set `a2a-status`: `agent`, `lwt` or `broker`. */
+  StatusSource: 'a2a-status-source',
+  /** The agent that actually answered (pooled dispatch, task handover, ubsp-v1 replies). */
+  ResponderAgentId: 'a2a-responder-agent-id',
+  /** The requesting agent (ubsp-v1 requests and replies). */
+  RequesterAgentId: 'a2a-requester-agent-id',
+  /** The intended responder (ubsp-v1 requests). */
+  RecipientAgentId: 'a2a-recipient-agent-id',
+  /** JWK `kid` a ubsp-v1 payload was encrypted to. */
+  RecipientKid: 'a2a-recipient-kid',
+  /** `Bearer <access token>` on requests to agents that require OAuth 2.0 / OIDC. Never echoed. */
+  Authorization: 'a2a-authorization',
+  /** `ubsp-v1` selects the end-to-end encrypted untrusted-broker profile. */
+  SecurityProfile: 'a2a-security-profile',
+  /** `json` or `binary`: artifact encoding asked for (request) or chosen (reply). */
+  ArtifactMode: 'a2a-artifact-mode',
+  /** Kind of a binary artifact message: `task-artifact-update`. */
+  EventType: 'a2a-event-type',
+  /** Task a binary artifact chunk belongs to. */
+  TaskId: 'a2a-task-id',
+  /** `Task.contextId`, optional transport-level copy; the payload's value is authoritative. */
+  ContextId: 'a2a-context-id',
+  /** Artifact a binary chunk belongs to. */
+  ArtifactId: 'a2a-artifact-id',
+  /** Sequence number of a binary chunk, as a decimal string from 0. */
+  ChunkSeqno: 'a2a-chunk-seqno',
+  /** `true` on the last binary chunk of an artifact (the artifact is done, not necessarily the task). */
+  LastChunk: 'a2a-last-chunk',
+  /** A2A service parameter: the protocol version the requester speaks (for example `1.0`). */
+  Version: 'a2a-version',
+  /** A2A service parameter: comma-separated extension URIs the requester wants to use. */
+  Extensions: 'a2a-extensions',
+} as const;
+export type A2AUserPropertyName = (typeof A2AUserProperty)[keyof typeof A2AUserProperty];
+
+/** Values of `a2a-status`. */
+export const A2AStatus = { Online: 'online', Offline: 'offline' } as const;
+export type A2AStatus = (typeof A2AStatus)[keyof typeof A2AStatus];
+
+/** Values of `a2a-status-source`. */
+export const A2AStatusSource = { Agent: 'agent', Lwt: 'lwt', Broker: 'broker' } as const;
+export type A2AStatusSource = (typeof A2AStatusSource)[keyof typeof A2AStatusSource];
+
+/** Values of `a2a-artifact-mode`; anything else means `json`. */
+export const A2AArtifactMode = { Json: 'json', Binary: 'binary' } as const;
+export type A2AArtifactMode = (typeof A2AArtifactMode)[keyof typeof A2AArtifactMode];
+
+/** Values of `a2a-security-profile`. */
+export const A2ASecurityProfile = { UntrustedBrokerV1: 'ubsp-v1' } as const;
+export type A2ASecurityProfile = (typeof A2ASecurityProfile)[keyof typeof A2ASecurityProfile];
+
+/** Values of `a2a-event-type`. */
+export const A2AEventType = { TaskArtifactUpdate: 'task-artifact-update' } as const;
+export type A2AEventType = (typeof A2AEventType)[keyof typeof A2AEventType];
+
+/** Content Type values the bindings use. */
+export const ContentType = {
+  Json: 'application/json',
+  JoseJson: 'application/jose+json',
+  Jose: 'application/jose',
+} as const;
+
+/** Largest Message Expiry Interval MQTT can carry, in seconds (a four-byte integer). */
+export const MAX_MESSAGE_EXPIRY_INTERVAL = 0xffff_ffff;
+
+/** Largest Correlation Data MQTT can carry, in bytes (two-byte length prefix). */
+export const MAX_CORRELATION_DATA_BYTES = 0xffff;
+
+// --- types ---
+
+/** MQTT.js shape of user properties: a repeated name holds an array of values. */
+export type UserProperties = Record<string, string | string[]>;
+
+/** Properties of an outgoing PUBLISH, exactly as `client.publish(topic, payload, { properties })` takes them. */
+export type PublishProperties = NonNullable<IClientPublishOptions['properties']>;
+
+/** Any MQTT 5 property bag that may carry user properties (PUBLISH, CONNACK, SUBACK, DISCONNECT, ...). */
+export interface UserPropertiesCarrier {
+  userProperties?: UserProperties | undefined;
+}
+
+/** The PUBLISH properties we read. MQTT.js packet properties fit (their Buffers are Uint8Arrays). */
+export interface PublishPropertiesView extends UserPropertiesCarrier {
+  payloadFormatIndicator?: boolean | undefined;
+  messageExpiryInterval?: number | undefined;
+  responseTopic?: string | undefined;
+  correlationData?: Uint8Array | undefined;
+  contentType?: string | undefined;
+}
+
+/** The parts of a received PUBLISH that `readPublishMetadata` looks at; an MQTT.js `IPublishPacket` fits. */
+export interface PublishPacketView {
+  topic: string;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+  properties?: PublishPropertiesView | undefined;
+}
+
+/** What a received PUBLISH says about itself, in one plain object. */
+export interface PublishMetadata {
+  topic: string;
+  qos: 0 | 1 | 2;
+  retain: boolean;
+  contentType: string | undefined;
+  /** `utf8` when the Payload Format Indicator is 1; otherwise the payload is unspecified bytes. */
+  payloadFormat: 'utf8' | 'unspecified';
+  responseTopic: string | undefined;
+  /** A copy of the Correlation Data, opaque bytes. */
+  correlationData: Uint8Array | undefined;
+  /** `correlationKey(correlationData)`, ready to look up an in-flight request. */
+  correlationKey: string | undefined;
+  /** Remaining lifetime in seconds, as the broker forwarded it. */
+  messageExpiryInterval: number | undefined;
+  /** Every user property, each name with all its values in order. */
+  userProperties: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface PublishPropertiesOptions {
+  contentType?: string;
+  /** `utf8` sets the Payload Format Indicator to 1, `bytes` to 0. Omitted: left as it was. */
+  payloadFormat?: 'utf8' | 'bytes';
+  responseTopic?: string;
+  correlationData?: Uint8Array;
+  /** Seconds, an integer from 0 to `MAX_MESSAGE_EXPIRY_INTERVAL`. */
+  messageExpiryInterval?: number;
+  /** Added to (and replacing same-named entries of) the base user properties. */
+  userProperties?: Readonly<Record<string, string | readonly string[] | undefined>>;
+}
+
+// --- validation of what we send ---
+
+/** Why `text` cannot be an MQTT UTF-8 string, or undefined when it can. */
+function mqttStringProblem(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'contains U+0000';
+  if (!isWellFormedText(text)) return 'contains an unpaired surrogate';
+  if (utf8ByteLength(text) > 0xffff) return 'is longer than 65535 bytes';
+  return undefined;
+}
+
+function checkUserProperty(name: string, value: string): void {
+  const nameProblem = typeof name === 'string' ? mqttStringProblem(name) : 'is not a string';
+  if (nameProblem) {
+    throw new MqttAgentsError('INVALID_PAYLOAD', `invalid user property name: ${nameProblem}`, {
+      details: { property: name },
+    });
+  }
+  const valueProblem = typeof value === 'string' ? mqttStringProblem(value) : 'is not a string';
+  if (valueProblem) {
+    throw new MqttAgentsError('INVALID_PAYLOAD', `invalid user property '${name}': value ${valueProblem}`, {
+      details: { property: name },
+    });
+  }
+}
+
+// --- user properties ---
+
+function rawUserProperty(properties: UserPropertiesCarrier | undefined, name: string): unknown {
+  const bag: unknown = properties?.userProperties;
+  if (typeof bag !== 'object' || bag === null || !Object.hasOwn(bag, name)) return undefined;
+  return (bag as Record<string, unknown>)[name];
+}
+
+/** The first value of a user property, or undefined. MQTT.js gives a repeated name as an array. */
+export function getUserProperty(properties: UserPropertiesCarrier | undefined, name: string): string | undefined {
+  const value = rawUserProperty(properties, name);
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.find((item: unknown): item is string => typeof item === 'string');
+  return undefined;
+}
+
+/** Every value of a user property, in the order received; empty when absent. */
+export function getUserPropertyAll(properties: UserPropertiesCarrier | undefined, name: string): string[] {
+  const value = rawUserProperty(properties, name);
+  if (typeof value === 'string') return [value];
+  if (Array.isArray(value)) return value.filter((item: unknown): item is string => typeof item === 'string');
+  return [];
+}
+
+/**
+ * New user properties: `base` (copied, never mutated) with `additions` applied. A name in `additions`
+ * replaces the same name in `base`; an array value sends the name once per element (an empty array removes
+ * it); an undefined value is skipped, which suits optional properties. Throws `INVALID_PAYLOAD` for names
+ * or values MQTT cannot carry (U+0000, unpaired surrogates, more than 65535 bytes).
+ */
+export function withUserProperties(
+  base: UserProperties | undefined,
+  additions: Readonly<Record<string, string | readonly string[] | undefined>>,
+): UserProperties {
+  const entries = new Map<string, string | string[]>();
+  if (base) {
+    for (const name of Object.keys(base)) {
+      const value = base[name];
+      if (typeof value === 'string') entries.set(name, value);
+      else if (Array.isArray(value)) entries.set(name, [...value]);
+    }
+  }
+  for (const [name, value] of Object.entries(additions)) {
+    if (value === undefined) continue;
+    if (typeof value === 'string') {
+      checkUserProperty(name, value);
+      entries.set(name, value);
+      continue;
+    }
+    for (const item of value) checkUserProperty(name, item);
+    if (value.length === 0) entries.delete(name);
+    else entries.set(name, value.length === 1 ? value[0]! : [...value]);
+  }
+  // fromEntries defines own properties, so even a name like `__proto__` stays an ordinary entry.
+  return Object.fromEntries(entries);
+}
+
+/** New user properties with one name set (replacing earlier values). See `withUserProperties`. */
+export function setUserProperty(
+  base: UserProperties | undefined,
+  name: string,
+  value: string | readonly string[],
+): UserProperties {
+  return withUserProperties(base, { [name]: value });
+}
+
+// --- single PUBLISH properties ---
+
+/** The Content Type, or undefined. */
+export function getContentType(properties: PublishPropertiesView | undefined): string | undefined {
+  const value: unknown = properties?.contentType;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** True when the Payload Format Indicator says the payload is UTF-8 text. */
+export function isUtf8PayloadFormat(properties: PublishPropertiesView | undefined): boolean {
+  const value: unknown = properties?.payloadFormatIndicator;
+  return value === true || value === 1;
+}
+
+/**
+ * False when the payload is flagged as UTF-8 but is not valid UTF-8 (the MQTT spec lets a receiver treat
+ * that as a protocol error). True otherwise, including for unflagged payloads of any bytes.
+ */
+export function isPayloadFormatValid(
+  payload: Uint8Array | string,
+  properties: PublishPropertiesView | undefined,
+): boolean {
+  if (!isUtf8PayloadFormat(properties)) return true;
+  return typeof payload === 'string' ? isWellFormedText(payload) : isValidUtf8(payload);
+}
+
+/** The Response Topic, or undefined when absent or empty. */
+export function getResponseTopic(properties: PublishPropertiesView | undefined): string | undefined {
+  const value: unknown = properties?.responseTopic;
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+/** The Message Expiry Interval in seconds, or undefined when absent or not a valid interval. */
+export function getMessageExpiryInterval(properties: PublishPropertiesView | undefined): number | undefined {
+  const value: unknown = properties?.messageExpiryInterval;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_MESSAGE_EXPIRY_INTERVAL
+    ? value
+    : undefined;
+}
+
+/**
+ * A copy of the Correlation Data as opaque bytes, or undefined when absent. Zero-length data is returned
+ * as an empty array. A string (only possible for locally built properties) is taken as its UTF-8 bytes.
+ */
+export function getCorrelationData(properties: PublishPropertiesView | undefined): Uint8Array | undefined {
+  const value: unknown = properties?.correlationData;
+  // `new Uint8Array(view)` copies into a plain Uint8Array; `Buffer#slice` would share memory instead.
+  if (value instanceof Uint8Array) return new Uint8Array(value);
+  if (typeof value === 'string') return utf8Encode(value);
+  return undefined;
+}
+
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+/** A stable string key for any correlation bytes (lowercase hex): equal bytes give equal keys. */
+export function correlationKey(bytes: Uint8Array): string {
+  let key = '';
+  for (const byte of bytes) key += HEX[byte];
+  return key;
+}
+
+/**
+ * Fresh Correlation Data: a 21-character nanoid as UTF-8 text, since some peers decode correlation data as
+ * a string. Inbound correlation data is still treated as opaque bytes.
+ */
+export function newCorrelationData(): Uint8Array {
+  return utf8Encode(nanoid());
+}
+
+// MQTT.js (mqtt-packet) concatenates binary properties with Buffer methods; hand it a Buffer view of our
+// bytes where Buffer exists (Node, and browser bundles that polyfill it), without importing it.
+type BufferFrom = (buffer: ArrayBufferLike, byteOffset: number, length: number) => Uint8Array;
+function asWireBytes(bytes: Uint8Array): PublishProperties['correlationData'] {
+  const from = (globalThis as { Buffer?: { from: BufferFrom } }).Buffer?.from;
+  const wire = from ? from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
+  return wire as PublishProperties['correlationData'];
+}
+
+/**
+ * New PUBLISH properties: `base` (never mutated) with `options` applied, validated for the wire. Throws
+ * `INVALID_TOPIC` for a Response Topic that is empty or has wildcards, and `INVALID_PAYLOAD` for a value MQTT
+ * cannot carry (bad strings, Correlation Data over 65535 bytes, an expiry that is not an integer from 0 to
+ * `MAX_MESSAGE_EXPIRY_INTERVAL`).
+ */
+export function mergePublishProperties(
+  base: PublishProperties | undefined,
+  options: PublishPropertiesOptions,
+): PublishProperties {
+  const result: PublishProperties = { ...base };
+  if (base?.userProperties) result.userProperties = withUserProperties(base.userProperties, {});
+  if (options.contentType !== undefined) {
+    const problem = mqttStringProblem(options.contentType);
+    if (problem) throw new MqttAgentsError('INVALID_PAYLOAD', `invalid content type: ${problem}`);
+    result.contentType = options.contentType;
+  }
+  if (options.payloadFormat !== undefined) result.payloadFormatIndicator = options.payloadFormat === 'utf8';
+  if (options.responseTopic !== undefined) {
+    const topic = options.responseTopic;
+    const problem =
+      topic.length === 0
+        ? 'is empty'
+        : /[+#]/.test(topic)
+          ? 'has a wildcard'
+          : mqttStringProblem(topic);
+    if (problem) {
+      throw new MqttAgentsError('INVALID_TOPIC', `invalid response topic '${topic}': ${problem}`, {
+        details: { topic },
+      });
+    }
+    result.responseTopic = topic;
+  }
+  if (options.correlationData !== undefined) {
+    const bytes = options.correlationData;
+    if (bytes.byteLength > MAX_CORRELATION_DATA_BYTES) {
+      throw new MqttAgentsError(
+        'INVALID_PAYLOAD',
+        `correlation data of ${bytes.byteLength} bytes exceeds ${MAX_CORRELATION_DATA_BYTES} bytes`,
+      );
+    }
+    result.correlationData = asWireBytes(new Uint8Array(bytes));
+  }
+  if (options.messageExpiryInterval !== undefined) {
+    const seconds = options.messageExpiryInterval;
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_MESSAGE_EXPIRY_INTERVAL) {
+      throw new MqttAgentsError(
+        'INVALID_PAYLOAD',
+        `invalid message expiry interval ${seconds}: must be an integer from 0 to ${MAX_MESSAGE_EXPIRY_INTERVAL}`,
+      );
+    }
+    result.messageExpiryInterval = seconds;
+  }
+  if (options.userProperties !== undefined) {
+    result.userProperties = withUserProperties(result.userProperties, options.userProperties);
+  }
+  return result;
+}
+
+/** New PUBLISH properties from `options`. See `mergePublishProperties`. */
+export function createPublishProperties(options: PublishPropertiesOptions): PublishProperties {
+  return mergePublishProperties(undefined, options);
+}
+
+/** Read everything a received PUBLISH says about itself. Never throws on odd peer input. */
+export function readPublishMetadata(packet: PublishPacketView): PublishMetadata {
+  const properties = packet.properties;
+  const correlationData = getCorrelationData(properties);
+  const userProperties: Record<string, readonly string[]> = Object.create(null) as Record<
+    string,
+    readonly string[]
+  >;
+  const bag: unknown = properties?.userProperties;
+  if (typeof bag === 'object' && bag !== null) {
+    for (const name of Object.keys(bag)) {
+      const values = getUserPropertyAll(properties, name);
+      if (values.length > 0) userProperties[name] = values;
+    }
+  }
+  return {
+    topic: packet.topic,
+    qos: packet.qos,
+    retain: packet.retain,
+    contentType: getContentType(properties),
+    payloadFormat: isUtf8PayloadFormat(properties) ? 'utf8' : 'unspecified',
+    responseTopic: getResponseTopic(properties),
+    correlationData,
+    correlationKey: correlationData === undefined ? undefined : correlationKey(correlationData),
+    messageExpiryInterval: getMessageExpiryInterval(properties),
+    userProperties,
+  };
+}
