@@ -382,7 +382,7 @@ export function mergePublishProperties(
   }
   if (options.messageExpiryInterval !== undefined) {
     const seconds = options.messageExpiryInterval;
-    if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_MESSAGE_EXPIRY_INTERVAL) {
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_MESSAGE_EXPIRY_INTERVAL + 1) {
       throw new MqttAgentsError(
         'INVALID_PAYLOAD',
         `invalid message expiry interval ${seconds}: must be an integer from 0 to ${MAX_MESSAGE_EXPIRY_INTERVAL}`,

@@ -383,7 +383,7 @@ class Engine implements RequestReply {
   #onDrop(info: ConnectionDropInfo): void {
     this.#generation++;
     if (this.#gate.settled) this.#gate = openGate();
-    if (false) {
+    if (this.#rejectOnDisconnect || !info.willReconnect) {
       this.#failAll(
         new MqttAgentsError('CONNECTION_CLOSED', 'the connection to the broker was lost', {
           cause: info.error,

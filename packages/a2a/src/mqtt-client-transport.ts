@@ -1,0 +1,360 @@
+import {
+  AgentCard,
+  CancelTaskRequest,
+  DeleteTaskPushNotificationConfigRequest,
+  GetExtendedAgentCardRequest,
+  GetTaskPushNotificationConfigRequest,
+  GetTaskRequest,
+  ListTaskPushNotificationConfigsRequest,
+  ListTaskPushNotificationConfigsResponse,
+  ListTasksRequest,
+  ListTasksResponse,
+  SendMessageRequest,
+  StreamResponse,
+  SubscribeToTaskRequest,
+  Task,
+  TaskPushNotificationConfig,
+  taskStateToJSON,
+} from '@a2a-js/sdk';
+import type { SendMessageResult } from '@a2a-js/sdk';
+import type { RequestOptions, Transport } from '@a2a-js/sdk/client';
+import { InvalidAgentResponseError, fromJsonRpcErrorResponse } from '@a2a-js/sdk/errors';
+import { A2AUserProperty, MqttAgentsError, a2aRequestTopic, classifyJsonRpc, decodeJson } from '@mqtt-agents/core';
+import type { Logger, MqttMessage, MqttPublishProperties, RequestReply } from '@mqtt-agents/core';
+import { A2A_PROTOCOL_VERSION } from './agent-card.js';
+import type { AgentAddress } from './agent-address.js';
+import { MqttBindingError, readBindingErrorKind } from './binding-errors.js';
+import type { JsonRpcErrorObject } from './binding-errors.js';
+import { delay } from './mqtt-connection.js';
+import { backoffDelay } from './retry-policy.js';
+import type { RetryPolicy } from './retry-policy.js';
+import { StreamFolder, isStreamFinalResponse, isStreamFinalState } from './stream-states.js';
+
+/** What every transport of one requester shares: its connection's request/reply engine and its policy. */
+export interface RequesterSession {
+  readonly requestReply: RequestReply;
+  readonly policy: RetryPolicy;
+  /** Message Expiry Interval set on every request, in seconds. */
+  readonly requestExpirySeconds: number | undefined;
+  readonly logger: Logger;
+}
+
+type ParsedReply = { kind: 'result'; result: unknown } | { kind: 'error'; error: JsonRpcErrorObject; id: unknown };
+
+interface ExchangePlan {
+  /** True when this result is the last one of the exchange. */
+  isFinal(result: unknown): boolean;
+  /** Task to look up with GetTask when the stream stalls after its first item. */
+  recoverTaskId: string | undefined;
+  /** User property `a2a-context-id`, for transport-level visibility. */
+  contextId?: string;
+}
+
+function uuid(): string {
+  return globalThis.crypto.randomUUID();
+}
+
+function streamResponseOf(result: unknown): StreamResponse {
+  return StreamResponse.fromJSON(typeof result === 'object' && result !== null ? result : {});
+}
+
+/** A reply ends a SendMessage exchange when it carries a Message, or a Task/status in a final state. */
+function endsSendMessage(result: unknown): boolean {
+  const response = streamResponseOf(result);
+  if (response.payload === undefined) return true;
+  return isStreamFinalResponse(response);
+}
+
+/** Service parameters travel as `a2a-` user properties (`A2A-Version` -> `a2a-version`, `Authorization` -> `a2a-authorization`). */
+export function serviceParametersToUserProperties(parameters: Record<string, string> | undefined): Record<string, string> {
+  const properties: Record<string, string> = {};
+  for (const [name, value] of Object.entries(parameters ?? {})) {
+    const lower = name.toLowerCase();
+    properties[lower.startsWith('a2a-') ? lower : `a2a-${lower}`] = value;
+  }
+  return properties;
+}
+
+/** Turn a JSON-RPC error from a responder into the error the caller sees: binding errors by their marker. */
+export function toA2AError(error: JsonRpcErrorObject, id: unknown): Error {
+  const kind = readBindingErrorKind(error);
+  if (kind) return new MqttBindingError(kind, error);
+  return fromJsonRpcErrorResponse({
+    jsonrpc: '2.0',
+    id: typeof id === 'string' || typeof id === 'number' ? id : null,
+    error: error as Parameters<typeof fromJsonRpcErrorResponse>[0]['error'],
+  });
+}
+
+function isRetryableLocalError(error: unknown): boolean {
+  return MqttAgentsError.hasCode(error, 'REQUEST_TIMEOUT') || MqttAgentsError.hasCode(error, 'PUBLISH_FAILED');
+}
+
+/**
+ * The `Transport` of `@a2a-js/sdk`'s client for one agent over MQTT: JSON-RPC requests published with QoS 1,
+ * Response Topic and Correlation Data, answers read from the requester's reply topic, with the profile's
+ * retry and timeout rules. Created by `MqttTransportFactory`.
+ */
+export class MqttClientTransport implements Transport {
+  /** The agent this transport talks to. */
+  readonly target: AgentAddress;
+  readonly requestTopic: string;
+  readonly #session: RequesterSession;
+  readonly #protocolName: string;
+  readonly #parsed = new WeakMap<MqttMessage, ParsedReply>();
+
+  constructor(session: RequesterSession, target: AgentAddress, protocolName: string) {
+    this.#session = session;
+    this.target = { org: target.org, unit: target.unit, agentId: target.agentId };
+    this.requestTopic = a2aRequestTopic({ orgId: target.org, unitId: target.unit, agentId: target.agentId });
+    this.#protocolName = protocolName;
+  }
+
+  get protocolName(): string {
+    return this.#protocolName;
+  }
+
+  get protocolVersion(): string {
+    return A2A_PROTOCOL_VERSION;
+  }
+
+  async getExtendedAgentCard(params: GetExtendedAgentCardRequest, options?: RequestOptions): Promise<AgentCard> {
+    return AgentCard.fromJSON(await this.#unary('GetExtendedAgentCard', GetExtendedAgentCardRequest.toJSON(params), options));
+  }
+
+  /**
+   * SendMessage. A new task gets a requester-generated UUIDv4 `taskId` (and a `contextId` when none is set).
+   * One reply is the answer; a responder that streams instead is followed to a final state and folded.
+   */
+  async sendMessage(params: SendMessageRequest, options?: RequestOptions): Promise<SendMessageResult> {
+    const request = withRequesterIds(params);
+    const message = request.message as NonNullable<SendMessageRequest['message']>;
+    const returnImmediately = request.configuration?.returnImmediately === true;
+    const folder = new StreamFolder();
+    const plan: ExchangePlan = {
+      isFinal: (result) => returnImmediately || endsSendMessage(result),
+      recoverTaskId: message.taskId,
+      contextId: message.contextId,
+    };
+    for await (const result of this.#exchange('SendMessage', SendMessageRequest.toJSON(request), options, plan, 'return')) {
+      folder.add(streamResponseOf(result));
+    }
+    const folded = folder.result();
+    if (!folded) throw new InvalidAgentResponseError('the agent answered SendMessage with neither a task nor a message');
+    return folded;
+  }
+
+  /** SendStreamingMessage: every reply is one stream item; the stream ends on a terminal or interrupted state. */
+  async *sendMessageStream(params: SendMessageRequest, options?: RequestOptions): AsyncGenerator<StreamResponse, void, undefined> {
+    const request = withRequesterIds(params);
+    const message = request.message as NonNullable<SendMessageRequest['message']>;
+    const plan: ExchangePlan = {
+      isFinal: (result) => isStreamFinalResponse(streamResponseOf(result)),
+      recoverTaskId: message.taskId,
+      contextId: message.contextId,
+    };
+    for await (const result of this.#exchange('SendStreamingMessage', SendMessageRequest.toJSON(request), options, plan, 'throw')) {
+      yield streamResponseOf(result);
+    }
+  }
+
+  async createTaskPushNotificationConfig(params: TaskPushNotificationConfig, options?: RequestOptions): Promise<TaskPushNotificationConfig> {
+    return TaskPushNotificationConfig.fromJSON(
+      await this.#unary('CreateTaskPushNotificationConfig', TaskPushNotificationConfig.toJSON(params), options),
+    );
+  }
+
+  async getTaskPushNotificationConfig(
+    params: GetTaskPushNotificationConfigRequest,
+    options?: RequestOptions,
+  ): Promise<TaskPushNotificationConfig> {
+    return TaskPushNotificationConfig.fromJSON(
+      await this.#unary('GetTaskPushNotificationConfig', GetTaskPushNotificationConfigRequest.toJSON(params), options),
+    );
+  }
+
+  async listTaskPushNotificationConfig(
+    params: ListTaskPushNotificationConfigsRequest,
+    options?: RequestOptions,
+  ): Promise<ListTaskPushNotificationConfigsResponse> {
+    return ListTaskPushNotificationConfigsResponse.fromJSON(
+      await this.#unary('ListTaskPushNotificationConfigs', ListTaskPushNotificationConfigsRequest.toJSON(params), options),
+    );
+  }
+
+  async deleteTaskPushNotificationConfig(params: DeleteTaskPushNotificationConfigRequest, options?: RequestOptions): Promise<void> {
+    await this.#unary('DeleteTaskPushNotificationConfig', DeleteTaskPushNotificationConfigRequest.toJSON(params), options);
+  }
+
+  async getTask(params: GetTaskRequest, options?: RequestOptions): Promise<Task> {
+    return Task.fromJSON(await this.#unary('GetTask', GetTaskRequest.toJSON(params), options));
+  }
+
+  async cancelTask(params: CancelTaskRequest, options?: RequestOptions): Promise<Task> {
+    return Task.fromJSON(await this.#unary('CancelTask', CancelTaskRequest.toJSON(params), options));
+  }
+
+  async listTasks(params: ListTasksRequest, options?: RequestOptions): Promise<ListTasksResponse> {
+    return ListTasksResponse.fromJSON(await this.#unary('ListTasks', ListTasksRequest.toJSON(params), options));
+  }
+
+  /** SubscribeToTask: the task's current state, then its updates until a terminal or interrupted state. */
+  async *resubscribeTask(params: SubscribeToTaskRequest, options?: RequestOptions): AsyncGenerator<StreamResponse, void, undefined> {
+    const plan: ExchangePlan = {
+      isFinal: (result) => isStreamFinalResponse(streamResponseOf(result)),
+      recoverTaskId: params.id,
+    };
+    for await (const result of this.#exchange('SubscribeToTask', SubscribeToTaskRequest.toJSON(params), options, plan, 'throw')) {
+      yield streamResponseOf(result);
+    }
+  }
+
+  async #unary(method: string, params: unknown, options: RequestOptions | undefined): Promise<unknown> {
+    const plan: ExchangePlan = { isFinal: () => true, recoverTaskId: undefined };
+    for await (const result of this.#exchange(method, params, options, plan, 'throw')) return result;
+    throw new InvalidAgentResponseError(`the agent sent no answer to ${method}`);
+  }
+
+  #parse(reply: MqttMessage): ParsedReply {
+    const cached = this.#parsed.get(reply);
+    if (cached) return cached;
+    const parsed = this.#parseUncached(reply);
+    this.#parsed.set(reply, parsed);
+    return parsed;
+  }
+
+  #parseUncached(reply: MqttMessage): ParsedReply {
+    const decoded = decodeJson(reply.payload);
+    if (!decoded.ok) {
+      throw new MqttAgentsError('PROTOCOL_ERROR', `reply from agent '${this.target.agentId}' is not json: ${decoded.error.message}`, {
+        details: { topic: reply.topic },
+      });
+    }
+    const classified = classifyJsonRpc(decoded.value);
+    if (classified.kind === 'response') return { kind: 'result', result: classified.message.result };
+    if (classified.kind === 'error') return { kind: 'error', error: classified.message.error, id: classified.message.id };
+    throw new MqttAgentsError('PROTOCOL_ERROR', `reply from agent '${this.target.agentId}' is not a JSON-RPC response`, {
+      details: { topic: reply.topic, kind: classified.kind },
+    });
+  }
+
+  #isFinalReply(reply: MqttMessage, plan: ExchangePlan): boolean {
+    try {
+      const parsed = this.#parse(reply);
+      return parsed.kind === 'error' || plan.isFinal(parsed.result);
+    } catch {
+      return true;
+    }
+  }
+
+  #requestProperties(options: RequestOptions | undefined, plan: ExchangePlan): Omit<MqttPublishProperties, 'responseTopic' | 'correlationData'> {
+    const userProperties = serviceParametersToUserProperties(options?.serviceParameters);
+    if (plan.contextId) userProperties[A2AUserProperty.ContextId] = plan.contextId;
+    return {
+      contentType: 'application/json',
+      userProperties,
+      ...(this.#session.requestExpirySeconds === undefined ? {} : { messageExpiryInterval: this.#session.requestExpirySeconds }),
+    };
+  }
+
+  /**
+   * One logical operation: publish, read correlated replies until `plan.isFinal`, and apply the retry
+   * profile (new correlation per attempt, same payload; no retry once a reply arrived; GetTask after a stall).
+   */
+  async *#exchange(
+    method: string,
+    params: unknown,
+    options: RequestOptions | undefined,
+    plan: ExchangePlan,
+    onStall: 'throw' | 'return',
+  ): AsyncGenerator<unknown, void, undefined> {
+    const { policy, logger, requestReply } = this.#session;
+    const payload = JSON.stringify({ jsonrpc: '2.0', id: uuid(), method, params });
+    const properties = this.#requestProperties(options, plan);
+    const signal = options?.signal;
+    for (let attempt = 1; ; attempt++) {
+      const replies = requestReply.stream(this.requestTopic, payload, {
+        isFinal: (reply) => this.#isFinalReply(reply, plan),
+        timeoutMs: policy.replyFirstTimeoutMs,
+        idleTimeoutMs: policy.streamIdleTimeoutMs,
+        properties,
+        ...(signal ? { signal } : {}),
+      });
+      let received = 0;
+      let retryBecause: unknown;
+      try {
+        for await (const reply of replies) {
+          const parsed = this.#parse(reply);
+          if (parsed.kind === 'error') {
+            const error = toA2AError(parsed.error, parsed.id);
+            const retryable = error instanceof MqttBindingError && error.retryable && policy.retryRetryableErrors;
+            if (received === 0 && retryable && attempt < policy.maxAttempts) {
+              retryBecause = error;
+              break;
+            }
+            throw error;
+          }
+          received++;
+          yield parsed.result;
+        }
+        if (retryBecause === undefined) return;
+      } catch (error) {
+        const stalled = received > 0 && MqttAgentsError.hasCode(error, 'REQUEST_TIMEOUT');
+        if (stalled && plan.recoverTaskId) {
+          yield* this.#recover(plan.recoverTaskId, options, error, onStall);
+          return;
+        }
+        if (received > 0 || !isRetryableLocalError(error) || signal?.aborted) throw error;
+        if (attempt >= policy.maxAttempts) {
+          const timeout = MqttAgentsError.hasCode(error, 'REQUEST_TIMEOUT');
+          throw new MqttAgentsError(
+            timeout ? 'REQUEST_TIMEOUT' : 'PUBLISH_FAILED',
+            `${method} to agent '${this.target.agentId}' failed after ${attempt} attempts: ${(error as Error).message}`,
+            { cause: error, details: { method, topic: this.requestTopic, attempts: attempt } },
+          );
+        }
+        retryBecause = error;
+      } finally {
+        await replies.return();
+      }
+      const wait = backoffDelay(policy, attempt);
+      logger.debug(`retrying ${method} to '${this.requestTopic}' in ${wait} ms (attempt ${attempt + 1} of ${policy.maxAttempts})`, retryBecause);
+      await delay(wait, signal);
+    }
+  }
+
+  /** After a stall: ask for the task instead of publishing the request again (profile, Streaming rule 8). */
+  async *#recover(
+    taskId: string,
+    options: RequestOptions | undefined,
+    stall: unknown,
+    onStall: 'throw' | 'return',
+  ): AsyncGenerator<unknown, void, undefined> {
+    this.#session.logger.info(`stream for task ${taskId} stalled; recovering with GetTask`);
+    const task = await this.getTask({ tenant: '', id: taskId }, options);
+    yield { task: Task.toJSON(task) };
+    const state = task.status?.state;
+    if (isStreamFinalState(state) || onStall === 'return') return;
+    throw new MqttAgentsError(
+      'REQUEST_TIMEOUT',
+      `stream for task ${taskId} stalled; GetTask shows it ${state === undefined ? 'without a state' : taskStateToJSON(state)}`,
+      { cause: stall, details: { taskId, state: state === undefined ? undefined : taskStateToJSON(state) } },
+    );
+  }
+}
+
+/**
+ * The profile's id rules for a request: a new task gets a UUIDv4 `taskId` generated here (and a fresh
+ * `contextId`, starting a conversation, when none is given); `messageId` is filled when empty.
+ */
+export function withRequesterIds(params: SendMessageRequest): SendMessageRequest {
+  const message = params.message;
+  if (!message) throw new MqttAgentsError('INVALID_PAYLOAD', 'SendMessage needs a message');
+  const next = { ...message };
+  if (!next.messageId) next.messageId = uuid();
+  if (!next.taskId) {
+    next.taskId = uuid();
+    if (!next.contextId) next.contextId = uuid();
+  }
+  return { ...params, message: next };
+}

@@ -1,0 +1,206 @@
+import type { AgentCard } from '@a2a-js/sdk';
+import type { TransportFactory } from '@a2a-js/sdk/client';
+import {
+  MqttAgentsError,
+  a2aClientId,
+  a2aReplyTopic,
+  assertAgentId,
+  assertOrgId,
+  assertReplySuffix,
+  assertUnitId,
+  createLogger,
+  createRequestReply,
+} from '@mqtt-agents/core';
+import type { Logger, MqttConnection, MqttMessage, UnmatchedReplyReason } from '@mqtt-agents/core';
+import { MQTT_PROTOCOL_BINDING, MQTT_PROTOCOL_BINDING_ALIASES, mqttInterfaces } from './agent-card.js';
+import { agentAddressOf } from './agent-address.js';
+import type { AgentAddress } from './agent-address.js';
+import { MqttClientTransport } from './mqtt-client-transport.js';
+import type { RequesterSession } from './mqtt-client-transport.js';
+import { openConnection } from './mqtt-connection.js';
+import type { MqttConnectionOptions } from './mqtt-connection.js';
+import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
+import type { RetryPolicy } from './retry-policy.js';
+
+export interface MqttTransportFactoryOptions {
+  /** The broker; with `url` the requester connects as `{org}/{unit}/{agentId}`. */
+  mqtt: MqttConnectionOptions;
+  /** The requester's own identity: client id and reply topic `$a2a/v1/reply/{org}/{unit}/{agentId}/{suffix}`. */
+  org: string;
+  unit: string;
+  agentId: string;
+  /** Last level of the reply topic. Default: a random UUID (collision resistant across requesters). */
+  replySuffix?: string;
+  /** Timeouts and retries; unset fields keep the profile's defaults (`DEFAULT_RETRY_POLICY`). */
+  retry?: Partial<RetryPolicy>;
+  /** Message Expiry Interval on requests, in seconds; should exceed the first-reply timeout. Default: none. */
+  requestExpirySeconds?: number;
+  /**
+   * Which agent a card belongs to, for cards that did not come from `discoverAgents()` or
+   * `serveA2AOverMqtt()`. Return an address, or an agent id in the card's tenant `{org}/{unit}`.
+   */
+  resolveAgent?: (card: AgentCard) => AgentAddress | string | undefined;
+  /** Told about replies that match no request (missing, unknown or late correlation). */
+  onUnmatchedReply?: (reply: MqttMessage, reason: UnmatchedReplyReason) => void;
+  logger?: Logger;
+}
+
+interface Session extends RequesterSession {
+  readonly connection: MqttConnection;
+  readonly owned: boolean;
+}
+
+/**
+ * The MQTT `TransportFactory` for `@a2a-js/sdk`'s `ClientFactory`. Its `protocolName` is `MQTT5+JSONRPC`;
+ * `aliases()` gives factories for other spellings of the binding (`MQTTv5+JSONRPCv2`) sharing the same
+ * connection. Every transport it creates shares one MQTT connection (client id `{org}/{unit}/{agentId}`)
+ * and one reply topic, subscribed before the first request. Nothing connects until the first `create()`.
+ */
+export class MqttTransportFactory implements TransportFactory {
+  readonly identity: AgentAddress;
+  readonly replyTopic: string;
+  readonly #options: MqttTransportFactoryOptions;
+  readonly #protocolName: string;
+  readonly #shared: { session: Promise<Session> | undefined; closing: Promise<void> | undefined };
+  readonly #logger: Logger;
+
+  constructor(options: MqttTransportFactoryOptions, protocolName = MQTT_PROTOCOL_BINDING, shared?: MqttTransportFactory) {
+    this.identity = {
+      org: assertOrgId(options.org),
+      unit: assertUnitId(options.unit),
+      agentId: assertAgentId(options.agentId),
+    };
+    this.replyTopic = shared
+      ? shared.replyTopic
+      : a2aReplyTopic({
+          orgId: this.identity.org,
+          unitId: this.identity.unit,
+          agentId: this.identity.agentId,
+          replySuffix: assertReplySuffix(options.replySuffix ?? globalThis.crypto.randomUUID()),
+        });
+    this.#options = options;
+    this.#protocolName = protocolName;
+    this.#shared = shared ? shared.#shared : { session: undefined, closing: undefined };
+    this.#logger = createLogger('mqtt-agents:a2a', options.logger);
+  }
+
+  get protocolName(): string {
+    return this.#protocolName;
+  }
+
+  /** The effective retry and timeout policy. */
+  get retryPolicy(): RetryPolicy {
+    return { ...DEFAULT_RETRY_POLICY, ...this.#options.retry };
+  }
+
+  /** A factory for another spelling of the binding, sharing this one's connection. */
+  forProtocolName(protocolName: string): MqttTransportFactory {
+    return new MqttTransportFactory(this.#options, protocolName, this);
+  }
+
+  /** Factories for the accepted alternative spellings (`MQTTv5+JSONRPCv2`): `transports: [factory, ...factory.aliases()]`. */
+  aliases(): MqttTransportFactory[] {
+    return MQTT_PROTOCOL_BINDING_ALIASES.map((name) => this.forProtocolName(name));
+  }
+
+  /** Connect and subscribe to the reply topic now instead of on the first `create()`. */
+  async connect(signal?: AbortSignal): Promise<MqttConnection> {
+    return (await this.#session(signal)).connection;
+  }
+
+  /** Called by `ClientFactory`: a transport for the agent this card belongs to. */
+  async create(url: string, agentCard: AgentCard): Promise<MqttClientTransport> {
+    const target = this.#resolve(agentCard);
+    if (!mqttInterfaces(agentCard).some((entry) => entry.url === url)) {
+      this.#logger.debug(`card '${agentCard.name}' offers no MQTT interface at '${url}'`);
+    }
+    return this.transportFor(target);
+  }
+
+  /** A transport for an agent given by address, without a card. */
+  async transportFor(target: AgentAddress, signal?: AbortSignal): Promise<MqttClientTransport> {
+    const address = { org: assertOrgId(target.org), unit: assertUnitId(target.unit), agentId: assertAgentId(target.agentId) };
+    return new MqttClientTransport(await this.#session(signal), address, this.#protocolName);
+  }
+
+  #resolve(card: AgentCard): AgentAddress {
+    const resolved = this.#options.resolveAgent?.(card) ?? agentAddressOf(card);
+    if (typeof resolved === 'object') return resolved;
+    if (typeof resolved === 'string') {
+      const tenant = mqttInterfaces(card).find((entry) => entry.tenant)?.tenant;
+      const [org, unit] = tenant?.split('/') ?? [];
+      return { org: org ?? this.identity.org, unit: unit ?? this.identity.unit, agentId: resolved };
+    }
+    throw new MqttAgentsError(
+      'UNSUPPORTED',
+      `cannot tell which agent the card '${card.name}' belongs to: use a card from discoverAgents() or serveA2AOverMqtt(), or pass resolveAgent`,
+      { details: { card: card.name } },
+    );
+  }
+
+  #session(signal?: AbortSignal): Promise<Session> {
+    if (this.#shared.closing) {
+      return Promise.reject(new MqttAgentsError('CLOSED', 'cannot create a transport: the MQTT transport factory is closed'));
+    }
+    const pending = (this.#shared.session ??= this.#open(signal));
+    // A failed attempt must not poison later ones.
+    pending.catch(() => {
+      if (this.#shared.session === pending) this.#shared.session = undefined;
+    });
+    return pending;
+  }
+
+  async #open(signal: AbortSignal | undefined): Promise<Session> {
+    const clientId = a2aClientId({ orgId: this.identity.org, unitId: this.identity.unit, agentId: this.identity.agentId });
+    const opened = await openConnection(this.#options.mqtt, { clientId, logger: this.#logger, ...(signal ? { signal } : {}) });
+    const policy = this.retryPolicy;
+    try {
+      const requestReply = await createRequestReply({
+        connection: opened.connection,
+        replyTopic: this.replyTopic,
+        qos: 1,
+        timeoutMs: policy.replyFirstTimeoutMs,
+        idleTimeoutMs: policy.streamIdleTimeoutMs,
+        logger: this.#logger,
+        ...(this.#options.onUnmatchedReply ? { onUnmatched: this.#options.onUnmatchedReply } : {}),
+        ...(signal ? { signal } : {}),
+      });
+      return {
+        connection: opened.connection,
+        owned: opened.owned,
+        requestReply,
+        policy,
+        requestExpirySeconds: this.#options.requestExpirySeconds,
+        logger: this.#logger,
+      };
+    } catch (error) {
+      if (opened.owned) await opened.connection.close();
+      throw error;
+    }
+  }
+
+  /** Idempotent: ends every pending request, unsubscribes the reply topic and closes the connection it opened. */
+  close(): Promise<void> {
+    return (this.#shared.closing ??= (async () => {
+      const pending = this.#shared.session;
+      if (!pending) return;
+      let session: Session;
+      try {
+        session = await pending;
+      } catch {
+        return;
+      }
+      await session.requestReply.close();
+      if (session.owned) await session.connection.close();
+    })());
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
+
+/** The MQTT transport factory for `new ClientFactory({ transports: [mqttTransportFactory({...})] })`. */
+export function mqttTransportFactory(options: MqttTransportFactoryOptions): MqttTransportFactory {
+  return new MqttTransportFactory(options);
+}

@@ -1,0 +1,652 @@
+import {
+  McpComponentType,
+  McpUserProperty,
+  MqttAgentsError,
+  abortError,
+  assertServerId,
+  assertServerName,
+  connectMqtt,
+  createLogger,
+  getUserProperty,
+  isValidIdentifier,
+  mcpClientCapabilityTopic,
+  mcpClientPresenceTopic,
+  mcpRpcTopic,
+  mcpServerCapabilityTopic,
+  mcpServerControlTopic,
+  mcpServerPresenceTopic,
+  parseMcpTopic,
+  readPublishMetadata,
+} from '@mqtt-agents/core';
+import type { Logger, MqttConnection, MqttMessage, MqttQoS } from '@mqtt-agents/core';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { bindingConnectOptions, serverWill } from './binding-connect-options.js';
+import { resolveRequestTimeouts } from './default-timeouts.js';
+import type { RequestTimeoutsOption } from './default-timeouts.js';
+import type { HealthCheckOptions } from './health-check.js';
+import { DEFAULT_MAX_INBOUND_BYTES, decodeMcpPayload, isRequest, methodOf } from './inbound-messages.js';
+import { McpMqttLink, spoofedSender } from './mcp-mqtt-link.js';
+import { isClientOptions } from './mqtt-connect-options.js';
+import type { McpMqttConnectOptions } from './mqtt-connect-options.js';
+import { MqttServerSessionTransport } from './mqtt-server-session-transport.js';
+import type { SessionEnding } from './mqtt-server-session-transport.js';
+import { randomId } from './random-id.js';
+import { serverOnlineNotification } from './server-presence.js';
+import type { McpServerRbac } from './server-presence.js';
+import { TypedEvents } from './typed-events.js';
+
+/** What `createServer` may return: an SDK `McpServer` or a low-level `Server` (anything with `connect`). */
+export interface McpServerLike {
+  connect(transport: Transport): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One MCP client session on a server host, as `createServer` and the host's events see it. */
+export interface McpServerSession {
+  /** The client's MQTT client id (also the transport's `sessionId`). */
+  readonly mcpClientId: string;
+  readonly serverId: string;
+  readonly serverName: string;
+  /** The session's transport; the SDK server you return is connected to it by the host. */
+  readonly transport: MqttServerSessionTransport;
+  /** `params` of the client's `initialize` request (protocolVersion, capabilities, clientInfo). */
+  readonly initializeParams: Readonly<Record<string, unknown>>;
+  /** User properties of the PUBLISH that carried `initialize`. */
+  readonly userProperties: Readonly<Record<string, readonly string[]>>;
+}
+
+export interface ServeMcpOverMqttOptions {
+  /** Broker connection options, or your own MQTT.js client (see `mcpServerMqttOptions`). */
+  mqtt: McpMqttConnectOptions;
+  /**
+   * Hierarchical server name (`factory/line-7/press`), no `+` or `#`. A broker-suggested name
+   * (CONNACK `MCP-SERVER-NAME`) replaces it.
+   */
+  serverName: string;
+  /** This instance's MQTT client id; generated when omitted. Instances of one server share the name. */
+  serverId?: string;
+  /** Short description published in the presence notification, to help clients choose. */
+  description: string;
+  /** `params.meta` of the presence notification. */
+  meta?: Record<string, unknown>;
+  /** Roles published as `meta.rbac` in the presence notification. */
+  rbac?: McpServerRbac;
+  /** `MCP-META` on CONNECT (version, implementation, location), for brokers that suggest names. */
+  componentMeta?: Record<string, unknown>;
+  /** Build the SDK server of one session. Called once per `initialize`; the host connects it. */
+  createServer(session: McpServerSession): McpServerLike | Promise<McpServerLike>;
+  /** QoS of every publish and subscription. Default 1. */
+  qos?: MqttQoS;
+  /** Timeouts of server-to-client requests (sampling, roots, elicitation...); defaults from the spec. */
+  requestTimeouts?: RequestTimeoutsOption;
+  /** Ping every client periodically; a failed ping closes that session. Off by default. */
+  healthCheck?: HealthCheckOptions;
+  /** Identical capability notifications within this many ms are published once. Default 0 (same tick). */
+  coalesceWindowMs?: number;
+  /** Refuse new sessions beyond this many. Default unlimited. */
+  maxSessions?: number;
+  /** Largest inbound payload decoded, in bytes; larger ones are dropped and reported. Default 16 MiB. */
+  maxInboundBytes?: number;
+  /** Receives every problem the host notices (bad input, failed sessions); also logged. */
+  onerror?: (error: Error) => void;
+  logger?: Logger;
+  signal?: AbortSignal;
+}
+
+export interface McpServerHostEvents {
+  /** A session finished `initialize` (its response went out). */
+  'session-open': (session: McpServerSession) => void;
+  /** A session ended, for whatever reason. */
+  'session-close': (session: McpServerSession) => void;
+  /** A problem the host reported (the same errors `onerror` receives). */
+  error: (error: Error) => void;
+}
+
+interface SessionRecord {
+  session: McpServerSession;
+  server: McpServerLike | undefined;
+  open: boolean;
+}
+
+const CAPABILITY_NOTIFICATIONS = {
+  tools: 'notifications/tools/list_changed',
+  prompts: 'notifications/prompts/list_changed',
+  resources: 'notifications/resources/list_changed',
+} as const;
+
+/**
+ * An MCP server instance on an MQTT broker: one MQTT connection, one SDK server object per client session.
+ * Created by {@link serveMcpOverMqtt}.
+ */
+export class McpServerHost {
+  readonly serverId: string;
+  /** The server name in use (the broker's suggestion when it made one). */
+  readonly serverName: string;
+  /** The MQTT connection (its `client` is the MQTT.js client). */
+  readonly connection: MqttConnection;
+
+  private readonly options: ServeMcpOverMqttOptions;
+  private readonly link: McpMqttLink;
+  private readonly logger: Logger;
+  private readonly events: TypedEvents<McpServerHostEvents>;
+  private readonly records = new Map<string, SessionRecord>();
+  private readonly opening = new Map<string, Promise<void>>();
+  private readonly timeouts: ReadonlyMap<string, number>;
+  private readonly controlTopic: string;
+  private readonly presenceTopic: string;
+  private readonly capabilityTopic: string;
+  private readonly ownsConnection: boolean;
+  private readonly removers: Array<() => void> = [];
+  private description: string;
+  private meta: Record<string, unknown> | undefined;
+  private rbac: McpServerRbac | undefined;
+  private closing: Promise<void> | undefined;
+
+  /** @internal Use {@link serveMcpOverMqtt}. */
+  constructor(init: {
+    options: ServeMcpOverMqttOptions;
+    connection: MqttConnection;
+    serverId: string;
+    serverName: string;
+    logger: Logger;
+    ownsConnection: boolean;
+  }) {
+    this.options = init.options;
+    this.connection = init.connection;
+    this.serverId = init.serverId;
+    this.serverName = init.serverName;
+    this.logger = init.logger;
+    this.ownsConnection = init.ownsConnection;
+    this.events = new TypedEvents(init.logger);
+    this.description = init.options.description;
+    this.meta = init.options.meta;
+    this.rbac = init.options.rbac;
+    this.timeouts = resolveRequestTimeouts(init.options.requestTimeouts);
+    this.link = new McpMqttLink({
+      connection: init.connection,
+      componentType: McpComponentType.Server,
+      qos: init.options.qos ?? 1,
+      logger: init.logger,
+      coalesceWindowMs: init.options.coalesceWindowMs ?? 0,
+    });
+    const address = { serverId: this.serverId, serverName: this.serverName };
+    this.controlTopic = mcpServerControlTopic(address);
+    this.presenceTopic = mcpServerPresenceTopic(address);
+    this.capabilityTopic = mcpServerCapabilityTopic(address);
+  }
+
+  /** Sessions by mcp-client-id, including those still initializing. */
+  get sessions(): ReadonlyMap<string, McpServerSession> {
+    return new Map([...this.records].map(([id, record]) => [id, record.session]));
+  }
+
+  get closed(): boolean {
+    return this.closing !== undefined;
+  }
+
+  on<E extends keyof McpServerHostEvents>(event: E, listener: McpServerHostEvents[E]): () => void {
+    return this.events.on(event, listener);
+  }
+
+  /** @internal Subscribe, register presence, start serving. */
+  async start(signal: AbortSignal | undefined): Promise<void> {
+    const rpcFilter = `$mcp-rpc/+/${this.serverId}/${this.serverName}`;
+    this.removers.push(
+      this.link.route(this.controlTopic, (message) => this.onControl(message)),
+      this.link.route(rpcFilter, (message) => this.onSessionTopic(message)),
+      this.link.route('$mcp-client/presence/+', (message) => this.onSessionTopic(message)),
+      this.link.route('$mcp-client/capability/+', (message) => this.onSessionTopic(message)),
+      this.connection.on('connection-drop', () => this.onConnectionDrop()),
+      this.connection.on('connection-open', () => this.onReconnect()),
+      this.connection.on('connection-close', () => void this.close()),
+    );
+    await this.link.subscribe([this.controlTopic], { noLocal: true }, signal);
+    await this.publishPresence();
+  }
+
+  /** Tell every client of this instance that the tool list changed (one publish on the capability topic). */
+  notifyToolListChanged(): Promise<void> {
+    return this.publishCapability({ jsonrpc: '2.0', method: CAPABILITY_NOTIFICATIONS.tools });
+  }
+
+  /** Tell every client of this instance that the prompt list changed. */
+  notifyPromptListChanged(): Promise<void> {
+    return this.publishCapability({ jsonrpc: '2.0', method: CAPABILITY_NOTIFICATIONS.prompts });
+  }
+
+  /** Tell every client of this instance that the resource list changed. */
+  notifyResourceListChanged(): Promise<void> {
+    return this.publishCapability({ jsonrpc: '2.0', method: CAPABILITY_NOTIFICATIONS.resources });
+  }
+
+  /**
+   * Tell clients that a resource changed. The capability topic reaches every client of this instance;
+   * client transports pass it only to sessions that subscribed to the URI.
+   */
+  notifyResourceUpdated(uri: string): Promise<void> {
+    return this.publishCapability({ jsonrpc: '2.0', method: 'notifications/resources/updated', params: { uri } });
+  }
+
+  /** Publish a new presence (description, meta, rbac), retained. */
+  async updatePresence(update: { description?: string; meta?: Record<string, unknown>; rbac?: McpServerRbac }): Promise<void> {
+    if (update.description !== undefined) this.description = update.description;
+    if (update.meta !== undefined) this.meta = update.meta;
+    if (update.rbac !== undefined) this.rbac = update.rbac;
+    await this.publishPresence();
+  }
+
+  /** De-initialize one session: `notifications/disconnected` to the client, unsubscribe, close its server. */
+  async closeSession(mcpClientId: string): Promise<void> {
+    await this.records.get(mcpClientId)?.session.transport.end({ notifyPeer: true, unsubscribe: true });
+  }
+
+  /**
+   * Stop serving: every session is de-initialized, the retained presence is cleared, and the MQTT
+   * connection is closed (a client you passed stays open unless `closeClient` was set). Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  private async shutdown(): Promise<void> {
+    for (const remove of this.removers.splice(0)) remove();
+    const connected = this.connection.connected;
+    await Promise.all(
+      [...this.records.values()].map((record) =>
+        record.session.transport.end({ notifyPeer: connected, unsubscribe: !this.ownsConnection }),
+      ),
+    );
+    if (connected) {
+      try {
+        if (!this.ownsConnection) await this.connection.unsubscribe(this.controlTopic);
+        await this.link.publish(this.presenceTopic, '', { retain: true });
+      } catch (error) {
+        this.logger.debug('could not clear the presence', error);
+      }
+    }
+    await this.connection.close();
+    this.events.clear();
+  }
+
+  private publishCapability(message: JSONRPCMessage): Promise<void> {
+    if (this.closing) return Promise.reject(new MqttAgentsError('CLOSED', 'the server host is closed'));
+    return this.link.publishCoalesced(this.capabilityTopic, message);
+  }
+
+  private async publishPresence(): Promise<void> {
+    const notification = serverOnlineNotification({
+      serverName: this.serverName,
+      description: this.description,
+      meta: this.meta,
+      rbac: this.rbac,
+    });
+    await this.link.publish(this.presenceTopic, JSON.stringify(notification), { retain: true });
+  }
+
+  private report(error: Error, session?: MqttServerSessionTransport): void {
+    this.logger.warn(error.message);
+    session?.report(error);
+    this.options.onerror?.(error);
+    this.events.emit('error', error);
+  }
+
+  private problem(message: string, details: Record<string, unknown>): MqttAgentsError {
+    return new MqttAgentsError('PROTOCOL_ERROR', message, { details });
+  }
+
+  // --- inbound ---
+
+  private onControl(message: MqttMessage): void {
+    if (this.closing) return;
+    const mcpClientId = getUserProperty(message.properties, McpUserProperty.MqttClientId);
+    const decoded = decodeMcpPayload(message.payload, this.options.maxInboundBytes ?? DEFAULT_MAX_INBOUND_BYTES);
+    for (const problem of decoded.problems) {
+      this.report(this.problem(`dropped a message on the control topic: ${problem}`, { topic: message.topic }));
+    }
+    if (decoded.batch) {
+      this.report(this.problem('json-rpc batch on the control topic was split', { topic: message.topic }));
+    }
+    for (const rpc of decoded.messages) {
+      if (!isRequest(rpc) || rpc.method !== 'initialize') {
+        this.rejectOnControl(rpc, mcpClientId);
+        continue;
+      }
+      if (mcpClientId === undefined || !isValidIdentifier('mcp-client-id', mcpClientId)) {
+        this.report(
+          this.problem(
+            mcpClientId === undefined
+              ? 'initialize without an MCP-MQTT-CLIENT-ID user property: cannot answer it'
+              : `initialize from an invalid mcp-client-id ${JSON.stringify(mcpClientId)}`,
+            { topic: message.topic },
+          ),
+        );
+        continue;
+      }
+      const userProperties = readPublishMetadata({
+        topic: message.topic,
+        qos: message.qos,
+        retain: message.retain,
+        properties: message.properties,
+      }).userProperties;
+      const previous = this.opening.get(mcpClientId) ?? Promise.resolve();
+      const next = previous
+        .then(() => this.openSession(mcpClientId, rpc, userProperties))
+        .catch((error: unknown) =>
+          this.report(
+            new MqttAgentsError('PROTOCOL_ERROR', `session with client '${mcpClientId}' failed to open`, { cause: error }),
+          ),
+        )
+        .finally(() => {
+          if (this.opening.get(mcpClientId) === next) this.opening.delete(mcpClientId);
+        });
+      this.opening.set(mcpClientId, next);
+    }
+  }
+
+  /** Anything but `initialize` on the control topic: reported, and a request is answered with an error. */
+  private rejectOnControl(rpc: JSONRPCMessage, mcpClientId: string | undefined): void {
+    const method = methodOf(rpc) ?? 'a response';
+    const known = mcpClientId !== undefined && this.records.has(mcpClientId);
+    this.report(
+      this.problem(
+        known
+          ? `client '${mcpClientId}' sent ${method} on the control topic instead of its rpc topic`
+          : `${method} from ${mcpClientId === undefined ? 'an unnamed client' : `client '${mcpClientId}'`} without a session: send initialize first`,
+        { method, mcpClientId },
+      ),
+    );
+    if (!isRequest(rpc) || mcpClientId === undefined || !isValidIdentifier('mcp-client-id', mcpClientId)) return;
+    const topic = mcpRpcTopic({ mcpClientId, serverId: this.serverId, serverName: this.serverName });
+    this.link
+      .publishMessage(topic, {
+        jsonrpc: '2.0',
+        id: rpc.id,
+        error: { code: -32600, message: 'no session: send initialize on the control topic first' },
+      })
+      .catch((error: unknown) => this.logger.debug('could not answer a request on the control topic', error));
+  }
+
+  private async openSession(
+    mcpClientId: string,
+    initialize: JSONRPCMessage & { id: RequestId },
+    userProperties: Readonly<Record<string, readonly string[]>>,
+  ): Promise<void> {
+    if (this.closing) return;
+    const rpcTopic = mcpRpcTopic({ mcpClientId, serverId: this.serverId, serverName: this.serverName });
+    const existing = this.records.get(mcpClientId);
+    if (existing) {
+      // Spec decision: a second initialize from the same client replaces its session. The topics stay
+      // subscribed for the new session, and nothing is published that the new session could mistake.
+      await existing.session.transport.end({
+        notifyPeer: false,
+        unsubscribe: false,
+        reason: new MqttAgentsError('CLOSED', `client '${mcpClientId}' initialized again: this session is replaced`),
+      });
+    } else {
+      const limit = this.options.maxSessions;
+      if (limit !== undefined && this.records.size >= limit) {
+        this.report(this.problem(`refused client '${mcpClientId}': ${limit} sessions already open`, { mcpClientId }));
+        await this.link.publishMessage(rpcTopic, {
+          jsonrpc: '2.0',
+          id: initialize.id,
+          error: { code: -32000, message: 'server instance has no room for another session' },
+        });
+        return;
+      }
+      // Spec: subscribe to the client's capability, presence and RPC topics before answering initialize.
+      await this.link.subscribe(
+        [mcpClientCapabilityTopic(mcpClientId), mcpClientPresenceTopic(mcpClientId), rpcTopic],
+        { noLocal: true },
+      );
+      if (this.closing) return;
+    }
+
+    const transport = new MqttServerSessionTransport({
+      link: this.link,
+      mcpClientId,
+      serverId: this.serverId,
+      serverName: this.serverName,
+      rpcTopic,
+      capabilityTopic: this.capabilityTopic,
+      timeouts: this.timeouts,
+      healthCheck: this.options.healthCheck,
+      onInitialized: (session) => this.onInitialized(session),
+      onEnded: (session, ending) => this.onEnded(session, ending),
+    });
+    const params = (initialize as { params?: unknown }).params;
+    const session: McpServerSession = {
+      mcpClientId,
+      serverId: this.serverId,
+      serverName: this.serverName,
+      transport,
+      initializeParams: typeof params === 'object' && params !== null ? (params as Record<string, unknown>) : {},
+      userProperties,
+    };
+    const record: SessionRecord = { session, server: undefined, open: false };
+    this.records.set(mcpClientId, record);
+    try {
+      const server = await this.options.createServer(session);
+      record.server = server;
+      await server.connect(transport);
+    } catch (error) {
+      this.report(
+        new MqttAgentsError('PROTOCOL_ERROR', `createServer failed for client '${mcpClientId}'`, { cause: error }),
+      );
+      await this.link
+        .publishMessage(rpcTopic, {
+          jsonrpc: '2.0',
+          id: initialize.id,
+          error: { code: -32603, message: 'server could not create a session' },
+        })
+        .catch(() => {});
+      await transport.end({ notifyPeer: false, unsubscribe: true });
+      return;
+    }
+    transport.receiveInitialize(initialize);
+  }
+
+  private onInitialized(transport: MqttServerSessionTransport): void {
+    const record = this.records.get(transport.mcpClientId);
+    if (!record || record.session.transport !== transport) return;
+    record.open = true;
+    this.events.emit('session-open', record.session);
+  }
+
+  private onEnded(transport: MqttServerSessionTransport, ending: SessionEnding): void {
+    const record = this.records.get(transport.mcpClientId);
+    if (record && record.session.transport === transport) {
+      this.records.delete(transport.mcpClientId);
+      if (ending.unsubscribe) {
+        this.link.unsubscribeQuietly([
+          mcpClientCapabilityTopic(transport.mcpClientId),
+          mcpClientPresenceTopic(transport.mcpClientId),
+          mcpRpcTopic({ mcpClientId: transport.mcpClientId, serverId: this.serverId, serverName: this.serverName }),
+        ]);
+      }
+      this.events.emit('session-close', record.session);
+    }
+  }
+
+  /** RPC, client presence and client capability topics: routed by the topic's mcp-client-id. */
+  private onSessionTopic(message: MqttMessage): void {
+    if (this.closing) return;
+    const topic = parseMcpTopic(message.topic);
+    if (!topic || (topic.kind !== 'rpc' && topic.kind !== 'client-presence' && topic.kind !== 'client-capability')) {
+      return;
+    }
+    if (topic.kind === 'rpc' && (topic.serverId !== this.serverId || topic.serverName !== this.serverName)) return;
+    const { mcpClientId } = topic;
+    const record = this.records.get(mcpClientId);
+    if (!record) {
+      if (topic.kind === 'client-presence') {
+        // A client that already de-initialized may still announce its disconnect: nothing to do.
+        this.logger.debug(`presence of client '${mcpClientId}' without a session`);
+        return;
+      }
+      this.report(
+        this.problem(`dropped a message for a session that does not exist: client '${mcpClientId}'`, {
+          topic: message.topic,
+          mcpClientId,
+        }),
+      );
+      return;
+    }
+    const transport = record.session.transport;
+    const claimed = spoofedSender(message, mcpClientId);
+    if (claimed !== undefined) {
+      this.report(
+        this.problem(
+          `dropped a message on '${message.topic}': MCP-MQTT-CLIENT-ID '${claimed}' does not match client '${mcpClientId}'`,
+          { topic: message.topic, claimed, mcpClientId },
+        ),
+        transport,
+      );
+      return;
+    }
+    if (topic.kind === 'client-presence' && message.payload.byteLength === 0) {
+      void transport.end({ notifyPeer: false, unsubscribe: true });
+      return;
+    }
+    const decoded = decodeMcpPayload(message.payload, this.options.maxInboundBytes ?? DEFAULT_MAX_INBOUND_BYTES);
+    for (const problem of decoded.problems) {
+      this.report(this.problem(`dropped a message from client '${mcpClientId}': ${problem}`, { topic: message.topic }), transport);
+    }
+    for (const rpc of decoded.messages) {
+      if (methodOf(rpc) === 'notifications/disconnected') {
+        // The client de-initialized (RPC topic) or went away (presence, possibly its will).
+        void transport.end({ notifyPeer: false, unsubscribe: true });
+        return;
+      }
+      if (topic.kind === 'client-presence') {
+        this.report(this.problem(`unexpected ${methodOf(rpc) ?? 'response'} on the client presence topic`, { topic: message.topic }), transport);
+        continue;
+      }
+      transport.receive(rpc);
+    }
+  }
+
+  private onConnectionDrop(): void {
+    const reason = new MqttAgentsError('CONNECTION_CLOSED', 'mqtt connection lost: session closed');
+    for (const record of [...this.records.values()]) {
+      void record.session.transport.end({ notifyPeer: false, unsubscribe: true, reason });
+    }
+  }
+
+  private onReconnect(): void {
+    if (this.closing) return;
+    const newName = getUserProperty(this.connection.connack.userProperties, McpUserProperty.ServerName);
+    if (newName !== undefined && newName !== this.serverName) {
+      this.logger.warn(`broker suggested server name '${newName}' on reconnect; keeping '${this.serverName}'`);
+    }
+    void (async () => {
+      try {
+        await this.link.subscribe([this.controlTopic], { noLocal: true });
+        await this.publishPresence();
+        this.logger.debug('presence restored after reconnect');
+      } catch (error) {
+        this.report(new MqttAgentsError('PUBLISH_FAILED', 'could not restore presence after reconnect', { cause: error }));
+      }
+    })();
+  }
+}
+
+/**
+ * Serve an MCP server over MQTT: connects (or adopts your client), subscribes to the control topic,
+ * publishes the retained `notifications/server/online` presence, and creates one SDK server per client
+ * session with `createServer`.
+ *
+ * ```ts
+ * await using host = await serveMcpOverMqtt({
+ *   mqtt: { url: 'mqtt://localhost:1883' },
+ *   serverName: 'factory/line-7/press',
+ *   description: 'Press controls',
+ *   createServer: () => buildPressServer(),
+ * });
+ * ```
+ */
+export async function serveMcpOverMqtt(options: ServeMcpOverMqttOptions): Promise<McpServerHost> {
+  const logger = createLogger('mqtt-agents:mcp', options.logger);
+  if (options.signal?.aborted) throw abortError(options.signal, 'serve mcp over mqtt');
+  if (typeof options.createServer !== 'function') {
+    throw new MqttAgentsError('INVALID_PAYLOAD', 'serveMcpOverMqtt needs a createServer function');
+  }
+  if (typeof options.description !== 'string') {
+    throw new MqttAgentsError('INVALID_PAYLOAD', 'serveMcpOverMqtt needs a description string');
+  }
+  let serverName = assertServerName(options.serverName);
+  const qos = options.qos ?? 1;
+  const connectOptions = options.mqtt;
+  let connection: MqttConnection;
+  let serverId: string;
+  let owns: boolean;
+
+  if (isClientOptions(connectOptions)) {
+    connection = await connectMqtt({
+      client: connectOptions.client,
+      closeClient: connectOptions.closeClient ?? false,
+      ...(connectOptions.connectTimeoutMs !== undefined ? { connectTimeoutMs: connectOptions.connectTimeoutMs } : {}),
+      logger,
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+    owns = connectOptions.closeClient ?? false;
+    serverId = assertServerId(connection.connack.clientId || connectOptions.client.options.clientId);
+    if (options.serverId !== undefined && options.serverId !== serverId) {
+      await connection.close();
+      throw new MqttAgentsError(
+        'INVALID_IDENTIFIER',
+        `serverId '${options.serverId}' differs from the mqtt client's id '${serverId}': the server-id is the client id`,
+      );
+    }
+    const suggested = getUserProperty(connection.connack.userProperties, McpUserProperty.ServerName);
+    if (suggested !== undefined && isValidIdentifier('server-name', suggested)) serverName = suggested;
+    const will = connectOptions.client.options.will;
+    const expected = mcpServerPresenceTopic({ serverId, serverName });
+    if (will?.topic !== expected || will.retain !== true) {
+      logger.warn(
+        `the mqtt client's will is not the retained empty presence on '${expected}': build its options with mcpServerMqttOptions()`,
+      );
+    }
+  } else {
+    serverId = assertServerId(options.serverId ?? randomId('mcp-server'));
+    owns = true;
+    const open = (name: string): Promise<MqttConnection> =>
+      connectMqtt({
+        ...bindingConnectOptions(connectOptions, {
+          clientId: serverId,
+          componentType: McpComponentType.Server,
+          componentMeta: options.componentMeta,
+          will: serverWill({ serverId, serverName: name, qos }),
+        }),
+        logger,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    connection = await open(serverName);
+    const suggested = getUserProperty(connection.connack.userProperties, McpUserProperty.ServerName);
+    if (suggested !== undefined && suggested !== serverName) {
+      if (isValidIdentifier('server-name', suggested)) {
+        // The will names the presence topic, which holds the server name: reconnect with the right will.
+        logger.info(`broker suggested server name '${suggested}'`);
+        serverName = suggested;
+        await connection.close();
+        connection = await open(serverName);
+      } else {
+        logger.warn(`ignored invalid broker-suggested server name ${JSON.stringify(suggested)}`);
+      }
+    }
+  }
+
+  const host = new McpServerHost({ options, connection, serverId, serverName, logger, ownsConnection: owns });
+  try {
+    await host.start(options.signal);
+  } catch (error) {
+    await host.close();
+    throw error;
+  }
+  return host;
+}
