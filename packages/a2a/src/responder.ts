@@ -4,21 +4,30 @@ import { JsonRpcTransportHandler, ServerCallContext, validateVersion } from '@a2
 import type { A2ARequestHandler } from '@a2a-js/sdk/server';
 import type { AgentCard } from '@a2a-js/sdk';
 import {
+  A2AUserProperty,
   JsonRpcErrorCode,
   classifyJsonRpc,
+  createPublishProperties,
+  getUserProperty,
   decodeJson,
   jsonRpcError,
   jsonRpcErrorResponse,
   validateTopicName,
 } from '@mqtt-agents/core';
-import type { JsonRpcId, JsonRpcRequest, Logger, MqttConnection, MqttMessage } from '@mqtt-agents/core';
+import type {
+  JsonRpcId,
+  JsonRpcRequest,
+  Logger,
+  MqttConnection,
+  MqttMessage,
+  MqttPublishProperties,
+} from '@mqtt-agents/core';
 import { A2A_PROTOCOL_VERSION, MQTT_PROTOCOL_BINDING } from './agent-card.js';
 import { bindingErrorObject } from './binding-errors.js';
 import type { BindingErrorKind, JsonRpcErrorObject } from './binding-errors.js';
 import { RecentMap } from './recent-map.js';
 import type { RequesterTaskIdStore } from './requester-task-ids.js';
 import { isStreamFinalResponse, isStreamFinalState } from './stream-states.js';
-import { A2A_PROPERTY, userProperty } from './wire-properties.js';
 
 /** Every A2A v1.0 JSON-RPC method an agent serves over MQTT. */
 export const A2A_METHODS: readonly string[] = [
@@ -333,13 +342,13 @@ export class Responder {
       );
     }
     const userProperties = message.properties.userProperties ?? {};
-    const requestedVersion = normaliseVersion(userProperty(userProperties, A2A_PROPERTY.version) ?? A2A_PROTOCOL_VERSION);
+    const requestedVersion = normaliseVersion(getUserProperty(message.properties, A2AUserProperty.Version) ?? A2A_PROTOCOL_VERSION);
     validateVersion(requestedVersion, this.card(), MQTT_PROTOCOL_BINDING);
 
     const rpc = { ...request, params: { ...params, tenant: this.tenant } } as JsonRpcRequest & {
       params: Record<string, unknown>;
     };
-    const extensions = userProperty(userProperties, A2A_PROPERTY.extensions);
+    const extensions = getUserProperty(message.properties, A2AUserProperty.Extensions);
     const context = new ServerCallContext({
       requestedVersion,
       ...(extensions === undefined ? {} : { requestedExtensions: Extensions.parseServiceParameter(extensions) }),
@@ -349,7 +358,7 @@ export class Responder {
           {
             topic: message.topic,
             responseTopic: path.topic,
-            correlationData: path.correlationData,
+            correlationData: path.correlationData ?? new Uint8Array(0),
             userProperties,
           } satisfies MqttRequestInfo as unknown,
         ],
@@ -391,7 +400,7 @@ export class Responder {
     if (contextId !== undefined && typeof contextId !== 'string') {
       throw new ProtocolFailure(jsonRpcError(JsonRpcErrorCode.InvalidParams, 'message.contextId must be a string'));
     }
-    const headerContext = userProperty(message.properties.userProperties, A2A_PROPERTY.contextId);
+    const headerContext = getUserProperty(message.properties, A2AUserProperty.ContextId);
     if (headerContext !== undefined && contextId && headerContext !== contextId) {
       throw new ProtocolFailure(
         bindingErrorObject(
@@ -540,13 +549,11 @@ export class Responder {
   /** Publish one reply (QoS 1, Correlation Data echoed). Failures are logged: the requester will retry. */
   private async reply(path: ReplyPath, body: unknown): Promise<void> {
     try {
-      await this.connection.publish(path.topic, JSON.stringify(body), {
-        qos: 1,
-        properties: {
-          ...(path.correlationData === undefined ? {} : { correlationData: path.correlationData }),
-          contentType: 'application/json',
-        },
-      });
+      const properties = createPublishProperties({
+        contentType: 'application/json',
+        ...(path.correlationData === undefined ? {} : { correlationData: path.correlationData }),
+      }) as MqttPublishProperties;
+      await this.connection.publish(path.topic, JSON.stringify(body), { qos: 1, properties });
     } catch (error) {
       this.logger.warn(`could not publish a reply to '${path.topic}'`, error);
     }

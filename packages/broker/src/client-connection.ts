@@ -130,7 +130,8 @@ export class ClientConnection {
     this.parser.parse(chunk);
     // Refuse an oversize packet as soon as its length is known, before buffering all of it.
     const limit = this.broker.settings.maximumPacketSize;
-    if (limit > 0 && this.state !== CLOSED) {
+    // (Handlers run inside parse() and may have closed the connection.)
+    if (limit > 0 && (this.state as ConnectionState) !== CLOSED) {
       const pending = (this.parser as unknown as { packet?: { length?: number } }).packet?.length ?? -1;
       if (pending >= 0 && 1 + varintSize(pending) + pending > limit) this.packetTooLarge();
     }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../src/vitest.js';
 import {
+  closeAllClients,
   connectClient,
   embedded,
   Inbox,
@@ -37,6 +38,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await closeAllClients();
   await broker?.close();
 });
 
@@ -146,7 +148,10 @@ describe('protocol versions', () => {
   it('refuses an unsupported protocol version and closes the connection', async () => {
     // CONNECT with protocol level 6: "MQTT", level, flags (clean start), keep alive 0, no properties, client id.
     const answer = await answerTo(
-      rawPacket(0x10, Buffer.concat([utf8Field('MQTT'), Buffer.from([6, 0x02, 0, 0]), varint(0), utf8Field('c')])),
+      rawPacket(
+        0x10,
+        Buffer.concat([utf8Field('MQTT'), Buffer.from([6, 0x02, 0, 0]), varint(0), utf8Field('c')]),
+      ),
     );
     // Either nothing, or a refusal: 0x84 Unsupported Protocol Version (MQTT 5 form) or 0x01 (3.1.1 form).
     if (answer.length > 0 || embedded) {
@@ -158,7 +163,10 @@ describe('protocol versions', () => {
 
   it('refuses a wrong protocol name and closes the connection', async () => {
     const answer = await answerTo(
-      rawPacket(0x10, Buffer.concat([utf8Field('MQTX'), Buffer.from([5, 0x02, 0, 0]), varint(0), utf8Field('c')])),
+      rawPacket(
+        0x10,
+        Buffer.concat([utf8Field('MQTX'), Buffer.from([5, 0x02, 0, 0]), varint(0), utf8Field('c')]),
+      ),
     );
     // Nothing, or a refusing CONNACK: never a success.
     if (answer.length > 0) {
@@ -170,7 +178,10 @@ describe('protocol versions', () => {
   it('refuses a CONNECT whose reserved flag bit is set (malformed)', async () => {
     // Connect flags 0x03: clean start plus the reserved bit 0.
     const answer = await answerTo(
-      rawPacket(0x10, Buffer.concat([utf8Field('MQTT'), Buffer.from([5, 0x03, 0, 0]), varint(0), utf8Field('c')])),
+      rawPacket(
+        0x10,
+        Buffer.concat([utf8Field('MQTT'), Buffer.from([5, 0x03, 0, 0]), varint(0), utf8Field('c')]),
+      ),
     );
     if (answer.length > 0) {
       expect(answer[0]).toBe(0x20);

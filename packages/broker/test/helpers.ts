@@ -14,7 +14,7 @@ import mqttPacket, {
   type Packet,
   type PacketCmd,
 } from 'mqtt-packet';
-import { it, onTestFinished } from 'vitest';
+import { it } from 'vitest';
 import { testBrokerKind, type TestBrokerKind } from '../src/vitest.js';
 
 /** How long a wait for something that must happen may take before the test fails. */
@@ -46,15 +46,20 @@ export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Run `cleanup` when the current test ends; outside a test (beforeAll) the caller cleans up. */
-function afterThisTest(cleanup: () => unknown): void {
-  try {
-    onTestFinished(async () => {
-      await cleanup();
-    });
-  } catch {
-    // Not inside a test.
-  }
+const cleanups = new Set<() => unknown>();
+
+/**
+ * Close everything this file's tests opened (clients, raw sockets). Call it in `afterAll`, before closing the
+ * broker. (Per-test `onTestFinished` would be neater, but it attaches to the wrong test under `describe.concurrent`.)
+ */
+export async function closeAllClients(): Promise<void> {
+  const pending = [...cleanups];
+  cleanups.clear();
+  await Promise.allSettled(pending.map(async (cleanup) => await cleanup()));
+}
+
+function closeLater(cleanup: () => unknown): void {
+  cleanups.add(cleanup);
 }
 
 /**
@@ -98,8 +103,7 @@ async function waitUntil<T>(
 /**
  * Connect an MQTT.js client (MQTT 5, unique client id, no automatic reconnect, TCP_NODELAY) and wait for
  * its CONNACK. `beforeConnect` runs before any packet can arrive (attach an Inbox there to catch messages
- * a resumed session delivers right after CONNACK). Inside a test the client is force-closed when the test
- * ends.
+ * a resumed session delivers right after CONNACK). `closeAllClients()` force-closes it.
  */
 export async function connectClient(
   url: string,
@@ -113,7 +117,7 @@ export async function connectClient(
     connectTimeout: WAIT_TIMEOUT,
     ...options,
   });
-  afterThisTest(() => client.endAsync(true));
+  closeLater(() => client.endAsync(true));
   beforeConnect?.(client);
   await new Promise<void>((resolve, reject) => {
     const onConnect = (): void => {
@@ -273,7 +277,7 @@ export class RawClient {
     const { hostname, port } = new URL(url);
     const socket = netConnect({ host: hostname, port: Number(port), noDelay: true });
     const client = new RawClient(socket, protocolVersion);
-    afterThisTest(() => client.destroy());
+    closeLater(() => client.destroy());
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
       socket.once('error', reject);
@@ -388,7 +392,8 @@ export class RawClient {
           (packet) => packet.cmd === cmd && predicate(packet as PacketOf<C>),
         );
         if (index >= 0) return this.unconsumed.splice(index, 1)[0] as PacketOf<C>;
-        if (this.closedFlag) throw new Error(`connection closed while waiting for ${cmd}: ${this.describe()}`);
+        if (this.closedFlag)
+          throw new Error(`connection closed while waiting for ${cmd}: ${this.describe()}`);
         return undefined;
       },
       (listener) => this.listen(listener),
@@ -411,7 +416,7 @@ export class RawClient {
   async quiet<C extends PacketCmd>(cmd: C, ms = QUIET_PERIOD): Promise<PacketOf<C>[]> {
     await delay(ms);
     const found: PacketOf<C>[] = [];
-    for (let index = 0; index < this.unconsumed.length; ) {
+    for (let index = 0; index < this.unconsumed.length;) {
       if (this.unconsumed[index]!.cmd === cmd) found.push(this.unconsumed.splice(index, 1)[0] as PacketOf<C>);
       else index++;
     }
@@ -458,7 +463,10 @@ export class RawClient {
  * Wait until the broker ends the connection and return the reason code of the DISCONNECT it sent first
  * (undefined if it closed without one).
  */
-export async function disconnectReason(client: RawClient, timeout = WAIT_TIMEOUT): Promise<number | undefined> {
+export async function disconnectReason(
+  client: RawClient,
+  timeout = WAIT_TIMEOUT,
+): Promise<number | undefined> {
   await client.waitClosed(timeout);
   const packet = client.disconnectPacket();
   return packet ? (packet.reasonCode ?? 0) : undefined;

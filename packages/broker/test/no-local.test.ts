@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../src/vitest.js';
-import { assertBrokerServes, connectClient, disconnectReason, itFailsOn, RawClient, subscriber, unique } from './helpers.js';
+import {
+  closeAllClients,
+  assertBrokerServes,
+  connectClient,
+  disconnectReason,
+  itFailsOn,
+  RawClient,
+  subscriber,
+  unique,
+} from './helpers.js';
 
 let broker: TestBroker;
 
@@ -9,6 +18,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await closeAllClients();
   await broker?.close();
 });
 
@@ -43,13 +53,16 @@ it('applies No Local per subscription: an overlapping subscription without it st
 
 // Known limitation: Mosquitto 2.0.11 grants a shared subscription with No Local set (measured: SUBACK, no
 // DISCONNECT), although MQTT 5 (3.8.3.1) makes it a Protocol Error.
-itFailsOn('mosquitto')('treats No Local on a shared subscription as a protocol error (DISCONNECT 0x82)', async () => {
-  const { client } = await RawClient.connect(broker.url);
-  client.send({
-    cmd: 'subscribe',
-    messageId: 1,
-    subscriptions: [{ topic: `$share/g/nolocal/${unique('t')}`, qos: 1, nl: true }],
-  });
-  expect(await disconnectReason(client, 2_000)).toBe(0x82);
-  await assertBrokerServes(broker.url);
-});
+itFailsOn('mosquitto')(
+  'treats No Local on a shared subscription as a protocol error (DISCONNECT 0x82)',
+  async () => {
+    const { client } = await RawClient.connect(broker.url);
+    client.send({
+      cmd: 'subscribe',
+      messageId: 1,
+      subscriptions: [{ topic: `$share/g/nolocal/${unique('t')}`, qos: 1, nl: true }],
+    });
+    expect(await disconnectReason(client, 2_000)).toBe(0x82);
+    await assertBrokerServes(broker.url);
+  },
+);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../src/vitest.js';
-import { connectClient, mosquitto, RawClient, subscriber, unique } from './helpers.js';
+import { closeAllClients, connectClient, mosquitto, RawClient, subscriber, unique } from './helpers.js';
 
 let broker: TestBroker;
 
@@ -9,6 +9,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await closeAllClients();
   await broker?.close();
 });
 

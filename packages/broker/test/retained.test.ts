@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ISubscription } from 'mqtt-packet';
 import { startTestBroker, type TestBroker } from '../src/vitest.js';
-import { connectClient, RawClient, unique } from './helpers.js';
+import { closeAllClients, connectClient, RawClient, unique } from './helpers.js';
 
 let broker: TestBroker;
 
@@ -10,6 +10,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await closeAllClients();
   await broker?.close();
 });
 
@@ -74,7 +75,11 @@ describe('retained messages', () => {
     await retain(`${base}/c/d`, 'c/d');
     const all = await rawSubscriber({ topic: `${base}/#`, qos: 1 });
     const received = await all.nextN('publish', 3);
-    expect(received.map((publish) => publish.topic).sort()).toEqual([`${base}/a`, `${base}/b`, `${base}/c/d`]);
+    expect(received.map((publish) => publish.topic).sort()).toEqual([
+      `${base}/a`,
+      `${base}/b`,
+      `${base}/c/d`,
+    ]);
     const level = await rawSubscriber({ topic: `${base}/+`, qos: 1 });
     const oneLevel = await level.nextN('publish', 2);
     expect(oneLevel.map((publish) => publish.topic).sort()).toEqual([`${base}/a`, `${base}/b`]);

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../src/vitest.js';
-import { connectClient, delay, disconnectReason, itFailsOn, RawClient, unique } from './helpers.js';
+import {
+  closeAllClients,
+  connectClient,
+  delay,
+  disconnectReason,
+  itFailsOn,
+  RawClient,
+  unique,
+} from './helpers.js';
 
 let broker: TestBroker;
 
@@ -9,6 +17,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await closeAllClients();
   await broker?.close();
 });
 

@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../src/vitest.js';
-import { connectClient, embedded, itFailsOn, RawClient, subscriber, unique, type Inbox } from './helpers.js';
+import {
+  closeAllClients,
+  connectClient,
+  embedded,
+  itFailsOn,
+  RawClient,
+  subscriber,
+  unique,
+  type Inbox,
+} from './helpers.js';
 
 let broker: TestBroker;
 
@@ -9,6 +18,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await closeAllClients();
   await broker?.close();
 });
 
@@ -91,20 +101,23 @@ describe('shared subscriptions', () => {
 
   // Embedded only: MQTT 5 (4.8.2) says a broker SHOULD send a lost member's unacknowledged messages to another
   // member; our broker does, Mosquitto 2.0.11 does not (measured: the withheld messages are dropped).
-  it.skipIf(!embedded)('redispatches unacknowledged QoS 1 messages to another member when a member leaves', async () => {
-    const topic = `shared/${unique('t')}`;
-    const filter = `$share/${unique('g')}/${topic}`;
-    const { client: silent } = await RawClient.connect(broker.url);
-    await silent.subscribe({ topic: filter, qos: 1 });
-    const { inbox: staying } = await subscriber(broker.url, filter, { qos: 1 });
-    const sent = await publishSequence(topic, 4);
-    const withheld = await silent.nextN('publish', 1); // received, never acknowledged
-    expect(withheld[0]!.qos).toBe(1);
-    await staying.waitFor(1);
-    silent.destroy();
-    await staying.waitFor(4);
-    expect(staying.payloads().sort()).toEqual([...sent].sort());
-  });
+  it.skipIf(!embedded)(
+    'redispatches unacknowledged QoS 1 messages to another member when a member leaves',
+    async () => {
+      const topic = `shared/${unique('t')}`;
+      const filter = `$share/${unique('g')}/${topic}`;
+      const { client: silent } = await RawClient.connect(broker.url);
+      await silent.subscribe({ topic: filter, qos: 1 });
+      const { inbox: staying } = await subscriber(broker.url, filter, { qos: 1 });
+      const sent = await publishSequence(topic, 4);
+      const withheld = await silent.nextN('publish', 1); // received, never acknowledged
+      expect(withheld[0]!.qos).toBe(1);
+      await staying.waitFor(1);
+      silent.destroy();
+      await staying.waitFor(4);
+      expect(staying.payloads().sort()).toEqual([...sent].sort());
+    },
+  );
 
   // Known limitation: Mosquitto 2.x grants a shared subscription whose filter starts with `$` but delivers
   // nothing to it, so A2A pool dispatch (`$share/{pool}/$a2a/v1/request/...`) does not work there.

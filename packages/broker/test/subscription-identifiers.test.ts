@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { IPublishPacket } from 'mqtt-packet';
 import { startTestBroker, type TestBroker } from '../src/vitest.js';
 import {
+  closeAllClients,
   assertBrokerServes,
   connectClient,
   disconnectReason,
@@ -19,6 +20,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await closeAllClients();
   await broker?.close();
 });
 
@@ -102,7 +104,13 @@ it('treats a subscription identifier of 0 as an error and closes the connection'
   client.write(
     rawPacket(
       0x82,
-      Buffer.concat([Buffer.from([0, 1]), varint(2), Buffer.from([0x0b, 0]), utf8Field('a/b'), Buffer.from([1])]),
+      Buffer.concat([
+        Buffer.from([0, 1]),
+        varint(2),
+        Buffer.from([0x0b, 0]),
+        utf8Field('a/b'),
+        Buffer.from([1]),
+      ]),
     ),
   );
   // Protocol Error (0x82) by MQTT 5 3.8.2.1.2; Mosquitto reports it as Malformed Packet (0x81).

@@ -1,6 +1,14 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../src/vitest.js';
-import { assertBrokerServes, connectClient, disconnectReason, mosquitto, RawClient, unique } from './helpers.js';
+import {
+  closeAllClients,
+  assertBrokerServes,
+  connectClient,
+  disconnectReason,
+  mosquitto,
+  RawClient,
+  unique,
+} from './helpers.js';
 
 let broker: TestBroker;
 
@@ -9,11 +17,15 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await closeAllClients();
   await broker?.close();
 });
 
 async function rawSubscriber(topic: string, topicAliasMaximum?: number): Promise<RawClient> {
-  const { client } = await RawClient.connect(broker.url, topicAliasMaximum ? { properties: { topicAliasMaximum } } : {});
+  const { client } = await RawClient.connect(
+    broker.url,
+    topicAliasMaximum ? { properties: { topicAliasMaximum } } : {},
+  );
   await client.subscribe({ topic, qos: 0 });
   return client;
 }
@@ -31,7 +43,12 @@ it('resolves an alias the client set for later messages sent with an empty topic
   const receiver = await rawSubscriber(topic);
   const { client } = await aliasPublisher();
   await client.publish({ topic, payload: Buffer.from('sets alias'), qos: 1, properties: { topicAlias: 1 } });
-  await client.publish({ topic: '', payload: Buffer.from('uses alias'), qos: 1, properties: { topicAlias: 1 } });
+  await client.publish({
+    topic: '',
+    payload: Buffer.from('uses alias'),
+    qos: 1,
+    properties: { topicAlias: 1 },
+  });
   const [first, second] = await receiver.nextN('publish', 2);
   expect([first!.topic, first!.payload.toString()]).toEqual([topic, 'sets alias']);
   expect([second!.topic, second!.payload.toString()]).toEqual([topic, 'uses alias']);
@@ -44,8 +61,18 @@ it('remaps an alias when the client sends it with a new topic', async () => {
   const base = `alias/${unique('t')}`;
   const receiver = await rawSubscriber(`${base}/#`);
   const { client } = await aliasPublisher();
-  await client.publish({ topic: `${base}/one`, payload: Buffer.from('1'), qos: 1, properties: { topicAlias: 1 } });
-  await client.publish({ topic: `${base}/two`, payload: Buffer.from('2'), qos: 1, properties: { topicAlias: 1 } });
+  await client.publish({
+    topic: `${base}/one`,
+    payload: Buffer.from('1'),
+    qos: 1,
+    properties: { topicAlias: 1 },
+  });
+  await client.publish({
+    topic: `${base}/two`,
+    payload: Buffer.from('2'),
+    qos: 1,
+    properties: { topicAlias: 1 },
+  });
   await client.publish({ topic: '', payload: Buffer.from('3'), qos: 1, properties: { topicAlias: 1 } });
   const received = await receiver.nextN('publish', 3);
   expect(received.map((packet) => [packet.topic, packet.payload.toString()])).toEqual([
@@ -60,7 +87,15 @@ it('keeps aliases per connection: an alias set on another connection is unknown 
   const { client: setter } = await aliasPublisher();
   await setter.publish({ topic, payload: Buffer.from('x'), qos: 1, properties: { topicAlias: 1 } });
   const { client: other } = await aliasPublisher();
-  other.send({ cmd: 'publish', topic: '', payload: Buffer.from('y'), qos: 0, dup: false, retain: false, properties: { topicAlias: 1 } });
+  other.send({
+    cmd: 'publish',
+    topic: '',
+    payload: Buffer.from('y'),
+    qos: 0,
+    dup: false,
+    retain: false,
+    properties: { topicAlias: 1 },
+  });
   expect(await disconnectReason(other)).toBe(0x82);
   expect(setter.isClosed).toBe(false);
 });

@@ -1,19 +1,21 @@
 import { afterAll, beforeAll, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../src/vitest.js';
-import { RawClient, unique, subscriber } from './helpers.js';
-
+import { RawClient, unique, connectClient } from './helpers.js';
 let broker: TestBroker;
-beforeAll(async () => { broker = await startTestBroker(); });
-afterAll(async () => { await broker.close(); });
-
+beforeAll(async () => {
+  broker = await startTestBroker();
+});
+afterAll(async () => {
+  await broker.close();
+});
 it('probe', async () => {
-  for (const [delayS, expiry] of [[5, 0], [5, 2], [60, undefined]] as const) {
-  const topic = unique('w');
-  const w = await subscriber(broker.url, topic);
-  const { client } = await RawClient.connect(broker.url, { properties: expiry === undefined ? {} : { sessionExpiryInterval: expiry }, will: { topic, payload: Buffer.from('x'), qos: 1, retain: false, properties: { willDelayInterval: delayS } } });
-  const t = Date.now();
-  client.destroy();
-  await w.inbox.waitFor(1, 12000).catch(() => {});
-  console.log('delay', delayS, 'expiry', expiry, 'will after', Date.now() - t, w.inbox.messages.length);
+  for (const rm of [1, 3, 10]) {
+    const topic = unique('t');
+    const { client } = await RawClient.connect(broker.url, { properties: { receiveMaximum: rm } });
+    await client.subscribe({ topic, qos: 1 });
+    const c = await connectClient(broker.url);
+    for (let i = 0; i < 30; i++) await c.publishAsync(topic, 'x', { qos: 1 });
+    const got = await client.quiet('publish', 300);
+    console.log('receiveMaximum', rm, 'in flight', got.length);
   }
-}, 60000);
+});

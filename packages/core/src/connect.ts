@@ -479,10 +479,6 @@ class Connection implements MqttConnection {
     };
   }
 
-  #assertOpen(what: string): void {
-    if (this.#closed) throw new MqttAgentsError('CLOSED', `cannot ${what}: the connection is closed`);
-  }
-
   /** Run one MQTT.js call with its callback, honouring the signal and rejecting when the connection closes. */
   #track<T>(
     what: string,
@@ -490,7 +486,9 @@ class Connection implements MqttConnection {
     signal: AbortSignal | undefined,
     start: (resolve: (value: T) => void, reject: (error: MqttAgentsError) => void) => void,
   ): Promise<T> {
-    this.#assertOpen(what);
+    if (this.#closed) {
+      return Promise.reject(new MqttAgentsError('CLOSED', `cannot ${what}: the connection is closed`));
+    }
     if (signal?.aborted) return Promise.reject(abortError(signal, what));
     return new Promise<T>((resolve, reject) => {
       let settled = false;

@@ -77,7 +77,123 @@ export {
 export type { SharedSubscription, TopicRule, TopicValidation } from './topic-filter.js';
 
 // --- codec and JSON-RPC ---
+export {
+  DEFAULT_MAX_JSON_BYTES,
+  DEFAULT_MAX_JSON_DEPTH,
+  FORBIDDEN_JSON_KEYS,
+  decodeJson,
+  encodeJson,
+  isValidUtf8,
+  isWellFormedText,
+  utf8Decode,
+  utf8Encode,
+} from './json-codec.js';
+export type {
+  DecodeJsonOptions,
+  DecodeResult,
+  EncodeJsonOptions,
+  JsonDecodeError,
+  JsonDecodeErrorCode,
+} from './json-codec.js';
+export {
+  JSONRPC_VERSION,
+  JsonRpcErrorCode,
+  classifyJsonRpc,
+  isJsonRpcId,
+  jsonRpcError,
+  jsonRpcErrorObjectSchema,
+  jsonRpcErrorResponse,
+  jsonRpcErrorResponseSchema,
+  jsonRpcIdSchema,
+  jsonRpcMessageSchema,
+  jsonRpcNotificationSchema,
+  jsonRpcParamsSchema,
+  jsonRpcRequestSchema,
+  jsonRpcSuccessResponse,
+  jsonRpcSuccessResponseSchema,
+} from './json-rpc.js';
+export type {
+  JsonRpcClassification,
+  JsonRpcErrorObject,
+  JsonRpcErrorResponse,
+  JsonRpcId,
+  JsonRpcMessage,
+  JsonRpcNotification,
+  JsonRpcParams,
+  JsonRpcRequest,
+  JsonRpcResponse,
+  JsonRpcSingleClassification,
+  JsonRpcSuccessResponse,
+} from './json-rpc.js';
 
 // --- MQTT 5 properties ---
+export {
+  A2AArtifactMode,
+  A2AEventType,
+  A2ASecurityProfile,
+  A2AStatus,
+  A2AStatusSource,
+  A2AUserProperty,
+  ContentType,
+  MAX_CORRELATION_DATA_BYTES,
+  MAX_MESSAGE_EXPIRY_INTERVAL,
+  McpComponentType,
+  McpUserProperty,
+  correlationKey,
+  createPublishProperties,
+  getContentType,
+  getCorrelationData,
+  getMessageExpiryInterval,
+  getResponseTopic,
+  getUserProperty,
+  getUserPropertyAll,
+  isPayloadFormatValid,
+  isUtf8PayloadFormat,
+  mergePublishProperties,
+  newCorrelationData,
+  readPublishMetadata,
+  setUserProperty,
+  withUserProperties,
+} from './mqtt-properties.js';
+export type {
+  A2AUserPropertyName,
+  McpUserPropertyName,
+  PublishMetadata,
+  PublishPacketView,
+  PublishProperties,
+  PublishPropertiesOptions,
+  PublishPropertiesView,
+  UserProperties,
+  UserPropertiesCarrier,
+} from './mqtt-properties.js';
 
 // --- connection and correlated request/reply ---
+export { connectMqtt, describeReasonCode, readConnackInfo } from './connect.js';
+export type {
+  AdoptMqttClientOptions,
+  ConnackInfo,
+  ConnectMqttOptions,
+  ConnectMqttUrlOptions,
+  ConnectionDropInfo,
+  MqttConnection,
+  MqttConnectionEvents,
+  MqttMessage,
+  MqttMessageHandler,
+  MqttPublishOptions,
+  MqttPublishProperties,
+  MqttQoS,
+  MqttSubscribeOptions,
+  MqttWill,
+  PublishResult,
+  SubscriptionGrant,
+} from './connect.js';
+export { createRequestReply } from './request-reply.js';
+export type {
+  ReplyDedupKey,
+  ReplyStream,
+  RequestOptions,
+  RequestReply,
+  RequestReplyOptions,
+  StreamOptions,
+  UnmatchedReplyReason,
+} from './request-reply.js';

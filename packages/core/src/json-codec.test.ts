@@ -19,9 +19,15 @@ const bytes = (...values: number[]) => new Uint8Array(values);
 
 /** Strings of arbitrary UTF-16 code units, lone surrogates included; JSON punctuation is made likely. */
 const codeUnits = fc
-  .array(fc.oneof(fc.integer({ min: 0, max: 0xffff }), fc.constantFrom(0x22, 0x5b, 0x5d, 0x7b, 0x7d, 0x3a, 0xd800)), {
-    maxLength: 200,
-  })
+  .array(
+    fc.oneof(
+      fc.integer({ min: 0, max: 0xffff }),
+      fc.constantFrom(0x22, 0x5b, 0x5d, 0x7b, 0x7d, 0x3a, 0xd800),
+    ),
+    {
+      maxLength: 200,
+    },
+  )
   .map((units) => String.fromCharCode(...units));
 
 function errorCode(result: DecodeResult): string | undefined {
@@ -42,7 +48,10 @@ function hasForbiddenKey(value: unknown): boolean {
 describe('decodeJson', () => {
   it('decodes a JSON-RPC payload from bytes and from a string', () => {
     const text = '{"jsonrpc":"2.0","id":0,"method":"ping"}';
-    expect(decodeJson(utf8Encode(text))).toEqual({ ok: true, value: { jsonrpc: '2.0', id: 0, method: 'ping' } });
+    expect(decodeJson(utf8Encode(text))).toEqual({
+      ok: true,
+      value: { jsonrpc: '2.0', id: 0, method: 'ping' },
+    });
     expect(decodeJson(text)).toEqual({ ok: true, value: { jsonrpc: '2.0', id: 0, method: 'ping' } });
   });
 
@@ -116,7 +125,10 @@ describe('decodeJson', () => {
     const result = decodeJson('{"params":{"items":[0,{"constructor":1}]}}');
     expect(result).toEqual({
       ok: false,
-      error: { code: 'FORBIDDEN_KEY', message: "forbidden key 'constructor' at $.params.items[1].constructor" },
+      error: {
+        code: 'FORBIDDEN_KEY',
+        message: "forbidden key 'constructor' at $.params.items[1].constructor",
+      },
     });
   });
 
@@ -166,14 +178,18 @@ describe('decodeJson', () => {
 
     it('holds at the boundary for any payload size and limit', () => {
       fc.assert(
-        fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.integer({ min: 0, max: 200 }), (s, limit) => {
-          const payload = utf8Encode(JSON.stringify(s));
-          const result = decodeJson(payload, { maxBytes: limit });
-          expect(errorCode(result) === 'TOO_LARGE').toBe(payload.byteLength > limit);
-          expect(errorCode(decodeJson(JSON.stringify(s), { maxBytes: limit })) === 'TOO_LARGE').toBe(
-            payload.byteLength > limit,
-          );
-        }),
+        fc.property(
+          fc.string({ unit: 'grapheme', maxLength: 40 }),
+          fc.integer({ min: 0, max: 200 }),
+          (s, limit) => {
+            const payload = utf8Encode(JSON.stringify(s));
+            const result = decodeJson(payload, { maxBytes: limit });
+            expect(errorCode(result) === 'TOO_LARGE').toBe(payload.byteLength > limit);
+            expect(errorCode(decodeJson(JSON.stringify(s), { maxBytes: limit })) === 'TOO_LARGE').toBe(
+              payload.byteLength > limit,
+            );
+          },
+        ),
       );
     });
   });
@@ -200,10 +216,14 @@ describe('decodeJson', () => {
   describe('properties', () => {
     it('never throws on arbitrary bytes', () => {
       fc.assert(
-        fc.property(fc.uint8Array({ maxLength: 200 }), fc.integer({ min: 0, max: 300 }), (payload, maxBytes) => {
-          const result = decodeJson(payload, { maxBytes });
-          return result.ok || result.error.message.length > 0;
-        }),
+        fc.property(
+          fc.uint8Array({ maxLength: 200 }),
+          fc.integer({ min: 0, max: 300 }),
+          (payload, maxBytes) => {
+            const result = decodeJson(payload, { maxBytes });
+            return result.ok || result.error.message.length > 0;
+          },
+        ),
         { numRuns: 500 },
       );
     });

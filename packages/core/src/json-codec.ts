@@ -32,12 +32,7 @@ export const DEFAULT_MAX_JSON_DEPTH = 128;
 export const FORBIDDEN_JSON_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype'];
 
 export type JsonDecodeErrorCode =
-  | 'EMPTY'
-  | 'TOO_LARGE'
-  | 'TOO_DEEP'
-  | 'INVALID_UTF8'
-  | 'INVALID_JSON'
-  | 'FORBIDDEN_KEY';
+  'EMPTY' | 'TOO_LARGE' | 'TOO_DEEP' | 'INVALID_UTF8' | 'INVALID_JSON' | 'FORBIDDEN_KEY';
 
 export interface JsonDecodeError {
   code: JsonDecodeErrorCode;

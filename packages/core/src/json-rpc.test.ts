@@ -79,25 +79,65 @@ describe('classifyJsonRpc', () => {
   });
 
   it.each([
-    ['a string', 'hello', "message is not an object"],
+    ['a string', 'hello', 'message is not an object'],
     ['null', null, 'message is not an object'],
     ['a number', 0, 'message is not an object'],
     ['a missing version', { id: 1, method: 'x' }, "jsonrpc must be '2.0'"],
     ['version 1.0', { jsonrpc: '1.0', id: 1, method: 'x' }, "jsonrpc must be '2.0'"],
     ['a numeric method', { jsonrpc: '2.0', id: 1, method: 5 }, 'method must be a string'],
-    ['null params', { jsonrpc: '2.0', id: 1, method: 'x', params: null }, 'params must be an object or an array'],
+    [
+      'null params',
+      { jsonrpc: '2.0', id: 1, method: 'x', params: null },
+      'params must be an object or an array',
+    ],
     ['string params', { jsonrpc: '2.0', method: 'x', params: 'a' }, 'params must be an object or an array'],
-    ['a boolean id', { jsonrpc: '2.0', id: true, method: 'x' }, 'request id must be a string or a finite number'],
-    ['an object id', { jsonrpc: '2.0', id: {}, result: 1 }, 'response id must be a string or a finite number'],
-    ['an infinite id', { jsonrpc: '2.0', id: Infinity, method: 'x' }, 'request id must be a string or a finite number'],
-    ['a NaN id', { jsonrpc: '2.0', id: Number.NaN, result: 1 }, 'response id must be a string or a finite number'],
-    ['result and error', { jsonrpc: '2.0', id: 1, result: 1, error: { code: 1, message: 'm' } }, 'a response has result or error, not both'],
-    ['method and result', { jsonrpc: '2.0', id: 1, method: 'x', result: 1 }, 'a message with a method has no result or error'],
+    [
+      'a boolean id',
+      { jsonrpc: '2.0', id: true, method: 'x' },
+      'request id must be a string or a finite number',
+    ],
+    [
+      'an object id',
+      { jsonrpc: '2.0', id: {}, result: 1 },
+      'response id must be a string or a finite number',
+    ],
+    [
+      'an infinite id',
+      { jsonrpc: '2.0', id: Infinity, method: 'x' },
+      'request id must be a string or a finite number',
+    ],
+    [
+      'a NaN id',
+      { jsonrpc: '2.0', id: Number.NaN, result: 1 },
+      'response id must be a string or a finite number',
+    ],
+    [
+      'result and error',
+      { jsonrpc: '2.0', id: 1, result: 1, error: { code: 1, message: 'm' } },
+      'a response has result or error, not both',
+    ],
+    [
+      'method and result',
+      { jsonrpc: '2.0', id: 1, method: 'x', result: 1 },
+      'a message with a method has no result or error',
+    ],
     ['no method, result or error', { jsonrpc: '2.0', id: 1 }, 'message has no method, result or error'],
-    ['an error without id', { jsonrpc: '2.0', error: { code: 1, message: 'm' } }, 'error response id must be a string, a finite number or null'],
+    [
+      'an error without id',
+      { jsonrpc: '2.0', error: { code: 1, message: 'm' } },
+      'error response id must be a string, a finite number or null',
+    ],
     ['a string error', { jsonrpc: '2.0', id: 1, error: 'boom' }, 'error must be an object'],
-    ['a fractional error code', { jsonrpc: '2.0', id: 1, error: { code: 1.5, message: 'm' } }, 'error.code must be an integer'],
-    ['an error without message', { jsonrpc: '2.0', id: 1, error: { code: 1 } }, 'error.message must be a string'],
+    [
+      'a fractional error code',
+      { jsonrpc: '2.0', id: 1, error: { code: 1.5, message: 'm' } },
+      'error.code must be an integer',
+    ],
+    [
+      'an error without message',
+      { jsonrpc: '2.0', id: 1, error: { code: 1 } },
+      'error.message must be a string',
+    ],
   ])('rejects %s', (_name, value, reason) => {
     const result = classifyJsonRpc(value);
     expect(result.kind).toBe('invalid');
@@ -106,13 +146,21 @@ describe('classifyJsonRpc', () => {
 
   it('carries the id of an invalid message when it can be read, for the Invalid Request reply', () => {
     expect(classifyJsonRpc({ jsonrpc: '1.0', id: 0, method: 'x' })).toMatchObject({ kind: 'invalid', id: 0 });
-    expect(classifyJsonRpc({ jsonrpc: '2.0', id: 'r', method: 1 })).toMatchObject({ kind: 'invalid', id: 'r' });
-    expect(classifyJsonRpc({ jsonrpc: '2.0', id: true, method: 'x' })).toMatchObject({ kind: 'invalid', id: null });
+    expect(classifyJsonRpc({ jsonrpc: '2.0', id: 'r', method: 1 })).toMatchObject({
+      kind: 'invalid',
+      id: 'r',
+    });
+    expect(classifyJsonRpc({ jsonrpc: '2.0', id: true, method: 'x' })).toMatchObject({
+      kind: 'invalid',
+      id: null,
+    });
   });
 
   it('treats undefined members as absent (in-process values)', () => {
     expect(kindOf({ jsonrpc: '2.0', id: undefined, method: 'x' })).toBe('notification');
-    expect(kindOf({ jsonrpc: '2.0', id: 1, method: 'x', params: undefined, result: undefined })).toBe('request');
+    expect(kindOf({ jsonrpc: '2.0', id: 1, method: 'x', params: undefined, result: undefined })).toBe(
+      'request',
+    );
   });
 
   it('splits a batch and classifies each item', () => {
@@ -151,26 +199,48 @@ describe('schemas', () => {
     expect(jsonRpcNotificationSchema.safeParse({ jsonrpc: '2.0', method: 'm' }).success).toBe(true);
     expect(jsonRpcNotificationSchema.safeParse({ jsonrpc: '2.0', id: 1, method: 'm' }).success).toBe(false);
     expect(jsonRpcSuccessResponseSchema.safeParse({ jsonrpc: '2.0', id: 1 }).success).toBe(false);
-    expect(jsonRpcErrorResponseSchema.safeParse({ jsonrpc: '2.0', id: null, error: jsonRpcError(-1) }).success).toBe(
-      true,
-    );
+    expect(
+      jsonRpcErrorResponseSchema.safeParse({ jsonrpc: '2.0', id: null, error: jsonRpcError(-1) }).success,
+    ).toBe(true);
   });
 
   /** JSON values that look like JSON-RPC messages often enough to exercise every branch. */
-  const member = <T>(arbitrary: fc.Arbitrary<T>) => fc.option(arbitrary, { nil: undefined, freq: 2 });
-  const idLike = fc.oneof(fc.string({ maxLength: 3 }), fc.integer(), fc.double(), fc.constant(null), fc.boolean());
-  const errorLike = fc.oneof(
-    fc.record({ code: fc.oneof(fc.integer(), fc.double()), message: fc.string({ maxLength: 3 }) }),
-    fc.record({ code: fc.integer() }),
-    fc.jsonValue({ maxDepth: 1 }),
+  const member = <T>(arbitrary: fc.Arbitrary<T>, freq = 2) => fc.option(arbitrary, { nil: undefined, freq });
+  const mostly = <T>(likely: fc.Arbitrary<T>, unlikely: fc.Arbitrary<T>) =>
+    fc.oneof({ arbitrary: likely, weight: 4 }, { arbitrary: unlikely, weight: 1 });
+  const idLike = fc.oneof(
+    fc.string({ maxLength: 3 }),
+    fc.integer(),
+    fc.double(),
+    fc.constant(null),
+    fc.boolean(),
+  );
+  const errorLike = mostly(
+    fc.record({
+      code: fc.integer(),
+      message: fc.string({ maxLength: 3 }),
+      data: member(fc.jsonValue({ maxDepth: 1 })),
+    }),
+    fc.oneof(
+      fc.record({ code: fc.double(), message: fc.string({ maxLength: 3 }) }),
+      fc.record({ code: fc.integer() }),
+      fc.jsonValue({ maxDepth: 1 }),
+    ),
   );
   const messageLike = fc
     .record(
       {
-        jsonrpc: member(fc.constantFrom('2.0', '1.0', 2)),
-        id: member(idLike),
+        jsonrpc: member(mostly(fc.constant('2.0'), fc.constantFrom('1.0', 2)), 10),
+        id: member(mostly(fc.oneof(fc.string({ maxLength: 3 }), fc.integer()), idLike)),
         method: member(fc.oneof(fc.string({ maxLength: 5 }), fc.integer())),
-        params: member(fc.oneof(fc.dictionary(fc.string({ maxLength: 2 }), fc.integer()), fc.array(fc.integer()), fc.constant(null), fc.string())),
+        params: member(
+          fc.oneof(
+            fc.dictionary(fc.string({ maxLength: 2 }), fc.integer()),
+            fc.array(fc.integer()),
+            fc.constant(null),
+            fc.string(),
+          ),
+        ),
         result: member(fc.jsonValue({ maxDepth: 1 })),
         error: member(errorLike),
       },
@@ -207,14 +277,17 @@ describe('ids', () => {
 
   it('survive a request/response round trip unchanged', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true })), (id) => {
-        const request = classifyJsonRpc(JSON.parse(JSON.stringify({ jsonrpc: '2.0', id, method: 'm' })));
-        expect(request.kind).toBe('request');
-        const wireId = request.kind === 'request' ? request.message.id : undefined;
-        expect(wireId).toBe(JSON.parse(JSON.stringify(id)));
-        const response = classifyJsonRpc(jsonRpcSuccessResponse(wireId!, {}));
-        expect(response.kind === 'response' && response.message.id).toBe(wireId);
-      }),
+      fc.property(
+        fc.oneof(fc.string(), fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true })),
+        (id) => {
+          const request = classifyJsonRpc(JSON.parse(JSON.stringify({ jsonrpc: '2.0', id, method: 'm' })));
+          expect(request.kind).toBe('request');
+          const wireId = request.kind === 'request' ? request.message.id : undefined;
+          expect(wireId).toBe(JSON.parse(JSON.stringify(id)));
+          const response = classifyJsonRpc(jsonRpcSuccessResponse(wireId!, {}));
+          expect(response.kind === 'response' && response.message.id).toBe(wireId);
+        },
+      ),
     );
   });
 });
@@ -244,7 +317,11 @@ describe('error builders', () => {
 
   it('build responses that classify as what they are', () => {
     const parseFailure = jsonRpcErrorResponse(null, jsonRpcError(JsonRpcErrorCode.ParseError));
-    expect(parseFailure).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32700, message: 'Parse error' } });
+    expect(parseFailure).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32700, message: 'Parse error' },
+    });
     expect(kindOf(parseFailure)).toBe('error');
     expect(kindOf(jsonRpcErrorResponse(0, jsonRpcError(JsonRpcErrorCode.InternalError)))).toBe('error');
     expect(jsonRpcSuccessResponse(0, null)).toEqual({ jsonrpc: '2.0', id: 0, result: null });

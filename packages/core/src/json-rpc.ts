@@ -52,11 +52,11 @@ export interface JsonRpcNotification {
   [member: string]: unknown;
 }
 
+/** No index signature, so error objects typed elsewhere (`{ code; message; data? }`) fit without a cast. */
 export interface JsonRpcErrorObject {
   code: number;
   message: string;
   data?: unknown;
-  [member: string]: unknown;
 }
 
 export interface JsonRpcSuccessResponse {
@@ -84,7 +84,8 @@ export type JsonRpcSingleClassification =
   /** `id` is the message's id when it could be read, so an Invalid Request reply can carry it. */
   | { kind: 'invalid'; reason: string; id: JsonRpcId | null };
 
-export type JsonRpcClassification = JsonRpcSingleClassification | { kind: 'batch'; items: JsonRpcSingleClassification[] };
+export type JsonRpcClassification =
+  JsonRpcSingleClassification | { kind: 'batch'; items: JsonRpcSingleClassification[] };
 
 // --- predicates shared by the classifier and the schemas ---
 

@@ -88,7 +88,9 @@ describe('reading user properties', () => {
 
   it('getUserProperty returns the single value or the first of several', () => {
     expect(getUserProperty({ userProperties: parsed }, McpUserProperty.ComponentType)).toBe('mcp-server');
-    expect(getUserProperty({ userProperties: parsed }, A2AUserProperty.Extensions)).toBe('https://a.example/v1');
+    expect(getUserProperty({ userProperties: parsed }, A2AUserProperty.Extensions)).toBe(
+      'https://a.example/v1',
+    );
   });
 
   it('getUserPropertyAll returns every value in order', () => {
@@ -96,7 +98,9 @@ describe('reading user properties', () => {
       'https://a.example/v1',
       'https://b.example/v1',
     ]);
-    expect(getUserPropertyAll({ userProperties: parsed }, McpUserProperty.ComponentType)).toEqual(['mcp-server']);
+    expect(getUserPropertyAll({ userProperties: parsed }, McpUserProperty.ComponentType)).toEqual([
+      'mcp-server',
+    ]);
     expect(getUserPropertyAll({ userProperties: parsed }, 'absent')).toEqual([]);
   });
 
@@ -116,6 +120,12 @@ describe('reading user properties', () => {
     expect(getUserProperty({ userProperties: plain }, 'toString')).toBeUndefined();
     expect(getUserProperty({ userProperties: plain }, '__proto__')).toBeUndefined();
     expect(getUserPropertyAll({ userProperties: plain }, 'constructor')).toEqual([]);
+  });
+
+  it('never reads values a user properties object inherits', () => {
+    const inherited = Object.create({ name: 'inherited' }) as UserProperties;
+    expect(getUserProperty({ userProperties: inherited }, 'name')).toBeUndefined();
+    expect(getUserPropertyAll({ userProperties: inherited }, 'name')).toEqual([]);
   });
 
   it('ignores values that are not strings instead of crashing', () => {
@@ -184,14 +194,17 @@ describe('writing user properties', () => {
   it('round-trips any well-formed names and values through get', () => {
     const text = fc.string({ unit: 'grapheme', maxLength: 12 }).filter((value) => !value.includes('\u0000'));
     fc.assert(
-      fc.property(fc.dictionary(text, fc.oneof(text, fc.array(text, { minLength: 1, maxLength: 3 }))), (additions) => {
-        const userProperties = withUserProperties(undefined, additions);
-        for (const [name, value] of Object.entries(additions)) {
-          const values = typeof value === 'string' ? [value] : value;
-          expect(getUserPropertyAll({ userProperties }, name)).toEqual(values);
-          expect(getUserProperty({ userProperties }, name)).toBe(values[0]);
-        }
-      }),
+      fc.property(
+        fc.dictionary(text, fc.oneof(text, fc.array(text, { minLength: 1, maxLength: 3 }))),
+        (additions) => {
+          const userProperties = withUserProperties(undefined, additions);
+          for (const [name, value] of Object.entries(additions)) {
+            const values = typeof value === 'string' ? [value] : value;
+            expect(getUserPropertyAll({ userProperties }, name)).toEqual(values);
+            expect(getUserProperty({ userProperties }, name)).toBe(values[0]);
+          }
+        },
+      ),
     );
   });
 });
@@ -237,7 +250,11 @@ describe('correlation data', () => {
 
 describe('single PUBLISH properties', () => {
   it('read content type, response topic and expiry when present and sane', () => {
-    const properties = { contentType: ContentType.Json, responseTopic: '$a2a/v1/reply/o/u/a/r', messageExpiryInterval: 0 };
+    const properties = {
+      contentType: ContentType.Json,
+      responseTopic: '$a2a/v1/reply/o/u/a/r',
+      messageExpiryInterval: 0,
+    };
     expect(getContentType(properties)).toBe('application/json');
     expect(getResponseTopic(properties)).toBe('$a2a/v1/reply/o/u/a/r');
     expect(getMessageExpiryInterval(properties)).toBe(0);
@@ -323,11 +340,13 @@ describe('createPublishProperties and mergePublishProperties', () => {
 
   it('enforce the message expiry range at its exact bounds', () => {
     expect(createPublishProperties({ messageExpiryInterval: 0 }).messageExpiryInterval).toBe(0);
-    expect(createPublishProperties({ messageExpiryInterval: MAX_MESSAGE_EXPIRY_INTERVAL }).messageExpiryInterval).toBe(
-      4_294_967_295,
-    );
+    expect(
+      createPublishProperties({ messageExpiryInterval: MAX_MESSAGE_EXPIRY_INTERVAL }).messageExpiryInterval,
+    ).toBe(4_294_967_295);
     for (const invalid of [-1, MAX_MESSAGE_EXPIRY_INTERVAL + 1, 1.5, Number.NaN, Infinity]) {
-      expect(thrownCode(() => createPublishProperties({ messageExpiryInterval: invalid }))).toBe('INVALID_PAYLOAD');
+      expect(thrownCode(() => createPublishProperties({ messageExpiryInterval: invalid }))).toBe(
+        'INVALID_PAYLOAD',
+      );
     }
   });
 

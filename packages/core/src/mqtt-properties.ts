@@ -2,6 +2,7 @@ import type { IClientPublishOptions } from 'mqtt';
 import { nanoid } from 'nanoid';
 import { MqttAgentsError } from './errors.js';
 import { isValidUtf8, isWellFormedText, utf8ByteLength, utf8Encode } from './json-codec.js';
+import { assertTopicName } from './topic-filter.js';
 
 /**
  * MQTT 5 properties as the MCP and A2A bindings use them: the user property names both specs define, and
@@ -202,7 +203,10 @@ function rawUserProperty(properties: UserPropertiesCarrier | undefined, name: st
 }
 
 /** The first value of a user property, or undefined. MQTT.js gives a repeated name as an array. */
-export function getUserProperty(properties: UserPropertiesCarrier | undefined, name: string): string | undefined {
+export function getUserProperty(
+  properties: UserPropertiesCarrier | undefined,
+  name: string,
+): string | undefined {
   const value = rawUserProperty(properties, name);
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) return value.find((item: unknown): item is string => typeof item === 'string');
@@ -294,7 +298,10 @@ export function getResponseTopic(properties: PublishPropertiesView | undefined):
 /** The Message Expiry Interval in seconds, or undefined when absent or not a valid interval. */
 export function getMessageExpiryInterval(properties: PublishPropertiesView | undefined): number | undefined {
   const value: unknown = properties?.messageExpiryInterval;
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0 && value <= MAX_MESSAGE_EXPIRY_INTERVAL
+  return typeof value === 'number' &&
+    Number.isInteger(value) &&
+    value >= 0 &&
+    value <= MAX_MESSAGE_EXPIRY_INTERVAL
     ? value
     : undefined;
 }
@@ -332,14 +339,14 @@ export function newCorrelationData(): Uint8Array {
 // bytes where Buffer exists (Node, and browser bundles that polyfill it), without importing it.
 type BufferFrom = (buffer: ArrayBufferLike, byteOffset: number, length: number) => Uint8Array;
 function asWireBytes(bytes: Uint8Array): PublishProperties['correlationData'] {
-  const from = (globalThis as { Buffer?: { from: BufferFrom } }).Buffer?.from;
-  const wire = from ? from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
+  const NodeBuffer = (globalThis as { Buffer?: { from: BufferFrom } }).Buffer;
+  const wire = NodeBuffer ? NodeBuffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : bytes;
   return wire as PublishProperties['correlationData'];
 }
 
 /**
  * New PUBLISH properties: `base` (never mutated) with `options` applied, validated for the wire. Throws
- * `INVALID_TOPIC` for a Response Topic that is empty or has wildcards, and `INVALID_PAYLOAD` for a value MQTT
+ * `INVALID_TOPIC` for a Response Topic that is not a valid topic name (empty, wildcards, NUL), and `INVALID_PAYLOAD` for a value MQTT
  * cannot carry (bad strings, Correlation Data over 65535 bytes, an expiry that is not an integer from 0 to
  * `MAX_MESSAGE_EXPIRY_INTERVAL`).
  */
@@ -355,21 +362,7 @@ export function mergePublishProperties(
     result.contentType = options.contentType;
   }
   if (options.payloadFormat !== undefined) result.payloadFormatIndicator = options.payloadFormat === 'utf8';
-  if (options.responseTopic !== undefined) {
-    const topic = options.responseTopic;
-    const problem =
-      topic.length === 0
-        ? 'is empty'
-        : /[+#]/.test(topic)
-          ? 'has a wildcard'
-          : mqttStringProblem(topic);
-    if (problem) {
-      throw new MqttAgentsError('INVALID_TOPIC', `invalid response topic '${topic}': ${problem}`, {
-        details: { topic },
-      });
-    }
-    result.responseTopic = topic;
-  }
+  if (options.responseTopic !== undefined) result.responseTopic = assertTopicName(options.responseTopic);
   if (options.correlationData !== undefined) {
     const bytes = options.correlationData;
     if (bytes.byteLength > MAX_CORRELATION_DATA_BYTES) {
@@ -382,7 +375,7 @@ export function mergePublishProperties(
   }
   if (options.messageExpiryInterval !== undefined) {
     const seconds = options.messageExpiryInterval;
-    if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_MESSAGE_EXPIRY_INTERVAL + 1) {
+    if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_MESSAGE_EXPIRY_INTERVAL) {
       throw new MqttAgentsError(
         'INVALID_PAYLOAD',
         `invalid message expiry interval ${seconds}: must be an integer from 0 to ${MAX_MESSAGE_EXPIRY_INTERVAL}`,

@@ -158,7 +158,7 @@ export class McpServerHost {
     this.serverName = init.serverName;
     this.logger = init.logger;
     this.ownsConnection = init.ownsConnection;
-    this.events = new TypedEvents(init.logger);
+    this.events = new TypedEvents<McpServerHostEvents>(init.logger);
     this.description = init.options.description;
     this.meta = init.options.meta;
     this.rbac = init.options.rbac;

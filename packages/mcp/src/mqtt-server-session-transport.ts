@@ -142,7 +142,7 @@ export class MqttServerSessionTransport implements Transport {
     }
     if (isRequest(message)) this.deadlines.track(message);
     if (method === 'notifications/cancelled') {
-      const requestId = (message.params as { requestId?: RequestId } | undefined)?.requestId;
+      const requestId = (message as { params?: { requestId?: RequestId } }).params?.requestId;
       if (requestId !== undefined) this.deadlines.forget(requestId);
     }
     await this.wiring.link.publish(this.wiring.rpcTopic, payload);

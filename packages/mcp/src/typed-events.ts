@@ -3,7 +3,7 @@ import type { Logger } from '@mqtt-agents/core';
 type Listener = (...args: never[]) => void;
 
 /** A minimal typed event emitter: `on()` returns the function that removes the listener. */
-export class TypedEvents<Events extends { [event: string]: (...args: never[]) => void }> {
+export class TypedEvents<Events extends { [E in keyof Events]: (...args: never[]) => void }> {
   private readonly listeners = new Map<keyof Events, Set<Listener>>();
   private readonly logger: Logger;
 

@@ -1,0 +1,62 @@
+// The whole public API of @mqtt-agents/a2a. Runtime-neutral: no `node:*` imports anywhere below.
+
+// --- agent side ---
+export { serveA2AOverMqtt } from './serve-agent.js';
+export type { A2AMqttAgent, ServeA2AOverMqttOptions } from './serve-agent.js';
+export { A2A_METHODS, MQTT_REQUEST_STATE_KEY } from './responder.js';
+export type { MqttRequestInfo, ResponderLimits } from './responder.js';
+
+// --- discovery ---
+export { discoverAgents } from './agent-registry.js';
+export type {
+  AgentRegistry,
+  AgentRegistryChange,
+  AgentStatus,
+  AgentStatusSource,
+  DiscoverAgentsOptions,
+  DiscoveredAgent,
+  WaitForAgentOptions,
+} from './agent-registry.js';
+
+// --- agent cards ---
+export {
+  A2A_PROTOCOL_VERSION,
+  MQTT_PROTOCOL_BINDING,
+  MQTT_PROTOCOL_BINDING_ALIASES,
+  agentCardSchema,
+  buildAgentCard,
+  isMqttProtocolBinding,
+  mqttInterfaces,
+  parseAgentCard,
+} from './agent-card.js';
+export type {
+  AgentCardInput,
+  AgentCardJson,
+  AgentCardParseResult,
+  AgentSkillInput,
+  BuildAgentCardOptions,
+} from './agent-card.js';
+export { agentAddressOf, rememberAgentAddress } from './agent-address.js';
+export type { AgentAddress } from './agent-address.js';
+
+// --- requester side ---
+export { MqttTransportFactory, mqttTransportFactory } from './mqtt-transport-factory.js';
+export type { MqttTransportFactoryOptions } from './mqtt-transport-factory.js';
+export { MqttClientTransport, serviceParametersToUserProperties } from './mqtt-client-transport.js';
+export { DEFAULT_RETRY_POLICY, backoffDelay } from './retry-policy.js';
+export type { RetryPolicy } from './retry-policy.js';
+
+// --- errors and stream semantics ---
+export { BINDING_ERRORS, MqttBindingError, bindingErrorObject, readBindingErrorKind } from './binding-errors.js';
+export type { BindingErrorKind, JsonRpcErrorObject } from './binding-errors.js';
+export {
+  INTERRUPTED_STATES,
+  STREAM_FINAL_STATES,
+  StreamFolder,
+  TERMINAL_STATES,
+  isStreamFinalResponse,
+  isStreamFinalState,
+} from './stream-states.js';
+
+// --- connection options ---
+export type { MqttConnectionOptions } from './mqtt-connection.js';

@@ -1,0 +1,182 @@
+import { MqttAgentsError, mcpClientPresenceTopic, parseMcpTopic } from '@mqtt-agents/core';
+import type { Logger, MqttMessage } from '@mqtt-agents/core';
+import type { HealthCheckOptions } from './health-check.js';
+import { DISCONNECTED_NOTIFICATION, decodeMcpPayload } from './inbound-messages.js';
+import { spoofedSender } from './mcp-mqtt-link.js';
+import type { McpMqttLink } from './mcp-mqtt-link.js';
+import { MqttClientTransport } from './mqtt-client-transport.js';
+
+/** @internal Settings a client connection applies to every session transport it creates. */
+export interface ClientSessionSettings {
+  timeouts: ReadonlyMap<string, number>;
+  healthCheck: HealthCheckOptions | undefined;
+  filterResourceUpdates: boolean;
+  maxInboundBytes: number;
+}
+
+/**
+ * @internal One MQTT connection of a client host (one mcp-client-id) and the sessions it holds, at most one
+ * per server-id. Routes the session topics to their transports.
+ */
+export class McpClientConnection {
+  readonly link: McpMqttLink;
+  readonly mcpClientId: string;
+  /** True for a connection opened for a single session (closed with it). */
+  readonly dedicated: boolean;
+  private readonly sessions = new Map<string, MqttClientTransport>();
+  private readonly settings: ClientSessionSettings;
+  private readonly report: (error: Error) => void;
+  private readonly removers: Array<() => void> = [];
+  private closing: Promise<void> | undefined;
+
+  constructor(init: {
+    link: McpMqttLink;
+    dedicated: boolean;
+    settings: ClientSessionSettings;
+    report: (error: Error) => void;
+  }) {
+    this.link = init.link;
+    this.mcpClientId = init.link.clientId;
+    this.dedicated = init.dedicated;
+    this.settings = init.settings;
+    this.report = init.report;
+    this.removers.push(
+      this.link.route(`$mcp-rpc/${this.mcpClientId}/#`, (message) => this.onSessionTopic(message)),
+      this.link.route('$mcp-server/capability/#', (message) => this.onSessionTopic(message)),
+      this.link.connection.on('connection-drop', () =>
+        this.endAll(new MqttAgentsError('CONNECTION_CLOSED', 'mqtt connection lost: session closed')),
+      ),
+      this.link.connection.on('connection-close', () =>
+        this.endAll(new MqttAgentsError('CONNECTION_CLOSED', 'mqtt connection closed: session closed')),
+      ),
+    );
+  }
+
+  get logger(): Logger {
+    return this.link.logger;
+  }
+
+  hasSessionWith(serverId: string): boolean {
+    return this.sessions.has(serverId);
+  }
+
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  /** A transport for a session with one server instance (no I/O until the SDK starts it). */
+  createTransport(server: { serverId: string; serverName: string }, afterEnd?: () => Promise<void>): MqttClientTransport {
+    return new MqttClientTransport({
+      link: this.link,
+      mcpClientId: this.mcpClientId,
+      serverId: server.serverId,
+      serverName: server.serverName,
+      timeouts: this.settings.timeouts,
+      healthCheck: this.settings.healthCheck,
+      filterResourceUpdates: this.settings.filterResourceUpdates,
+      register: (transport) => {
+        if (this.closing) throw new MqttAgentsError('CLOSED', 'the mcp client host is closed');
+        if (this.sessions.has(transport.serverId)) {
+          throw new MqttAgentsError(
+            'DUPLICATE_SESSION',
+            `a session with server '${transport.serverId}' already exists on mqtt client '${this.mcpClientId}': close it first, or connect with { dedicatedConnection: true }`,
+            { details: { serverId: transport.serverId, mcpClientId: this.mcpClientId } },
+          );
+        }
+        this.sessions.set(transport.serverId, transport);
+      },
+      unregister: (transport) => {
+        if (this.sessions.get(transport.serverId) === transport) this.sessions.delete(transport.serverId);
+      },
+      ...(afterEnd ? { afterEnd } : {}),
+    });
+  }
+
+  /** The server instance went offline (empty presence): its session closes, pending requests reject. */
+  serverOffline(serverId: string): void {
+    const transport = this.sessions.get(serverId);
+    if (!transport) return;
+    void transport.end({
+      notifyPeer: false,
+      reason: new MqttAgentsError(
+        'CONNECTION_CLOSED',
+        `server '${serverId}' (${transport.serverName}) went offline: session closed`,
+      ),
+    });
+  }
+
+  /**
+   * Close every session locally, announce `notifications/disconnected` on the client presence topic (the
+   * spec's last word before a client disconnects) and close the MQTT connection. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
+    for (const remove of this.removers.splice(0)) remove();
+    const connection = this.link.connection;
+    await Promise.all(
+      // The presence announcement below ends every session on the servers' side at once.
+      [...this.sessions.values()].map((transport) => transport.end({ notifyPeer: false })),
+    );
+    if (connection.connected) {
+      try {
+        await this.link.publish(mcpClientPresenceTopic(this.mcpClientId), JSON.stringify(DISCONNECTED_NOTIFICATION));
+      } catch (error) {
+        this.logger.debug('could not announce the disconnect', error);
+      }
+    }
+    await connection.close();
+  }
+
+  private endAll(reason: MqttAgentsError): void {
+    for (const transport of [...this.sessions.values()]) void transport.end({ notifyPeer: false, reason });
+  }
+
+  private onSessionTopic(message: MqttMessage): void {
+    const topic = parseMcpTopic(message.topic);
+    if (!topic) return;
+    if (topic.kind !== 'rpc' && topic.kind !== 'server-capability') return;
+    if (topic.kind === 'rpc' && topic.mcpClientId !== this.mcpClientId) return;
+    const transport = this.sessions.get(topic.serverId);
+    if (!transport || transport.serverName !== topic.serverName) {
+      if (topic.kind === 'rpc') {
+        this.report(
+          new MqttAgentsError(
+            'PROTOCOL_ERROR',
+            `dropped a message for a session that does not exist: server '${topic.serverId}' (${topic.serverName})`,
+            { details: { topic: message.topic } },
+          ),
+        );
+      }
+      return;
+    }
+    const claimed = spoofedSender(message, topic.serverId);
+    if (claimed !== undefined) {
+      const error = new MqttAgentsError(
+        'PROTOCOL_ERROR',
+        `dropped a message on '${message.topic}': MCP-MQTT-CLIENT-ID '${claimed}' does not match server '${topic.serverId}'`,
+        { details: { topic: message.topic, claimed, serverId: topic.serverId } },
+      );
+      this.report(error);
+      transport.report(error);
+      return;
+    }
+    const decoded = decodeMcpPayload(message.payload, this.settings.maxInboundBytes);
+    for (const problem of decoded.problems) {
+      const error = new MqttAgentsError(
+        'PROTOCOL_ERROR',
+        `dropped a message from server '${topic.serverId}': ${problem}`,
+        { details: { topic: message.topic } },
+      );
+      this.report(error);
+      transport.report(error);
+    }
+    for (const rpc of decoded.messages) {
+      if (topic.kind === 'rpc') transport.receiveRpc(rpc);
+      else transport.receiveCapability(rpc);
+    }
+  }
+}
