@@ -250,9 +250,10 @@ export class MqttClientTransport implements Transport {
   #requestProperties(options: RequestOptions | undefined, plan: ExchangePlan): Omit<MqttPublishProperties, 'responseTopic' | 'correlationData'> {
     const userProperties = serviceParametersToUserProperties(options?.serviceParameters);
     if (plan.contextId) userProperties[A2AUserProperty.ContextId] = plan.contextId;
+    // MQTT.js never completes a publish whose user properties are an empty object: leave them out.
     return {
       contentType: 'application/json',
-      userProperties,
+      ...(Object.keys(userProperties).length > 0 ? { userProperties } : {}),
       ...(this.#session.requestExpirySeconds === undefined ? {} : { messageExpiryInterval: this.#session.requestExpirySeconds }),
     };
   }

@@ -33,7 +33,8 @@ function cardJson(name: string, extra: Record<string, unknown> = {}): Record<str
 }
 
 async function publishCard(topic: string, payload: string, userProperties: Record<string, string | string[]> = {}): Promise<void> {
-  await raw.publish(topic, payload, { retain: true, properties: { userProperties } });
+  const hasProperties = Object.keys(userProperties).length > 0;
+  await raw.publish(topic, payload, { retain: true, ...(hasProperties ? { properties: { userProperties } } : {}) });
 }
 
 async function nextChange(changes: AsyncIterator<AgentRegistryChange>): Promise<AgentRegistryChange> {

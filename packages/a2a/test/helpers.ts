@@ -287,3 +287,61 @@ export function sendMessageBody(text: string, ids: { taskId?: string; contextId?
     },
   };
 }
+
+export interface FakeRequest {
+  topic: string;
+  body: { jsonrpc: string; id: string | number; method: string; params: Record<string, unknown> };
+  correlation: Buffer;
+  responseTopic: string;
+  packet: IPublishPacket;
+}
+
+/**
+ * A hand-written responder on a raw MQTT client, for behaviour our own agent never shows (a responder that
+ * streams SendMessage like EMQX's Python SDK, one that goes silent, one that answers with binding errors).
+ */
+export class FakeResponder {
+  readonly requests: FakeRequest[] = [];
+  private constructor(
+    readonly raw: RawClient,
+    readonly requestTopic: string,
+  ) {}
+
+  static async start(url: string, requestTopic: string, handle: (request: FakeRequest, responder: FakeResponder) => void | Promise<void>): Promise<FakeResponder> {
+    const raw = await RawClient.connect(url);
+    const responder = new FakeResponder(raw, requestTopic);
+    raw.client.on('message', (topic, payload, packet) => {
+      if (topic !== requestTopic) return;
+      const request: FakeRequest = {
+        topic,
+        body: JSON.parse(payload.toString('utf8')) as FakeRequest['body'],
+        correlation: Buffer.from(packet.properties?.correlationData ?? Buffer.alloc(0)),
+        responseTopic: packet.properties?.responseTopic ?? '',
+        packet,
+      };
+      responder.requests.push(request);
+      void handle(request, responder);
+    });
+    await raw.subscribe(requestTopic);
+    return responder;
+  }
+
+  async reply(request: FakeRequest, body: Record<string, unknown>): Promise<void> {
+    await this.raw.publish(request.responseTopic, JSON.stringify({ jsonrpc: '2.0', id: request.body.id, ...body }), {
+      properties: { correlationData: request.correlation },
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.raw.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** The JSON form of a task, as a responder would put it on the wire. */
+export function taskJson(id: string, contextId: string, state: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { id, contextId, status: { state, timestamp: new Date().toISOString() }, ...extra };
+}

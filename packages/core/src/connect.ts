@@ -407,7 +407,9 @@ class Connection implements MqttConnection {
     this.#lastError = undefined;
     this.#connack = readConnackInfo(packet, this.#requestedClientId);
     if (this.#closed) return;
-    this.#logger.debug(`connected as '${this.#connack.clientId}' (session present: ${this.#connack.sessionPresent})`);
+    this.#logger.debug(
+      `connected as '${this.#connack.clientId}' (session present: ${this.#connack.sessionPresent})`,
+    );
     this.#emit('connection-open', this.#connack);
   }
 
@@ -424,7 +426,9 @@ class Connection implements MqttConnection {
     if (this.#closed) return;
     let message: MqttMessage | undefined;
     let matched = false;
-    for (const entry of this.#handlers) {
+    // A snapshot, so a handler added while dispatching does not get this message; removed ones are skipped.
+    for (const entry of [...this.#handlers]) {
+      if (!this.#handlers.has(entry)) continue;
       let matches: boolean;
       try {
         matches = matchTopicFilter(entry.filter, topic);
@@ -537,7 +541,9 @@ class Connection implements MqttConnection {
           const suffix = reasonCode === undefined ? error.message : describeReasonCode(reasonCode);
           reject(
             this.#closed
-              ? new MqttAgentsError('CONNECTION_CLOSED', `${what} failed: the connection closed`, { cause: error })
+              ? new MqttAgentsError('CONNECTION_CLOSED', `${what} failed: the connection closed`, {
+                  cause: error,
+                })
               : new MqttAgentsError('PUBLISH_FAILED', `${what} failed: ${suffix}`, {
                   cause: error,
                   details: { topic, reasonCode },
@@ -595,7 +601,9 @@ class Connection implements MqttConnection {
         if (error && !codes) {
           reject(
             this.#closed
-              ? new MqttAgentsError('CONNECTION_CLOSED', `${what} failed: the connection closed`, { cause: error })
+              ? new MqttAgentsError('CONNECTION_CLOSED', `${what} failed: the connection closed`, {
+                  cause: error,
+                })
               : new MqttAgentsError('SUBSCRIBE_FAILED', `${what} failed: ${error.message}`, {
                   cause: error,
                   details: { filters: list },
@@ -610,7 +618,10 @@ class Connection implements MqttConnection {
             new MqttAgentsError(
               'SUBSCRIBE_FAILED',
               `subscribe to '${refused.filter}' refused: ${describeReasonCode(refused.reasonCode)}`,
-              { cause: error ?? undefined, details: { filter: refused.filter, reasonCode: refused.reasonCode, grants } },
+              {
+                cause: error ?? undefined,
+                details: { filter: refused.filter, reasonCode: refused.reasonCode, grants },
+              },
             ),
           );
           return;
@@ -637,7 +648,8 @@ class Connection implements MqttConnection {
         }
         const codes = grantedOf(packet) ?? [];
         codes.forEach((code, index) => {
-          if (code >= 0x80) this.#logger.warn(`unsubscribe from '${list[index]}': ${describeReasonCode(code)}`);
+          if (code >= 0x80)
+            this.#logger.warn(`unsubscribe from '${list[index]}': ${describeReasonCode(code)}`);
         });
         resolve();
       });
@@ -645,10 +657,16 @@ class Connection implements MqttConnection {
   }
 
   /** Wait for the first successful connect, failing on the first error instead of reconnecting forever. */
-  waitForFirstConnect(timeoutMs: number, signal: AbortSignal | undefined, url: string | undefined): Promise<void> {
+  waitForFirstConnect(
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+    url: string | undefined,
+  ): Promise<void> {
     if (this.client.connected) return Promise.resolve();
     if (this.client.disconnecting || this.client.disconnected) {
-      return Promise.reject(new MqttAgentsError('CONNECT_FAILED', 'cannot connect: the mqtt client has been ended'));
+      return Promise.reject(
+        new MqttAgentsError('CONNECT_FAILED', 'cannot connect: the mqtt client has been ended'),
+      );
     }
     return new Promise<void>((resolve, reject) => {
       let lastError: Error | undefined;
@@ -696,10 +714,14 @@ class Connection implements MqttConnection {
       const onAbort = (): void => fail(abortError(signal as AbortSignal, 'connect'));
       const timer = setTimeout(() => {
         fail(
-          new MqttAgentsError('CONNECT_FAILED', `connect${url ? ` to ${url}` : ''} timed out after ${timeoutMs} ms`, {
-            cause: lastError,
-            details: { ...(url ? { url } : {}), timeoutMs },
-          }),
+          new MqttAgentsError(
+            'CONNECT_FAILED',
+            `connect${url ? ` to ${url}` : ''} timed out after ${timeoutMs} ms`,
+            {
+              cause: lastError,
+              details: { ...(url ? { url } : {}), timeoutMs },
+            },
+          ),
         );
       }, timeoutMs);
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -724,7 +746,8 @@ class Connection implements MqttConnection {
     this.#handlers.clear();
     if (this.#ownsClient) await this.#endClient();
     for (const [event, listener] of this.#clientListeners) {
-      if (event !== 'error' || !this.#ownsClient) this.client.removeListener(event as 'close', listener as () => void);
+      if (event !== 'error' || !this.#ownsClient)
+        this.client.removeListener(event as 'close', listener as () => void);
     }
     this.#clientListeners.length = 0;
     this.#ackReasons.clear();
@@ -744,10 +767,15 @@ class Connection implements MqttConnection {
   }
 }
 
-function buildClientOptions(options: ConnectMqttUrlOptions, clientId: string, timeoutMs: number): IClientOptions {
+function buildClientOptions(
+  options: ConnectMqttUrlOptions,
+  clientId: string,
+  timeoutMs: number,
+): IClientOptions {
   const base = options.mqttOptions ?? {};
   const properties: NonNullable<IClientOptions['properties']> = { ...base.properties };
-  if (options.sessionExpiryInterval !== undefined) properties.sessionExpiryInterval = options.sessionExpiryInterval;
+  if (options.sessionExpiryInterval !== undefined)
+    properties.sessionExpiryInterval = options.sessionExpiryInterval;
   if (options.userProperties) properties.userProperties = options.userProperties;
   const clientOptions: IClientOptions = {
     ...base,
@@ -810,10 +838,14 @@ export async function connectMqtt(options: ConnectMqttOptions): Promise<MqttConn
   try {
     client = mqtt.connect(urlOptions.url, buildClientOptions(urlOptions, clientId, timeoutMs));
   } catch (error) {
-    throw new MqttAgentsError('CONNECT_FAILED', `connect to ${urlOptions.url} failed: ${(error as Error).message}`, {
-      cause: error,
-      details: { url: urlOptions.url },
-    });
+    throw new MqttAgentsError(
+      'CONNECT_FAILED',
+      `connect to ${urlOptions.url} failed: ${(error as Error).message}`,
+      {
+        cause: error,
+        details: { url: urlOptions.url },
+      },
+    );
   }
   const connection = new Connection(client, true, clientId, logger);
   client.connect();

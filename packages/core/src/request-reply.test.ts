@@ -67,7 +67,8 @@ class FakeConnection implements MqttConnection {
   }
 
   emit<E extends keyof MqttConnectionEvents>(event: E, ...args: Parameters<MqttConnectionEvents[E]>): void {
-    for (const listener of this.#listeners.get(event) ?? []) (listener as (...values: unknown[]) => void)(...args);
+    for (const listener of this.#listeners.get(event) ?? [])
+      (listener as (...values: unknown[]) => void)(...args);
   }
 
   /** Deliver a reply to handlers whose filter is exactly its topic (enough for these tests). */
@@ -85,7 +86,8 @@ class FakeConnection implements MqttConnection {
 
   /** Resolves once `count` publishes have happened. */
   async publishes(count: number): Promise<Published[]> {
-    while (this.published.length < count) await new Promise<void>((resolve) => this.#publishWaiters.push(resolve));
+    while (this.published.length < count)
+      await new Promise<void>((resolve) => this.#publishWaiters.push(resolve));
     return this.published;
   }
 
@@ -151,7 +153,9 @@ describe('ReplyDeduplicator', () => {
   });
 
   it('uses a caller key for the whole request, and undefined keys are never duplicates', () => {
-    const dedup = new ReplyDeduplicator((reply) => (text(reply).startsWith('#') ? undefined : text(reply)[0]));
+    const dedup = new ReplyDeduplicator((reply) =>
+      text(reply).startsWith('#') ? undefined : text(reply)[0],
+    );
     expect(dedup.isDuplicate(message('1 first'))).toBe(false);
     expect(dedup.isDuplicate(message('1 same key, other payload'))).toBe(true);
     expect(dedup.isDuplicate(message('# no key'))).toBe(false);
@@ -215,7 +219,10 @@ describe('createRequestReply (in-memory connection)', () => {
     await using engine = await createRequestReply({ connection, replyTopic: REPLY_TOPIC, onUnmatched });
     connection.reply('binary', new Uint8Array([0xff, 0x00, 0xfe]));
     connection.reply('empty', new Uint8Array(0));
-    expect(onUnmatched.mock.calls.map(([, reason]) => reason)).toEqual(['unknown-correlation', 'missing-correlation']);
+    expect(onUnmatched.mock.calls.map(([, reason]) => reason)).toEqual([
+      'unknown-correlation',
+      'missing-correlation',
+    ]);
     expect(engine.pendingCount).toBe(0);
   });
 
@@ -262,10 +269,12 @@ describe('createRequestReply (in-memory connection)', () => {
     const connection = new FakeConnection();
     connection.publishResult = async () => ({ reasonCode: 0x10, noMatchingSubscribers: true });
     await using engine = await createRequestReply({ connection, replyTopic: REPLY_TOPIC });
-    const onPublished = vi.fn();
-    const pending = engine.request('svc/request', 'x', { onPublished });
+    let pending!: Promise<MqttMessage>;
+    const published = new Promise<PublishResult>((resolve) => {
+      pending = engine.request('svc/request', 'x', { onPublished: resolve });
+    });
     const [sent] = await connection.publishes(1);
-    await vi.waitFor(() => expect(onPublished).toHaveBeenCalledWith({ reasonCode: 0x10, noMatchingSubscribers: true }));
+    expect(await published).toEqual({ reasonCode: 0x10, noMatchingSubscribers: true });
     connection.reply('ok', correlationOf(sent as Published));
     expect(text(await pending)).toBe('ok');
   });
@@ -314,7 +323,10 @@ describe('createRequestReply (in-memory connection)', () => {
     await vi.advanceTimersByTimeAsync(300);
     expect(text((await replies.next()).value as MqttMessage)).toBe('one');
     expect(text((await replies.next()).value as MqttMessage)).toBe('two');
-    await expect(replies.next()).rejects.toMatchObject({ code: 'REQUEST_TIMEOUT', details: { phase: 'idle' } });
+    await expect(replies.next()).rejects.toMatchObject({
+      code: 'REQUEST_TIMEOUT',
+      details: { phase: 'idle' },
+    });
     expect(await replies.next()).toEqual({ value: undefined, done: true });
   });
 
@@ -331,17 +343,26 @@ describe('createRequestReply (in-memory connection)', () => {
     const doomed = engine.request('svc/request', 'b');
     await connection.publishes(2);
     connection.emit('connection-drop', { willReconnect: false, error: new Error('socket hang up') });
-    await expect(doomed).rejects.toMatchObject({ code: 'CONNECTION_CLOSED', details: { willReconnect: false } });
+    await expect(doomed).rejects.toMatchObject({
+      code: 'CONNECTION_CLOSED',
+      details: { willReconnect: false },
+    });
   });
 
   it('with rejectOnDisconnect, rejects every pending request as soon as the connection drops', async () => {
     const connection = new FakeConnection();
-    await using engine = await createRequestReply({ connection, replyTopic: REPLY_TOPIC, rejectOnDisconnect: true });
-    const pending = [engine.request('svc/request', '1'), engine.request('svc/request', '2')];
+    await using engine = await createRequestReply({
+      connection,
+      replyTopic: REPLY_TOPIC,
+      rejectOnDisconnect: true,
+    });
+    const outcomes = [engine.request('svc/request', '1'), engine.request('svc/request', '2')].map((request) =>
+      expect(request).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' }),
+    );
     const stream = engine.stream('svc/request', '3', { isFinal: () => true });
     await connection.publishes(3);
     connection.emit('connection-drop', { willReconnect: true, error: undefined });
-    for (const request of pending) await expect(request).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
+    await Promise.all(outcomes);
     await expect(stream.next()).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
     expect(engine.pendingCount).toBe(0);
   });
@@ -370,10 +391,17 @@ describe('createRequestReply (in-memory connection)', () => {
 
   it('fails waiting requests when the reply subscription cannot be restored', async () => {
     const connection = new FakeConnection();
-    await using engine = await createRequestReply({ connection, replyTopic: REPLY_TOPIC, logger: memoryLogger() });
+    await using engine = await createRequestReply({
+      connection,
+      replyTopic: REPLY_TOPIC,
+      logger: memoryLogger(),
+    });
     connection.emit('connection-drop', { willReconnect: true, error: undefined });
     connection.subscribeResult = async () => {
-      throw new MqttAgentsError('SUBSCRIBE_FAILED', "subscribe to 'test/reply/inbox' refused: 0x87 (Not authorized)");
+      throw new MqttAgentsError(
+        'SUBSCRIBE_FAILED',
+        "subscribe to 'test/reply/inbox' refused: 0x87 (Not authorized)",
+      );
     };
     const pending = engine.request('svc/request', 'x');
     connection.emit('connection-open', { ...connection.connack, sessionPresent: false });
@@ -385,9 +413,10 @@ describe('createRequestReply (in-memory connection)', () => {
     const connection = new FakeConnection();
     const engine = await createRequestReply({ connection, replyTopic: REPLY_TOPIC });
     const pending = engine.request('svc/request', 'x');
+    const outcome = expect(pending).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
     await connection.publishes(1);
     await connection.close();
-    await expect(pending).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
+    await outcome;
     await expect(engine.request('svc/request', 'y')).rejects.toMatchObject({ code: 'CLOSED' });
     expect(() => engine.stream('svc/request', 'y', { isFinal: () => true })).toThrow(/closed/);
     expect(connection.handlerCount).toBe(0);
@@ -399,12 +428,14 @@ describe('createRequestReply (in-memory connection)', () => {
   it('close() is idempotent and unsubscribes the reply topic once', async () => {
     const connection = new FakeConnection();
     const engine = await createRequestReply({ connection, replyTopic: REPLY_TOPIC });
-    const pending = engine.request('svc/request', 'x');
+    const outcome = expect(engine.request('svc/request', 'x')).rejects.toMatchObject({
+      code: 'CONNECTION_CLOSED',
+    });
     const first = engine.close();
     expect(engine.close()).toBe(first);
     await first;
     await engine[Symbol.asyncDispose]();
-    await expect(pending).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
+    await outcome;
     expect(connection.unsubscribed).toEqual([REPLY_TOPIC]);
   });
 });

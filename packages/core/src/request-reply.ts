@@ -89,7 +89,10 @@ export interface RequestReply {
   readonly pendingCount: number;
   /** Publish one request and resolve with its first correlated reply (payload and properties). */
   request(topic: string, payload: Uint8Array | string, options?: RequestOptions): Promise<MqttMessage>;
-  /** Publish one request and iterate its replies until `isFinal` says a reply is the last one. */
+  /**
+   * Publish one request and iterate its replies until `isFinal` says a reply is the last one. The request
+   * is published at once; replies are buffered until iterated. Throws `CLOSED` when the engine is closed.
+   */
   stream(topic: string, payload: Uint8Array | string, options: StreamOptions): ReplyStream;
   /** Idempotent. Rejects every pending request with `CONNECTION_CLOSED` and unsubscribes the reply topic. */
   close(): Promise<void>;
@@ -175,7 +178,6 @@ class Exchange implements ReplyStream {
   #error: MqttAgentsError | undefined;
   #errorDelivered = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #received = 0;
 
   constructor(key: string, correlationData: Uint8Array, settings: ExchangeSettings) {
     this.key = key;
@@ -211,7 +213,10 @@ class Exchange implements ReplyStream {
         phase === 'first-reply'
           ? `no reply to the request on '${topic}' within ${ms} ms`
           : `reply stream for the request on '${topic}' was idle for ${ms} ms`;
-      this.fail(new MqttAgentsError('REQUEST_TIMEOUT', message, { details: { topic, timeoutMs: ms, phase } }), true);
+      this.fail(
+        new MqttAgentsError('REQUEST_TIMEOUT', message, { details: { topic, timeoutMs: ms, phase } }),
+        true,
+      );
     }, ms);
   }
 
@@ -222,7 +227,6 @@ class Exchange implements ReplyStream {
       this.#settings.logger.debug(`dropped a duplicate reply on '${reply.topic}'`);
       return;
     }
-    this.#received++;
     let final = false;
     try {
       final = this.#settings.isFinal(reply) === true;
@@ -374,7 +378,10 @@ class Engine implements RequestReply {
     this.#cleanups.push(connection.on('connection-open', (connack) => this.#onOpen(connack)));
     this.#cleanups.push(
       connection.on('connection-close', () => {
-        this.#closing ??= this.#shutdown(new MqttAgentsError('CONNECTION_CLOSED', 'the connection closed'), false);
+        this.#closing ??= this.#shutdown(
+          new MqttAgentsError('CONNECTION_CLOSED', 'the connection closed'),
+          false,
+        );
       }),
     );
     await connection.subscribe(this.replyTopic, { qos: this.#qos }, signal);
@@ -477,7 +484,12 @@ class Engine implements RequestReply {
     return exchange;
   }
 
-  async #send(exchange: Exchange, topic: string, payload: Uint8Array | string, options: RequestOptions): Promise<void> {
+  async #send(
+    exchange: Exchange,
+    topic: string,
+    payload: Uint8Array | string,
+    options: RequestOptions,
+  ): Promise<void> {
     try {
       await this.#gate.promise;
       if (exchange.ended) return;
@@ -485,7 +497,10 @@ class Engine implements RequestReply {
         responseTopic: this.replyTopic,
         correlationData: exchange.correlationData,
       });
-      const result = await this.#connection.publish(topic, payload, { qos: options.qos ?? this.#qos, properties });
+      const result = await this.#connection.publish(topic, payload, {
+        qos: options.qos ?? this.#qos,
+        properties,
+      });
       if (options.onPublished) {
         try {
           options.onPublished(result);
@@ -506,10 +521,20 @@ class Engine implements RequestReply {
     }
   }
 
-  async request(topic: string, payload: Uint8Array | string, options: RequestOptions = {}): Promise<MqttMessage> {
-    const exchange = this.#open(topic, payload, { ...options, isFinal: () => true, dedupKey: false }, 'a request');
+  async request(
+    topic: string,
+    payload: Uint8Array | string,
+    options: RequestOptions = {},
+  ): Promise<MqttMessage> {
+    const exchange = this.#open(
+      topic,
+      payload,
+      { ...options, isFinal: () => true, dedupKey: false },
+      'a request',
+    );
     const first = await exchange.next();
-    if (first.done) throw new MqttAgentsError('CONNECTION_CLOSED', `the request to '${topic}' ended without a reply`);
+    if (first.done)
+      throw new MqttAgentsError('CONNECTION_CLOSED', `the request to '${topic}' ended without a reply`);
     return first.value;
   }
 
@@ -535,7 +560,10 @@ class Engine implements RequestReply {
     if (!this.#gate.settled) this.#gate.reject(error);
     if (!unsubscribe || this.#connection.closed) return;
     try {
-      await this.#connection.unsubscribe(this.replyTopic, AbortSignal.timeout(UNSUBSCRIBE_ON_CLOSE_TIMEOUT_MS));
+      await this.#connection.unsubscribe(
+        this.replyTopic,
+        AbortSignal.timeout(UNSUBSCRIBE_ON_CLOSE_TIMEOUT_MS),
+      );
     } catch (cause) {
       this.#logger.debug(`could not unsubscribe from '${this.replyTopic}'`, cause);
     }
@@ -551,9 +579,13 @@ function validateReplyTopic(topic: unknown): asserts topic is string {
     throw new MqttAgentsError('INVALID_TOPIC', 'the reply topic must be a non-empty string');
   }
   if (topic.includes('+') || topic.includes('#') || topic.startsWith('$share/')) {
-    throw new MqttAgentsError('INVALID_TOPIC', `invalid reply topic '${topic}': it must be a topic name, not a filter`, {
-      details: { topic },
-    });
+    throw new MqttAgentsError(
+      'INVALID_TOPIC',
+      `invalid reply topic '${topic}': it must be a topic name, not a filter`,
+      {
+        details: { topic },
+      },
+    );
   }
 }
 

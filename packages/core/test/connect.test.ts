@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 // The core package has no devDependency on the broker package yet, so import its test helper by path.
-import { startTestBroker } from '../../broker/src/vitest.js';
-import type { TestBroker } from '../../broker/src/vitest.js';
+import { startTestBroker } from '@mqtt-agents/broker/vitest';
+import type { TestBroker } from '@mqtt-agents/broker/vitest';
 import { MqttAgentsError, connectMqtt } from '../src/index.js';
 import type { MqttConnection, MqttMessage } from '../src/index.js';
 
@@ -36,7 +36,12 @@ beforeAll(async () => {
     await writeFile(
       dynsec,
       JSON.stringify({
-        defaultACLAccess: { publishClientSend: true, publishClientReceive: true, subscribe: true, unsubscribe: true },
+        defaultACLAccess: {
+          publishClientSend: true,
+          publishClientReceive: true,
+          subscribe: true,
+          unsubscribe: true,
+        },
         clients: [],
         groups: [{ groupname: 'anonymous', roles: [{ rolename: 'limited' }] }],
         roles: [
@@ -252,7 +257,10 @@ describe('connectMqtt', () => {
     await watcher.subscribe('will/#');
     const firstWill = nextMessage(watcher, 'will/#');
 
-    const polite = await connectMqtt({ url: broker.url, will: { topic: 'will/polite', payload: 'gone', qos: 1 } });
+    const polite = await connectMqtt({
+      url: broker.url,
+      will: { topic: 'will/polite', payload: 'gone', qos: 1 },
+    });
     await polite.close();
 
     const rude = await connectMqtt({
@@ -341,7 +349,9 @@ describe('connectMqtt', () => {
     const server = await silentServer();
     try {
       const started = Date.now();
-      const error = await connectMqtt({ url: server.url, connectTimeoutMs: 150 }).catch((caught: unknown) => caught);
+      const error = await connectMqtt({ url: server.url, connectTimeoutMs: 150 }).catch(
+        (caught: unknown) => caught,
+      );
       expect(MqttAgentsError.hasCode(error, 'CONNECT_FAILED')).toBe(true);
       expect(Date.now() - started).toBeLessThan(2_000);
     } finally {
@@ -418,7 +428,10 @@ describe('MqttConnection', () => {
     const removeThrowing = connection.addMessageHandler('disp/#', () => {
       throw new Error('handler bug');
     });
-    const removeSecond = connection.addMessageHandler('disp/+/b', (message) => void second.push(message.topic));
+    const removeSecond = connection.addMessageHandler(
+      'disp/+/b',
+      (message) => void second.push(message.topic),
+    );
     const done = nextMessage(connection, 'disp/end');
     await connection.publish('disp/a/b', '1');
     await connection.publish('disp/x', '2');
@@ -484,7 +497,9 @@ describe('MqttConnection', () => {
   it('honours an aborted signal without sending anything', async () => {
     const controller = new AbortController();
     controller.abort();
-    await expect(connection.publish('x', 'y', {}, controller.signal)).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(connection.publish('x', 'y', {}, controller.signal)).rejects.toMatchObject({
+      code: 'ABORTED',
+    });
     await expect(connection.subscribe('x', {}, controller.signal)).rejects.toMatchObject({ code: 'ABORTED' });
   });
 });
@@ -496,14 +511,22 @@ describe('reason codes from a scripted peer', () => {
     });
     try {
       await using connection = await connectMqtt({ url: peer.url });
-      expect(await connection.publish('nobody', 'x')).toEqual({ reasonCode: 0x10, noMatchingSubscribers: true });
+      expect(await connection.publish('nobody', 'x')).toEqual({
+        reasonCode: 0x10,
+        noMatchingSubscribers: true,
+      });
       expect(await connection.publish('fine', 'x')).toEqual({ reasonCode: 0, noMatchingSubscribers: false });
       const error = await connection.publish('denied', 'x').catch((caught: unknown) => caught);
       expect(MqttAgentsError.hasCode(error, 'PUBLISH_FAILED')).toBe(true);
-      expect((error as MqttAgentsError).details).toMatchObject({ topic: 'denied', reasonCode: NOT_AUTHORIZED });
+      expect((error as MqttAgentsError).details).toMatchObject({
+        topic: 'denied',
+        reasonCode: NOT_AUTHORIZED,
+      });
       // Many publishes in flight each get their own acknowledgement.
       const results = await Promise.all(
-        Array.from({ length: 50 }, (_, index) => connection.publish(index % 2 ? 'nobody' : 'fine', `${index}`)),
+        Array.from({ length: 50 }, (_, index) =>
+          connection.publish(index % 2 ? 'nobody' : 'fine', `${index}`),
+        ),
       );
       expect(results.map((result) => result.noMatchingSubscribers)).toEqual(
         Array.from({ length: 50 }, (_, index) => index % 2 === 1),

@@ -1,12 +1,17 @@
-import { once } from 'node:events';
 import mqtt from 'mqtt';
 import type { IPublishPacket, MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 // The core package has no devDependency on the broker package yet, so import its test helper by path.
-import { startTestBroker } from '../../broker/src/vitest.js';
-import type { TestBroker } from '../../broker/src/vitest.js';
+import { startTestBroker } from '@mqtt-agents/broker/vitest';
+import type { TestBroker } from '@mqtt-agents/broker/vitest';
 import { connectMqtt, createRequestReply } from '../src/index.js';
-import type { Logger, MqttConnection, MqttMessage, RequestReplyOptions, UnmatchedReplyReason } from '../src/index.js';
+import type {
+  Logger,
+  MqttConnection,
+  MqttMessage,
+  RequestReplyOptions,
+  UnmatchedReplyReason,
+} from '../src/index.js';
 
 type Reply = (payload: string | Uint8Array, userProperties?: Record<string, string>) => Promise<void>;
 type Behaviour = (request: IPublishPacket, reply: Reply) => void | Promise<void>;
@@ -38,7 +43,8 @@ const behaviours: Record<string, Behaviour> = {
   },
   stream: async (request, reply) => {
     const count = Number(request.payload.toString());
-    for (let index = 1; index <= count; index++) await reply(index === count ? `item-${index}:final` : `item-${index}`);
+    for (let index = 1; index <= count; index++)
+      await reply(index === count ? `item-${index}:final` : `item-${index}`);
   },
   stall: async (_request, reply) => {
     await reply('item-1');
@@ -102,7 +108,8 @@ function unmatchedRecorder(): {
     },
     next: () =>
       new Promise((resolve) => {
-        if (delivered < seen.length) resolve(seen[delivered++] as { reason: UnmatchedReplyReason; payload: string });
+        if (delivered < seen.length)
+          resolve(seen[delivered++] as { reason: UnmatchedReplyReason; payload: string });
         else waiters.push(resolve);
       }),
   };
@@ -110,8 +117,11 @@ function unmatchedRecorder(): {
 
 beforeAll(async () => {
   broker = await startTestBroker();
-  responder = mqtt.connect(broker.url, { protocolVersion: 5, reconnectPeriod: 0, clientId: `responder-${process.pid}` });
-  await once(responder, 'connect');
+  responder = await mqtt.connectAsync(broker.url, {
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+    clientId: `responder-${process.pid}`,
+  });
   // A bare MQTT.js client: without TCP_NODELAY its replies wait on Nagle's algorithm.
   (responder.stream as unknown as { setNoDelay(noDelay: boolean): void }).setNoDelay(true);
   await responder.subscribeAsync('rr/svc/+', { qos: 1 });
@@ -173,7 +183,11 @@ describe('request()', () => {
   });
 
   it('rejects with REQUEST_TIMEOUT when nobody answers in time', async () => {
-    await using engine = await createRequestReply({ connection, replyTopic: freshReplyTopic(), timeoutMs: 100 });
+    await using engine = await createRequestReply({
+      connection,
+      replyTopic: freshReplyTopic(),
+      timeoutMs: 100,
+    });
     const started = Date.now();
     await expect(engine.request('rr/svc/silent', 'hello?')).rejects.toMatchObject({
       code: 'REQUEST_TIMEOUT',
@@ -187,7 +201,9 @@ describe('request()', () => {
     await using engine = await createRequestReply({ connection, replyTopic: freshReplyTopic() });
     const controller = new AbortController();
     controller.abort();
-    await expect(engine.request('rr/svc/hold', 'never sent', { signal: controller.signal })).rejects.toMatchObject({
+    await expect(
+      engine.request('rr/svc/hold', 'never sent', { signal: controller.signal }),
+    ).rejects.toMatchObject({
       code: 'ABORTED',
     });
     // A later request on the same connection arrives after anything sent before it.
@@ -229,7 +245,9 @@ describe('stream()', () => {
   it('yields every reply in order and ends after the one isFinal accepts', async () => {
     await using engine = await createRequestReply({ connection, replyTopic: freshReplyTopic() });
     const items: string[] = [];
-    for await (const reply of engine.stream('rr/svc/stream', '5', { isFinal: (r) => text(r).endsWith(':final') })) {
+    for await (const reply of engine.stream('rr/svc/stream', '5', {
+      isFinal: (r) => text(r).endsWith(':final'),
+    })) {
       items.push(text(reply));
     }
     expect(items).toEqual(['item-1', 'item-2', 'item-3', 'item-4', 'item-5:final']);
@@ -240,7 +258,10 @@ describe('stream()', () => {
     await using engine = await createRequestReply({ connection, replyTopic: freshReplyTopic() });
     const items: string[] = [];
     const error = await (async () => {
-      for await (const reply of engine.stream('rr/svc/stall', '', { isFinal: () => false, idleTimeoutMs: 150 })) {
+      for await (const reply of engine.stream('rr/svc/stall', '', {
+        isFinal: () => false,
+        idleTimeoutMs: 150,
+      })) {
         items.push(text(reply));
       }
     })().catch((caught: unknown) => caught);
@@ -251,8 +272,15 @@ describe('stream()', () => {
 
   it('fails with REQUEST_TIMEOUT (first reply) when nothing comes at all', async () => {
     await using engine = await createRequestReply({ connection, replyTopic: freshReplyTopic() });
-    const stream = engine.stream('rr/svc/silent', '', { isFinal: () => true, timeoutMs: 100, idleTimeoutMs: 10_000 });
-    await expect(stream.next()).rejects.toMatchObject({ code: 'REQUEST_TIMEOUT', details: { phase: 'first-reply' } });
+    const stream = engine.stream('rr/svc/silent', '', {
+      isFinal: () => true,
+      timeoutMs: 100,
+      idleTimeoutMs: 10_000,
+    });
+    await expect(stream.next()).rejects.toMatchObject({
+      code: 'REQUEST_TIMEOUT',
+      details: { phase: 'first-reply' },
+    });
   });
 
   it('ends the request when the caller breaks out early', async () => {
@@ -337,7 +365,9 @@ describe('connection loss and close', () => {
     const pending = [1, 2, 3].map((index) => engine.request('rr/svc/hold', String(index)));
     const stream = engine.stream('rr/svc/hold', '4', { isFinal: () => true });
     await heldRequests(4);
-    const outcomes = pending.map((request) => expect(request).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' }));
+    const outcomes = pending.map((request) =>
+      expect(request).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' }),
+    );
     own.client.stream.destroy();
     await Promise.all(outcomes);
     await expect(stream.next()).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' });
@@ -363,7 +393,9 @@ describe('connection loss and close', () => {
     const engine = await createRequestReply({ connection: own, replyTopic: freshReplyTopic() });
     const pending = [engine.request('rr/svc/hold', 'a'), engine.request('rr/svc/hold', 'b')];
     await heldRequests(2);
-    const outcomes = pending.map((request) => expect(request).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' }));
+    const outcomes = pending.map((request) =>
+      expect(request).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' }),
+    );
     await own.close();
     await Promise.all(outcomes);
     await expect(engine.request('rr/svc/echo', 'x')).rejects.toMatchObject({ code: 'CLOSED' });

@@ -174,6 +174,15 @@ export class McpClientConnection {
       this.report(error);
       transport.report(error);
     }
+    if (decoded.batch) {
+      const error = new MqttAgentsError(
+        'PROTOCOL_ERROR',
+        `server '${topic.serverId}' sent a json-rpc batch: split into ${decoded.messages.length} messages`,
+        { details: { topic: message.topic } },
+      );
+      this.report(error);
+      transport.report(error);
+    }
     for (const rpc of decoded.messages) {
       if (topic.kind === 'rpc') transport.receiveRpc(rpc);
       else transport.receiveCapability(rpc);

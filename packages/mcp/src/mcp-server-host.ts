@@ -517,6 +517,14 @@ export class McpServerHost {
     for (const problem of decoded.problems) {
       this.report(this.problem(`dropped a message from client '${mcpClientId}': ${problem}`, { topic: message.topic }), transport);
     }
+    if (decoded.batch) {
+      this.report(
+        this.problem(`client '${mcpClientId}' sent a json-rpc batch: split into ${decoded.messages.length} messages`, {
+          topic: message.topic,
+        }),
+        transport,
+      );
+    }
     for (const rpc of decoded.messages) {
       if (methodOf(rpc) === 'notifications/disconnected') {
         // The client de-initialized (RPC topic) or went away (presence, possibly its will).

@@ -2,6 +2,7 @@
 // raw MQTT 5 peers for hand-made (and malformed) traffic, and waiting helpers. No sleeps where an event can be
 // awaited; `quiet()` is only used to prove that something does NOT happen.
 import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { testBrokerKind } from '@mqtt-agents/broker/vitest';
 import type { Logger } from '@mqtt-agents/core';
 import mqtt from 'mqtt';
@@ -248,11 +249,11 @@ export function buildTestServer(options: { name?: string; onSubscribe?: (uri: st
       return { content: [{ type: 'text', text: `counted to ${to}` }] };
     },
   );
-  server.registerTool('hang', { description: 'Never answers until cancelled' }, async (_args, extra) => {
+  server.registerTool('hang', { description: 'Never answers until cancelled' }, async (extra) => {
     await new Promise<void>((resolve) => extra.signal.addEventListener('abort', () => resolve(), { once: true }));
     return { content: [{ type: 'text', text: 'cancelled' }] };
   });
-  server.registerTool('whoami', { description: 'Tells the session id' }, async (_args, extra) => ({
+  server.registerTool('whoami', { description: 'Tells the session id' }, async (extra) => ({
     content: [{ type: 'text', text: String(extra.sessionId) }],
   }));
   server.registerResource(
@@ -275,19 +276,67 @@ export function buildTestServer(options: { name?: string; onSubscribe?: (uri: st
     { description: 'Inspect a station', argsSchema: { station: z.string() } },
     ({ station }) => ({ messages: [{ role: 'user', content: { type: 'text', text: `inspect ${station}` } }] }),
   );
-  server.server.setRequestHandler(
-    (await_import_schemas()).SubscribeRequestSchema,
-    async (request) => {
-      options.onSubscribe?.(request.params.uri);
-      return {};
-    },
-  );
-  server.server.setRequestHandler((await_import_schemas()).UnsubscribeRequestSchema, async () => ({}));
+  server.server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+    options.onSubscribe?.(request.params.uri);
+    return {};
+  });
+  server.server.setRequestHandler(UnsubscribeRequestSchema, async () => ({}));
   return server;
 }
 
-// The SDK's request schemas, imported once (kept synchronous for buildTestServer).
-import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
-function await_import_schemas() {
-  return { SubscribeRequestSchema, UnsubscribeRequestSchema };
+/** A valid `initialize` request, as a hand-made client sends it. */
+export function initializeRequest(id: string | number = 1): Record<string, unknown> {
+  return {
+    jsonrpc: '2.0',
+    id,
+    method: 'initialize',
+    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw-client', version: '1.0.0' } },
+  };
+}
+
+/** Topics of one session, spelled out as the spec writes them. */
+export function sessionTopics(address: { mcpClientId: string; serverId: string; serverName: string }) {
+  return {
+    control: `$mcp-server/${address.serverId}/${address.serverName}`,
+    rpc: `$mcp-rpc/${address.mcpClientId}/${address.serverId}/${address.serverName}`,
+    serverCapability: `$mcp-server/capability/${address.serverId}/${address.serverName}`,
+    serverPresence: `$mcp-server/presence/${address.serverId}/${address.serverName}`,
+    clientCapability: `$mcp-client/capability/${address.mcpClientId}`,
+    clientPresence: `$mcp-client/presence/${address.mcpClientId}`,
+  };
+}
+
+/**
+ * A hand-made MCP client on a raw MQTT peer: subscribes to the session's RPC topic (No Local) and runs
+ * `initialize` on the control topic. Used where the SDK client would hide what a test checks.
+ */
+export async function rawInitialize(
+  peer: RawPeer,
+  server: { serverId: string; serverName: string },
+  id: string | number = 1,
+): Promise<{ topics: ReturnType<typeof sessionTopics>; response: Record<string, unknown> }> {
+  const topics = sessionTopics({ mcpClientId: peer.clientId, ...server });
+  await peer.subscribe([topics.rpc, topics.serverCapability], { nl: true });
+  const before = peer.messages.length;
+  await peer.publishAs('mcp-client', topics.control, initializeRequest(id));
+  const message = await peer.next(
+    (candidate) => peer.messages.indexOf(candidate) >= before && candidate.topic === topics.rpc && json(candidate)?.id === id,
+    'the initialize response',
+  );
+  return { topics, response: json(message) ?? {} };
+}
+
+/** Catch a promise's outcome at once (no unhandled rejection while the test awaits something else). */
+export function settle<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+  return promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
+
+/** The error a settled promise failed with (fails the test when it did not fail). */
+export async function failure(promise: Promise<unknown>): Promise<unknown> {
+  const outcome = await settle(promise);
+  if (outcome.ok) throw new Error('expected a failure, got a result');
+  return outcome.error;
 }
