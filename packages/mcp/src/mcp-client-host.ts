@@ -525,7 +525,7 @@ export async function createMcpMqttClientHost(options: CreateMcpMqttClientHostOp
       signal: options.signal,
     });
   }
-  const connack = connection.connack.userProperties;
+  const connack = connection.connack;
   const suggested = readSuggestedFilters(
     parseJsonProperty(getUserProperty(connack, McpUserProperty.ServerNameFilters), 'MCP-SERVER-NAME-FILTERS', logger),
     logger,

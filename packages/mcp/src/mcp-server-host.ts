@@ -548,7 +548,7 @@ export class McpServerHost {
 
   private onReconnect(): void {
     if (this.closing) return;
-    const newName = getUserProperty(this.connection.connack.userProperties, McpUserProperty.ServerName);
+    const newName = getUserProperty(this.connection.connack, McpUserProperty.ServerName);
     if (newName !== undefined && newName !== this.serverName) {
       this.logger.warn(`broker suggested server name '${newName}' on reconnect; keeping '${this.serverName}'`);
     }
@@ -611,7 +611,7 @@ export async function serveMcpOverMqtt(options: ServeMcpOverMqttOptions): Promis
         `serverId '${options.serverId}' differs from the mqtt client's id '${serverId}': the server-id is the client id`,
       );
     }
-    const suggested = getUserProperty(connection.connack.userProperties, McpUserProperty.ServerName);
+    const suggested = getUserProperty(connection.connack, McpUserProperty.ServerName);
     if (suggested !== undefined && isValidIdentifier('server-name', suggested)) serverName = suggested;
     const will = connectOptions.client.options.will;
     const expected = mcpServerPresenceTopic({ serverId, serverName });
@@ -635,7 +635,7 @@ export async function serveMcpOverMqtt(options: ServeMcpOverMqttOptions): Promis
         ...(options.signal ? { signal: options.signal } : {}),
       });
     connection = await open(serverName);
-    const suggested = getUserProperty(connection.connack.userProperties, McpUserProperty.ServerName);
+    const suggested = getUserProperty(connection.connack, McpUserProperty.ServerName);
     if (suggested !== undefined && suggested !== serverName) {
       if (isValidIdentifier('server-name', suggested)) {
         // The will names the presence topic, which holds the server name: reconnect with the right will.
