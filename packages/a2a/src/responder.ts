@@ -345,11 +345,13 @@ export class Responder {
     const requestedVersion = normaliseVersion(getUserProperty(message.properties, A2AUserProperty.Version) ?? A2A_PROTOCOL_VERSION);
     validateVersion(requestedVersion, this.card(), MQTT_PROTOCOL_BINDING);
 
-    const rpc = { ...request, params: { ...params, tenant: this.tenant } } as JsonRpcRequest & {
-      params: Record<string, unknown>;
-    };
+    // The tenant goes into the call context up front (the task store scopes by it); the SDK's JSON-RPC
+    // handler would try to set it a second time from params, so params carry none.
+    const { tenant: _tenant, ...paramsWithoutTenant } = params;
+    const rpc = { ...request, params: paramsWithoutTenant } as JsonRpcRequest & { params: Record<string, unknown> };
     const extensions = getUserProperty(message.properties, A2AUserProperty.Extensions);
     const context = new ServerCallContext({
+      tenant: this.tenant,
       requestedVersion,
       ...(extensions === undefined ? {} : { requestedExtensions: Extensions.parseServiceParameter(extensions) }),
       state: new Map<string, unknown>([
@@ -469,7 +471,7 @@ export class Responder {
       return;
     }
     // The task is still running: follow it like SubscribeToTask would.
-    const subscribe = { jsonrpc: '2.0' as const, id: rpc.id, method: 'SubscribeToTask', params: { id: outcome.taskId, tenant: this.tenant } };
+    const subscribe = { jsonrpc: '2.0' as const, id: rpc.id, method: 'SubscribeToTask', params: { id: outcome.taskId } };
     await this.forward(subscribe, context, path, release, undefined);
   }
 

@@ -261,7 +261,8 @@ export async function rawRequest(
   options: { responseTopic?: string; correlation?: Buffer; properties?: IClientPublishOptions['properties'] } = {},
 ): Promise<Buffer> {
   const correlation = options.correlation ?? Buffer.from(globalThis.crypto.randomUUID());
-  await raw.publish(requestTopic, typeof body === 'string' ? body : JSON.stringify(body), {
+  const payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
+  await raw.publish(requestTopic, payload, {
     properties: {
       ...(options.responseTopic === undefined ? {} : { responseTopic: options.responseTopic }),
       correlationData: correlation,

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
-import mqtt, { type IClientOptions, type IClientSubscribeOptions, type MqttClient } from 'mqtt';
+import type { Duplex } from 'node:stream';
+import mqtt, { type IClientOptions, type IClientSubscribeOptions, type IStream, type MqttClient } from 'mqtt';
 import mqttPacket, {
   type IConnackPacket,
   type IConnectPacket,
@@ -106,17 +107,22 @@ async function waitUntil<T>(
  * a resumed session delivers right after CONNACK). `closeAllClients()` force-closes it.
  */
 export async function connectClient(
-  url: string,
+  target: string | (() => Duplex),
   options: IClientOptions = {},
   beforeConnect?: (client: MqttClient) => void,
 ): Promise<MqttClient> {
-  const client = mqtt.connect(url, {
+  const settings: IClientOptions = {
     protocolVersion: 5,
     clientId: unique('client'),
     reconnectPeriod: 0,
     connectTimeout: WAIT_TIMEOUT,
     ...options,
-  });
+  };
+  // A stream builder serves `broker.handle()` pairs and WebSockets built by hand.
+  const client =
+    typeof target === 'string'
+      ? mqtt.connect(target, settings)
+      : new mqtt.MqttClient(() => target() as unknown as IStream, settings);
   closeLater(() => client.endAsync(true));
   beforeConnect?.(client);
   await new Promise<void>((resolve, reject) => {

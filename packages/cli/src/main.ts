@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { brokerCommand, brokerHelp } from './commands/broker.js';
 import { processIo, UsageError, type CliIo } from './io.js';
 
@@ -41,19 +40,5 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     io.stderr(`mqtt-agents ${name}: ${message}\n`);
     if (debug && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
     return error instanceof UsageError ? 2 : 1;
-  }
-}
-
-/** Parse flags strictly, turning parse failures into one-line usage errors. */
-export function parseFlags<T extends Parameters<typeof parseArgs>[0]>(argv: string[], config: T) {
-  try {
-    return parseArgs({
-      ...config,
-      args: argv,
-      strict: true,
-      allowPositionals: config?.allowPositionals ?? false,
-    });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
   }
 }

@@ -2,6 +2,7 @@ import { MqttAgentsError, mcpClientCapabilityTopic, mcpRpcTopic, mcpServerCapabi
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { HealthCheck } from './health-check.js';
+import { InboundSequencer } from './inbound-sequencer.js';
 import type { HealthCheckOptions } from './health-check.js';
 import { CLIENT_CAPABILITY_METHODS, DISCONNECTED_NOTIFICATION, isRequest, isResponse, methodOf } from './inbound-messages.js';
 import type { McpMqttLink } from './mcp-mqtt-link.js';
@@ -48,6 +49,9 @@ export class MqttClientTransport implements Transport {
   private readonly wiring: ClientSessionWiring;
   private readonly deadlines: RequestDeadlines;
   private readonly health: HealthCheck;
+  private readonly sequencer = new InboundSequencer((message) => {
+    if (this.state === 'started') this.onmessage?.(message);
+  });
   private readonly rpcTopic: string;
   private readonly capabilityTopic: string;
   private readonly controlTopic: string;
@@ -212,7 +216,7 @@ export class MqttClientTransport implements Transport {
       return;
     }
     if (isResponse(message)) this.onResponse(message as JSONRPCMessage & { id: RequestId });
-    this.onmessage?.(message);
+    this.sequencer.push(message);
   }
 
   /** @internal A message on the server's capability topic. */
@@ -225,7 +229,7 @@ export class MqttClientTransport implements Transport {
     ) {
       return;
     }
-    this.onmessage?.(message);
+    this.sequencer.push(message);
   }
 
   /** @internal Report a problem with this session's inbound traffic. */
@@ -244,6 +248,7 @@ export class MqttClientTransport implements Transport {
     this.state = 'closed';
     this.health.dispose();
     this.deadlines.dispose();
+    this.sequencer.clear();
     const link = this.wiring.link;
     if (ending.notifyPeer && this.initializeSent && link.connected) {
       try {
@@ -295,7 +300,7 @@ export class MqttClientTransport implements Transport {
         })
         .catch((error: unknown) => this.wiring.link.logger.debug('could not send a cancellation', error));
     }
-    this.onmessage?.({
+    this.sequencer.push({
       jsonrpc: '2.0',
       id: request.id,
       error: {

@@ -2,6 +2,7 @@ import { MqttAgentsError } from '@mqtt-agents/core';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { HealthCheck } from './health-check.js';
+import { InboundSequencer } from './inbound-sequencer.js';
 import type { HealthCheckOptions } from './health-check.js';
 import { DISCONNECTED_NOTIFICATION, SERVER_CAPABILITY_METHODS, isRequest, isResponse, methodOf } from './inbound-messages.js';
 import type { McpMqttLink } from './mcp-mqtt-link.js';
@@ -56,6 +57,9 @@ export class MqttServerSessionTransport implements Transport {
   private readonly wiring: ServerSessionWiring;
   private readonly deadlines: RequestDeadlines;
   private readonly health: HealthCheck;
+  private readonly sequencer = new InboundSequencer((message) => {
+    if (this.state === 'started') this.onmessage?.(message);
+  });
   private state: State = 'created';
   private queued: JSONRPCMessage[] = [];
   private initializeKey: string | undefined;
@@ -213,6 +217,7 @@ export class MqttServerSessionTransport implements Transport {
     this.queued = [];
     this.health.dispose();
     this.deadlines.dispose();
+    this.sequencer.clear();
     if (ending.notifyPeer && this.wiring.link.connected) {
       try {
         await this.wiring.link.publishMessage(this.wiring.rpcTopic, DISCONNECTED_NOTIFICATION);
@@ -231,7 +236,7 @@ export class MqttServerSessionTransport implements Transport {
       this.wiring.link.logger.debug(`dropped a late response from client '${this.mcpClientId}'`);
       return;
     }
-    this.onmessage?.(message);
+    this.sequencer.push(message);
   }
 
   private expire(request: { id: RequestId; method: string; milliseconds: number }): void {
@@ -243,7 +248,7 @@ export class MqttServerSessionTransport implements Transport {
         params: { requestId: request.id, reason: 'request timed out' },
       })
       .catch((error: unknown) => this.wiring.link.logger.debug('could not send a cancellation', error));
-    this.onmessage?.({
+    this.sequencer.push({
       jsonrpc: '2.0',
       id: request.id,
       error: {

@@ -141,7 +141,7 @@ describe('inbound on a session', () => {
   it('json-rpc ids are kept as sent: 0, strings and numbers', async () => {
     const fixture = await serve();
     const world = await sessions(fixture);
-    for (const id of [0, '0', 'abc', 7.5]) {
+    for (const id of [0, '0', 'abc', -3, 2 ** 40]) {
       await world.peer.publishAs('mcp-client', world.topics.rpc, { jsonrpc: '2.0', id, method: 'ping' });
       const answer = await world.peer.next((message) => {
         const body = json(message);
@@ -213,7 +213,8 @@ describe('sessions that do not exist, and spoofing', () => {
     await fixture.errors.waitFor(new RegExp(`MCP-MQTT-CLIENT-ID '${attacker.clientId}' does not match client '${world.peer.clientId}'`));
     await attacker.publishAs('mcp-client', world.topics.clientPresence, { jsonrpc: '2.0', method: 'notifications/disconnected' });
     await eventuallyErrors(fixture.errors, 2);
-    expect(world.peer.messages.some((message) => json(message)?.id === 'evil')).toBe(false);
+    // The raw client sees the attacker's publish on the shared topic, but no answer to it ever comes.
+    expect(world.peer.messages.some((message) => json(message)?.id === 'evil' && 'result' in (json(message) ?? {}))).toBe(false);
     expect(fixture.server.sessions.has(world.peer.clientId)).toBe(true);
     await world.stillWorks();
     await attacker.close();
@@ -291,8 +292,6 @@ describe('presence', () => {
     await errors.waitFor(/array\): presence payload is not a json object/);
     expect([...clients.servers().keys()]).toEqual([`${base}/real`]);
     expect(logger.lines.filter((line) => line.level === 'warn').length).toBeGreaterThanOrEqual(4);
-    // Clean the retained garbage so other runs against an external broker stay tidy.
-    for (const message of garbage.messages) void message;
     await real.close();
     await garbage.close();
   });

@@ -1,0 +1,87 @@
+import { startBroker, type BrokerLogger } from '@mqtt-agents/broker';
+import { UsageError, type CliIo } from '../io.js';
+import { parseFlags } from '../flags.js';
+
+export const brokerHelp = `Usage: mqtt-agents broker [options]
+
+Run the embedded MQTT 5 broker of mqtt-agents in the foreground, for development and tests.
+Not a production broker: use EMQX, HiveMQ, VerneMQ or Mosquitto for that.
+
+Options:
+  --port <port>      TCP port (default 1883; 0 picks a free one)
+  --host <host>      interface to listen on (default 127.0.0.1; 0.0.0.0 for all)
+  --ws-port <port>   also serve MQTT over WebSocket on this port (path /mqtt)
+  --quiet            do not log connects and disconnects
+  -h, --help         show this help
+`;
+
+function parsePort(
+  flag: string,
+  value: string | undefined,
+  fallback: number | undefined,
+): number | undefined {
+  if (value === undefined) return fallback;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) {
+    throw new UsageError(`invalid --${flag} '${value}': expected a port number from 0 to 65535`);
+  }
+  return port;
+}
+
+function hex(code: number): string {
+  return `0x${code.toString(16).padStart(2, '0')}`;
+}
+
+/** `mqtt-agents broker`: serve until the signal aborts, logging connects and disconnects. */
+export async function brokerCommand(argv: string[], io: CliIo): Promise<number> {
+  const { values } = parseFlags(argv, {
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'ws-port': { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+  });
+  const port = parsePort('port', values.port, 1883);
+  const wsPort = parsePort('ws-port', values['ws-port'], undefined);
+  const stamp = (): string => new Date().toISOString();
+  const logger: BrokerLogger = {
+    debug() {},
+    info: (message) => io.stdout(`${stamp()} ${message}\n`),
+    warn: (message) => io.stderr(`${stamp()} warning: ${message}\n`),
+    error: (message) => io.stderr(`${stamp()} error: ${message}\n`),
+  };
+  let broker;
+  try {
+    broker = await startBroker({
+      host: values.host ?? '127.0.0.1',
+      port,
+      ...(wsPort === undefined ? {} : { ws: { port: wsPort } }),
+      logger,
+    });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'EADDRINUSE') throw new UsageError(`port ${port} is already in use (try --port 0)`);
+    throw error;
+  }
+  if (!values.quiet) {
+    broker.on('client-connect', (client, details) => {
+      const version = client.protocolVersion === 5 ? '5' : '3.1.1';
+      const resumed = details.sessionPresent ? ', session resumed' : '';
+      io.stdout(`${stamp()} connect    ${client.id} (MQTT ${version}, ${client.transport}${resumed})\n`);
+    });
+    broker.on('client-disconnect', (client, details) => {
+      const reason = details.reasonCode === undefined ? '' : ` ${hex(details.reasonCode)}`;
+      io.stdout(`${stamp()} disconnect ${client.id} (${details.cause}${reason})\n`);
+    });
+  }
+  io.stdout(`mqtt-agents broker listening on ${broker.url}${broker.wsUrl ? ` and ${broker.wsUrl}` : ''}\n`);
+  if (!io.signal.aborted) {
+    await new Promise<void>((resolve) =>
+      io.signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
+  }
+  io.stdout('mqtt-agents broker: shutting down\n');
+  await broker.close();
+  return 0;
+}
