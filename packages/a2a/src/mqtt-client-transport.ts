@@ -28,7 +28,7 @@ import type { JsonRpcErrorObject } from './binding-errors.js';
 import { delay } from './mqtt-connection.js';
 import { backoffDelay } from './retry-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
-import { StreamFolder, isStreamFinalResponse, isStreamFinalState } from './stream-states.js';
+import { StreamFolder, isSendMessageFinalResponse, isStreamFinalResponse, isStreamFinalState } from './stream-states.js';
 
 /** What every transport of one requester shares: its connection's request/reply engine and its policy. */
 export interface RequesterSession {
@@ -58,12 +58,6 @@ function streamResponseOf(result: unknown): StreamResponse {
   return StreamResponse.fromJSON(typeof result === 'object' && result !== null ? result : {});
 }
 
-/** A reply ends a SendMessage exchange when it carries a Message, or a Task/status in a final state. */
-function endsSendMessage(result: unknown): boolean {
-  const response = streamResponseOf(result);
-  if (response.payload === undefined) return true;
-  return isStreamFinalResponse(response);
-}
 
 /** Service parameters travel as `a2a-` user properties (`A2A-Version` -> `a2a-version`, `Authorization` -> `a2a-authorization`). */
 export function serviceParametersToUserProperties(parameters: Record<string, string> | undefined): Record<string, string> {
@@ -132,7 +126,7 @@ export class MqttClientTransport implements Transport {
     const returnImmediately = request.configuration?.returnImmediately === true;
     const folder = new StreamFolder();
     const plan: ExchangePlan = {
-      isFinal: (result) => returnImmediately || endsSendMessage(result),
+      isFinal: (result) => returnImmediately || isSendMessageFinalResponse(streamResponseOf(result)),
       recoverTaskId: message.taskId,
       contextId: message.contextId,
     };

@@ -2,7 +2,7 @@ import { Extensions, StreamResponse, Task } from '@a2a-js/sdk';
 import { TaskNotFoundError } from '@a2a-js/sdk/errors';
 import { JsonRpcTransportHandler, ServerCallContext, validateVersion } from '@a2a-js/sdk/server';
 import type { A2ARequestHandler } from '@a2a-js/sdk/server';
-import type { AgentCard } from '@a2a-js/sdk';
+import type { AgentCard, Task as TaskObject } from '@a2a-js/sdk';
 import {
   A2AUserProperty,
   JsonRpcErrorCode,
@@ -27,7 +27,7 @@ import { bindingErrorObject } from './binding-errors.js';
 import type { BindingErrorKind, JsonRpcErrorObject } from './binding-errors.js';
 import { RecentMap } from './recent-map.js';
 import type { RequesterTaskIdStore } from './requester-task-ids.js';
-import { isStreamFinalResponse, isStreamFinalState } from './stream-states.js';
+import { isStreamFinalResponse, isStreamFinalState, isTerminalState } from './stream-states.js';
 
 /** Every A2A v1.0 JSON-RPC method an agent serves over MQTT. */
 export const A2A_METHODS: readonly string[] = [
@@ -44,7 +44,6 @@ export const A2A_METHODS: readonly string[] = [
   'GetExtendedAgentCard',
 ];
 
-const STREAMING_METHODS = new Set(['SendStreamingMessage', 'SubscribeToTask']);
 const SEND_METHODS = new Set(['SendMessage', 'SendStreamingMessage']);
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
@@ -127,6 +126,12 @@ class ProtocolFailure {
   constructor(error: JsonRpcErrorObject) {
     this.error = error;
   }
+}
+
+/** A stream item carrying a task's current status as a TaskStatusUpdateEvent. */
+function statusItem(id: JsonRpcId, task: TaskObject): unknown {
+  const update = { taskId: task.id, contextId: task.contextId, status: task.status, metadata: undefined };
+  return { jsonrpc: '2.0', id, result: StreamResponse.toJSON({ payload: { $case: 'statusUpdate', value: update } }) };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -466,8 +471,14 @@ export class Responder {
     }
     const task = await this.taskIds.load(outcome.taskId, context);
     if (!task) throw new TaskNotFoundError(`Task not found: ${outcome.taskId}`);
-    if (!streaming || isStreamFinalState(task.status?.state)) {
+    if (!streaming || isTerminalState(task.status?.state)) {
       await this.reply(path, { jsonrpc: '2.0', id: rpc.id, result: { task: Task.toJSON(task) } });
+      return;
+    }
+    if (isStreamFinalState(task.status?.state)) {
+      // Interrupted: the snapshot, then its status as the update that ends this correlation's stream.
+      await this.reply(path, { jsonrpc: '2.0', id: rpc.id, result: { task: Task.toJSON(task) } });
+      await this.reply(path, statusItem(rpc.id, task));
       return;
     }
     // The task is still running: follow it like SubscribeToTask would.
@@ -523,6 +534,13 @@ export class Responder {
         }
         final = isStreamFinalResponse(response);
         await this.reply(path, item);
+        const snapshot = response.payload?.$case === 'task' ? response.payload.value : undefined;
+        if (rpc.method === 'SubscribeToTask' && items === 1 && snapshot && isStreamFinalState(snapshot.status?.state)) {
+          // An interrupted task does nothing until new input arrives: over HTTP the SDK would hold the
+          // connection open; over MQTT its status ends this correlation's stream, as the profile wants.
+          await this.reply(path, statusItem(rpc.id as JsonRpcId, snapshot));
+          final = true;
+        }
         if (final) {
           record?.resolveDone();
           release();

@@ -23,10 +23,39 @@ export function isStreamFinalState(state: TaskState | undefined): boolean {
   return state !== undefined && STREAM_FINAL_STATES.includes(state);
 }
 
-/** True when this stream item ends the reply stream of its correlation. */
+/** True for terminal states: COMPLETED, FAILED, CANCELED, REJECTED. */
+export function isTerminalState(state: TaskState | undefined): boolean {
+  return state !== undefined && TERMINAL_STATES.includes(state);
+}
+
+/**
+ * True when this item ends a reply stream (SendStreamingMessage, SubscribeToTask) for its correlation: a
+ * Message, a status update in a terminal or interrupted state, or a Task snapshot in a terminal state.
+ * A Task snapshot in an interrupted state does not end a stream: it opens the stream that continues an
+ * input-required task, and more events follow.
+ */
 export function isStreamFinalResponse(response: StreamResponse): boolean {
   const payload = response.payload;
   switch (payload?.$case) {
+    case 'message':
+      return true;
+    case 'task':
+      return isTerminalState(payload.value.status?.state);
+    case 'statusUpdate':
+      return isStreamFinalState(payload.value.status?.state);
+    default:
+      return false;
+  }
+}
+
+/**
+ * True when this reply ends a non-streaming SendMessage exchange: a Message, or a Task or status update in
+ * a terminal or interrupted state (a blocking SendMessage returns the task once it reaches one of those).
+ */
+export function isSendMessageFinalResponse(response: StreamResponse): boolean {
+  const payload = response.payload;
+  switch (payload?.$case) {
+    case undefined:
     case 'message':
       return true;
     case 'task':

@@ -42,7 +42,7 @@ async function setup(limits: ResponderLimits, options: { streaming?: boolean } =
     gate,
     logger,
     raw,
-    send: (body: unknown, properties?: Parameters<typeof rawRequest>[3]['properties']) =>
+    send: (body: unknown, properties?: NonNullable<Parameters<typeof rawRequest>[3]>['properties']) =>
       rawRequest(raw, agent.requestTopic, body, { responseTopic: replyTopic, ...(properties ? { properties } : {}) }),
     reply: async (correlation: Buffer) => (await raw.next((message) => message.topic === replyTopic && hasCorrelation(correlation)(message))).json as Record<string, unknown>,
     async [Symbol.asyncDispose]() {

@@ -114,6 +114,34 @@ describe('multi-turn conversations', () => {
     expect(done.history.map((message) => textOf(message))).toEqual(expect.arrayContaining(['plan', 'Lisbon']));
   });
 
+  it('continues an input-required task over a stream: the stale snapshot opens the stream, the new state ends it', async () => {
+    await using fixture = await setup();
+    const asked = await fixture.send('plan');
+    const states: Array<[string | undefined, TaskState | undefined]> = [];
+    for await (const event of fixture.client.sendMessageStream({
+      tenant: '',
+      message: userMessage('Porto', { taskId: asked.id, contextId: asked.contextId }),
+      configuration: undefined,
+      metadata: undefined,
+    })) {
+      const payload = event.payload;
+      const state = payload?.$case === 'task' || payload?.$case === 'statusUpdate' ? payload.value.status?.state : undefined;
+      states.push([payload?.$case, state]);
+    }
+    expect(states[0]).toEqual(['task', TaskState.TASK_STATE_INPUT_REQUIRED]);
+    expect(states.at(-1)).toEqual(['statusUpdate', TaskState.TASK_STATE_COMPLETED]);
+  });
+
+  it('ends SubscribeToTask on an input-required task with its status instead of holding the stream open', async () => {
+    await using fixture = await setup();
+    const asked = await fixture.send('plan');
+    const events = [];
+    for await (const event of fixture.client.resubscribeTask({ tenant: '', id: asked.id })) events.push(event);
+    expect(events.map((event) => event.payload?.$case)).toEqual(['task', 'statusUpdate']);
+    const last = events[1]?.payload;
+    expect(last?.$case === 'statusUpdate' && last.value.status?.state).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
+  });
+
   it('rejects a contextId that contradicts the stored task with -32602 (invalid params)', async () => {
     await using fixture = await setup();
     const asked = await fixture.send('plan');

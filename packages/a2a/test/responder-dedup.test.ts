@@ -97,6 +97,30 @@ describe('responder deduplication', () => {
     expect(executor.executions.value).toBe(1);
   });
 
+  it('ends a streaming retry of a message whose task now waits for input with the task and its status', async () => {
+    const { AgentEvent } = await import('@a2a-js/sdk/server');
+    const { TaskState } = await import('@a2a-js/sdk');
+    const { newTask, statusUpdate } = await import('./helpers.js');
+    const asking: AgentExecutor = {
+      async execute(context, bus) {
+        bus.publish(AgentEvent.task(newTask(context)));
+        bus.publish(AgentEvent.statusUpdate(statusUpdate(context, TaskState.TASK_STATE_INPUT_REQUIRED, 'which one?')));
+        bus.finished();
+      },
+      async cancelTask() {},
+    };
+    await using fixture = await setup(asking);
+    const body = sendMessageBody('ambiguous', {}, 'SendStreamingMessage');
+    const first = await fixture.send(body);
+    await fixture.reply(first, (json) => (json.result as { statusUpdate?: unknown }).statusUpdate !== undefined);
+    const retry = await fixture.send(body);
+    const last = await fixture.reply(retry, (json) => (json.result as { statusUpdate?: unknown }).statusUpdate !== undefined);
+    expect((last.json as { result: { statusUpdate: { status: { state: string } } } }).result.statusUpdate.status.state).toBe(
+      'TASK_STATE_INPUT_REQUIRED',
+    );
+    expect(fixture.replies(retry).map((reply) => Object.keys((reply.json as { result: object }).result)[0])).toEqual(['task', 'statusUpdate']);
+  });
+
   it('replays a Message answer to a retry', async () => {
     const executor = new MessageExecutor();
     const calls = new Counter();

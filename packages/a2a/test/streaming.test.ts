@@ -9,7 +9,8 @@ import type { AgentExecutor, ExecutionEventBus, RequestContext } from '@a2a-js/s
 import { startTestBroker } from '@mqtt-agents/broker/vitest';
 import type { TestBroker } from '@mqtt-agents/broker/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MqttClientTransport, mqttTransportFactory, serveA2AOverMqtt } from '../src/index.js';
+import { mqttTransportFactory, serveA2AOverMqtt } from '../src/index.js';
+import type { MqttClientTransport } from '../src/index.js';
 import {
   EchoExecutor,
   FakeResponder,

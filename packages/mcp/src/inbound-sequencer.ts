@@ -1,16 +1,22 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { isNotification, isResponse } from './inbound-messages.js';
 
+function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
 /**
- * Delivers inbound messages in order, one at a time. The SDK handles notifications a microtask after it
- * receives them but responses at once, and forgets a request's progress handler with its response; when a
- * progress notification and the response arrive in the same network read (common over MQTT), the final
- * progress would be lost. A response that directly follows a notification is therefore delivered one
- * macrotask later, after the SDK has run the notification's handler. Everything else is delivered at once.
+ * Delivers inbound messages in order, one at a time. The SDK handles a notification a few microtasks after
+ * it receives it but a response at once, and drops a request's progress handler with its response: when a
+ * progress notification and the response arrive in the same network read (common over MQTT, and MQTT.js
+ * may hand them over with `process.nextTick` in between, before any promise job runs), the last progress
+ * would be lost. So a response that arrives while a notification delivered in the same macrotask may still
+ * be pending in the SDK waits one macrotask. Everything else is delivered at once.
  */
 export class InboundSequencer {
   private readonly inbox: JSONRPCMessage[] = [];
   private draining = false;
+  private notificationInFlight = false;
   private readonly deliver: (message: JSONRPCMessage) => void;
 
   constructor(deliver: (message: JSONRPCMessage) => void) {
@@ -28,14 +34,14 @@ export class InboundSequencer {
 
   private async drain(): Promise<void> {
     this.draining = true;
-    let previousWasNotification = false;
     try {
       for (let message = this.inbox.shift(); message !== undefined; message = this.inbox.shift()) {
-        if (previousWasNotification && isResponse(message)) {
-          await new Promise<void>((resolve) => setTimeout(resolve, 0));
-        }
+        if (this.notificationInFlight && isResponse(message)) await nextMacrotask();
         this.deliver(message);
-        previousWasNotification = isNotification(message);
+        if (isNotification(message) && !this.notificationInFlight) {
+          this.notificationInFlight = true;
+          setTimeout(() => (this.notificationInFlight = false), 0);
+        }
       }
     } finally {
       this.draining = false;

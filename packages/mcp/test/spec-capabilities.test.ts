@@ -44,8 +44,9 @@ function notified<T>(client: Client, schema: Parameters<Client['setNotificationH
   const received: T[] = [];
   const waiters: Array<(value: T) => void> = [];
   client.setNotificationHandler(schema, (notification) => {
-    received.push(notification as T);
-    waiters.shift()?.(notification as T);
+    const waiter = waiters.shift();
+    if (waiter) waiter(notification as T);
+    else received.push(notification as T);
   });
   return () => {
     const ready = received.shift();

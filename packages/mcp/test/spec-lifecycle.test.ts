@@ -9,7 +9,13 @@ import { MqttAgentsError } from '@mqtt-agents/core';
 import type { Packet } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MCP_MQTT_DEFAULT_TIMEOUTS, createMcpMqttClientHost, serveMcpOverMqtt } from '../src/index.js';
-import type { CreateMcpMqttClientHostOptions, McpServerHost, ServeMcpOverMqttOptions } from '../src/index.js';
+import type {
+  CreateMcpMqttClientHostOptions,
+  McpServerChange,
+  McpServerHost,
+  McpServerSession,
+  ServeMcpOverMqttOptions,
+} from '../src/index.js';
 import { HEALTH_PING_ID_PREFIX } from '../src/index.js';
 import { ErrorSink, RawPeer, failure, buildTestServer, json, nextEvent, quiet, rawInitialize, sessionTopics, unique } from './helpers.js';
 
@@ -62,7 +68,7 @@ describe('de-initialization', () => {
     await observer.subscribe(topics.rpc);
     const client = new Client({ name: 'life', version: '1.0.0' });
     await clients.connect(client, server.serverName);
-    const ended = nextEvent((listener) => server.on('session-close', listener));
+    const ended = nextEvent<McpServerSession>((listener) => server.on('session-close', listener));
     await client.close();
     expect(json(await observer.next((message) => json(message)?.method === 'notifications/disconnected'))).toEqual({
       jsonrpc: '2.0',
@@ -136,7 +142,7 @@ describe('offline detection', () => {
     client.onerror = errors.onerror;
     const closed = closedPromise(client);
     const pending = failure(client.callTool({ name: 'hang', arguments: {} }));
-    const offline = nextEvent((listener) => {
+    const offline = nextEvent<McpServerChange>((listener) => {
       const iterator = clients.discover();
       let stop = false;
       void (async () => {
@@ -216,7 +222,7 @@ describe('sessions', () => {
     expect(dedicated.mcpClientId).not.toBe(clients.mcpClientId);
     expect(server.sessions.size).toBe(2);
     expect((await second.callTool({ name: 'whoami', arguments: {} })).content).toEqual([{ type: 'text', text: dedicated.mcpClientId }]);
-    const closed = nextEvent((listener) => server.on('session-close', listener), (session) => session.mcpClientId === dedicated.mcpClientId);
+    const closed = nextEvent<McpServerSession>((listener) => server.on('session-close', listener), (session) => session.mcpClientId === dedicated.mcpClientId);
     await second.close();
     await closed;
     await first.close();
@@ -353,7 +359,7 @@ describe('health checks', () => {
     const errors = new ErrorSink();
     await using server = await serve({ healthCheck: { intervalMs: 30, timeoutMs: 100 }, onerror: errors.onerror });
     const peer = await RawPeer.connect(broker.url);
-    const closed = nextEvent((listener) => server.on('session-close', listener));
+    const closed = nextEvent<McpServerSession>((listener) => server.on('session-close', listener));
     const { topics } = await rawInitialize(peer, server);
     // The raw client never answers pings.
     await peer.next((message) => message.topic === topics.rpc && json(message)?.method === 'ping', 'a health ping');

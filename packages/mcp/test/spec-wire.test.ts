@@ -7,7 +7,7 @@ import type { ClientInfo } from '@mqtt-agents/broker';
 import type { Packet } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMcpMqttClientHost, serveMcpOverMqtt } from '../src/index.js';
-import type { McpClientHost, McpServerHost } from '../src/index.js';
+import type { McpClientHost, McpServerHost, McpServerSession } from '../src/index.js';
 import { RawPeer, buildTestServer, embedded, json, nextEvent, quiet, sessionTopics, unique } from './helpers.js';
 
 let broker: TestBroker;
@@ -281,7 +281,7 @@ describe('presence and wills', () => {
     const client = new Client({ name: 'wire', version: '1.0.0' });
     await clients.connect(client, server.serverName);
     expect(server.sessions.has(clients.mcpClientId)).toBe(true);
-    const closed = nextEvent((listener) => server.on('session-close', listener));
+    const closed = nextEvent<McpServerSession>((listener) => server.on('session-close', listener));
     (clients.connection.client as unknown as { stream: { destroy(): void } }).stream.destroy();
     const will = await observer.next(() => true, 'the client will');
     expect(json(will)).toEqual({ jsonrpc: '2.0', method: 'notifications/disconnected' });
@@ -297,7 +297,7 @@ describe('presence and wills', () => {
     await observer.subscribe(`$mcp-client/presence/${clients.mcpClientId}`);
     const client = new Client({ name: 'wire', version: '1.0.0' });
     await clients.connect(client, server.serverName);
-    const closed = nextEvent((listener) => server.on('session-close', listener));
+    const closed = nextEvent<McpServerSession>((listener) => server.on('session-close', listener));
     await clients.close();
     expect(json(await observer.next(() => true))).toEqual({ jsonrpc: '2.0', method: 'notifications/disconnected' });
     await closed;
