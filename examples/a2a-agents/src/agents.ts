@@ -29,13 +29,23 @@ export class WeatherExecutor implements AgentExecutor {
 /** Specialist 2: streams an itinerary day by day, appending to one artifact. */
 export class ItineraryExecutor implements AgentExecutor {
   async execute(context: RequestContext, bus: ExecutionEventBus): Promise<void> {
-    const [city = 'somewhere', daysText = '2'] = textOf(context.userMessage.parts).split(',').map((part) => part.trim());
+    const [city = 'somewhere', daysText = '2'] = textOf(context.userMessage.parts)
+      .split(',')
+      .map((part) => part.trim());
     const days = Math.max(1, Math.min(5, Number.parseInt(daysText, 10) || 2));
     bus.publish(AgentEvent.task(submitted(context)));
-    bus.publish(AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_WORKING, `drafting ${days} days in ${city}`)));
+    bus.publish(
+      AgentEvent.statusUpdate(
+        status(context, TaskState.TASK_STATE_WORKING, `drafting ${days} days in ${city}`),
+      ),
+    );
     for (let day = 1; day <= days; day++) {
       await new Promise((resolve) => setTimeout(resolve, 50)); // pretend to think
-      bus.publish(AgentEvent.artifactUpdate(artifact(context, 'itinerary', `day ${day}: explore ${city}, part ${day}\n`, day > 1)));
+      bus.publish(
+        AgentEvent.artifactUpdate(
+          artifact(context, 'itinerary', `day ${day}: explore ${city}, part ${day}\n`, day > 1),
+        ),
+      );
     }
     bus.publish(AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_COMPLETED)));
     bus.finished();
@@ -58,16 +68,26 @@ export class PlannerExecutor implements AgentExecutor {
   colleagues: Colleagues | undefined;
 
   async execute(context: RequestContext, bus: ExecutionEventBus): Promise<void> {
-    const request = textOf(context.userMessage.parts).replace(/^plan\s*/i, '').trim();
+    const request = textOf(context.userMessage.parts)
+      .replace(/^plan\s*/i, '')
+      .trim();
     bus.publish(AgentEvent.task(context.task ?? submitted(context)));
     if (request === '') {
-      bus.publish(AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_INPUT_REQUIRED, 'Where to, and for how many days?')));
+      bus.publish(
+        AgentEvent.statusUpdate(
+          status(context, TaskState.TASK_STATE_INPUT_REQUIRED, 'Where to, and for how many days?'),
+        ),
+      );
       bus.finished();
       return;
     }
     if (!this.colleagues) throw new Error('the planner has no colleagues yet');
     const [city = request] = request.split(',').map((part) => part.trim());
-    bus.publish(AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_WORKING, `asking the weather agent about ${city}`)));
+    bus.publish(
+      AgentEvent.statusUpdate(
+        status(context, TaskState.TASK_STATE_WORKING, `asking the weather agent about ${city}`),
+      ),
+    );
     const weather = (await this.colleagues.weather.sendMessage({
       tenant: '',
       message: userMessage(city),
@@ -76,7 +96,9 @@ export class PlannerExecutor implements AgentExecutor {
     })) as Task;
     bus.publish(AgentEvent.artifactUpdate(artifact(context, 'weather', artifactsText(weather))));
 
-    bus.publish(AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_WORKING, 'asking the itinerary agent')));
+    bus.publish(
+      AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_WORKING, 'asking the itinerary agent')),
+    );
     let itinerary = '';
     for await (const event of this.colleagues.itinerary.sendMessageStream({
       tenant: '',
@@ -87,10 +109,14 @@ export class PlannerExecutor implements AgentExecutor {
       if (event.payload?.$case !== 'artifactUpdate') continue;
       const chunk = textOf(event.payload.value.artifact?.parts);
       itinerary += chunk;
-      bus.publish(AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_WORKING, `itinerary: ${chunk.trim()}`)));
+      bus.publish(
+        AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_WORKING, `itinerary: ${chunk.trim()}`)),
+      );
     }
     bus.publish(AgentEvent.artifactUpdate(artifact(context, 'itinerary', itinerary)));
-    bus.publish(AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_COMPLETED, `trip to ${city} planned`)));
+    bus.publish(
+      AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_COMPLETED, `trip to ${city} planned`)),
+    );
     bus.finished();
   }
 

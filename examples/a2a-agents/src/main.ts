@@ -41,7 +41,11 @@ async function main(): Promise<void> {
     org,
     unit,
     agentId: 'weather',
-    card: { name: 'Weather', description: 'Forecasts for a city', skills: [{ id: 'forecast', name: 'Forecast' }] },
+    card: {
+      name: 'Weather',
+      description: 'Forecasts for a city',
+      skills: [{ id: 'forecast', name: 'Forecast' }],
+    },
     executor: new WeatherExecutor(),
   });
   await using itinerary = await serveA2AOverMqtt({
@@ -73,25 +77,40 @@ async function main(): Promise<void> {
     },
     executor: plannerExecutor,
   });
+  write(`agents serving: ${[weather, itinerary, planner].map((agent) => agent.requestTopic).join(', ')}`);
   const shared = { connection: planner.connection };
   await using colleagues = await discoverAgents({ mqtt: shared, org, unit });
   await using plannerTransports = mqttTransportFactory({ mqtt: shared, org, unit, agentId: 'planner' });
   const plannerClients = new ClientFactory({ transports: [plannerTransports] });
   plannerExecutor.colleagues = {
-    weather: await plannerClients.createFromAgentCard((await colleagues.waitFor('weather', { online: true })).card),
-    itinerary: await plannerClients.createFromAgentCard((await colleagues.waitFor('itinerary', { online: true })).card),
+    weather: await plannerClients.createFromAgentCard(
+      (await colleagues.waitFor('weather', { online: true })).card,
+    ),
+    itinerary: await plannerClients.createFromAgentCard(
+      (await colleagues.waitFor('itinerary', { online: true })).card,
+    ),
   };
 
   // A user's requester: discovers the planner and talks to it with the official A2A client.
   await using registry = await discoverAgents({ mqtt, org, unit, agentId: 'console' });
   const found = await registry.waitFor('planner', { online: true });
-  write(`\ndiscovered ${registry.list().length} agents: ${registry.list().map((agent) => `${agent.agentId} (${agent.status})`).join(', ')}`);
+  write(
+    `\ndiscovered ${registry.list().length} agents: ${registry
+      .list()
+      .map((agent) => `${agent.agentId} (${agent.status})`)
+      .join(', ')}`,
+  );
   await using transports = mqttTransportFactory({ mqtt, org, unit, agentId: 'console' });
   const client = await new ClientFactory({ transports: [transports] }).createFromAgentCard(found.card);
 
   write('\nuser → planner: "plan" (streaming)');
   let asked: Task | undefined;
-  for await (const event of client.sendMessageStream({ tenant: '', message: userMessage('plan'), configuration: undefined, metadata: undefined })) {
+  for await (const event of client.sendMessageStream({
+    tenant: '',
+    message: userMessage('plan'),
+    configuration: undefined,
+    metadata: undefined,
+  })) {
     write(`  ${describe(event)}`);
     if (event.payload?.$case === 'task') asked = event.payload.value;
   }
@@ -109,7 +128,9 @@ async function main(): Promise<void> {
     final = event;
   }
   const task = await client.getTask({ tenant: '', id: asked.id });
-  write(`\nGetTask ${task.id.slice(0, 8)}: ${taskStateToJSON(task.status?.state ?? TaskState.TASK_STATE_UNSPECIFIED)}`);
+  write(
+    `\nGetTask ${task.id.slice(0, 8)}: ${taskStateToJSON(task.status?.state ?? TaskState.TASK_STATE_UNSPECIFIED)}`,
+  );
   write(artifactsText(task).replace(/^/gm, '  | '));
   if (task.status?.state !== TaskState.TASK_STATE_COMPLETED || final === undefined) {
     throw new Error('the trip was not planned');
@@ -118,6 +139,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`example failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `example failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exitCode = 1;
 });

@@ -14,12 +14,16 @@ export const A2A_PROTOCOL_VERSION = '1.0';
 /** True when `protocolBinding` names the A2A-over-MQTT binding in any accepted spelling (case-insensitive). */
 export function isMqttProtocolBinding(protocolBinding: string): boolean {
   const wanted = protocolBinding.toUpperCase();
-  return [MQTT_PROTOCOL_BINDING, ...MQTT_PROTOCOL_BINDING_ALIASES].some((name) => name.toUpperCase() === wanted);
+  return [MQTT_PROTOCOL_BINDING, ...MQTT_PROTOCOL_BINDING_ALIASES].some(
+    (name) => name.toUpperCase() === wanted,
+  );
 }
 
 /** The MQTT interfaces a card declares, canonical spelling first. */
 export function mqttInterfaces(card: AgentCard): AgentInterface[] {
-  return (card.supportedInterfaces ?? []).filter((entry) => isMqttProtocolBinding(entry.protocolBinding ?? ''));
+  return (card.supportedInterfaces ?? []).filter((entry) =>
+    isMqttProtocolBinding(entry.protocolBinding ?? ''),
+  );
 }
 
 // --- Validation of cards read from the wire (ProtoJSON, camelCase) ---
@@ -64,7 +68,9 @@ const agentExtensionSchema = z.looseObject({
 export const agentCardSchema = z.looseObject({
   name: text.min(1, 'name must not be empty'),
   description: text.optional(),
-  supportedInterfaces: z.array(agentInterfaceSchema).min(1, 'supportedInterfaces must list at least one interface'),
+  supportedInterfaces: z
+    .array(agentInterfaceSchema)
+    .min(1, 'supportedInterfaces must list at least one interface'),
   provider: z.looseObject({ url: text, organization: text }).optional(),
   version: text.optional(),
   documentationUrl: text.optional(),
@@ -90,8 +96,7 @@ export type AgentCardJson = z.infer<typeof agentCardSchema>;
 
 /** Outcome of reading a card payload. */
 export type AgentCardParseResult =
-  | { ok: true; card: AgentCard; json: AgentCardJson }
-  | { ok: false; reason: string; issues: string[] };
+  { ok: true; card: AgentCard; json: AgentCardJson } | { ok: false; reason: string; issues: string[] };
 
 /** Validate an already-decoded JSON value as an Agent Card and convert it to the SDK's `AgentCard`. */
 export function parseAgentCard(value: unknown): AgentCardParseResult {

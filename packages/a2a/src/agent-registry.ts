@@ -97,7 +97,10 @@ export interface AgentRegistry extends AsyncIterable<AgentRegistryChange> {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-function readStatus(message: MqttMessage): { status: AgentStatus; statusSource: AgentStatusSource | undefined } {
+function readStatus(message: MqttMessage): {
+  status: AgentStatus;
+  statusSource: AgentStatusSource | undefined;
+} {
   const statuses = getUserPropertyAll(message.properties, A2AUserProperty.Status);
   const sources = getUserPropertyAll(message.properties, A2AUserProperty.StatusSource);
   // A broker that manages status may add its pair next to the agent's: its word wins (profile, Presence).
@@ -121,7 +124,13 @@ class Registry implements AgentRegistry {
   readonly #cleanups: Array<() => void> = [];
   #closing: Promise<void> | undefined;
 
-  constructor(connection: MqttConnection, owned: boolean, filter: string, requireValid: boolean, logger: Logger) {
+  constructor(
+    connection: MqttConnection,
+    owned: boolean,
+    filter: string,
+    requireValid: boolean,
+    logger: Logger,
+  ) {
     this.#connection = connection;
     this.#owned = owned;
     this.filter = filter;
@@ -172,10 +181,17 @@ class Registry implements AgentRegistry {
     let issues: readonly string[] = [];
     if (result.ok) {
       card = result.card;
-    } else if (!this.#requireValid && typeof decoded.value === 'object' && decoded.value !== null && !Array.isArray(decoded.value)) {
+    } else if (
+      !this.#requireValid &&
+      typeof decoded.value === 'object' &&
+      decoded.value !== null &&
+      !Array.isArray(decoded.value)
+    ) {
       card = AgentCardCodec.fromJSON(decoded.value);
       issues = result.issues;
-      this.#logger.warn(`agent card on '${message.topic}' fails the schema, kept (requireValid: false): ${result.reason}`);
+      this.#logger.warn(
+        `agent card on '${message.topic}' fails the schema, kept (requireValid: false): ${result.reason}`,
+      );
     } else {
       invalid(result.ok ? 'invalid agent card' : result.reason, result.ok ? [] : result.issues);
       return;
@@ -222,7 +238,8 @@ class Registry implements AgentRegistry {
     const current = this.get(agentIdOrKey);
     if (accepts(current)) return Promise.resolve(current);
     const what = `wait for agent '${agentIdOrKey}'`;
-    if (this.#closing) return Promise.reject(new MqttAgentsError('CLOSED', `cannot ${what}: the registry is closed`));
+    if (this.#closing)
+      return Promise.reject(new MqttAgentsError('CLOSED', `cannot ${what}: the registry is closed`));
     if (options.signal?.aborted) return Promise.reject(abortError(options.signal, what));
     return new Promise<DiscoveredAgent>((resolve, reject) => {
       const finish = (action: () => void): void => {
@@ -247,9 +264,13 @@ class Registry implements AgentRegistry {
               () =>
                 finish(() =>
                   reject(
-                    new MqttAgentsError('REQUEST_TIMEOUT', `agent '${agentIdOrKey}' did not show up within ${options.timeoutMs} ms`, {
-                      details: { agent: agentIdOrKey, timeoutMs: options.timeoutMs },
-                    }),
+                    new MqttAgentsError(
+                      'REQUEST_TIMEOUT',
+                      `agent '${agentIdOrKey}' did not show up within ${options.timeoutMs} ms`,
+                      {
+                        details: { agent: agentIdOrKey, timeoutMs: options.timeoutMs },
+                      },
+                    ),
                   ),
                 ),
               options.timeoutMs,
@@ -260,7 +281,11 @@ class Registry implements AgentRegistry {
   }
 
   changes(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<AgentRegistryChange> {
-    const queue: AgentRegistryChange[] = [...this.#agents.values()].map((agent) => ({ type: 'added', key: agent.key, agent }));
+    const queue: AgentRegistryChange[] = [...this.#agents.values()].map((agent) => ({
+      type: 'added',
+      key: agent.key,
+      agent,
+    }));
     const waiters: Array<(result: IteratorResult<AgentRegistryChange>) => void> = [];
     let ended = this.#closing !== undefined;
     const end = (): void => {
@@ -345,7 +370,10 @@ export async function discoverAgents(options: DiscoverAgentsOptions): Promise<Ag
   let clientId: string | undefined;
   if (options.agentId !== undefined) {
     if (org === undefined || unit === undefined) {
-      throw new MqttAgentsError('INVALID_IDENTIFIER', 'a registry client id {org}/{unit}/{agentId} needs org and unit');
+      throw new MqttAgentsError(
+        'INVALID_IDENTIFIER',
+        'a registry client id {org}/{unit}/{agentId} needs org and unit',
+      );
     }
     clientId = a2aClientId({ orgId: org, unitId: unit, agentId: assertAgentId(options.agentId) });
   }
@@ -359,7 +387,13 @@ export async function discoverAgents(options: DiscoverAgentsOptions): Promise<Ag
     logger,
     ...(options.signal ? { signal: options.signal } : {}),
   });
-  const registry = new Registry(opened.connection, opened.owned, filter, options.requireValid ?? true, logger);
+  const registry = new Registry(
+    opened.connection,
+    opened.owned,
+    filter,
+    options.requireValid ?? true,
+    logger,
+  );
   try {
     await registry.start(options.signal);
   } catch (error) {
@@ -368,4 +402,3 @@ export async function discoverAgents(options: DiscoverAgentsOptions): Promise<Ag
   }
   return registry;
 }
-

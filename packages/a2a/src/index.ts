@@ -47,7 +47,12 @@ export { DEFAULT_RETRY_POLICY, backoffDelay } from './retry-policy.js';
 export type { RetryPolicy } from './retry-policy.js';
 
 // --- errors and stream semantics ---
-export { BINDING_ERRORS, MqttBindingError, bindingErrorObject, readBindingErrorKind } from './binding-errors.js';
+export {
+  BINDING_ERRORS,
+  MqttBindingError,
+  bindingErrorObject,
+  readBindingErrorKind,
+} from './binding-errors.js';
 export type { BindingErrorKind, JsonRpcErrorObject } from './binding-errors.js';
 export {
   INTERRUPTED_STATES,

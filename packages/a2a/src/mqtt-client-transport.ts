@@ -19,7 +19,13 @@ import {
 import type { SendMessageResult } from '@a2a-js/sdk';
 import type { RequestOptions, Transport } from '@a2a-js/sdk/client';
 import { InvalidAgentResponseError, fromJsonRpcErrorResponse } from '@a2a-js/sdk/errors';
-import { A2AUserProperty, MqttAgentsError, a2aRequestTopic, classifyJsonRpc, decodeJson } from '@mqtt-agents/core';
+import {
+  A2AUserProperty,
+  MqttAgentsError,
+  a2aRequestTopic,
+  classifyJsonRpc,
+  decodeJson,
+} from '@mqtt-agents/core';
 import type { Logger, MqttMessage, MqttPublishProperties, RequestReply } from '@mqtt-agents/core';
 import { A2A_PROTOCOL_VERSION } from './agent-card.js';
 import type { AgentAddress } from './agent-address.js';
@@ -28,7 +34,12 @@ import type { JsonRpcErrorObject } from './binding-errors.js';
 import { delay } from './mqtt-connection.js';
 import { backoffDelay } from './retry-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
-import { StreamFolder, isSendMessageFinalResponse, isStreamFinalResponse, isStreamFinalState } from './stream-states.js';
+import {
+  StreamFolder,
+  isSendMessageFinalResponse,
+  isStreamFinalResponse,
+  isStreamFinalState,
+} from './stream-states.js';
 
 /** What every transport of one requester shares: its connection's request/reply engine and its policy. */
 export interface RequesterSession {
@@ -39,7 +50,8 @@ export interface RequesterSession {
   readonly logger: Logger;
 }
 
-type ParsedReply = { kind: 'result'; result: unknown } | { kind: 'error'; error: JsonRpcErrorObject; id: unknown };
+type ParsedReply =
+  { kind: 'result'; result: unknown } | { kind: 'error'; error: JsonRpcErrorObject; id: unknown };
 
 interface ExchangePlan {
   /** True when this result is the last one of the exchange. */
@@ -58,9 +70,10 @@ function streamResponseOf(result: unknown): StreamResponse {
   return StreamResponse.fromJSON(typeof result === 'object' && result !== null ? result : {});
 }
 
-
 /** Service parameters travel as `a2a-` user properties (`A2A-Version` -> `a2a-version`, `Authorization` -> `a2a-authorization`). */
-export function serviceParametersToUserProperties(parameters: Record<string, string> | undefined): Record<string, string> {
+export function serviceParametersToUserProperties(
+  parameters: Record<string, string> | undefined,
+): Record<string, string> {
   const properties: Record<string, string> = {};
   for (const [name, value] of Object.entries(parameters ?? {})) {
     const lower = name.toLowerCase();
@@ -81,7 +94,9 @@ export function toA2AError(error: JsonRpcErrorObject, id: unknown): Error {
 }
 
 function isRetryableLocalError(error: unknown): boolean {
-  return MqttAgentsError.hasCode(error, 'REQUEST_TIMEOUT') || MqttAgentsError.hasCode(error, 'PUBLISH_FAILED');
+  return (
+    MqttAgentsError.hasCode(error, 'REQUEST_TIMEOUT') || MqttAgentsError.hasCode(error, 'PUBLISH_FAILED')
+  );
 }
 
 /**
@@ -112,8 +127,13 @@ export class MqttClientTransport implements Transport {
     return A2A_PROTOCOL_VERSION;
   }
 
-  async getExtendedAgentCard(params: GetExtendedAgentCardRequest, options?: RequestOptions): Promise<AgentCard> {
-    return AgentCard.fromJSON(await this.#unary('GetExtendedAgentCard', GetExtendedAgentCardRequest.toJSON(params), options));
+  async getExtendedAgentCard(
+    params: GetExtendedAgentCardRequest,
+    options?: RequestOptions,
+  ): Promise<AgentCard> {
+    return AgentCard.fromJSON(
+      await this.#unary('GetExtendedAgentCard', GetExtendedAgentCardRequest.toJSON(params), options),
+    );
   }
 
   /**
@@ -130,16 +150,26 @@ export class MqttClientTransport implements Transport {
       recoverTaskId: message.taskId,
       contextId: message.contextId,
     };
-    for await (const result of this.#exchange('SendMessage', SendMessageRequest.toJSON(request), options, plan, 'return')) {
+    for await (const result of this.#exchange(
+      'SendMessage',
+      SendMessageRequest.toJSON(request),
+      options,
+      plan,
+      'return',
+    )) {
       folder.add(streamResponseOf(result));
     }
     const folded = folder.result();
-    if (!folded) throw new InvalidAgentResponseError('the agent answered SendMessage with neither a task nor a message');
+    if (!folded)
+      throw new InvalidAgentResponseError('the agent answered SendMessage with neither a task nor a message');
     return folded;
   }
 
   /** SendStreamingMessage: every reply is one stream item; the stream ends on a terminal or interrupted state. */
-  async *sendMessageStream(params: SendMessageRequest, options?: RequestOptions): AsyncGenerator<StreamResponse, void, undefined> {
+  async *sendMessageStream(
+    params: SendMessageRequest,
+    options?: RequestOptions,
+  ): AsyncGenerator<StreamResponse, void, undefined> {
     const request = withRequesterIds(params);
     const message = request.message as NonNullable<SendMessageRequest['message']>;
     const plan: ExchangePlan = {
@@ -147,14 +177,27 @@ export class MqttClientTransport implements Transport {
       recoverTaskId: message.taskId,
       contextId: message.contextId,
     };
-    for await (const result of this.#exchange('SendStreamingMessage', SendMessageRequest.toJSON(request), options, plan, 'throw')) {
+    for await (const result of this.#exchange(
+      'SendStreamingMessage',
+      SendMessageRequest.toJSON(request),
+      options,
+      plan,
+      'throw',
+    )) {
       yield streamResponseOf(result);
     }
   }
 
-  async createTaskPushNotificationConfig(params: TaskPushNotificationConfig, options?: RequestOptions): Promise<TaskPushNotificationConfig> {
+  async createTaskPushNotificationConfig(
+    params: TaskPushNotificationConfig,
+    options?: RequestOptions,
+  ): Promise<TaskPushNotificationConfig> {
     return TaskPushNotificationConfig.fromJSON(
-      await this.#unary('CreateTaskPushNotificationConfig', TaskPushNotificationConfig.toJSON(params), options),
+      await this.#unary(
+        'CreateTaskPushNotificationConfig',
+        TaskPushNotificationConfig.toJSON(params),
+        options,
+      ),
     );
   }
 
@@ -163,7 +206,11 @@ export class MqttClientTransport implements Transport {
     options?: RequestOptions,
   ): Promise<TaskPushNotificationConfig> {
     return TaskPushNotificationConfig.fromJSON(
-      await this.#unary('GetTaskPushNotificationConfig', GetTaskPushNotificationConfigRequest.toJSON(params), options),
+      await this.#unary(
+        'GetTaskPushNotificationConfig',
+        GetTaskPushNotificationConfigRequest.toJSON(params),
+        options,
+      ),
     );
   }
 
@@ -172,12 +219,23 @@ export class MqttClientTransport implements Transport {
     options?: RequestOptions,
   ): Promise<ListTaskPushNotificationConfigsResponse> {
     return ListTaskPushNotificationConfigsResponse.fromJSON(
-      await this.#unary('ListTaskPushNotificationConfigs', ListTaskPushNotificationConfigsRequest.toJSON(params), options),
+      await this.#unary(
+        'ListTaskPushNotificationConfigs',
+        ListTaskPushNotificationConfigsRequest.toJSON(params),
+        options,
+      ),
     );
   }
 
-  async deleteTaskPushNotificationConfig(params: DeleteTaskPushNotificationConfigRequest, options?: RequestOptions): Promise<void> {
-    await this.#unary('DeleteTaskPushNotificationConfig', DeleteTaskPushNotificationConfigRequest.toJSON(params), options);
+  async deleteTaskPushNotificationConfig(
+    params: DeleteTaskPushNotificationConfigRequest,
+    options?: RequestOptions,
+  ): Promise<void> {
+    await this.#unary(
+      'DeleteTaskPushNotificationConfig',
+      DeleteTaskPushNotificationConfigRequest.toJSON(params),
+      options,
+    );
   }
 
   async getTask(params: GetTaskRequest, options?: RequestOptions): Promise<Task> {
@@ -189,16 +247,27 @@ export class MqttClientTransport implements Transport {
   }
 
   async listTasks(params: ListTasksRequest, options?: RequestOptions): Promise<ListTasksResponse> {
-    return ListTasksResponse.fromJSON(await this.#unary('ListTasks', ListTasksRequest.toJSON(params), options));
+    return ListTasksResponse.fromJSON(
+      await this.#unary('ListTasks', ListTasksRequest.toJSON(params), options),
+    );
   }
 
   /** SubscribeToTask: the task's current state, then its updates until a terminal or interrupted state. */
-  async *resubscribeTask(params: SubscribeToTaskRequest, options?: RequestOptions): AsyncGenerator<StreamResponse, void, undefined> {
+  async *resubscribeTask(
+    params: SubscribeToTaskRequest,
+    options?: RequestOptions,
+  ): AsyncGenerator<StreamResponse, void, undefined> {
     const plan: ExchangePlan = {
       isFinal: (result) => isStreamFinalResponse(streamResponseOf(result)),
       recoverTaskId: params.id,
     };
-    for await (const result of this.#exchange('SubscribeToTask', SubscribeToTaskRequest.toJSON(params), options, plan, 'throw')) {
+    for await (const result of this.#exchange(
+      'SubscribeToTask',
+      SubscribeToTaskRequest.toJSON(params),
+      options,
+      plan,
+      'throw',
+    )) {
       yield streamResponseOf(result);
     }
   }
@@ -220,16 +289,25 @@ export class MqttClientTransport implements Transport {
   #parseUncached(reply: MqttMessage): ParsedReply {
     const decoded = decodeJson(reply.payload);
     if (!decoded.ok) {
-      throw new MqttAgentsError('PROTOCOL_ERROR', `reply from agent '${this.target.agentId}' is not json: ${decoded.error.message}`, {
-        details: { topic: reply.topic },
-      });
+      throw new MqttAgentsError(
+        'PROTOCOL_ERROR',
+        `reply from agent '${this.target.agentId}' is not json: ${decoded.error.message}`,
+        {
+          details: { topic: reply.topic },
+        },
+      );
     }
     const classified = classifyJsonRpc(decoded.value);
     if (classified.kind === 'response') return { kind: 'result', result: classified.message.result };
-    if (classified.kind === 'error') return { kind: 'error', error: classified.message.error, id: classified.message.id };
-    throw new MqttAgentsError('PROTOCOL_ERROR', `reply from agent '${this.target.agentId}' is not a JSON-RPC response`, {
-      details: { topic: reply.topic, kind: classified.kind },
-    });
+    if (classified.kind === 'error')
+      return { kind: 'error', error: classified.message.error, id: classified.message.id };
+    throw new MqttAgentsError(
+      'PROTOCOL_ERROR',
+      `reply from agent '${this.target.agentId}' is not a JSON-RPC response`,
+      {
+        details: { topic: reply.topic, kind: classified.kind },
+      },
+    );
   }
 
   #isFinalReply(reply: MqttMessage, plan: ExchangePlan): boolean {
@@ -241,14 +319,19 @@ export class MqttClientTransport implements Transport {
     }
   }
 
-  #requestProperties(options: RequestOptions | undefined, plan: ExchangePlan): Omit<MqttPublishProperties, 'responseTopic' | 'correlationData'> {
+  #requestProperties(
+    options: RequestOptions | undefined,
+    plan: ExchangePlan,
+  ): Omit<MqttPublishProperties, 'responseTopic' | 'correlationData'> {
     const userProperties = serviceParametersToUserProperties(options?.serviceParameters);
     if (plan.contextId) userProperties[A2AUserProperty.ContextId] = plan.contextId;
     // MQTT.js never completes a publish whose user properties are an empty object: leave them out.
     return {
       contentType: 'application/json',
       ...(Object.keys(userProperties).length > 0 ? { userProperties } : {}),
-      ...(this.#session.requestExpirySeconds === undefined ? {} : { messageExpiryInterval: this.#session.requestExpirySeconds }),
+      ...(this.#session.requestExpirySeconds === undefined
+        ? {}
+        : { messageExpiryInterval: this.#session.requestExpirySeconds }),
     };
   }
 
@@ -282,7 +365,8 @@ export class MqttClientTransport implements Transport {
           const parsed = this.#parse(reply);
           if (parsed.kind === 'error') {
             const error = toA2AError(parsed.error, parsed.id);
-            const retryable = error instanceof MqttBindingError && error.retryable && policy.retryRetryableErrors;
+            const retryable =
+              error instanceof MqttBindingError && error.retryable && policy.retryRetryableErrors;
             if (received === 0 && retryable && attempt < policy.maxAttempts) {
               retryBecause = error;
               break;
@@ -313,7 +397,10 @@ export class MqttClientTransport implements Transport {
         await replies.return();
       }
       const wait = backoffDelay(policy, attempt);
-      logger.debug(`retrying ${method} to '${this.requestTopic}' in ${wait} ms (attempt ${attempt + 1} of ${policy.maxAttempts})`, retryBecause);
+      logger.debug(
+        `retrying ${method} to '${this.requestTopic}' in ${wait} ms (attempt ${attempt + 1} of ${policy.maxAttempts})`,
+        retryBecause,
+      );
       await delay(wait, signal);
     }
   }

@@ -1,4 +1,4 @@
-import { connectMqtt } from '@mqtt-agents/core';
+import { abortError, connectMqtt } from '@mqtt-agents/core';
 import type { Logger, MqttConnection, MqttWill } from '@mqtt-agents/core';
 import type { IClientOptions, MqttClient } from 'mqtt';
 
@@ -44,7 +44,11 @@ export async function openConnection(
   setup: { clientId: string | undefined; will?: MqttWill; logger: Logger; signal?: AbortSignal },
 ): Promise<OpenedConnection> {
   if ('connection' in options) {
-    return { connection: options.connection, owned: false, brokerUrl: urlOfClient(options.connection.client) };
+    return {
+      connection: options.connection,
+      owned: false,
+      brokerUrl: urlOfClient(options.connection.client),
+    };
   }
   if ('client' in options) {
     const connection = await connectMqtt({
@@ -70,16 +74,16 @@ export async function openConnection(
   return { connection, owned: true, brokerUrl: options.url };
 }
 
-/** Wait `ms`, or reject when `signal` aborts. */
+/** Wait `ms`, or reject with `ABORTED` when `signal` aborts. */
 export function delay(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (signal?.aborted) {
-      reject(signal.reason);
+      reject(abortError(signal, 'retry backoff'));
       return;
     }
     const onAbort = (): void => {
       clearTimeout(timer);
-      reject(signal?.reason);
+      reject(abortError(signal as AbortSignal, 'retry backoff'));
     };
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);

@@ -64,7 +64,11 @@ export class MqttTransportFactory implements TransportFactory {
   readonly #shared: { session: Promise<Session> | undefined; closing: Promise<void> | undefined };
   readonly #logger: Logger;
 
-  constructor(options: MqttTransportFactoryOptions, protocolName = MQTT_PROTOCOL_BINDING, shared?: MqttTransportFactory) {
+  constructor(
+    options: MqttTransportFactoryOptions,
+    protocolName = MQTT_PROTOCOL_BINDING,
+    shared?: MqttTransportFactory,
+  ) {
     this.identity = {
       org: assertOrgId(options.org),
       unit: assertUnitId(options.unit),
@@ -119,7 +123,11 @@ export class MqttTransportFactory implements TransportFactory {
 
   /** A transport for an agent given by address, without a card. */
   async transportFor(target: AgentAddress, signal?: AbortSignal): Promise<MqttClientTransport> {
-    const address = { org: assertOrgId(target.org), unit: assertUnitId(target.unit), agentId: assertAgentId(target.agentId) };
+    const address = {
+      org: assertOrgId(target.org),
+      unit: assertUnitId(target.unit),
+      agentId: assertAgentId(target.agentId),
+    };
     return new MqttClientTransport(await this.#session(signal), address, this.#protocolName);
   }
 
@@ -140,7 +148,9 @@ export class MqttTransportFactory implements TransportFactory {
 
   #session(signal?: AbortSignal): Promise<Session> {
     if (this.#shared.closing) {
-      return Promise.reject(new MqttAgentsError('CLOSED', 'cannot create a transport: the MQTT transport factory is closed'));
+      return Promise.reject(
+        new MqttAgentsError('CLOSED', 'cannot create a transport: the MQTT transport factory is closed'),
+      );
     }
     const pending = (this.#shared.session ??= this.#open(signal));
     // A failed attempt must not poison later ones.
@@ -151,8 +161,16 @@ export class MqttTransportFactory implements TransportFactory {
   }
 
   async #open(signal: AbortSignal | undefined): Promise<Session> {
-    const clientId = a2aClientId({ orgId: this.identity.org, unitId: this.identity.unit, agentId: this.identity.agentId });
-    const opened = await openConnection(this.#options.mqtt, { clientId, logger: this.#logger, ...(signal ? { signal } : {}) });
+    const clientId = a2aClientId({
+      orgId: this.identity.org,
+      unitId: this.identity.unit,
+      agentId: this.identity.agentId,
+    });
+    const opened = await openConnection(this.#options.mqtt, {
+      clientId,
+      logger: this.#logger,
+      ...(signal ? { signal } : {}),
+    });
     const policy = this.retryPolicy;
     try {
       const requestReply = await createRequestReply({

@@ -63,7 +63,11 @@ function placeholder(reservation: Reservation): Task {
   return {
     id: reservation.taskId,
     contextId: reservation.contextId,
-    status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: new Date().toISOString() },
+    status: {
+      state: TaskState.TASK_STATE_SUBMITTED,
+      message: undefined,
+      timestamp: new Date().toISOString(),
+    },
     artifacts: [],
     history: [],
     metadata: undefined,
@@ -74,7 +78,10 @@ function placeholder(reservation: Reservation): Task {
  * Wrap the user's executor so a new task with a requester-generated id looks new to it:
  * `requestContext.task` is `undefined` there, as the SDK would pass for a task it created itself.
  */
-export function executorForRequesterTaskIds(executor: AgentExecutor, store: RequesterTaskIdStore): AgentExecutor {
+export function executorForRequesterTaskIds(
+  executor: AgentExecutor,
+  store: RequesterTaskIdStore,
+): AgentExecutor {
   return {
     execute(requestContext: RequestContext, eventBus: ExecutionEventBus): Promise<void> {
       if (!store.isReserved(requestContext.context, requestContext.taskId)) {

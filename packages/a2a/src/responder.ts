@@ -131,7 +131,11 @@ class ProtocolFailure {
 /** A stream item carrying a task's current status as a TaskStatusUpdateEvent. */
 function statusItem(id: JsonRpcId, task: TaskObject): unknown {
   const update = { taskId: task.id, contextId: task.contextId, status: task.status, metadata: undefined };
-  return { jsonrpc: '2.0', id, result: StreamResponse.toJSON({ payload: { $case: 'statusUpdate', value: update } }) };
+  return {
+    jsonrpc: '2.0',
+    id,
+    result: StreamResponse.toJSON({ payload: { $case: 'statusUpdate', value: update } }),
+  };
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -180,7 +184,7 @@ export class Responder {
   private readonly maxRequestBytes: number;
   private readonly sends: RecentMap<string, SendRecord>;
   private readonly deliveries: RecentMap<string, string>;
-  private readonly waiting: Array<() => void> = [];
+  private readonly waiting: Array<(admitted: boolean) => void> = [];
   private readonly inFlight = new Set<Promise<void>>();
   private active = 0;
   private closing = false;
@@ -213,7 +217,7 @@ export class Responder {
   /** Stop taking requests (new ones get `responder_unavailable`) and wait up to `graceMs` for those in flight. */
   async drain(graceMs: number): Promise<void> {
     this.closing = true;
-    for (const wake of this.waiting.splice(0)) wake();
+    for (const wake of this.waiting.splice(0)) wake(false);
     if (this.inFlight.size === 0) return;
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
@@ -227,17 +231,26 @@ export class Responder {
     const properties = message.properties;
     const responseTopic = properties.responseTopic;
     if (responseTopic === undefined || responseTopic === '') {
-      this.logger.warn(`dropped a request on '${message.topic}': it has no Response Topic, so no reply is possible`);
+      this.logger.warn(
+        `dropped a request on '${message.topic}': it has no Response Topic, so no reply is possible`,
+      );
       return;
     }
     const topicCheck = validateTopicName(responseTopic);
     if (!topicCheck.ok) {
-      this.logger.warn(`dropped a request on '${message.topic}': invalid Response Topic: ${topicCheck.reason}`);
+      this.logger.warn(
+        `dropped a request on '${message.topic}': invalid Response Topic: ${topicCheck.reason}`,
+      );
       return;
     }
     const correlationData = properties.correlationData;
     if (correlationData === undefined || correlationData.length === 0) {
-      await this.replyError({ topic: responseTopic, correlationData: undefined }, null, 'transport_protocol_error', 'request has no Correlation Data');
+      await this.replyError(
+        { topic: responseTopic, correlationData: undefined },
+        null,
+        'transport_protocol_error',
+        'request has no Correlation Data',
+      );
       return;
     }
     const path: ReplyPath = { topic: responseTopic, correlationData };
@@ -269,24 +282,27 @@ export class Responder {
       await this.replyError(path, null, 'responder_unavailable', 'agent is shutting down');
       return;
     }
-    if (this.active >= this.maxConcurrent) {
+    if (this.active < this.maxConcurrent) {
+      this.active++;
+    } else {
       if (this.waiting.length >= this.maxQueued) {
         await this.replyError(path, null, 'responder_unavailable', 'agent is overloaded, try again later');
         return;
       }
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-      if (this.closing) {
+      // Resolves true when a finishing request hands its slot over, false when the agent shuts down.
+      const admitted = await new Promise<boolean>((resolve) => this.waiting.push(resolve));
+      if (!admitted) {
         await this.replyError(path, null, 'responder_unavailable', 'agent is shutting down');
         return;
       }
     }
-    this.active++;
     let released = false;
     const release = (): void => {
       if (released) return;
       released = true;
-      this.active--;
-      this.waiting.shift()?.();
+      const next = this.waiting.shift();
+      if (next) next(true);
+      else this.active--;
     };
     try {
       const expiry = properties.messageExpiryInterval;
@@ -304,7 +320,8 @@ export class Responder {
   private async process(message: MqttMessage, path: ReplyPath, release: () => void): Promise<void> {
     const decoded = decodeJson(message.payload, { maxBytes: this.maxRequestBytes });
     if (!decoded.ok) {
-      const code = decoded.error.code === 'TOO_LARGE' ? JsonRpcErrorCode.InvalidRequest : JsonRpcErrorCode.ParseError;
+      const code =
+        decoded.error.code === 'TOO_LARGE' ? JsonRpcErrorCode.InvalidRequest : JsonRpcErrorCode.ParseError;
       await this.reply(path, jsonRpcErrorResponse(null, jsonRpcError(code, decoded.error.message)));
       return;
     }
@@ -326,12 +343,18 @@ export class Responder {
     try {
       await this.dispatch(message, request, path, release);
     } catch (error) {
-      const wire = error instanceof ProtocolFailure ? error.error : JsonRpcTransportHandler.mapToJSONRPCError(error);
+      const wire =
+        error instanceof ProtocolFailure ? error.error : JsonRpcTransportHandler.mapToJSONRPCError(error);
       await this.reply(path, jsonRpcErrorResponse(request.id, wire));
     }
   }
 
-  private async dispatch(message: MqttMessage, request: JsonRpcRequest, path: ReplyPath, release: () => void): Promise<void> {
+  private async dispatch(
+    message: MqttMessage,
+    request: JsonRpcRequest,
+    path: ReplyPath,
+    release: () => void,
+  ): Promise<void> {
     const { method } = request;
     if (!A2A_METHODS.includes(method)) {
       throw new ProtocolFailure(jsonRpcError(JsonRpcErrorCode.MethodNotFound, `method not found: ${method}`));
@@ -343,22 +366,31 @@ export class Responder {
     const tenant = params.tenant;
     if (tenant !== undefined && tenant !== '' && tenant !== this.tenant) {
       throw new ProtocolFailure(
-        jsonRpcError(JsonRpcErrorCode.InvalidParams, `tenant '${String(tenant)}' is not served here (expected '${this.tenant}')`),
+        jsonRpcError(
+          JsonRpcErrorCode.InvalidParams,
+          `tenant '${String(tenant)}' is not served here (expected '${this.tenant}')`,
+        ),
       );
     }
     const userProperties = message.properties.userProperties ?? {};
-    const requestedVersion = normaliseVersion(getUserProperty(message.properties, A2AUserProperty.Version) ?? A2A_PROTOCOL_VERSION);
+    const requestedVersion = normaliseVersion(
+      getUserProperty(message.properties, A2AUserProperty.Version) ?? A2A_PROTOCOL_VERSION,
+    );
     validateVersion(requestedVersion, this.card(), MQTT_PROTOCOL_BINDING);
 
     // The tenant goes into the call context up front (the task store scopes by it); the SDK's JSON-RPC
     // handler would try to set it a second time from params, so params carry none.
     const { tenant: _tenant, ...paramsWithoutTenant } = params;
-    const rpc = { ...request, params: paramsWithoutTenant } as JsonRpcRequest & { params: Record<string, unknown> };
+    const rpc = { ...request, params: paramsWithoutTenant } as JsonRpcRequest & {
+      params: Record<string, unknown>;
+    };
     const extensions = getUserProperty(message.properties, A2AUserProperty.Extensions);
     const context = new ServerCallContext({
       tenant: this.tenant,
       requestedVersion,
-      ...(extensions === undefined ? {} : { requestedExtensions: Extensions.parseServiceParameter(extensions) }),
+      ...(extensions === undefined
+        ? {}
+        : { requestedExtensions: Extensions.parseServiceParameter(extensions) }),
       state: new Map<string, unknown>([
         [
           MQTT_REQUEST_STATE_KEY,
@@ -389,11 +421,15 @@ export class Responder {
   ): Promise<void> {
     const a2aMessage = rpc.params.message;
     if (!isPlainObject(a2aMessage)) {
-      throw new ProtocolFailure(jsonRpcError(JsonRpcErrorCode.InvalidParams, 'params.message must be an object'));
+      throw new ProtocolFailure(
+        jsonRpcError(JsonRpcErrorCode.InvalidParams, 'params.message must be an object'),
+      );
     }
     const { messageId, taskId, contextId } = a2aMessage;
     if (typeof messageId !== 'string' || messageId === '') {
-      throw new ProtocolFailure(jsonRpcError(JsonRpcErrorCode.InvalidParams, 'message.messageId is required'));
+      throw new ProtocolFailure(
+        jsonRpcError(JsonRpcErrorCode.InvalidParams, 'message.messageId is required'),
+      );
     }
     if (typeof taskId !== 'string' || !UUID_V4.test(taskId)) {
       const shown = typeof taskId === 'string' ? `'${taskId.slice(0, 80)}'` : 'missing';
@@ -405,7 +441,9 @@ export class Responder {
       );
     }
     if (contextId !== undefined && typeof contextId !== 'string') {
-      throw new ProtocolFailure(jsonRpcError(JsonRpcErrorCode.InvalidParams, 'message.contextId must be a string'));
+      throw new ProtocolFailure(
+        jsonRpcError(JsonRpcErrorCode.InvalidParams, 'message.contextId must be a string'),
+      );
     }
     const headerContext = getUserProperty(message.properties, A2AUserProperty.ContextId);
     if (headerContext !== undefined && contextId && headerContext !== contextId) {
@@ -421,7 +459,9 @@ export class Responder {
     const key = `${taskId}\n${messageId}`;
     const known = this.sends.get(key);
     if (known) {
-      this.logger.debug(`request for task ${taskId} repeats message ${messageId}: answering from existing state`);
+      this.logger.debug(
+        `request for task ${taskId} repeats message ${messageId}: answering from existing state`,
+      );
       await this.answerDuplicate(known, rpc, context, path, release, streaming, taskId);
       return;
     }
@@ -436,7 +476,8 @@ export class Responder {
         return;
       }
       if (!stored) {
-        const newContextId = typeof contextId === 'string' && contextId !== '' ? contextId : globalThis.crypto.randomUUID();
+        const newContextId =
+          typeof contextId === 'string' && contextId !== '' ? contextId : globalThis.crypto.randomUUID();
         this.taskIds.reserve(context, taskId, newContextId);
       }
       await this.forward(rpc, context, path, release, record);
@@ -482,7 +523,12 @@ export class Responder {
       return;
     }
     // The task is still running: follow it like SubscribeToTask would.
-    const subscribe = { jsonrpc: '2.0' as const, id: rpc.id, method: 'SubscribeToTask', params: { id: outcome.taskId } };
+    const subscribe = {
+      jsonrpc: '2.0' as const,
+      id: rpc.id,
+      method: 'SubscribeToTask',
+      params: { id: outcome.taskId },
+    };
     await this.forward(subscribe, context, path, release, undefined);
   }
 
@@ -498,7 +544,8 @@ export class Responder {
     if (!isAsyncIterable(answer)) {
       if (record) {
         const result = (answer as { result?: unknown }).result;
-        if (answer.error !== undefined) record.outcome = { kind: 'error', error: answer.error as JsonRpcErrorObject };
+        if (answer.error !== undefined)
+          record.outcome = { kind: 'error', error: answer.error as JsonRpcErrorObject };
         else if (isPlainObject(result) && 'message' in result) record.outcome = { kind: 'message', result };
         record.resolveDone();
       }
@@ -529,13 +576,19 @@ export class Responder {
         items++;
         const response = StreamResponse.fromJSON(item.result ?? {});
         if (record && items === 1) {
-          if (response.payload?.$case === 'message') record.outcome = { kind: 'message', result: item.result };
+          if (response.payload?.$case === 'message')
+            record.outcome = { kind: 'message', result: item.result };
           record.resolveFirstAnswer();
         }
         final = isStreamFinalResponse(response);
         await this.reply(path, item);
         const snapshot = response.payload?.$case === 'task' ? response.payload.value : undefined;
-        if (rpc.method === 'SubscribeToTask' && items === 1 && snapshot && isStreamFinalState(snapshot.status?.state)) {
+        if (
+          rpc.method === 'SubscribeToTask' &&
+          items === 1 &&
+          snapshot &&
+          isStreamFinalState(snapshot.status?.state)
+        ) {
           // An interrupted task does nothing until new input arrives: over HTTP the SDK would hold the
           // connection open; over MQTT its status ends this correlation's stream, as the profile wants.
           await this.reply(path, statusItem(rpc.id as JsonRpcId, snapshot));
@@ -555,14 +608,22 @@ export class Responder {
         record.outcome = { kind: 'error', error: JsonRpcTransportHandler.mapToJSONRPCError(error) };
       }
       if (!final) {
-        await this.reply(path, jsonRpcErrorResponse(rpc.id as JsonRpcId, JsonRpcTransportHandler.mapToJSONRPCError(error)));
+        await this.reply(
+          path,
+          jsonRpcErrorResponse(rpc.id as JsonRpcId, JsonRpcTransportHandler.mapToJSONRPCError(error)),
+        );
       } else {
         this.logger.warn(`task stream for request ${String(rpc.id)} failed after its final item`, error);
       }
     }
   }
 
-  private async replyError(path: ReplyPath, id: JsonRpcId | null, kind: BindingErrorKind, message: string): Promise<void> {
+  private async replyError(
+    path: ReplyPath,
+    id: JsonRpcId | null,
+    kind: BindingErrorKind,
+    message: string,
+  ): Promise<void> {
     await this.reply(path, jsonRpcErrorResponse(id, bindingErrorObject(kind, message)));
   }
 

@@ -104,7 +104,8 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
   const clientId = a2aClientId(coreAddress);
   const discoveryTopic = a2aDiscoveryTopic(coreAddress);
   const requestTopic = a2aRequestTopic(coreAddress);
-  const brokerUrlOf = (connected: string | undefined): string => options.brokerUrl ?? connected ?? 'mqtt://localhost';
+  const brokerUrlOf = (connected: string | undefined): string =>
+    options.brokerUrl ?? connected ?? 'mqtt://localhost';
   const preliminaryUrl = options.brokerUrl ?? ('url' in options.mqtt ? options.mqtt.url : undefined);
 
   const card = buildAgentCard(options.card, { brokerUrl: brokerUrlOf(preliminaryUrl), ...address });
@@ -118,14 +119,24 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
       userProperties: statusProperties(A2AStatus.Offline, A2AStatusSource.Lwt),
     },
   };
-  const opened = await openConnection(options.mqtt, { clientId, will, logger, ...(options.signal ? { signal: options.signal } : {}) });
+  const opened = await openConnection(options.mqtt, {
+    clientId,
+    will,
+    logger,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   const connection = opened.connection;
   if (!('url' in options.mqtt)) {
     if (connection.connack.clientId !== clientId) {
-      logger.warn(`agent '${clientId}' runs on an MQTT client with id '${connection.connack.clientId}'; the profile wants '${clientId}'`);
+      logger.warn(
+        `agent '${clientId}' runs on an MQTT client with id '${connection.connack.clientId}'; the profile wants '${clientId}'`,
+      );
     }
     if (options.brokerUrl === undefined && opened.brokerUrl !== undefined) {
-      Object.assign(card, buildAgentCard(options.card, { brokerUrl: brokerUrlOf(opened.brokerUrl), ...address }));
+      Object.assign(
+        card,
+        buildAgentCard(options.card, { brokerUrl: brokerUrlOf(opened.brokerUrl), ...address }),
+      );
     }
   }
 
@@ -160,7 +171,10 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
       {
         qos: 1,
         retain: true,
-        properties: { contentType: 'application/json', userProperties: statusProperties(status, A2AStatusSource.Agent) },
+        properties: {
+          contentType: 'application/json',
+          userProperties: statusProperties(status, A2AStatusSource.Agent),
+        },
       },
       signal,
     );
@@ -180,7 +194,9 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
   cleanups.push(
     connection.on('connection-open', () => {
       if (!registered || closing) return;
-      publishCard(A2AStatus.Online).catch((error: unknown) => logger.warn('could not republish the agent card', error));
+      publishCard(A2AStatus.Online).catch((error: unknown) =>
+        logger.warn('could not republish the agent card', error),
+      );
     }),
   );
   logger.info(`agent '${clientId}' serves A2A on '${requestTopic}'`);
@@ -221,9 +237,16 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
       return registered;
     },
     async updateCard(input: AgentCardInput, signal?: AbortSignal) {
-      if (closing) throw new MqttAgentsError('CLOSED', `cannot update the card of agent '${clientId}': it is closed`);
+      if (closing)
+        throw new MqttAgentsError('CLOSED', `cannot update the card of agent '${clientId}': it is closed`);
       // Updated in place: the SDK request handler holds this very object.
-      Object.assign(card, buildAgentCard(input, { brokerUrl: card.supportedInterfaces[0]?.url ?? brokerUrlOf(opened.brokerUrl), ...address }));
+      Object.assign(
+        card,
+        buildAgentCard(input, {
+          brokerUrl: card.supportedInterfaces[0]?.url ?? brokerUrlOf(opened.brokerUrl),
+          ...address,
+        }),
+      );
       registered = true;
       await publishCard(A2AStatus.Online, signal);
     },

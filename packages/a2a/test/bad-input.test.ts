@@ -5,7 +5,15 @@ import type { TestBroker } from '@mqtt-agents/broker/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveA2AOverMqtt } from '../src/index.js';
 import type { A2AMqttAgent } from '../src/index.js';
-import { EchoExecutor, RawClient, hasCorrelation, rawRequest, recordingLogger, sendMessageBody, uniqueId } from './helpers.js';
+import {
+  EchoExecutor,
+  RawClient,
+  hasCorrelation,
+  rawRequest,
+  recordingLogger,
+  sendMessageBody,
+  uniqueId,
+} from './helpers.js';
 
 let broker: TestBroker;
 let agent: A2AMqttAgent;
@@ -36,15 +44,25 @@ afterAll(async () => {
   await broker.close();
 });
 
-async function ask(body: unknown, options: Omit<Parameters<typeof rawRequest>[3], 'responseTopic'> = {}): Promise<Record<string, unknown>> {
-  const correlation = await rawRequest(raw, agent.requestTopic, body, { responseTopic: replyTopic, ...options });
-  const reply = await raw.next((message) => message.topic === replyTopic && hasCorrelation(correlation)(message));
+async function ask(
+  body: unknown,
+  options: Omit<Parameters<typeof rawRequest>[3], 'responseTopic'> = {},
+): Promise<Record<string, unknown>> {
+  const correlation = await rawRequest(raw, agent.requestTopic, body, {
+    responseTopic: replyTopic,
+    ...options,
+  });
+  const reply = await raw.next(
+    (message) => message.topic === replyTopic && hasCorrelation(correlation)(message),
+  );
   return reply.json as Record<string, unknown>;
 }
 
 async function stillServes(): Promise<void> {
   const reply = await ask(sendMessageBody('still there?'));
-  expect((reply.result as { task: { status: { state: string } } }).task.status.state).toBe('TASK_STATE_COMPLETED');
+  expect((reply.result as { task: { status: { state: string } } }).task.status.state).toBe(
+    'TASK_STATE_COMPLETED',
+  );
 }
 
 describe('bad input on the request topic', () => {
@@ -56,9 +74,16 @@ describe('bad input on the request topic', () => {
   });
 
   it('answers requests that are not JSON-RPC requests with -32600', async () => {
-    expect(await ask({ jsonrpc: '1.0', id: 1, method: 'GetTask' })).toMatchObject({ id: 1, error: { code: -32600 } });
-    expect(await ask([sendMessageBody('batched')])).toMatchObject({ error: { code: -32600, message: 'batches are not supported' } });
-    expect(await ask({ jsonrpc: '2.0', method: 'GetTask', params: { id: 'x' } })).toMatchObject({ error: { code: -32600 } });
+    expect(await ask({ jsonrpc: '1.0', id: 1, method: 'GetTask' })).toMatchObject({
+      id: 1,
+      error: { code: -32600 },
+    });
+    expect(await ask([sendMessageBody('batched')])).toMatchObject({
+      error: { code: -32600, message: 'batches are not supported' },
+    });
+    expect(await ask({ jsonrpc: '2.0', method: 'GetTask', params: { id: 'x' } })).toMatchObject({
+      error: { code: -32600 },
+    });
     await stillServes();
   });
 
@@ -74,25 +99,46 @@ describe('bad input on the request topic', () => {
     const missing = await ask(sendMessageBody('no task id', { taskId: '' }));
     expect(missing).toMatchObject({ error: { code: -32602 } });
     expect((missing.error as { message: string }).message).toMatch(/taskId missing is not a UUIDv4/);
-    expect(await ask(sendMessageBody('bad task id', { taskId: 'task-1' }))).toMatchObject({ error: { code: -32602 } });
-    expect(await ask(sendMessageBody('v1 uuid', { taskId: '6ba7b810-9dad-11d1-80b4-00c04fd430c8' }))).toMatchObject({
+    expect(await ask(sendMessageBody('bad task id', { taskId: 'task-1' }))).toMatchObject({
       error: { code: -32602 },
     });
-    expect(await ask({ jsonrpc: '2.0', id: 3, method: 'SendMessage', params: { message: 'hi' } })).toMatchObject({
+    expect(
+      await ask(sendMessageBody('v1 uuid', { taskId: '6ba7b810-9dad-11d1-80b4-00c04fd430c8' })),
+    ).toMatchObject({
       error: { code: -32602 },
     });
-    expect(await ask({ jsonrpc: '2.0', id: 4, method: 'GetTask', params: { id: '' } })).toMatchObject({ error: { code: -32602 } });
+    expect(
+      await ask({ jsonrpc: '2.0', id: 3, method: 'SendMessage', params: { message: 'hi' } }),
+    ).toMatchObject({
+      error: { code: -32602 },
+    });
+    expect(await ask({ jsonrpc: '2.0', id: 4, method: 'GetTask', params: { id: '' } })).toMatchObject({
+      error: { code: -32602 },
+    });
     await stillServes();
   });
 
-  it('answers a tenant that is not this agent\'s with -32602 and an unsupported a2a-version with -32009', async () => {
-    expect(await ask({ jsonrpc: '2.0', id: 5, method: 'GetTask', params: { id: globalThis.crypto.randomUUID(), tenant: 'other/unit' } })).toMatchObject({
+  it("answers a tenant that is not this agent's with -32602 and an unsupported a2a-version with -32009", async () => {
+    expect(
+      await ask({
+        jsonrpc: '2.0',
+        id: 5,
+        method: 'GetTask',
+        params: { id: globalThis.crypto.randomUUID(), tenant: 'other/unit' },
+      }),
+    ).toMatchObject({
       error: { code: -32602 },
     });
-    expect(await ask(sendMessageBody('old'), { properties: { userProperties: { 'a2a-version': '0.3' } } })).toMatchObject({
+    expect(
+      await ask(sendMessageBody('old'), { properties: { userProperties: { 'a2a-version': '0.3' } } }),
+    ).toMatchObject({
       error: { code: -32009 },
     });
-    expect(await ask(sendMessageBody('patch version'), { properties: { userProperties: { 'a2a-version': '1.0.0' } } })).toHaveProperty('result');
+    expect(
+      await ask(sendMessageBody('patch version'), {
+        properties: { userProperties: { 'a2a-version': '1.0.0' } },
+      }),
+    ).toHaveProperty('result');
     await stillServes();
   });
 
@@ -104,11 +150,15 @@ describe('bad input on the request topic', () => {
   });
 
   it('answers a request without Correlation Data with -32005 transport_protocol_error', async () => {
-    await raw.publish(agent.requestTopic, JSON.stringify(sendMessageBody('uncorrelated')), { properties: { responseTopic: replyTopic } });
+    await raw.publish(agent.requestTopic, JSON.stringify(sendMessageBody('uncorrelated')), {
+      properties: { responseTopic: replyTopic },
+    });
     const reply = await raw.next(
       (message) => message.topic === replyTopic && message.packet.properties?.correlationData === undefined,
     );
-    expect(reply.json).toMatchObject({ error: { code: -32005, data: [{ a2a_error: 'transport_protocol_error' }] } });
+    expect(reply.json).toMatchObject({
+      error: { code: -32005, data: [{ a2a_error: 'transport_protocol_error' }] },
+    });
     await stillServes();
   });
 

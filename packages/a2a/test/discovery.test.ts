@@ -23,7 +23,9 @@ function cardJson(name: string, extra: Record<string, unknown> = {}): Record<str
     name,
     description: `${name} agent`,
     version: '1.0.0',
-    supportedInterfaces: [{ url: broker.url, protocolBinding: MQTT_PROTOCOL_BINDING, tenant: 'o/u', protocolVersion: '1.0' }],
+    supportedInterfaces: [
+      { url: broker.url, protocolBinding: MQTT_PROTOCOL_BINDING, tenant: 'o/u', protocolVersion: '1.0' },
+    ],
     capabilities: { streaming: true },
     defaultInputModes: ['text/plain'],
     defaultOutputModes: ['text/plain'],
@@ -32,9 +34,16 @@ function cardJson(name: string, extra: Record<string, unknown> = {}): Record<str
   };
 }
 
-async function publishCard(topic: string, payload: string, userProperties: Record<string, string | string[]> = {}): Promise<void> {
+async function publishCard(
+  topic: string,
+  payload: string,
+  userProperties: Record<string, string | string[]> = {},
+): Promise<void> {
   const hasProperties = Object.keys(userProperties).length > 0;
-  await raw.publish(topic, payload, { retain: true, ...(hasProperties ? { properties: { userProperties } } : {}) });
+  await raw.publish(topic, payload, {
+    retain: true,
+    ...(hasProperties ? { properties: { userProperties } } : {}),
+  });
 }
 
 async function nextChange(changes: AsyncIterator<AgentRegistryChange>): Promise<AgentRegistryChange> {
@@ -47,7 +56,10 @@ describe('discovery registry', () => {
   it('processes retained cards as current state and treats later cards as replacements', async () => {
     const org = uniqueId('org');
     const topic = `$a2a/v1/discovery/${org}/u/alpha`;
-    await publishCard(topic, JSON.stringify(cardJson('Alpha v1')), { 'a2a-status': 'online', 'a2a-status-source': 'agent' });
+    await publishCard(topic, JSON.stringify(cardJson('Alpha v1')), {
+      'a2a-status': 'online',
+      'a2a-status-source': 'agent',
+    });
     await using registry = await discoverAgents({ mqtt: { url: broker.url }, org, unit: 'u' });
     expect(registry.filter).toBe(`$a2a/v1/discovery/${org}/u/+`);
     const first = await registry.waitFor('alpha');
@@ -57,7 +69,10 @@ describe('discovery registry', () => {
     expect(first.key).toBe(`${org}/u/alpha`);
     const changes = registry.changes();
     expect(await nextChange(changes)).toMatchObject({ type: 'added', key: `${org}/u/alpha` });
-    await publishCard(topic, JSON.stringify(cardJson('Alpha v2')), { 'a2a-status': 'online', 'a2a-status-source': 'agent' });
+    await publishCard(topic, JSON.stringify(cardJson('Alpha v2')), {
+      'a2a-status': 'online',
+      'a2a-status-source': 'agent',
+    });
     const updated = await nextChange(changes);
     expect(updated.type).toBe('updated');
     expect(updated.type === 'updated' && updated.agent.card.name).toBe('Alpha v2');
@@ -84,20 +99,32 @@ describe('discovery registry', () => {
     await using registry = await discoverAgents({ mqtt: { url: broker.url }, org });
     const changes = registry.changes();
     const topic = `$a2a/v1/discovery/${org}/u/gamma`;
-    await publishCard(topic, JSON.stringify(cardJson('Gamma')), { 'a2a-status': 'offline', 'a2a-status-source': 'lwt' });
+    await publishCard(topic, JSON.stringify(cardJson('Gamma')), {
+      'a2a-status': 'offline',
+      'a2a-status-source': 'lwt',
+    });
     const lwt = await nextChange(changes);
     expect(lwt.type === 'added' && [lwt.agent.status, lwt.agent.statusSource]).toEqual(['offline', 'lwt']);
     // A broker that tracks connections overrides the pair...
-    await publishCard(topic, JSON.stringify(cardJson('Gamma')), { 'a2a-status': 'online', 'a2a-status-source': 'broker' });
+    await publishCard(topic, JSON.stringify(cardJson('Gamma')), {
+      'a2a-status': 'online',
+      'a2a-status-source': 'broker',
+    });
     const broker1 = await nextChange(changes);
-    expect(broker1.type === 'updated' && [broker1.agent.status, broker1.agent.statusSource]).toEqual(['online', 'broker']);
+    expect(broker1.type === 'updated' && [broker1.agent.status, broker1.agent.statusSource]).toEqual([
+      'online',
+      'broker',
+    ]);
     // ...or adds its own next to the agent's: the broker's word wins.
     await publishCard(topic, JSON.stringify(cardJson('Gamma')), {
       'a2a-status': ['online', 'offline'],
       'a2a-status-source': ['agent', 'broker'],
     });
     const both = await nextChange(changes);
-    expect(both.type === 'updated' && [both.agent.status, both.agent.statusSource]).toEqual(['offline', 'broker']);
+    expect(both.type === 'updated' && [both.agent.status, both.agent.statusSource]).toEqual([
+      'offline',
+      'broker',
+    ]);
     await publishCard(topic, '');
   });
 
@@ -110,9 +137,14 @@ describe('discovery registry', () => {
     const notJson = await nextChange(changes);
     expect(notJson).toMatchObject({ type: 'invalid', key: `${org}/u/broken` });
     expect(notJson.type === 'invalid' && notJson.reason).toMatch(/not json/);
-    await publishCard(`$a2a/v1/discovery/${org}/u/nameless`, JSON.stringify(cardJson('', { supportedInterfaces: 'nope' })));
+    await publishCard(
+      `$a2a/v1/discovery/${org}/u/nameless`,
+      JSON.stringify(cardJson('', { supportedInterfaces: 'nope' })),
+    );
     const schema = await nextChange(changes);
-    expect(schema.type === 'invalid' && schema.issues.join(' ')).toMatch(/name.*supportedInterfaces|supportedInterfaces/);
+    expect(schema.type === 'invalid' && schema.issues.join(' ')).toMatch(
+      /name.*supportedInterfaces|supportedInterfaces/,
+    );
     await publishCard(`$a2a/v1/discovery/${org}/u/array`, '[1,2]');
     expect(await nextChange(changes)).toMatchObject({ type: 'invalid', key: `${org}/u/array` });
     expect(registry.agents.size).toBe(0);
@@ -124,12 +156,18 @@ describe('discovery registry', () => {
     await publishCard(`$a2a/v1/discovery/${org}/u/fine`, JSON.stringify({ name: 'Fine' }));
     expect(await nextChange(changes)).toMatchObject({ type: 'removed', key: `${org}/u/fine` });
     expect(await nextChange(changes)).toMatchObject({ type: 'invalid', key: `${org}/u/fine` });
-    for (const agent of ['broken', 'nameless', 'array', 'fine']) await publishCard(`$a2a/v1/discovery/${org}/u/${agent}`, '');
+    for (const agent of ['broken', 'nameless', 'array', 'fine'])
+      await publishCard(`$a2a/v1/discovery/${org}/u/${agent}`, '');
   });
 
   it('keeps schema failures with their issues when requireValid is false', async () => {
     const org = uniqueId('org');
-    await using registry = await discoverAgents({ mqtt: { url: broker.url }, org, unit: 'u', requireValid: false });
+    await using registry = await discoverAgents({
+      mqtt: { url: broker.url },
+      org,
+      unit: 'u',
+      requireValid: false,
+    });
     await publishCard(`$a2a/v1/discovery/${org}/u/loose`, JSON.stringify({ name: 'Loose' }));
     const agent = await registry.waitFor('loose');
     expect(agent.card.name).toBe('Loose');

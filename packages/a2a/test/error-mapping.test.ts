@@ -5,9 +5,25 @@ import { UnsupportedOperationError } from '@a2a-js/sdk/errors';
 import { startTestBroker } from '@mqtt-agents/broker/vitest';
 import type { TestBroker } from '@mqtt-agents/broker/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BINDING_ERRORS, MqttBindingError, mqttTransportFactory, readBindingErrorKind, serveA2AOverMqtt } from '../src/index.js';
+import {
+  BINDING_ERRORS,
+  MqttBindingError,
+  mqttTransportFactory,
+  readBindingErrorKind,
+  serveA2AOverMqtt,
+} from '../src/index.js';
 import type { ResponderLimits } from '../src/index.js';
-import { EchoExecutor, Gate, RawClient, hasCorrelation, rawRequest, recordingLogger, sendMessageBody, uniqueId, userMessage } from './helpers.js';
+import {
+  EchoExecutor,
+  Gate,
+  RawClient,
+  hasCorrelation,
+  rawRequest,
+  recordingLogger,
+  sendMessageBody,
+  uniqueId,
+  userMessage,
+} from './helpers.js';
 
 let broker: TestBroker;
 beforeAll(async () => {
@@ -43,8 +59,13 @@ async function setup(limits: ResponderLimits, options: { streaming?: boolean } =
     logger,
     raw,
     send: (body: unknown, properties?: NonNullable<Parameters<typeof rawRequest>[3]>['properties']) =>
-      rawRequest(raw, agent.requestTopic, body, { responseTopic: replyTopic, ...(properties ? { properties } : {}) }),
-    reply: async (correlation: Buffer) => (await raw.next((message) => message.topic === replyTopic && hasCorrelation(correlation)(message))).json as Record<string, unknown>,
+      rawRequest(raw, agent.requestTopic, body, {
+        responseTopic: replyTopic,
+        ...(properties ? { properties } : {}),
+      }),
+    reply: async (correlation: Buffer) =>
+      (await raw.next((message) => message.topic === replyTopic && hasCorrelation(correlation)(message)))
+        .json as Record<string, unknown>,
     async [Symbol.asyncDispose]() {
       gate.open();
       await raw.close();
@@ -59,10 +80,20 @@ describe('binding error mapping', () => {
     expect(BINDING_ERRORS.responder_unavailable.code).toBe(-32004);
     expect(BINDING_ERRORS.transport_protocol_error.code).toBe(-32005);
     // Requesters read the marker from either shape, never the code alone.
-    expect(readBindingErrorKind({ code: -32004, message: 'x', data: { a2a_error: 'responder_unavailable' } })).toBe('responder_unavailable');
-    expect(readBindingErrorKind({ code: -32004, message: 'x', data: [{ a2a_error: 'responder_unavailable' }] })).toBe('responder_unavailable');
+    expect(
+      readBindingErrorKind({ code: -32004, message: 'x', data: { a2a_error: 'responder_unavailable' } }),
+    ).toBe('responder_unavailable');
+    expect(
+      readBindingErrorKind({ code: -32004, message: 'x', data: [{ a2a_error: 'responder_unavailable' }] }),
+    ).toBe('responder_unavailable');
     expect(readBindingErrorKind({ code: -32004, message: 'x' })).toBeUndefined();
-    expect(readBindingErrorKind({ code: -32003, message: 'x', data: [{ reason: 'PUSH_NOTIFICATION_NOT_SUPPORTED' }] })).toBeUndefined();
+    expect(
+      readBindingErrorKind({
+        code: -32003,
+        message: 'x',
+        data: [{ reason: 'PUSH_NOTIFICATION_NOT_SUPPORTED' }],
+      }),
+    ).toBeUndefined();
   });
 
   it('answers -32004 responder_unavailable when the agent is saturated', async () => {
@@ -72,7 +103,13 @@ describe('binding error mapping', () => {
     const reply = await fixture.reply(await fixture.send(sendMessageBody('one more')));
     expect(reply.error).toMatchObject({
       code: -32004,
-      data: [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'RESPONDER_UNAVAILABLE', a2a_error: 'responder_unavailable' }],
+      data: [
+        {
+          '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+          reason: 'RESPONDER_UNAVAILABLE',
+          a2a_error: 'responder_unavailable',
+        },
+      ],
     });
   });
 
@@ -94,15 +131,27 @@ describe('binding error mapping', () => {
   it('keeps core A2A error codes without the marker: -32004 UnsupportedOperation is not a binding error', async () => {
     await using fixture = await setup({}, { streaming: false });
     fixture.gate.open();
-    const reply = await fixture.reply(await fixture.send(sendMessageBody('stream?', {}, 'SendStreamingMessage')));
+    const reply = await fixture.reply(
+      await fixture.send(sendMessageBody('stream?', {}, 'SendStreamingMessage')),
+    );
     const error = reply.error as { code: number; data?: unknown };
     expect(error.code).toBe(-32004);
     expect(readBindingErrorKind(error)).toBeUndefined();
     // The requester maps it to the SDK's UnsupportedOperationError, not to MqttBindingError.
-    await using factory = mqttTransportFactory({ mqtt: { url: broker.url }, org: fixture.org, unit: 'u', agentId: 'requester' });
+    await using factory = mqttTransportFactory({
+      mqtt: { url: broker.url },
+      org: fixture.org,
+      unit: 'u',
+      agentId: 'requester',
+    });
     const transport = await factory.transportFor({ org: fixture.org, unit: 'u', agentId: 'busy' });
     const caught = await (async () => {
-      for await (const _event of transport.sendMessageStream({ tenant: '', message: userMessage('x'), configuration: undefined, metadata: undefined })) {
+      for await (const _event of transport.sendMessageStream({
+        tenant: '',
+        message: userMessage('x'),
+        configuration: undefined,
+        metadata: undefined,
+      })) {
         // no items expected
       }
     })().catch((thrown: unknown) => thrown);
@@ -122,7 +171,14 @@ describe('binding error mapping', () => {
       retry: { initialBackoffMs: 10, maxAttempts: 2 },
     });
     const client = await new ClientFactory({ transports: [factory] }).createFromAgentCard(fixture.agent.card);
-    const error = await client.sendMessage({ tenant: '', message: userMessage('blocked'), configuration: undefined, metadata: undefined }).catch((caught: unknown) => caught);
+    const error = await client
+      .sendMessage({
+        tenant: '',
+        message: userMessage('blocked'),
+        configuration: undefined,
+        metadata: undefined,
+      })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(MqttBindingError);
     expect(error).toMatchObject({ kind: 'responder_unavailable', code: -32004, retryable: true });
   });

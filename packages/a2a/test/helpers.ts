@@ -16,14 +16,24 @@ export function uniqueId(prefix: string): string {
 }
 
 export function textPart(text: string): Part {
-  return { content: { $case: 'text', value: text }, mediaType: 'text/plain', filename: '', metadata: undefined };
+  return {
+    content: { $case: 'text', value: text },
+    mediaType: 'text/plain',
+    filename: '',
+    metadata: undefined,
+  };
 }
 
 export function textOf(message: Message | undefined): string {
-  return (message?.parts ?? []).map((part) => (part.content?.$case === 'text' ? part.content.value : '')).join('');
+  return (message?.parts ?? [])
+    .map((part) => (part.content?.$case === 'text' ? part.content.value : ''))
+    .join('');
 }
 
-export function userMessage(text: string, ids: { taskId?: string; contextId?: string; messageId?: string } = {}): Message {
+export function userMessage(
+  text: string,
+  ids: { taskId?: string; contextId?: string; messageId?: string } = {},
+): Message {
   return {
     messageId: ids.messageId ?? globalThis.crypto.randomUUID(),
     contextId: ids.contextId ?? '',
@@ -60,7 +70,11 @@ export function newTask(context: RequestContext, state = TaskState.TASK_STATE_SU
   };
 }
 
-export function statusUpdate(context: RequestContext, state: TaskState, text?: string): TaskStatusUpdateEvent {
+export function statusUpdate(
+  context: RequestContext,
+  state: TaskState,
+  text?: string,
+): TaskStatusUpdateEvent {
   return {
     taskId: context.taskId,
     contextId: context.contextId,
@@ -73,11 +87,22 @@ export function statusUpdate(context: RequestContext, state: TaskState, text?: s
   };
 }
 
-export function artifactUpdate(context: RequestContext, text: string, artifactId = 'result'): TaskArtifactUpdateEvent {
+export function artifactUpdate(
+  context: RequestContext,
+  text: string,
+  artifactId = 'result',
+): TaskArtifactUpdateEvent {
   return {
     taskId: context.taskId,
     contextId: context.contextId,
-    artifact: { artifactId, name: artifactId, description: '', parts: [textPart(text)], metadata: undefined, extensions: [] },
+    artifact: {
+      artifactId,
+      name: artifactId,
+      description: '',
+      parts: [textPart(text)],
+      metadata: undefined,
+      extensions: [],
+    },
     append: false,
     lastChunk: true,
     metadata: undefined,
@@ -129,7 +154,11 @@ export class EchoExecutor implements AgentExecutor {
     bus.publish(AgentEvent.task(newTask(context)));
     bus.publish(AgentEvent.statusUpdate(statusUpdate(context, TaskState.TASK_STATE_WORKING)));
     if (this.options.gate) await this.options.gate.promise;
-    bus.publish(AgentEvent.artifactUpdate(artifactUpdate(context, `${this.options.prefix ?? 'echo'}: ${textOf(context.userMessage)}`)));
+    bus.publish(
+      AgentEvent.artifactUpdate(
+        artifactUpdate(context, `${this.options.prefix ?? 'echo'}: ${textOf(context.userMessage)}`),
+      ),
+    );
     bus.publish(AgentEvent.statusUpdate(statusUpdate(context, TaskState.TASK_STATE_COMPLETED, 'done')));
     bus.finished();
   }
@@ -144,14 +173,19 @@ export class EchoExecutor implements AgentExecutor {
 /** Answers with a bare Message (no task). */
 export class MessageExecutor implements AgentExecutor {
   async execute(context: RequestContext, bus: ExecutionEventBus): Promise<void> {
-    bus.publish(AgentEvent.message(agentMessage(`hello ${textOf(context.userMessage)}`, '', context.contextId)));
+    bus.publish(
+      AgentEvent.message(agentMessage(`hello ${textOf(context.userMessage)}`, '', context.contextId)),
+    );
     bus.finished();
   }
   async cancelTask(): Promise<void> {}
 }
 
 /** A silent logger that remembers what it was told. */
-export function recordingLogger(): Logger & { lines: Array<{ level: string; message: string }>; waitFor(pattern: RegExp): Promise<void> } {
+export function recordingLogger(): Logger & {
+  lines: Array<{ level: string; message: string }>;
+  waitFor(pattern: RegExp): Promise<void>;
+} {
   const lines: Array<{ level: string; message: string }> = [];
   const waiters: Array<{ pattern: RegExp; resolve: () => void }> = [];
   const write = (level: string) => (message: string) => {
@@ -186,7 +220,10 @@ export interface ReceivedMessage {
 /** A plain MQTT.js 5 client for hand-made traffic, with a queue of everything it receives. */
 export class RawClient {
   readonly received: ReceivedMessage[] = [];
-  readonly #waiters: Array<{ predicate: (message: ReceivedMessage) => boolean; resolve: (message: ReceivedMessage) => void }> = [];
+  readonly #waiters: Array<{
+    predicate: (message: ReceivedMessage) => boolean;
+    resolve: (message: ReceivedMessage) => void;
+  }> = [];
 
   private constructor(readonly client: MqttClient) {
     client.on('message', (topic, payload, packet) => {
@@ -258,7 +295,11 @@ export async function rawRequest(
   raw: RawClient,
   requestTopic: string,
   body: unknown,
-  options: { responseTopic?: string; correlation?: Buffer; properties?: IClientPublishOptions['properties'] } = {},
+  options: {
+    responseTopic?: string;
+    correlation?: Buffer;
+    properties?: IClientPublishOptions['properties'];
+  } = {},
 ): Promise<Buffer> {
   const correlation = options.correlation ?? Buffer.from(globalThis.crypto.randomUUID());
   const payload = typeof body === 'string' || Buffer.isBuffer(body) ? body : JSON.stringify(body);
@@ -272,7 +313,11 @@ export async function rawRequest(
   return correlation;
 }
 
-export function sendMessageBody(text: string, ids: { taskId?: string; contextId?: string; messageId?: string } = {}, method = 'SendMessage'): unknown {
+export function sendMessageBody(
+  text: string,
+  ids: { taskId?: string; contextId?: string; messageId?: string } = {},
+  method = 'SendMessage',
+): unknown {
   return {
     jsonrpc: '2.0',
     id: uniqueId('rpc'),
@@ -282,7 +327,11 @@ export function sendMessageBody(text: string, ids: { taskId?: string; contextId?
         messageId: ids.messageId ?? globalThis.crypto.randomUUID(),
         role: 'ROLE_USER',
         parts: [{ text }],
-        ...(ids.taskId === undefined ? { taskId: globalThis.crypto.randomUUID() } : ids.taskId === '' ? {} : { taskId: ids.taskId }),
+        ...(ids.taskId === undefined
+          ? { taskId: globalThis.crypto.randomUUID() }
+          : ids.taskId === ''
+            ? {}
+            : { taskId: ids.taskId }),
         ...(ids.contextId ? { contextId: ids.contextId } : {}),
       },
     },
@@ -308,7 +357,11 @@ export class FakeResponder {
     readonly requestTopic: string,
   ) {}
 
-  static async start(url: string, requestTopic: string, handle: (request: FakeRequest, responder: FakeResponder) => void | Promise<void>): Promise<FakeResponder> {
+  static async start(
+    url: string,
+    requestTopic: string,
+    handle: (request: FakeRequest, responder: FakeResponder) => void | Promise<void>,
+  ): Promise<FakeResponder> {
     const raw = await RawClient.connect(url);
     const responder = new FakeResponder(raw, requestTopic);
     raw.client.on('message', (topic, payload, packet) => {
@@ -328,9 +381,13 @@ export class FakeResponder {
   }
 
   async reply(request: FakeRequest, body: Record<string, unknown>): Promise<void> {
-    await this.raw.publish(request.responseTopic, JSON.stringify({ jsonrpc: '2.0', id: request.body.id, ...body }), {
-      properties: { correlationData: request.correlation },
-    });
+    await this.raw.publish(
+      request.responseTopic,
+      JSON.stringify({ jsonrpc: '2.0', id: request.body.id, ...body }),
+      {
+        properties: { correlationData: request.correlation },
+      },
+    );
   }
 
   async close(): Promise<void> {
@@ -343,6 +400,11 @@ export class FakeResponder {
 }
 
 /** The JSON form of a task, as a responder would put it on the wire. */
-export function taskJson(id: string, contextId: string, state: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function taskJson(
+  id: string,
+  contextId: string,
+  state: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return { id, contextId, status: { state, timestamp: new Date().toISOString() }, ...extra };
 }

@@ -10,7 +10,19 @@ import { startTestBroker } from '@mqtt-agents/broker/vitest';
 import type { TestBroker } from '@mqtt-agents/broker/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mqttTransportFactory, serveA2AOverMqtt } from '../src/index.js';
-import { Gate, RawClient, artifactUpdate, hasCorrelation, newTask, rawRequest, sendMessageBody, statusUpdate, textOf, uniqueId, userMessage } from './helpers.js';
+import {
+  Gate,
+  RawClient,
+  artifactUpdate,
+  hasCorrelation,
+  newTask,
+  rawRequest,
+  sendMessageBody,
+  statusUpdate,
+  textOf,
+  uniqueId,
+  userMessage,
+} from './helpers.js';
 
 let broker: TestBroker;
 beforeAll(async () => {
@@ -35,10 +47,21 @@ class PlannerExecutor implements AgentExecutor {
     this.seenNewTask.push(context.task === undefined);
     bus.publish(AgentEvent.task(context.task ?? newTask(context)));
     if (text === 'plan') {
-      bus.publish(AgentEvent.statusUpdate(statusUpdate(context, TaskState.TASK_STATE_INPUT_REQUIRED, 'which city?')));
+      bus.publish(
+        AgentEvent.statusUpdate(statusUpdate(context, TaskState.TASK_STATE_INPUT_REQUIRED, 'which city?')),
+      );
     } else if (text === 'recall') {
       const earlier = await this.store.list(
-        { tenant: '', contextId: context.contextId, status: TaskState.TASK_STATE_UNSPECIFIED, pageSize: 100, pageToken: '', statusTimestampAfter: undefined, historyLength: undefined, includeArtifacts: false },
+        {
+          tenant: '',
+          contextId: context.contextId,
+          status: TaskState.TASK_STATE_UNSPECIFIED,
+          pageSize: 100,
+          pageToken: '',
+          statusTimestampAfter: undefined,
+          historyLength: undefined,
+          includeArtifacts: false,
+        },
         context.context,
       );
       const others = earlier.tasks.filter((task) => task.id !== context.taskId).length;
@@ -75,7 +98,12 @@ async function setup(gates?: Map<string, Gate>) {
   const factory = mqttTransportFactory({ mqtt: { url: broker.url }, org, unit: 'u', agentId: 'traveller' });
   const client = await new ClientFactory({ transports: [factory] }).createFromAgentCard(agent.card);
   const send = async (text: string, ids: { taskId?: string; contextId?: string } = {}) =>
-    (await client.sendMessage({ tenant: '', message: userMessage(text, ids), configuration: undefined, metadata: undefined })) as Task;
+    (await client.sendMessage({
+      tenant: '',
+      message: userMessage(text, ids),
+      configuration: undefined,
+      metadata: undefined,
+    })) as Task;
   return {
     agent,
     executor,
@@ -111,7 +139,9 @@ describe('multi-turn conversations', () => {
     expect(artifactText(done)).toBe('trip to Lisbon');
     // The first turn was new to the executor, the continuation was not.
     expect(fixture.executor.seenNewTask).toEqual([true, false]);
-    expect(done.history.map((message) => textOf(message))).toEqual(expect.arrayContaining(['plan', 'Lisbon']));
+    expect(done.history.map((message) => textOf(message))).toEqual(
+      expect.arrayContaining(['plan', 'Lisbon']),
+    );
   });
 
   it('continues an input-required task over a stream: the stale snapshot opens the stream, the new state ends it', async () => {
@@ -125,7 +155,10 @@ describe('multi-turn conversations', () => {
       metadata: undefined,
     })) {
       const payload = event.payload;
-      const state = payload?.$case === 'task' || payload?.$case === 'statusUpdate' ? payload.value.status?.state : undefined;
+      const state =
+        payload?.$case === 'task' || payload?.$case === 'statusUpdate'
+          ? payload.value.status?.state
+          : undefined;
       states.push([payload?.$case, state]);
     }
     expect(states[0]).toEqual(['task', TaskState.TASK_STATE_INPUT_REQUIRED]);
@@ -136,16 +169,21 @@ describe('multi-turn conversations', () => {
     await using fixture = await setup();
     const asked = await fixture.send('plan');
     const events = [];
-    for await (const event of fixture.client.resubscribeTask({ tenant: '', id: asked.id })) events.push(event);
+    for await (const event of fixture.client.resubscribeTask({ tenant: '', id: asked.id }))
+      events.push(event);
     expect(events.map((event) => event.payload?.$case)).toEqual(['task', 'statusUpdate']);
     const last = events[1]?.payload;
-    expect(last?.$case === 'statusUpdate' && last.value.status?.state).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
+    expect(last?.$case === 'statusUpdate' && last.value.status?.state).toBe(
+      TaskState.TASK_STATE_INPUT_REQUIRED,
+    );
   });
 
   it('rejects a contextId that contradicts the stored task with -32602 (invalid params)', async () => {
     await using fixture = await setup();
     const asked = await fixture.send('plan');
-    const error = await fixture.send('Rome', { taskId: asked.id, contextId: globalThis.crypto.randomUUID() }).catch((caught: unknown) => caught);
+    const error = await fixture
+      .send('Rome', { taskId: asked.id, contextId: globalThis.crypto.randomUUID() })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(RequestMalformedError);
     expect((error as { envelopeCode?: number }).envelopeCode).toBe(-32602);
     expect((error as Error).message).toMatch(/contextId mismatch/);
@@ -182,11 +220,18 @@ describe('multi-turn conversations', () => {
     const replyTopic = `$a2a/v1/reply/${uniqueId('o')}/u/raw/s`;
     await raw.subscribe(replyTopic);
     const contextId = globalThis.crypto.randomUUID();
-    const correlation = await rawRequest(raw, fixture.agent.requestTopic, sendMessageBody('Paris', { contextId }), {
-      responseTopic: replyTopic,
-      properties: { userProperties: { 'a2a-context-id': globalThis.crypto.randomUUID() } },
-    });
+    const correlation = await rawRequest(
+      raw,
+      fixture.agent.requestTopic,
+      sendMessageBody('Paris', { contextId }),
+      {
+        responseTopic: replyTopic,
+        properties: { userProperties: { 'a2a-context-id': globalThis.crypto.randomUUID() } },
+      },
+    );
     const reply = await raw.next(hasCorrelation(correlation));
-    expect(reply.json).toMatchObject({ error: { code: -32005, data: [{ a2a_error: 'transport_protocol_error' }] } });
+    expect(reply.json).toMatchObject({
+      error: { code: -32005, data: [{ a2a_error: 'transport_protocol_error' }] },
+    });
   });
 });

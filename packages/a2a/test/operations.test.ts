@@ -26,13 +26,19 @@ async function setup() {
   const executor = new EchoExecutor({ gate });
   const pushed: unknown[] = [];
   const sender: PushNotificationSender = { send: async (response) => void pushed.push(response) };
-  const extended: AgentCard = buildAgentCard({ name: 'Ops (extended)', description: 'secret skills' }, { brokerUrl: broker.url, org, unit: 'u' });
+  const extended: AgentCard = buildAgentCard(
+    { name: 'Ops (extended)', description: 'secret skills' },
+    { brokerUrl: broker.url, org, unit: 'u' },
+  );
   const agent = await serveA2AOverMqtt({
     mqtt: { url: broker.url },
     org,
     unit: 'u',
     agentId: 'ops',
-    card: { name: 'Ops', capabilities: { streaming: true, pushNotifications: true, extendedAgentCard: true, extensions: [] } },
+    card: {
+      name: 'Ops',
+      capabilities: { streaming: true, pushNotifications: true, extendedAgentCard: true, extensions: [] },
+    },
     executor,
     pushNotificationStore: new InMemoryPushNotificationStore(),
     pushNotificationSender: sender,
@@ -79,7 +85,11 @@ describe('A2A operations over MQTT', () => {
     const submitted = (await fixture.client.sendMessage({
       tenant: '',
       message: userMessage('long job', { contextId }),
-      configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: true },
+      configuration: {
+        acceptedOutputModes: [],
+        taskPushNotificationConfig: undefined,
+        returnImmediately: true,
+      },
       metadata: undefined,
     })) as Task;
     expect(submitted.contextId).toBe(contextId);
@@ -117,18 +127,29 @@ describe('A2A operations over MQTT', () => {
     const submitted = (await fixture.client.sendMessage({
       tenant: '',
       message: userMessage('cancel me'),
-      configuration: { acceptedOutputModes: [], taskPushNotificationConfig: undefined, returnImmediately: true },
+      configuration: {
+        acceptedOutputModes: [],
+        taskPushNotificationConfig: undefined,
+        returnImmediately: true,
+      },
       metadata: undefined,
     })) as Task;
     const canceled = await fixture.client.cancelTask({ tenant: '', id: submitted.id, metadata: undefined });
     expect(canceled.status?.state).toBe(TaskState.TASK_STATE_CANCELED);
-    await expect(fixture.client.getTask({ tenant: '', id: globalThis.crypto.randomUUID() })).rejects.toBeInstanceOf(TaskNotFoundError);
+    await expect(
+      fixture.client.getTask({ tenant: '', id: globalThis.crypto.randomUUID() }),
+    ).rejects.toBeInstanceOf(TaskNotFoundError);
   });
 
   it('push notification config methods: create, get, list, delete', async () => {
     await using fixture = await setup();
     fixture.gate.open();
-    const task = (await fixture.client.sendMessage({ tenant: '', message: userMessage('notify'), configuration: undefined, metadata: undefined })) as Task;
+    const task = (await fixture.client.sendMessage({
+      tenant: '',
+      message: userMessage('notify'),
+      configuration: undefined,
+      metadata: undefined,
+    })) as Task;
     const config = {
       tenant: '',
       id: 'hook-1',
@@ -139,12 +160,26 @@ describe('A2A operations over MQTT', () => {
     };
     const created = await fixture.client.createTaskPushNotificationConfig(config);
     expect(created.id).toBe('hook-1');
-    const fetched = await fixture.client.getTaskPushNotificationConfig({ tenant: '', taskId: task.id, id: 'hook-1' });
+    const fetched = await fixture.client.getTaskPushNotificationConfig({
+      tenant: '',
+      taskId: task.id,
+      id: 'hook-1',
+    });
     expect(fetched.url).toBe('https://example.invalid/hook');
-    const list = await fixture.client.listTaskPushNotificationConfig({ tenant: '', taskId: task.id, pageSize: 10, pageToken: '' });
+    const list = await fixture.client.listTaskPushNotificationConfig({
+      tenant: '',
+      taskId: task.id,
+      pageSize: 10,
+      pageToken: '',
+    });
     expect(list.configs.map((entry) => entry.id)).toEqual(['hook-1']);
     await fixture.client.deleteTaskPushNotificationConfig({ tenant: '', taskId: task.id, id: 'hook-1' });
-    const after = await fixture.client.listTaskPushNotificationConfig({ tenant: '', taskId: task.id, pageSize: 10, pageToken: '' });
+    const after = await fixture.client.listTaskPushNotificationConfig({
+      tenant: '',
+      taskId: task.id,
+      pageSize: 10,
+      pageToken: '',
+    });
     expect(after.configs).toEqual([]);
   });
 

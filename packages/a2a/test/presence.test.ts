@@ -1,11 +1,17 @@
 // Discovery publisher and presence rules: retained card, status user properties, will, graceful offline,
 // unregister, client id, identifier validation.
-import { A2AStatus, A2AStatusSource, A2AUserProperty, MqttAgentsError, a2aDiscoveryTopic } from '@mqtt-agents/core';
+import {
+  A2AStatus,
+  A2AStatusSource,
+  A2AUserProperty,
+  MqttAgentsError,
+  a2aDiscoveryTopic,
+} from '@mqtt-agents/core';
 import { startTestBroker } from '@mqtt-agents/broker/vitest';
 import type { TestBroker } from '@mqtt-agents/broker/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MQTT_PROTOCOL_BINDING, discoverAgents, serveA2AOverMqtt } from '../src/index.js';
-import { EchoExecutor, RawClient, uniqueId } from './helpers.js';
+import { EchoExecutor, RawClient, hasCorrelation, rawRequest, sendMessageBody, uniqueId } from './helpers.js';
 
 let broker: TestBroker;
 beforeAll(async () => {
@@ -15,7 +21,9 @@ afterAll(async () => {
   await broker.close();
 });
 
-function statusOf(message: { packet: { properties?: { userProperties?: Record<string, string | string[]> } } }): [unknown, unknown] {
+function statusOf(message: {
+  packet: { properties?: { userProperties?: Record<string, string | string[]> } };
+}): [unknown, unknown] {
   const properties = message.packet.properties?.userProperties ?? {};
   return [properties[A2AUserProperty.Status], properties[A2AUserProperty.StatusSource]];
 }
@@ -46,7 +54,12 @@ describe('discovery publisher', () => {
     const json = card.json as Record<string, unknown>;
     expect(json.name).toBe('Agent B');
     expect(json.supportedInterfaces).toEqual([
-      { url: broker.url, protocolBinding: MQTT_PROTOCOL_BINDING, tenant: `${org}/unit-1`, protocolVersion: '1.0' },
+      {
+        url: broker.url,
+        protocolBinding: MQTT_PROTOCOL_BINDING,
+        tenant: `${org}/unit-1`,
+        protocolVersion: '1.0',
+      },
     ]);
   });
 
@@ -81,8 +94,18 @@ describe('discovery publisher', () => {
     expect(statusOf(will)).toEqual([A2AStatus.Offline, A2AStatusSource.Lwt]);
     expect((will.json as { name: string }).name).toBe('Agent B');
     // MQTT.js reconnects and the agent says it is back.
-    const back = await raw.next((message) => raw.received.indexOf(message) > raw.received.indexOf(will) && statusOf(message)[0] === A2AStatus.Online);
+    const back = await raw.next(
+      (message) =>
+        raw.received.indexOf(message) > raw.received.indexOf(will) &&
+        statusOf(message)[0] === A2AStatus.Online,
+    );
     expect(statusOf(back)).toEqual([A2AStatus.Online, A2AStatusSource.Agent]);
+    // ...and it is subscribed to its request topic again.
+    const replyTopic = `$a2a/v1/reply/${org}/unit-1/raw/${uniqueId('s')}`;
+    await raw.subscribe(replyTopic);
+    const correlation = await rawRequest(raw, agent.requestTopic, sendMessageBody('are you back?'), { responseTopic: replyTopic });
+    const reply = await raw.next((message) => message.topic === replyTopic && hasCorrelation(correlation)(message));
+    expect(reply.json).toHaveProperty('result.task.status.state', 'TASK_STATE_COMPLETED');
   });
 
   it('unregisters by clearing the retained card', async () => {
@@ -132,7 +155,9 @@ describe('discovery publisher', () => {
         card: { name: 'x' },
         executor: new EchoExecutor(),
       });
-      await expect(attempt).rejects.toSatisfy((error: unknown) => MqttAgentsError.hasCode(error, 'INVALID_IDENTIFIER'));
+      await expect(attempt).rejects.toSatisfy((error: unknown) =>
+        MqttAgentsError.hasCode(error, 'INVALID_IDENTIFIER'),
+      );
     }
     expect(() => a2aDiscoveryTopic({ orgId: 'a', unitId: 'b', agentId: 'c/d' })).toThrow(/invalid agent id/);
   });

@@ -10,7 +10,15 @@ import { startTestBroker } from '@mqtt-agents/broker/vitest';
 import type { TestBroker } from '@mqtt-agents/broker/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mqttTransportFactory, serveA2AOverMqtt } from '../src/index.js';
-import { EchoExecutor, RawClient, hasCorrelation, rawRequest, sendMessageBody, uniqueId, userMessage } from './helpers.js';
+import {
+  EchoExecutor,
+  RawClient,
+  hasCorrelation,
+  rawRequest,
+  sendMessageBody,
+  uniqueId,
+  userMessage,
+} from './helpers.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
@@ -64,29 +72,46 @@ describe('request/reply mapping', () => {
   it('subscribes to its reply topic before the first request and ignores (and reports) replies with unknown or missing correlation', async () => {
     await using fixture = await setup();
     const connection = await fixture.factory.connect();
-    expect(fixture.factory.replyTopic).toMatch(new RegExp(`^\\$a2a/v1/reply/${fixture.org}/u/agent-a/[A-Za-z0-9_.-]+$`));
+    expect(fixture.factory.replyTopic).toMatch(
+      new RegExp(`^\\$a2a/v1/reply/${fixture.org}/u/agent-a/[A-Za-z0-9_.-]+$`),
+    );
     expect(connection.client.options.clientId).toBe(`${fixture.org}/u/agent-a`);
     // No request was sent yet, but the reply subscription is in place: stray replies reach the requester.
     await fixture.sniffer.publish(fixture.factory.replyTopic, '{"jsonrpc":"2.0","id":1,"result":{}}', {
       properties: { correlationData: Buffer.from('nobody-asked') },
     });
     await fixture.sniffer.publish(fixture.factory.replyTopic, '{"jsonrpc":"2.0","id":2,"result":{}}');
-    await expect.poll(() => fixture.unmatched.map((entry) => entry.reason).sort()).toEqual(['missing-correlation', 'unknown-correlation']);
+    await expect
+      .poll(() => fixture.unmatched.map((entry) => entry.reason).sort())
+      .toEqual(['missing-correlation', 'unknown-correlation']);
     // The requester still works.
-    const task = (await fixture.client.sendMessage({ tenant: '', message: userMessage('after strays'), configuration: undefined, metadata: undefined })) as Task;
+    const task = (await fixture.client.sendMessage({
+      tenant: '',
+      message: userMessage('after strays'),
+      configuration: undefined,
+      metadata: undefined,
+    })) as Task;
     expect(task.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
   });
 
   it('publishes requests at QoS 1 with Response Topic, UTF-8 Correlation Data and a requester-generated UUIDv4 taskId and contextId', async () => {
     await using fixture = await setup();
-    const task = (await fixture.client.sendMessage({ tenant: '', message: userMessage('hello'), configuration: undefined, metadata: undefined })) as Task;
+    const task = (await fixture.client.sendMessage({
+      tenant: '',
+      message: userMessage('hello'),
+      configuration: undefined,
+      metadata: undefined,
+    })) as Task;
     const request = await fixture.sniffer.next((message) => message.topic === fixture.agent.requestTopic);
     expect(request.packet.qos).toBe(1);
     expect(request.packet.properties?.responseTopic).toBe(fixture.factory.replyTopic);
     const correlation = request.packet.properties?.correlationData as Buffer;
     expect(correlation.length).toBeGreaterThan(0);
     expect(isValidUtf8(correlation)).toBe(true);
-    const body = request.json as { method: string; params: { message: { taskId: string; contextId: string }; tenant: string } };
+    const body = request.json as {
+      method: string;
+      params: { message: { taskId: string; contextId: string }; tenant: string };
+    };
     expect(body.method).toBe('SendMessage');
     expect(body.params.message.taskId).toMatch(UUID_V4);
     expect(body.params.message.contextId).toMatch(UUID_V4);
@@ -102,10 +127,16 @@ describe('request/reply mapping', () => {
     await using fixture = await setup({ taskStore: store });
     const taskId = globalThis.crypto.randomUUID();
     const ids: string[] = [];
-    for await (const event of fixture.client.sendMessageStream({ tenant: '', message: userMessage('track me', { taskId, contextId: globalThis.crypto.randomUUID() }), configuration: undefined, metadata: undefined })) {
+    for await (const event of fixture.client.sendMessageStream({
+      tenant: '',
+      message: userMessage('track me', { taskId, contextId: globalThis.crypto.randomUUID() }),
+      configuration: undefined,
+      metadata: undefined,
+    })) {
       const payload = event.payload;
       if (payload?.$case === 'task') ids.push(payload.value.id);
-      if (payload?.$case === 'statusUpdate' || payload?.$case === 'artifactUpdate') ids.push(payload.value.taskId);
+      if (payload?.$case === 'statusUpdate' || payload?.$case === 'artifactUpdate')
+        ids.push(payload.value.taskId);
     }
     expect(ids.length).toBeGreaterThanOrEqual(3);
     expect(new Set(ids)).toEqual(new Set([taskId]));
@@ -120,7 +151,14 @@ describe('request/reply mapping', () => {
     await using fixture = await setup();
     const texts = ['one', 'two', 'three', 'four', 'five'];
     const results = await Promise.all(
-      texts.map((text) => fixture.client.sendMessage({ tenant: '', message: userMessage(text), configuration: undefined, metadata: undefined })),
+      texts.map((text) =>
+        fixture.client.sendMessage({
+          tenant: '',
+          message: userMessage(text),
+          configuration: undefined,
+          metadata: undefined,
+        }),
+      ),
     );
     for (const [index, result] of results.entries()) {
       const artifact = (result as Task).artifacts[0]?.parts[0]?.content;
@@ -128,14 +166,46 @@ describe('request/reply mapping', () => {
     }
     const requests = fixture.sniffer.all((message) => message.topic === fixture.agent.requestTopic);
     expect(requests).toHaveLength(5);
-    const correlations = requests.map((message) => Buffer.from(message.packet.properties?.correlationData as Buffer).toString('hex'));
+    const correlations = requests.map((message) =>
+      Buffer.from(message.packet.properties?.correlationData as Buffer).toString('hex'),
+    );
     expect(new Set(correlations).size).toBe(5);
     for (const request of requests) {
       const reply = await fixture.sniffer.next(
-        (message) => message.topic === fixture.factory.replyTopic && hasCorrelation(Buffer.from(request.packet.properties?.correlationData as Buffer))(message),
+        (message) =>
+          message.topic === fixture.factory.replyTopic &&
+          hasCorrelation(Buffer.from(request.packet.properties?.correlationData as Buffer))(message),
       );
       expect(reply.packet.qos).toBe(1);
     }
+  });
+
+  it('carries service parameters as a2a- user properties (a2a-version, a2a-extensions, a2a-authorization)', async () => {
+    await using fixture = await setup();
+    const task = (await fixture.client.sendMessage({
+      tenant: '',
+      message: userMessage('params'),
+      configuration: undefined,
+      metadata: undefined,
+    })) as Task;
+    await fixture.client.getTask(
+      { tenant: '', id: task.id },
+      { serviceParameters: { 'A2A-Extensions': 'urn:example:ext', Authorization: 'Bearer test-token' } },
+    );
+    const requests = fixture.sniffer.all((message) => message.topic === fixture.agent.requestTopic);
+    const properties = requests[1]?.packet.properties?.userProperties ?? {};
+    expect(properties).toMatchObject({
+      'a2a-version': '1.0',
+      'a2a-extensions': 'urn:example:ext',
+      'a2a-authorization': 'Bearer test-token',
+    });
+    expect(requests[0]?.packet.properties?.userProperties?.['a2a-context-id']).toBe(task.contextId);
+    // Never echoed back.
+    const replies = fixture.sniffer.all((message) => message.topic === fixture.factory.replyTopic);
+    expect(
+      replies.every((reply) => !JSON.stringify(reply.packet.properties ?? {}).includes('test-token')),
+    ).toBe(true);
+    expect(replies.every((reply) => !reply.payload.toString('utf8').includes('test-token'))).toBe(true);
   });
 
   it('treats inbound Correlation Data as opaque bytes: non-UTF-8 correlation is echoed unchanged', async () => {
@@ -143,9 +213,16 @@ describe('request/reply mapping', () => {
     const replyTopic = `$a2a/v1/reply/${fixture.org}/u/raw/${uniqueId('s')}`;
     await fixture.sniffer.subscribe(replyTopic);
     const correlation = Buffer.from([0xff, 0xfe, 0x00, 0xc3, 0x28]);
-    await rawRequest(fixture.sniffer, fixture.agent.requestTopic, sendMessageBody('bytes'), { responseTopic: replyTopic, correlation });
+    await rawRequest(fixture.sniffer, fixture.agent.requestTopic, sendMessageBody('bytes'), {
+      responseTopic: replyTopic,
+      correlation,
+    });
     const reply = await fixture.sniffer.next((message) => message.topic === replyTopic);
-    expect(Buffer.compare(Buffer.from(reply.packet.properties?.correlationData as Buffer), correlation)).toBe(0);
-    expect((reply.json as { result: { task: { status: { state: string } } } }).result.task.status.state).toBe('TASK_STATE_COMPLETED');
+    expect(Buffer.compare(Buffer.from(reply.packet.properties?.correlationData as Buffer), correlation)).toBe(
+      0,
+    );
+    expect((reply.json as { result: { task: { status: { state: string } } } }).result.task.status.state).toBe(
+      'TASK_STATE_COMPLETED',
+    );
   });
 });

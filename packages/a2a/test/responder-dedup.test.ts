@@ -4,8 +4,22 @@ import { startTestBroker } from '@mqtt-agents/broker/vitest';
 import type { TestBroker } from '@mqtt-agents/broker/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serveA2AOverMqtt } from '../src/index.js';
+import { TaskState } from '@a2a-js/sdk';
+import { AgentEvent } from '@a2a-js/sdk/server';
 import type { AgentExecutor } from '@a2a-js/sdk/server';
-import { Counter, EchoExecutor, Gate, MessageExecutor, RawClient, hasCorrelation, rawRequest, sendMessageBody, uniqueId } from './helpers.js';
+import {
+  Counter,
+  EchoExecutor,
+  Gate,
+  MessageExecutor,
+  RawClient,
+  hasCorrelation,
+  newTask,
+  rawRequest,
+  sendMessageBody,
+  statusUpdate,
+  uniqueId,
+} from './helpers.js';
 
 let broker: TestBroker;
 beforeAll(async () => {
@@ -33,10 +47,19 @@ async function setup(executor: AgentExecutor) {
     raw,
     replyTopic,
     send: (body: unknown, correlation?: Buffer) =>
-      rawRequest(raw, agent.requestTopic, body, { responseTopic: replyTopic, ...(correlation ? { correlation } : {}) }),
+      rawRequest(raw, agent.requestTopic, body, {
+        responseTopic: replyTopic,
+        ...(correlation ? { correlation } : {}),
+      }),
     reply: (correlation: Buffer, predicate: (json: Record<string, unknown>) => boolean = () => true) =>
-      raw.next((message) => message.topic === replyTopic && hasCorrelation(correlation)(message) && predicate(message.json as Record<string, unknown>)),
-    replies: (correlation: Buffer) => raw.all((message) => message.topic === replyTopic && hasCorrelation(correlation)(message)),
+      raw.next(
+        (message) =>
+          message.topic === replyTopic &&
+          hasCorrelation(correlation)(message) &&
+          predicate(message.json as Record<string, unknown>),
+      ),
+    replies: (correlation: Buffer) =>
+      raw.all((message) => message.topic === replyTopic && hasCorrelation(correlation)(message)),
     async [Symbol.asyncDispose]() {
       await raw.close();
       await agent.close();
@@ -91,20 +114,22 @@ describe('responder deduplication', () => {
     gate.open();
     // ...then the rest of it, up to the final state, on its own correlation.
     const done = (json: Record<string, unknown>) =>
-      (json.result as { statusUpdate?: { status?: { state?: string } } }).statusUpdate?.status?.state === 'TASK_STATE_COMPLETED';
+      (json.result as { statusUpdate?: { status?: { state?: string } } }).statusUpdate?.status?.state ===
+      'TASK_STATE_COMPLETED';
     await fixture.reply(retry, done);
     await fixture.reply(first, done);
     expect(executor.executions.value).toBe(1);
   });
 
   it('ends a streaming retry of a message whose task now waits for input with the task and its status', async () => {
-    const { AgentEvent } = await import('@a2a-js/sdk/server');
-    const { TaskState } = await import('@a2a-js/sdk');
-    const { newTask, statusUpdate } = await import('./helpers.js');
+    const calls = new Counter();
     const asking: AgentExecutor = {
       async execute(context, bus) {
+        calls.increment();
         bus.publish(AgentEvent.task(newTask(context)));
-        bus.publish(AgentEvent.statusUpdate(statusUpdate(context, TaskState.TASK_STATE_INPUT_REQUIRED, 'which one?')));
+        bus.publish(
+          AgentEvent.statusUpdate(statusUpdate(context, TaskState.TASK_STATE_INPUT_REQUIRED, 'which one?')),
+        );
         bus.finished();
       },
       async cancelTask() {},
@@ -112,19 +137,35 @@ describe('responder deduplication', () => {
     await using fixture = await setup(asking);
     const body = sendMessageBody('ambiguous', {}, 'SendStreamingMessage');
     const first = await fixture.send(body);
-    await fixture.reply(first, (json) => (json.result as { statusUpdate?: unknown }).statusUpdate !== undefined);
-    const retry = await fixture.send(body);
-    const last = await fixture.reply(retry, (json) => (json.result as { statusUpdate?: unknown }).statusUpdate !== undefined);
-    expect((last.json as { result: { statusUpdate: { status: { state: string } } } }).result.statusUpdate.status.state).toBe(
-      'TASK_STATE_INPUT_REQUIRED',
+    await fixture.reply(
+      first,
+      (json) => (json.result as { statusUpdate?: unknown }).statusUpdate !== undefined,
     );
-    expect(fixture.replies(retry).map((reply) => Object.keys((reply.json as { result: object }).result)[0])).toEqual(['task', 'statusUpdate']);
+    const retry = await fixture.send(body);
+    const last = await fixture.reply(
+      retry,
+      (json) => (json.result as { statusUpdate?: unknown }).statusUpdate !== undefined,
+    );
+    expect(
+      (last.json as { result: { statusUpdate: { status: { state: string } } } }).result.statusUpdate.status
+        .state,
+    ).toBe('TASK_STATE_INPUT_REQUIRED');
+    expect(
+      fixture.replies(retry).map((reply) => Object.keys((reply.json as { result: object }).result)[0]),
+    ).toEqual(['task', 'statusUpdate']);
+    expect(calls.value).toBe(1);
   });
 
   it('replays a Message answer to a retry', async () => {
     const executor = new MessageExecutor();
     const calls = new Counter();
-    const counting = { execute: (...args: Parameters<MessageExecutor['execute']>) => (calls.increment(), executor.execute(...args)), cancelTask: async () => {} };
+    const counting = {
+      execute: (...args: Parameters<MessageExecutor['execute']>) => (
+        calls.increment(),
+        executor.execute(...args)
+      ),
+      cancelTask: async () => {},
+    };
     await using fixture = await setup(counting);
     const body = sendMessageBody('Ada');
     const first = (await fixture.reply(await fixture.send(body))).json as { result: { message: unknown } };

@@ -6,7 +6,13 @@ import { MqttAgentsError } from '@mqtt-agents/core';
 import { startTestBroker } from '@mqtt-agents/broker/vitest';
 import type { TestBroker } from '@mqtt-agents/broker/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_RETRY_POLICY, MqttBindingError, backoffDelay, bindingErrorObject, mqttTransportFactory } from '../src/index.js';
+import {
+  DEFAULT_RETRY_POLICY,
+  MqttBindingError,
+  backoffDelay,
+  bindingErrorObject,
+  mqttTransportFactory,
+} from '../src/index.js';
 import type { RetryPolicy } from '../src/index.js';
 import { FakeResponder, taskJson, uniqueId, userMessage } from './helpers.js';
 
@@ -18,12 +24,22 @@ afterAll(async () => {
   await broker.close();
 });
 
-const FAST: Partial<RetryPolicy> = { replyFirstTimeoutMs: 250, streamIdleTimeoutMs: 250, initialBackoffMs: 20 };
+const FAST: Partial<RetryPolicy> = {
+  replyFirstTimeoutMs: 250,
+  streamIdleTimeoutMs: 250,
+  initialBackoffMs: 20,
+};
 
 async function setup(handle: Parameters<typeof FakeResponder.start>[2], retry: Partial<RetryPolicy> = FAST) {
   const org = uniqueId('org');
   const responder = await FakeResponder.start(broker.url, `$a2a/v1/request/${org}/u/flaky`, handle);
-  const factory = mqttTransportFactory({ mqtt: { url: broker.url }, org, unit: 'u', agentId: 'requester', retry });
+  const factory = mqttTransportFactory({
+    mqtt: { url: broker.url },
+    org,
+    unit: 'u',
+    agentId: 'requester',
+    retry,
+  });
   const transport = await factory.transportFor({ org, unit: 'u', agentId: 'flaky' });
   return {
     responder,
@@ -35,7 +51,11 @@ async function setup(handle: Parameters<typeof FakeResponder.start>[2], retry: P
   };
 }
 
-function messageIds(request: { body: { params: Record<string, unknown> } }): { taskId: string; contextId: string; messageId: string } {
+function messageIds(request: { body: { params: Record<string, unknown> } }): {
+  taskId: string;
+  contextId: string;
+  messageId: string;
+} {
   return request.body.params.message as { taskId: string; contextId: string; messageId: string };
 }
 
@@ -66,7 +86,12 @@ describe('requester retry and timeout profile', () => {
       const { taskId, contextId } = messageIds(request);
       await fake.reply(request, { result: { task: taskJson(taskId, contextId, 'TASK_STATE_COMPLETED') } });
     });
-    const task = (await fixture.transport.sendMessage({ tenant: '', message: userMessage('retry me'), configuration: undefined, metadata: undefined })) as Task;
+    const task = (await fixture.transport.sendMessage({
+      tenant: '',
+      message: userMessage('retry me'),
+      configuration: undefined,
+      metadata: undefined,
+    })) as Task;
     expect(task.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
     const requests = fixture.responder.requests;
     expect(requests).toHaveLength(3);
@@ -78,7 +103,9 @@ describe('requester retry and timeout profile', () => {
 
   it('gives up after maxAttempts with REQUEST_TIMEOUT', async () => {
     await using fixture = await setup(() => {}, { ...FAST, maxAttempts: 2 });
-    const error = await fixture.transport.getTask({ tenant: '', id: globalThis.crypto.randomUUID() }).catch((caught: unknown) => caught);
+    const error = await fixture.transport
+      .getTask({ tenant: '', id: globalThis.crypto.randomUUID() })
+      .catch((caught: unknown) => caught);
     expect(MqttAgentsError.hasCode(error, 'REQUEST_TIMEOUT')).toBe(true);
     expect((error as MqttAgentsError).details).toMatchObject({ attempts: 2, method: 'GetTask' });
     expect(fixture.responder.requests).toHaveLength(2);
@@ -97,14 +124,23 @@ describe('requester retry and timeout profile', () => {
       }
     });
     const events: StreamResponse[] = [];
-    for await (const event of fixture.transport.sendMessageStream({ tenant: '', message: userMessage('stall'), configuration: undefined, metadata: undefined })) {
+    for await (const event of fixture.transport.sendMessageStream({
+      tenant: '',
+      message: userMessage('stall'),
+      configuration: undefined,
+      metadata: undefined,
+    })) {
       events.push(event);
     }
-    const states = events.map((event) => (event.payload?.$case === 'task' ? event.payload.value.status?.state : undefined));
+    const states = events.map((event) =>
+      event.payload?.$case === 'task' ? event.payload.value.status?.state : undefined,
+    );
     expect(states).toEqual([TaskState.TASK_STATE_WORKING, TaskState.TASK_STATE_COMPLETED]);
     const methods = fixture.responder.requests.map((request) => request.body.method);
     expect(methods).toEqual(['SendStreamingMessage', 'GetTask']);
-    expect(fixture.responder.requests[1]?.body.params.id).toBe(messageIds(fixture.responder.requests[0]!).taskId);
+    expect(fixture.responder.requests[1]?.body.params.id).toBe(
+      messageIds(fixture.responder.requests[0]!).taskId,
+    );
   });
 
   it('reports a stalled stream whose task is still running after GetTask', async () => {
@@ -114,11 +150,18 @@ describe('requester retry and timeout profile', () => {
         await fake.reply(request, { result: { task: taskJson(taskId, contextId, 'TASK_STATE_WORKING') } });
         return;
       }
-      await fake.reply(request, { result: taskJson(request.body.params.id as string, 'ctx', 'TASK_STATE_WORKING') });
+      await fake.reply(request, {
+        result: taskJson(request.body.params.id as string, 'ctx', 'TASK_STATE_WORKING'),
+      });
     });
     const events: StreamResponse[] = [];
     const error = await (async () => {
-      for await (const event of fixture.transport.sendMessageStream({ tenant: '', message: userMessage('slow'), configuration: undefined, metadata: undefined })) {
+      for await (const event of fixture.transport.sendMessageStream({
+        tenant: '',
+        message: userMessage('slow'),
+        configuration: undefined,
+        metadata: undefined,
+      })) {
         events.push(event);
       }
     })().catch((caught: unknown) => caught);
@@ -137,7 +180,9 @@ describe('requester retry and timeout profile', () => {
         await fake.reply(request, { error: bindingErrorObject('request_expired', 'too late') });
         return;
       }
-      await fake.reply(request, { result: taskJson(request.body.params.id as string, 'ctx', 'TASK_STATE_COMPLETED') });
+      await fake.reply(request, {
+        result: taskJson(request.body.params.id as string, 'ctx', 'TASK_STATE_COMPLETED'),
+      });
     });
     const task = await unavailable.transport.getTask({ tenant: '', id: globalThis.crypto.randomUUID() });
     expect(task.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
@@ -146,7 +191,9 @@ describe('requester retry and timeout profile', () => {
     await using protocol = await setup(async (request, fake) => {
       await fake.reply(request, { error: bindingErrorObject('transport_protocol_error', 'bad metadata') });
     });
-    const error = await protocol.transport.getTask({ tenant: '', id: globalThis.crypto.randomUUID() }).catch((caught: unknown) => caught);
+    const error = await protocol.transport
+      .getTask({ tenant: '', id: globalThis.crypto.randomUUID() })
+      .catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(MqttBindingError);
     expect(error).toMatchObject({ kind: 'transport_protocol_error', code: -32005, retryable: false });
     expect(protocol.responder.requests).toHaveLength(1);
@@ -157,7 +204,9 @@ describe('requester retry and timeout profile', () => {
       // -32004 without the marker is A2A's UnsupportedOperationError: final, not retried.
       await fake.reply(request, { error: { code: -32004, message: 'nope' } });
     });
-    const error = await fixture.transport.getTask({ tenant: '', id: globalThis.crypto.randomUUID() }).catch((caught: unknown) => caught);
+    const error = await fixture.transport
+      .getTask({ tenant: '', id: globalThis.crypto.randomUUID() })
+      .catch((caught: unknown) => caught);
     expect(error).not.toBeInstanceOf(MqttBindingError);
     expect((error as Error).name).toBe('UnsupportedOperationError');
     expect(fixture.responder.requests).toHaveLength(1);
@@ -165,10 +214,22 @@ describe('requester retry and timeout profile', () => {
 
   it('sets Message Expiry on requests when asked', async () => {
     const org = uniqueId('org');
-    await using responder = await FakeResponder.start(broker.url, `$a2a/v1/request/${org}/u/flaky`, async (request, fake) => {
-      await fake.reply(request, { result: taskJson(request.body.params.id as string, 'ctx', 'TASK_STATE_COMPLETED') });
+    await using responder = await FakeResponder.start(
+      broker.url,
+      `$a2a/v1/request/${org}/u/flaky`,
+      async (request, fake) => {
+        await fake.reply(request, {
+          result: taskJson(request.body.params.id as string, 'ctx', 'TASK_STATE_COMPLETED'),
+        });
+      },
+    );
+    await using factory = mqttTransportFactory({
+      mqtt: { url: broker.url },
+      org,
+      unit: 'u',
+      agentId: 'requester',
+      requestExpirySeconds: 20,
     });
-    await using factory = mqttTransportFactory({ mqtt: { url: broker.url }, org, unit: 'u', agentId: 'requester', requestExpirySeconds: 20 });
     const transport = await factory.transportFor({ org, unit: 'u', agentId: 'flaky' });
     await transport.getTask({ tenant: '', id: globalThis.crypto.randomUUID() });
     const expiry = responder.requests[0]?.packet.properties?.messageExpiryInterval ?? 0;

@@ -41,9 +41,13 @@ class AuthRequiredExecutor implements AgentExecutor {
   async execute(context: RequestContext, bus: ExecutionEventBus): Promise<void> {
     bus.publish(AgentEvent.task(newTask(context)));
     bus.publish(AgentEvent.statusUpdate(statusUpdate(context, TaskState.TASK_STATE_WORKING)));
-    bus.publish(AgentEvent.statusUpdate(statusUpdate(context, TaskState.TASK_STATE_AUTH_REQUIRED, 'please sign in')));
+    bus.publish(
+      AgentEvent.statusUpdate(statusUpdate(context, TaskState.TASK_STATE_AUTH_REQUIRED, 'please sign in')),
+    );
     await this.resume.promise;
-    bus.publish(AgentEvent.statusUpdate(statusUpdate(context, TaskState.TASK_STATE_COMPLETED, 'signed in and done')));
+    bus.publish(
+      AgentEvent.statusUpdate(statusUpdate(context, TaskState.TASK_STATE_COMPLETED, 'signed in and done')),
+    );
     bus.finished();
     this.finished.open();
   }
@@ -54,7 +58,9 @@ class AuthRequiredExecutor implements AgentExecutor {
 class InputRequiredExecutor implements AgentExecutor {
   async execute(context: RequestContext, bus: ExecutionEventBus): Promise<void> {
     bus.publish(AgentEvent.task(newTask(context)));
-    bus.publish(AgentEvent.statusUpdate(statusUpdate(context, TaskState.TASK_STATE_INPUT_REQUIRED, 'which city?')));
+    bus.publish(
+      AgentEvent.statusUpdate(statusUpdate(context, TaskState.TASK_STATE_INPUT_REQUIRED, 'which city?')),
+    );
     bus.finished();
   }
   async cancelTask(): Promise<void> {}
@@ -86,7 +92,9 @@ async function setup(executor: AgentExecutor) {
       const request = sniffer.all((message) => message.topic === agent.requestTopic)[index];
       if (!request) return [];
       const correlation = Buffer.from(request.packet.properties?.correlationData as Buffer);
-      return sniffer.all((message) => message.topic === factory.replyTopic && hasCorrelation(correlation)(message));
+      return sniffer.all(
+        (message) => message.topic === factory.replyTopic && hasCorrelation(correlation)(message),
+      );
     },
     async [Symbol.asyncDispose]() {
       await sniffer.close();
@@ -107,19 +115,80 @@ describe('streaming reply mapping', () => {
   it('publishes each stream item as a discrete message with the same correlation and ends at COMPLETED', async () => {
     await using fixture = await setup(new EchoExecutor());
     const events: StreamResponse[] = [];
-    for await (const event of fixture.client.sendMessageStream({ tenant: '', message: userMessage('go'), configuration: undefined, metadata: undefined })) {
+    for await (const event of fixture.client.sendMessageStream({
+      tenant: '',
+      message: userMessage('go'),
+      configuration: undefined,
+      metadata: undefined,
+    })) {
       events.push(event);
     }
-    expect(events.map((event) => event.payload?.$case)).toEqual(['task', 'statusUpdate', 'artifactUpdate', 'statusUpdate']);
+    expect(events.map((event) => event.payload?.$case)).toEqual([
+      'task',
+      'statusUpdate',
+      'artifactUpdate',
+      'statusUpdate',
+    ]);
     expect(stateOf(events.at(-1) as StreamResponse)).toBe(TaskState.TASK_STATE_COMPLETED);
     await expect.poll(() => fixture.repliesTo(0).length).toBe(4);
     expect(fixture.repliesTo(0).every((reply) => reply.packet.qos === 1)).toBe(true);
   });
 
+  it.each([
+    ['FAILED', TaskState.TASK_STATE_FAILED],
+    ['CANCELED', TaskState.TASK_STATE_CANCELED],
+    ['REJECTED', TaskState.TASK_STATE_REJECTED],
+  ])('ends the stream at %s', async (_name, state) => {
+    const ending: AgentExecutor = {
+      async execute(context, bus) {
+        bus.publish(AgentEvent.task(newTask(context)));
+        bus.publish(AgentEvent.statusUpdate(statusUpdate(context, state)));
+        bus.finished();
+      },
+      async cancelTask() {},
+    };
+    await using fixture = await setup(ending);
+    const states: Array<TaskState | undefined> = [];
+    for await (const event of fixture.client.sendMessageStream({
+      tenant: '',
+      message: userMessage('end'),
+      configuration: undefined,
+      metadata: undefined,
+    })) {
+      states.push(stateOf(event));
+    }
+    expect(states).toEqual([TaskState.TASK_STATE_SUBMITTED, state]);
+  });
+
+  it('ends the stream at FAILED when the executor throws', async () => {
+    const failing: AgentExecutor = {
+      async execute() {
+        throw new Error('model unavailable');
+      },
+      async cancelTask() {},
+    };
+    await using fixture = await setup(failing);
+    const states: Array<TaskState | undefined> = [];
+    for await (const event of fixture.client.sendMessageStream({
+      tenant: '',
+      message: userMessage('boom'),
+      configuration: undefined,
+      metadata: undefined,
+    })) {
+      states.push(stateOf(event));
+    }
+    expect(states.at(-1)).toBe(TaskState.TASK_STATE_FAILED);
+  });
+
   it('ends the stream for the correlation on INPUT_REQUIRED', async () => {
     await using fixture = await setup(new InputRequiredExecutor());
     const states: Array<TaskState | undefined> = [];
-    for await (const event of fixture.client.sendMessageStream({ tenant: '', message: userMessage('weather'), configuration: undefined, metadata: undefined })) {
+    for await (const event of fixture.client.sendMessageStream({
+      tenant: '',
+      message: userMessage('weather'),
+      configuration: undefined,
+      metadata: undefined,
+    })) {
       states.push(stateOf(event));
     }
     expect(states.at(-1)).toBe(TaskState.TASK_STATE_INPUT_REQUIRED);
@@ -131,7 +200,12 @@ describe('streaming reply mapping', () => {
     const message = userMessage('secret stuff');
     const states: Array<TaskState | undefined> = [];
     // The loop ends while the executor is still parked after AUTH_REQUIRED: the stream is over for this correlation.
-    for await (const event of fixture.client.sendMessageStream({ tenant: '', message, configuration: undefined, metadata: undefined })) {
+    for await (const event of fixture.client.sendMessageStream({
+      tenant: '',
+      message,
+      configuration: undefined,
+      metadata: undefined,
+    })) {
       states.push(stateOf(event));
     }
     expect(states.at(-1)).toBe(TaskState.TASK_STATE_AUTH_REQUIRED);
@@ -140,13 +214,22 @@ describe('streaming reply mapping', () => {
     executor.resume.open();
     await executor.finished.promise;
     // The agent keeps consuming (and persisting) the events after AUTH_REQUIRED without publishing them.
-    await expect.poll(async () => (await fixture.client.getTask({ tenant: '', id: taskId })).status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
-    expect(fixture.repliesTo(0).map((reply) => (reply.json as { result: Record<string, unknown> }).result)).toHaveLength(3);
+    await expect
+      .poll(async () => (await fixture.client.getTask({ tenant: '', id: taskId })).status?.state)
+      .toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(
+      fixture.repliesTo(0).map((reply) => (reply.json as { result: Record<string, unknown> }).result),
+    ).toHaveLength(3);
   });
 
   it('answers a non-streaming SendMessage with exactly one reply', async () => {
     await using fixture = await setup(new EchoExecutor());
-    const result = (await fixture.client.sendMessage({ tenant: '', message: userMessage('once'), configuration: undefined, metadata: undefined })) as Task;
+    const result = (await fixture.client.sendMessage({
+      tenant: '',
+      message: userMessage('once'),
+      configuration: undefined,
+      metadata: undefined,
+    })) as Task;
     expect(result.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
     // A GetTask round trip after it: any extra reply to the SendMessage would have arrived by now (same path, in order).
     await fixture.client.getTask({ tenant: '', id: result.id });
@@ -156,12 +239,22 @@ describe('streaming reply mapping', () => {
   it('ends the stream on a Message answer', async () => {
     await using fixture = await setup(new MessageExecutor());
     const events: StreamResponse[] = [];
-    for await (const event of fixture.client.sendMessageStream({ tenant: '', message: userMessage('Ada'), configuration: undefined, metadata: undefined })) {
+    for await (const event of fixture.client.sendMessageStream({
+      tenant: '',
+      message: userMessage('Ada'),
+      configuration: undefined,
+      metadata: undefined,
+    })) {
       events.push(event);
     }
     expect(events).toHaveLength(1);
     expect(textOf(events[0]?.payload?.value as Message)).toBe('hello Ada');
-    const answer = await fixture.client.sendMessage({ tenant: '', message: userMessage('Bob'), configuration: undefined, metadata: undefined });
+    const answer = await fixture.client.sendMessage({
+      tenant: '',
+      message: userMessage('Bob'),
+      configuration: undefined,
+      metadata: undefined,
+    });
     expect(textOf(answer as Message)).toBe('hello Bob');
   });
 
@@ -173,31 +266,65 @@ describe('streaming reply mapping', () => {
       const message = request.body.params.message as { taskId: string; contextId: string };
       const { taskId, contextId } = message;
       await fake.reply(request, { result: { task: taskJson(taskId, contextId, 'TASK_STATE_SUBMITTED') } });
-      await fake.reply(request, { result: { statusUpdate: { taskId, contextId, status: { state: 'TASK_STATE_WORKING' } } } });
       await fake.reply(request, {
-        result: { artifactUpdate: { taskId, contextId, artifact: { artifactId: 'a1', parts: [{ text: 'part one, ' }] } } },
+        result: { statusUpdate: { taskId, contextId, status: { state: 'TASK_STATE_WORKING' } } },
       });
       await fake.reply(request, {
-        result: { artifactUpdate: { taskId, contextId, append: true, artifact: { artifactId: 'a1', parts: [{ text: 'part two' }] } } },
+        result: {
+          artifactUpdate: {
+            taskId,
+            contextId,
+            artifact: { artifactId: 'a1', parts: [{ text: 'part one, ' }] },
+          },
+        },
+      });
+      await fake.reply(request, {
+        result: {
+          artifactUpdate: {
+            taskId,
+            contextId,
+            append: true,
+            artifact: { artifactId: 'a1', parts: [{ text: 'part two' }] },
+          },
+        },
       });
       await fake.reply(request, {
         result: {
           statusUpdate: {
             taskId,
             contextId,
-            status: { state: 'TASK_STATE_COMPLETED', message: { messageId: 'm-done', role: 'ROLE_AGENT', parts: [{ text: 'done' }] } },
+            status: {
+              state: 'TASK_STATE_COMPLETED',
+              message: { messageId: 'm-done', role: 'ROLE_AGENT', parts: [{ text: 'done' }] },
+            },
           },
         },
       });
     });
-    await using factory = mqttTransportFactory({ mqtt: { url: broker.url }, org, unit: 'u', agentId: 'requester' });
-    const transport: MqttClientTransport = await factory.transportFor({ org, unit: 'u', agentId: 'pythonic' });
-    const result = (await transport.sendMessage({ tenant: '', message: userMessage('fold me'), configuration: undefined, metadata: undefined })) as Task;
+    await using factory = mqttTransportFactory({
+      mqtt: { url: broker.url },
+      org,
+      unit: 'u',
+      agentId: 'requester',
+    });
+    const transport: MqttClientTransport = await factory.transportFor({
+      org,
+      unit: 'u',
+      agentId: 'pythonic',
+    });
+    const result = (await transport.sendMessage({
+      tenant: '',
+      message: userMessage('fold me'),
+      configuration: undefined,
+      metadata: undefined,
+    })) as Task;
     expect(result.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
     expect(result.artifacts).toHaveLength(1);
-    expect(result.artifacts[0]?.parts.map((part) => (part.content?.$case === 'text' ? part.content.value : '')).join('')).toBe(
-      'part one, part two',
-    );
+    expect(
+      result.artifacts[0]?.parts
+        .map((part) => (part.content?.$case === 'text' ? part.content.value : ''))
+        .join(''),
+    ).toBe('part one, part two');
     expect(result.history.some((entry) => entry.messageId === 'm-done')).toBe(true);
     expect(responder.requests).toHaveLength(1);
   });

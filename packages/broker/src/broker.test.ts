@@ -6,8 +6,7 @@ import type { Broker, BrokerOptions, ClientInfo, PublishedMessage } from './type
 
 /** Two connected in-memory duplex streams. */
 function duplexPair(): [Duplex, Duplex] {
-  let left: Duplex;
-  let right: Duplex;
+  const ends: Duplex[] = [];
   const make = (peer: () => Duplex): Duplex =>
     new Duplex({
       read() {},
@@ -24,9 +23,11 @@ function duplexPair(): [Duplex, Duplex] {
         callback(error);
       },
     });
-  left = make(() => right);
-  right = make(() => left);
-  return [left, right];
+  ends.push(
+    make(() => ends[1] as Duplex),
+    make(() => ends[0] as Duplex),
+  );
+  return [ends[0] as Duplex, ends[1] as Duplex];
 }
 
 const open: Array<{ close(): unknown }> = [];
@@ -47,9 +48,13 @@ async function client(broker: Broker, options: IClientOptions = {}): Promise<Mqt
   return connection;
 }
 
-function nextMessage(connection: MqttClient): Promise<{ topic: string; payload: string; packet: mqtt.IPublishPacket }> {
+function nextMessage(
+  connection: MqttClient,
+): Promise<{ topic: string; payload: string; packet: mqtt.IPublishPacket }> {
   return new Promise((resolve) =>
-    connection.once('message', (topic, payload, packet) => resolve({ topic, payload: payload.toString(), packet })),
+    connection.once('message', (topic, payload, packet) =>
+      resolve({ topic, payload: payload.toString(), packet }),
+    ),
   );
 }
 
@@ -87,9 +92,11 @@ describe('hooks', () => {
       },
     });
     await client(broker, { clientId: 'good', username: 'u', password: 'secret' });
-    await expect(client(broker, { clientId: 'bad', username: 'u', password: 'wrong' })).rejects.toMatchObject({
-      code: 0x86,
-    });
+    await expect(client(broker, { clientId: 'bad', username: 'u', password: 'wrong' })).rejects.toMatchObject(
+      {
+        code: 0x86,
+      },
+    );
     expect(seen).toEqual([
       { id: 'good', username: 'u', password: 'secret' },
       { id: 'bad', username: 'u', password: 'wrong' },
@@ -116,11 +123,15 @@ describe('hooks', () => {
     );
     const publisher = await client(broker);
     await Promise.all(
-      [0, 1, 2, 3, 4].map((index) => publisher.publishAsync('ordered/x', String(index), { qos: index % 2 ? 1 : 0 })),
+      [0, 1, 2, 3, 4].map((index) =>
+        publisher.publishAsync('ordered/x', String(index), { qos: index % 2 ? 1 : 0 }),
+      ),
     );
     await done;
     expect(received).toEqual(['0', '1', '2', '3', '4']);
-    await expect(publisher.publishAsync('ordered/denied', 'no', { qos: 1 })).rejects.toMatchObject({ code: 0x87 });
+    await expect(publisher.publishAsync('ordered/denied', 'no', { qos: 1 })).rejects.toMatchObject({
+      code: 0x87,
+    });
     expect(calls).toBe(6);
   });
 
@@ -138,10 +149,12 @@ describe('hooks', () => {
     await expect(connection.subscribeAsync('secret/#', { qos: 1 })).rejects.toMatchObject({
       packet: { granted: [0x87] },
     });
-    expect(broker.getSubscriptions(connection.options.clientId as string).map((s) => s.topicFilter).sort()).toEqual([
-      'high',
-      'low',
-    ]);
+    expect(
+      broker
+        .getSubscriptions(connection.options.clientId as string)
+        .map((s) => s.topicFilter)
+        .sort(),
+    ).toEqual(['high', 'low']);
   });
 
   it('connackUserProperties puts broker-suggested values in CONNACK', async () => {
@@ -151,7 +164,10 @@ describe('hooks', () => {
     const fresh = mqtt.connect(broker.url, { protocolVersion: 5, reconnectPeriod: 0, clientId: 'named-2' });
     open.unshift({ close: () => fresh.endAsync(true) });
     const packet = await new Promise<mqtt.IConnackPacket>((resolve) => fresh.once('connect', resolve));
-    expect(packet.properties?.userProperties).toEqual({ 'MCP-SERVER-NAME': 'server/named-2', multi: ['a', 'b'] });
+    expect(packet.properties?.userProperties).toEqual({
+      'MCP-SERVER-NAME': 'server/named-2',
+      multi: ['a', 'b'],
+    });
     expect(packet.properties).toMatchObject({
       retainAvailable: true,
       wildcardSubscriptionAvailable: true,
@@ -165,9 +181,15 @@ describe('events and introspection', () => {
   it('reports connects, publishes and disconnects', async () => {
     const broker = await start();
     const events: string[] = [];
-    broker.on('client-connect', (info: ClientInfo, details) => events.push(`connect ${info.id} ${details.sessionPresent}`));
-    broker.on('message-publish', (message: PublishedMessage, info) => events.push(`publish ${message.topic} ${info?.id}`));
-    broker.on('client-disconnect', (info, details) => events.push(`disconnect ${info.id} ${details.cause} ${details.reasonCode}`));
+    broker.on('client-connect', (info: ClientInfo, details) =>
+      events.push(`connect ${info.id} ${details.sessionPresent}`),
+    );
+    broker.on('message-publish', (message: PublishedMessage, info) =>
+      events.push(`publish ${message.topic} ${info?.id}`),
+    );
+    broker.on('client-disconnect', (info, details) =>
+      events.push(`disconnect ${info.id} ${details.cause} ${details.reasonCode}`),
+    );
     const connection = await client(broker, { clientId: 'watched' });
     await connection.publishAsync('events/a', 'x', { qos: 1, retain: true });
     expect(broker.retainedCount).toBe(1);
@@ -177,7 +199,11 @@ describe('events and introspection', () => {
     const gone = new Promise((resolve) => broker.once('client-disconnect', resolve));
     await connection.endAsync();
     await gone;
-    expect(events).toEqual(['connect watched false', 'publish events/a watched', 'disconnect watched client-disconnect 0']);
+    expect(events).toEqual([
+      'connect watched false',
+      'publish events/a watched',
+      'disconnect watched client-disconnect 0',
+    ]);
     expect(broker.clientCount).toBe(0);
     expect(broker.sessionCount).toBe(0);
   });
@@ -187,7 +213,12 @@ describe('events and introspection', () => {
     const connection = await client(broker);
     await connection.subscribeAsync('server/#', { qos: 1 });
     const received = nextMessage(connection);
-    broker.publish({ topic: 'server/note', payload: 'hello', qos: 1, properties: { contentType: 'text/plain' } });
+    broker.publish({
+      topic: 'server/note',
+      payload: 'hello',
+      qos: 1,
+      properties: { contentType: 'text/plain' },
+    });
     const { payload, packet } = await received;
     expect(payload).toBe('hello');
     expect(packet.properties?.contentType).toBe('text/plain');
@@ -197,7 +228,9 @@ describe('events and introspection', () => {
   it('close() sends DISCONNECT 0x8B to clients, is idempotent, and refuses new work', async () => {
     const broker = await start();
     const connection = await client(broker);
-    const disconnect = new Promise<mqtt.IDisconnectPacket>((resolve) => connection.once('disconnect', resolve));
+    const disconnect = new Promise<mqtt.IDisconnectPacket>((resolve) =>
+      connection.once('disconnect', resolve),
+    );
     const first = broker.close();
     expect(broker.close()).toBe(first);
     await first;

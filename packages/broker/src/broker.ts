@@ -9,7 +9,13 @@ import { ClientConnection } from './client-connection.js';
 import type { Listener } from './listeners.js';
 import { Message } from './message.js';
 import { RetainedStore } from './retained-store.js';
-import { SessionStore, Subscription, type OutboundMessage, type Session, type SessionLimits } from './session-store.js';
+import {
+  SessionStore,
+  Subscription,
+  type OutboundMessage,
+  type Session,
+  type SessionLimits,
+} from './session-store.js';
 import { SharedSubscriptions, deliverToMember } from './shared-subscriptions.js';
 import { SubscriptionIndex } from './subscription-index.js';
 import { checkTopicName } from './topic.js';
@@ -25,6 +31,7 @@ import type {
   DisconnectCause,
   HandleOptions,
   HookResult,
+  PublishProperties,
   PublishedMessage,
   QoS,
   SubscriptionRequest,
@@ -48,10 +55,18 @@ export interface BrokerSettings {
 const SILENT_LOGGER: BrokerLogger = { debug() {}, info() {}, warn() {}, error() {} };
 const NO_RELEASED: readonly OutboundMessage[] = [];
 
-function integerOption(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+function integerOption(
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`invalid broker option ${name}: ${value} (expected an integer from ${min} to ${max})`);
+    throw new RangeError(
+      `invalid broker option ${name}: ${value} (expected an integer from ${min} to ${max})`,
+    );
   }
   return value;
 }
@@ -74,7 +89,13 @@ export function normalizeSettings(options: BrokerOptions): BrokerSettings {
     ),
     serverKeepAlive,
     maximumQos: integerOption('maximumQos', options.maximumQos, 2, 0, 2) as QoS,
-    maximumQueuedMessages: integerOption('maximumQueuedMessages', options.maximumQueuedMessages, 100_000, 0, 2 ** 31),
+    maximumQueuedMessages: integerOption(
+      'maximumQueuedMessages',
+      options.maximumQueuedMessages,
+      100_000,
+      0,
+      2 ** 31,
+    ),
     connectTimeout: integerOption('connectTimeout', options.connectTimeout, 10_000, 1, 2 ** 31 - 1),
   };
 }
@@ -183,7 +204,12 @@ export class MqttBroker implements Broker {
       stream.destroy();
       return;
     }
-    const connection = new ClientConnection(this, stream, options.transport ?? 'stream', options.remoteAddress);
+    const connection = new ClientConnection(
+      this,
+      stream,
+      options.transport ?? 'stream',
+      options.remoteAddress,
+    );
     this.connections.add(connection);
   }
 
@@ -199,12 +225,15 @@ export class MqttBroker implements Broker {
         : typeof options.payload === 'string'
           ? Buffer.from(options.payload)
           : Buffer.from(options.payload);
+    const properties: PublishProperties = { ...options.properties };
+    if (properties.correlationData !== undefined)
+      properties.correlationData = Buffer.from(properties.correlationData);
     const message = Message.received(
       options.topic,
       payload,
       qos,
       options.retain === true,
-      { ...options.properties },
+      properties,
       undefined,
       Date.now(),
     );
@@ -313,7 +342,11 @@ export class MqttBroker implements Broker {
   }
 
   /** A connected client's connection ended (any cause): will, session expiry, shared re-dispatch, event. */
-  connectionEnded(connection: ClientConnection, cause: DisconnectCause, reasonCode: number | undefined): void {
+  connectionEnded(
+    connection: ClientConnection,
+    cause: DisconnectCause,
+    reasonCode: number | undefined,
+  ): void {
     const clientId = connection.clientId;
     if (this.clients.get(clientId) === connection) this.clients.delete(clientId);
     const session = connection.session;
@@ -483,7 +516,13 @@ export class MqttBroker implements Broker {
         }
       }
       for (const session of targets) {
-        session.deliver(message, session.routeQos, session.routeRetain, session.routeSubscriptionIds, undefined);
+        session.deliver(
+          message,
+          session.routeQos,
+          session.routeRetain,
+          session.routeSubscriptionIds,
+          undefined,
+        );
       }
       matched = targets.length;
     }
@@ -534,7 +573,9 @@ export class MqttBroker implements Broker {
   // ---- events --------------------------------------------------------------------------------------
 
   reportError(client: ClientInfo | undefined, error: Error): void {
-    this.logger.debug(`mqtt-agents:broker: client error (${client?.id ?? 'not connected'}): ${error.message}`);
+    this.logger.debug(
+      `mqtt-agents:broker: client error (${client?.id ?? 'not connected'}): ${error.message}`,
+    );
     if (this.events.listenerCount('client-error') > 0) this.emit('client-error', client, error);
   }
 

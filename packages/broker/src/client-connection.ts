@@ -38,8 +38,11 @@ const GENERATE_V5: GenerateOptions = { protocolVersion: 5 };
 const GENERATE_V4: GenerateOptions = { protocolVersion: 4 };
 const GENERATE_V3: GenerateOptions = { protocolVersion: 3 };
 
-/** QoS 0 messages are dropped for a client whose socket has this much unsent data (a stalled reader). */
-const MAXIMUM_BUFFERED_BYTES = 64 * 1024 * 1024;
+/**
+ * QoS 0 messages are dropped for a client whose socket has this much unsent data (a reader that has
+ * stalled), so that one stuck subscriber cannot exhaust the broker's memory.
+ */
+const MAXIMUM_BUFFERED_BYTES = 256 * 1024 * 1024;
 /** How long a closing connection may take to flush and let the peer close before it is destroyed. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -127,7 +130,13 @@ export class ClientConnection {
   private readonly onData = (chunk: Buffer): void => {
     if (this.state === CLOSED) return;
     this.lastActivity = Date.now();
-    this.parser.parse(chunk);
+    try {
+      this.parser.parse(chunk);
+    } catch (error) {
+      // mqtt-packet reports malformed input through 'error', but never let a throw escape a 'data' listener.
+      this.onParserError(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
     // Refuse an oversize packet as soon as its length is known, before buffering all of it.
     const limit = this.broker.settings.maximumPacketSize;
     // (Handlers run inside parse() and may have closed the connection.)
@@ -187,7 +196,8 @@ export class ClientConnection {
         this.close('protocol-error', 0x84);
         return;
       }
-      const version = (this.parser as unknown as { packet?: { protocolVersion?: number } }).packet?.protocolVersion;
+      const version = (this.parser as unknown as { packet?: { protocolVersion?: number } }).packet
+        ?.protocolVersion;
       if (version === 5) {
         this.refuseConnect(0x81, `malformed CONNECT: ${error.message}`);
       } else {
@@ -337,7 +347,10 @@ export class ClientConnection {
   };
 
   private readonly onError = (error: Error): void => {
-    this.broker.logger.debug(`mqtt-agents:broker: connection error (${this.clientId || 'not connected'})`, error);
+    this.broker.logger.debug(
+      `mqtt-agents:broker: connection error (${this.clientId || 'not connected'})`,
+      error,
+    );
   };
 
   private readonly onClose = (): void => {
@@ -375,7 +388,10 @@ export class ClientConnection {
     try {
       buffer = mqttPacket.generate(packet, this.generateOptions);
     } catch (error) {
-      this.broker.logger.error(`mqtt-agents:broker: cannot encode ${packet.cmd} for '${this.clientId}'`, error);
+      this.broker.logger.error(
+        `mqtt-agents:broker: cannot encode ${packet.cmd} for '${this.clientId}'`,
+        error,
+      );
       return;
     }
     this.write(buffer);
@@ -394,7 +410,12 @@ export class ClientConnection {
   }
 
   /** Whether a PUBLISH of this message fits the client's Maximum Packet Size. */
-  fits(message: Message, qos: number, expirySeconds: number, subscriptionIds: readonly number[] | undefined): boolean {
+  fits(
+    message: Message,
+    qos: number,
+    expirySeconds: number,
+    subscriptionIds: readonly number[] | undefined,
+  ): boolean {
     const limit = this.maximumPacketSize;
     if (limit === 0) return true;
     return publishPacketSize(message, qos, this.version5, expirySeconds, subscriptionIds) <= limit;
@@ -443,7 +464,9 @@ export class ClientConnection {
     expirySeconds: number,
     subscriptionIds: readonly number[] | undefined,
   ): void {
-    this.write(encodePublishHeader(message, qos, dup, retain, packetId, this.version5, expirySeconds, subscriptionIds));
+    this.write(
+      encodePublishHeader(message, qos, dup, retain, packetId, this.version5, expirySeconds, subscriptionIds),
+    );
     if (message.payload.length > 0) this.write(message.payload);
   }
 }

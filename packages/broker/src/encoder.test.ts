@@ -2,7 +2,15 @@ import fc from 'fast-check';
 import mqttPacket from 'mqtt-packet';
 import type { IPublishPacket, Packet } from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
-import { PACKET_PUBACK, PACKET_PUBCOMP, PACKET_PUBREC, PACKET_PUBREL, encodeAck, encodePublishHeader, publishPacketSize } from './encoder.js';
+import {
+  PACKET_PUBACK,
+  PACKET_PUBCOMP,
+  PACKET_PUBREC,
+  PACKET_PUBREL,
+  encodeAck,
+  encodePublishHeader,
+  publishPacketSize,
+} from './encoder.js';
 import { Message } from './message.js';
 import type { PublishProperties, QoS } from './types.js';
 
@@ -21,7 +29,13 @@ const text = fc.string({ unit: 'grapheme', maxLength: 20 });
 // (mqtt-packet's parser merges repeated names only when the first value is non-empty.)
 const userProperties = fc.dictionary(
   text.filter((name) => name !== '__proto__'),
-  fc.oneof(text, fc.array(text.filter((value) => value.length > 0), { minLength: 2, maxLength: 3 })),
+  fc.oneof(
+    text,
+    fc.array(
+      text.filter((value) => value.length > 0),
+      { minLength: 2, maxLength: 3 },
+    ),
+  ),
   { maxKeys: 3 },
 );
 const properties: fc.Arbitrary<PublishProperties> = fc.record(
@@ -75,7 +89,9 @@ describe('encodePublishHeader', () => {
           expect(parsed.payloadFormatIndicator).toBe(props.payloadFormatIndicator);
           expect(parsed.contentType).toBe(props.contentType);
           expect(parsed.responseTopic).toBe(props.responseTopic);
-          expect(parsed.correlationData && Buffer.from(parsed.correlationData)).toEqual(props.correlationData);
+          expect(parsed.correlationData && Buffer.from(parsed.correlationData)).toEqual(
+            props.correlationData,
+          );
           if (props.userProperties && Object.keys(props.userProperties).length > 0) {
             expect({ ...parsed.userProperties }).toEqual(props.userProperties);
           } else {

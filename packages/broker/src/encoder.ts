@@ -107,7 +107,11 @@ function topicBytes(message: Message): Buffer {
   return (message.topicBytes ??= Buffer.from(message.topic, 'utf8'));
 }
 
-function propertiesLength(message: Message, expirySeconds: number, subscriptionIds: readonly number[] | undefined) {
+function propertiesLength(
+  message: Message,
+  expirySeconds: number,
+  subscriptionIds: readonly number[] | undefined,
+) {
   const forwarded = (message.propertyBytes ??= encodeForwardedProperties(message));
   let length = forwarded.length;
   if (expirySeconds >= 0) length += 5;

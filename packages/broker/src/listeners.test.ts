@@ -43,7 +43,9 @@ describe('listeners', () => {
     });
     const publisher = await mqtt.connectAsync(broker.url, { protocolVersion: 5, reconnectPeriod: 0 });
     await subscriber.subscribeAsync('ws/#', { qos: 1 });
-    const received = new Promise<string>((resolve) => subscriber.once('message', (_t, payload) => resolve(payload.toString())));
+    const received = new Promise<string>((resolve) =>
+      subscriber.once('message', (_t, payload) => resolve(payload.toString())),
+    );
     await publisher.publishAsync('ws/a', 'across transports', { qos: 1 });
     expect(await received).toBe('across transports');
     const protocol = await new Promise<string>((resolve, reject) => {
@@ -69,7 +71,9 @@ describe('listeners', () => {
       rejectUnauthorized: false,
     });
     await connection.subscribeAsync('tls/#', { qos: 1 });
-    const received = new Promise<string>((resolve) => connection.once('message', (_t, payload) => resolve(payload.toString())));
+    const received = new Promise<string>((resolve) =>
+      connection.once('message', (_t, payload) => resolve(payload.toString())),
+    );
     await connection.publishAsync('tls/a', 'secure', { qos: 1 });
     expect(await received).toBe('secure');
     await connection.endAsync();

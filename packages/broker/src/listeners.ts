@@ -54,7 +54,11 @@ function prepareSocket(socket: Socket): void {
   });
 }
 
-export async function listenTcp(host: string, port: number, onConnection: ConnectionHandler): Promise<Listener> {
+export async function listenTcp(
+  host: string,
+  port: number,
+  onConnection: ConnectionHandler,
+): Promise<Listener> {
   const server = createNetServer({ noDelay: true }, (socket) => {
     prepareSocket(socket);
     onConnection(socket, { transport: 'tcp', remoteAddress: socket.remoteAddress });
@@ -75,10 +79,13 @@ export async function listenTls(
   onConnection: ConnectionHandler,
 ): Promise<Listener> {
   const listenHost = options.host ?? host;
-  const server = createTlsServer({ key: options.key, cert: options.cert, ca: options.ca }, (socket: TLSSocket) => {
-    prepareSocket(socket);
-    onConnection(socket, { transport: 'tls', remoteAddress: socket.remoteAddress });
-  });
+  const server = createTlsServer(
+    { key: options.key, cert: options.cert, ca: options.ca },
+    (socket: TLSSocket) => {
+      prepareSocket(socket);
+      onConnection(socket, { transport: 'tls', remoteAddress: socket.remoteAddress });
+    },
+  );
   server.on('tlsClientError', () => {
     // A failed handshake concerns that socket only.
   });
@@ -100,7 +107,11 @@ class WebSocketStream extends Duplex {
     super({ allowHalfOpen: false });
     this.socket = socket;
     socket.on('message', (data: RawData) => {
-      const chunk = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      const chunk = Array.isArray(data)
+        ? Buffer.concat(data)
+        : Buffer.isBuffer(data)
+          ? data
+          : Buffer.from(data);
       this.push(chunk);
     });
     socket.on('close', () => {
@@ -122,7 +133,12 @@ class WebSocketStream extends Duplex {
     chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
     callback: (error?: Error | null) => void,
   ): void {
-    this.send(chunks.length === 1 ? (chunks[0] as { chunk: Buffer }).chunk : Buffer.concat(chunks.map((entry) => entry.chunk)), callback);
+    this.send(
+      chunks.length === 1
+        ? (chunks[0] as { chunk: Buffer }).chunk
+        : Buffer.concat(chunks.map((entry) => entry.chunk)),
+      callback,
+    );
   }
 
   private send(data: Buffer, callback: (error?: Error | null) => void): void {

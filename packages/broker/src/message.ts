@@ -73,6 +73,14 @@ export class Message implements PublishedMessage {
   toRetained(): Message {
     const payload = Buffer.allocUnsafe(this.payload.length);
     this.payload.copy(payload);
-    return new Message(this.topic, payload, this.qos, true, this.properties, this.publisherId, this.expiresAt);
+    return new Message(
+      this.topic,
+      payload,
+      this.qos,
+      true,
+      this.properties,
+      this.publisherId,
+      this.expiresAt,
+    );
   }
 }

@@ -41,14 +41,21 @@ describe('RetainedStore', () => {
     expect(store.delete('a/b')).toBe(false);
     expect(store.size).toBe(0);
     expect(store.match('#')).toEqual([]);
-    expect((store as unknown as { root: { children?: Map<string, unknown> } }).root.children?.size ?? 0).toBe(0);
+    expect((store as unknown as { root: { children?: Map<string, unknown> } }).root.children?.size ?? 0).toBe(
+      0,
+    );
   });
 
   it('drops expired messages when they are looked up', () => {
     const store = new RetainedStore<Item>();
     store.set('a', { topic: 'a', expiresAt: 1000 });
     store.set('b', { topic: 'b', expiresAt: 0 });
-    expect(store.match('+', 999).map((item) => item.topic).sort()).toEqual(['a', 'b']);
+    expect(
+      store
+        .match('+', 999)
+        .map((item) => item.topic)
+        .sort(),
+    ).toEqual(['a', 'b']);
     expect(store.match('+', 1000).map((item) => item.topic)).toEqual(['b']);
     expect(store.size).toBe(1);
     store.set('c', { topic: 'c', expiresAt: 5 });
@@ -58,7 +65,8 @@ describe('RetainedStore', () => {
 
   it('hides $ topics from filters starting with a wildcard', () => {
     const store = new RetainedStore<Item>();
-    for (const topic of ['$mcp-server/presence/s', 'mcp/presence/s']) store.set(topic, { topic, expiresAt: 0 });
+    for (const topic of ['$mcp-server/presence/s', 'mcp/presence/s'])
+      store.set(topic, { topic, expiresAt: 0 });
     expect(store.match('#').map((item) => item.topic)).toEqual(['mcp/presence/s']);
     expect(store.match('+/presence/+').map((item) => item.topic)).toEqual(['mcp/presence/s']);
     expect(store.match('$mcp-server/#').map((item) => item.topic)).toEqual(['$mcp-server/presence/s']);

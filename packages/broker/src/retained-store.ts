@@ -54,7 +54,11 @@ export class RetainedStore<T extends Expirable> {
     this.byTopic.delete(topic);
     node.message = undefined;
     let current: RetainedNode<T> = node;
-    while (current.parent && current.message === undefined && (!current.children || current.children.size === 0)) {
+    while (
+      current.parent &&
+      current.message === undefined &&
+      (!current.children || current.children.size === 0)
+    ) {
       current.parent.children?.delete(current.key);
       current = current.parent;
     }
@@ -138,7 +142,12 @@ function walk<T>(
   }
 }
 
-function collectAll<T>(node: RetainedNode<T>, path: string[], found: Array<[string, T]>, atRoot: boolean): void {
+function collectAll<T>(
+  node: RetainedNode<T>,
+  path: string[],
+  found: Array<[string, T]>,
+  atRoot: boolean,
+): void {
   if (!node.children) return;
   for (const [key, child] of node.children) {
     if (atRoot && key.charCodeAt(0) === 0x24 /* $ */) continue;

@@ -111,7 +111,11 @@ export class Session {
       return;
     }
     const entry = new OutboundMessage(message, qos, retain, subscriptionIds, group);
-    if (connection && this.queueHead === this.queue.length && this.inflight.size < connection.receiveMaximum) {
+    if (
+      connection &&
+      this.queueHead === this.queue.length &&
+      this.inflight.size < connection.receiveMaximum
+    ) {
       this.transmit(entry, connection);
     } else {
       this.enqueue(entry);
@@ -190,7 +194,15 @@ export class Session {
         this.inflight.delete(packetId);
         continue;
       }
-      connection.writePublish(message, entry.qos, entry.retain, true, packetId, expiry, entry.subscriptionIds);
+      connection.writePublish(
+        message,
+        entry.qos,
+        entry.retain,
+        true,
+        packetId,
+        expiry,
+        entry.subscriptionIds,
+      );
     }
     this.drain();
   }

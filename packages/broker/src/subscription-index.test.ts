@@ -40,11 +40,15 @@ describe('SubscriptionIndex', () => {
           const kept = filters.filter((_, position) => position % 2 === 1);
           expect(index.size).toBe(kept.length);
           for (const topic of topics) {
-            expect(matchAll(index, topic)).toEqual(kept.filter((filter) => topicMatches(filter, topic)).sort());
+            expect(matchAll(index, topic)).toEqual(
+              kept.filter((filter) => topicMatches(filter, topic)).sort(),
+            );
           }
           for (const filter of kept) index.remove(filter, filter);
           expect(index.size).toBe(0);
-          expect((index as unknown as { root: { children?: Map<string, unknown> } }).root.children).toBeUndefined();
+          expect(
+            (index as unknown as { root: { children?: Map<string, unknown> } }).root.children,
+          ).toBeUndefined();
         },
       ),
     );

@@ -23,7 +23,9 @@ class TopicNode<T> {
   }
 
   isEmpty(): boolean {
-    return this.values.length === 0 && !this.plus && !this.hash && (!this.children || this.children.size === 0);
+    return (
+      this.values.length === 0 && !this.plus && !this.hash && (!this.children || this.children.size === 0)
+    );
   }
 }
 

@@ -17,9 +17,12 @@ describe('checkTopicName', () => {
 });
 
 describe('isValidTopicFilter', () => {
-  it.each(['#', '+', 'a/#', '+/+', 'a/+/b', '/#', '+/', '$a2a/v1/+/#', 'a//b', '/'])('accepts %j', (filter) => {
-    expect(isValidTopicFilter(filter)).toBe(true);
-  });
+  it.each(['#', '+', 'a/#', '+/+', 'a/+/b', '/#', '+/', '$a2a/v1/+/#', 'a//b', '/'])(
+    'accepts %j',
+    (filter) => {
+      expect(isValidTopicFilter(filter)).toBe(true);
+    },
+  );
   it.each(['', 'a#', 'a/#/b', '#/a', 'a+', '+a', 'a/b+', '##', 'a/\u0000'])('refuses %j', (filter) => {
     expect(isValidTopicFilter(filter)).toBe(false);
   });
@@ -35,7 +38,14 @@ describe('parseTopicFilter', () => {
     expect(parseTopicFilter('a/b')).toEqual({ shareName: undefined, filter: 'a/b' });
   });
   it('refuses malformed shared subscriptions', () => {
-    for (const filter of ['$share/g', '$share/g/', '$share//a', '$share/g+/a', '$share/#/a', '$share/g/a/#/b']) {
+    for (const filter of [
+      '$share/g',
+      '$share/g/',
+      '$share//a',
+      '$share/g+/a',
+      '$share/#/a',
+      '$share/g/a/#/b',
+    ]) {
       expect(parseTopicFilter(filter)).toBeUndefined();
     }
   });

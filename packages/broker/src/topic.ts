@@ -59,7 +59,12 @@ export function parseTopicFilter(topicFilter: string): ParsedTopicFilter | undef
   if (slash === -1) return undefined;
   const shareName = topicFilter.slice(SHARE_PREFIX.length, slash);
   const filter = topicFilter.slice(slash + 1);
-  if (shareName.length === 0 || shareName.includes('+') || shareName.includes('#') || shareName.includes('\u0000')) {
+  if (
+    shareName.length === 0 ||
+    shareName.includes('+') ||
+    shareName.includes('#') ||
+    shareName.includes('\u0000')
+  ) {
     return undefined;
   }
   if (!isValidTopicFilter(filter)) return undefined;

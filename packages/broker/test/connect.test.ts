@@ -52,7 +52,7 @@ async function answerTo(bytes: Buffer): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-describe('CONNACK', () => {
+describe.concurrent('CONNACK', () => {
   it('accepts a clean start with reason 0 and no session present', async () => {
     const { connack } = await RawClient.connect(broker.url);
     expect(connack.reasonCode).toBe(0);
@@ -124,7 +124,7 @@ describe('CONNACK', () => {
   });
 });
 
-describe('protocol versions', () => {
+describe.concurrent('protocol versions', () => {
   it('accepts an MQTT 3.1.1 client and routes between 3.1.1 and 5 clients', async () => {
     const topic = `v311/${unique('t')}`;
     const old = await connectClient(broker.url, { protocolVersion: 4 });

@@ -32,7 +32,7 @@ async function publishDollarThenControl(
   await inbox.quiet(150);
 }
 
-describe('wildcards never match $-topics', () => {
+describe.concurrent('wildcards never match $-topics', () => {
   it('`#` receives no live message on a $-topic', async () => {
     const id = unique('agent');
     const { inbox } = await subscriber(broker.url, '#', { qos: 1 });
@@ -78,7 +78,7 @@ describe('wildcards never match $-topics', () => {
   });
 });
 
-describe('explicit $-topic subscriptions', () => {
+describe.concurrent('explicit $-topic subscriptions', () => {
   it('`$mcp-server/...` filters receive live and retained messages, wildcards after the first level included', async () => {
     const id = unique('server');
     const publisher = await connectClient(broker.url);

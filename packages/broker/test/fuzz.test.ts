@@ -254,7 +254,7 @@ async function runAttack(port: number, chunks: Buffer[]): Promise<void> {
 
 // --- The test ----------------------------------------------------------------------------------------------
 
-describe('fuzz', () => {
+describe.concurrent('fuzz', () => {
   it(
     'survives random bytes and mutated packets, and a well-behaved client keeps getting its messages',
     async () => {

@@ -21,7 +21,7 @@ import { testBrokerKind, type TestBrokerKind } from '../src/vitest.js';
 /** How long a wait for something that must happen may take before the test fails. */
 export const WAIT_TIMEOUT = 5_000;
 /** How long we watch to prove that something does NOT happen. */
-export const QUIET_PERIOD = 250;
+export const QUIET_PERIOD = 200;
 
 export const kind: TestBrokerKind = testBrokerKind();
 export const embedded = kind === 'embedded';
@@ -164,6 +164,8 @@ export interface Received {
 export class Inbox {
   readonly messages: Received[] = [];
   private readonly listeners = new Set<() => void>();
+  /** How many messages the test has accounted for; `quiet()` reports everything after them. */
+  private accounted = 0;
 
   constructor(client: MqttClient, filter: (topic: string) => boolean = () => true) {
     client.on('message', (topic, payload, packet) => {
@@ -173,9 +175,9 @@ export class Inbox {
     });
   }
 
-  /** Wait until at least `count` messages arrived; returns all received so far. */
+  /** Wait until at least `count` messages arrived; returns all received so far. Accounts for `count`. */
   async waitFor(count: number, timeout = WAIT_TIMEOUT): Promise<Received[]> {
-    return await waitUntil(
+    const messages = await waitUntil(
       () => (this.messages.length >= count ? [...this.messages] : undefined),
       (listener) => {
         this.listeners.add(listener);
@@ -184,11 +186,13 @@ export class Inbox {
       timeout,
       () => `${count} message(s), got ${this.messages.length}: ${this.topics().join(', ')}`,
     );
+    this.accounted = Math.max(this.accounted, count);
+    return messages;
   }
 
-  /** Wait for the first message that passes `predicate`. */
+  /** Wait for the first message that passes `predicate`; accounts for it and everything before it. */
   async waitForMatch(predicate: (message: Received) => boolean, timeout = WAIT_TIMEOUT): Promise<Received> {
-    return await waitUntil(
+    const match = await waitUntil(
       () => this.messages.find(predicate),
       (listener) => {
         this.listeners.add(listener);
@@ -197,13 +201,19 @@ export class Inbox {
       timeout,
       () => `a matching message, got: ${this.topics().join(', ')}`,
     );
+    this.accounted = Math.max(this.accounted, this.messages.indexOf(match) + 1);
+    return match;
   }
 
-  /** Watch for `ms` and return what arrived in that time (to prove a non-delivery). */
+  /**
+   * Watch for `ms`, then return every message the test has not accounted for with `waitFor` /
+   * `waitForMatch` / an earlier `quiet` (including any that arrived before this call): proves a non-delivery.
+   */
   async quiet(ms = QUIET_PERIOD): Promise<Received[]> {
-    const before = this.messages.length;
     await delay(ms);
-    return this.messages.slice(before);
+    const unaccounted = this.messages.slice(this.accounted);
+    this.accounted = this.messages.length;
+    return unaccounted;
   }
 
   topics(): string[] {

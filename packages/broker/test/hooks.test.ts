@@ -11,7 +11,7 @@ const seen = {
   subscribe: [] as Array<{ client: ClientInfo; subscription: SubscriptionRequest }>,
 };
 
-describe.skipIf(!embedded)('broker hooks (embedded only)', () => {
+describe.skipIf(!embedded)('broker hooks (embedded only)', { concurrent: true }, () => {
   beforeAll(async () => {
     broker = await startTestBroker({
       embedded: {
@@ -49,7 +49,7 @@ describe.skipIf(!embedded)('broker hooks (embedded only)', () => {
     await broker?.close();
   });
 
-  describe('authenticate', () => {
+  describe.concurrent('authenticate', () => {
     it('refuses a connection with the reason code the hook returns, in CONNACK', async () => {
       const { client, connack } = await RawClient.connect(broker.url, {
         username: 'intruder',
@@ -92,7 +92,7 @@ describe.skipIf(!embedded)('broker hooks (embedded only)', () => {
     });
   });
 
-  describe('authorizePublish', () => {
+  describe.concurrent('authorizePublish', () => {
     it('refuses a QoS 1 publish with the hook reason code in PUBACK and does not deliver it', async () => {
       const topic = `forbidden/${unique('t')}`;
       const { inbox } = await subscriber(broker.url, topic, { qos: 1 });
@@ -170,7 +170,7 @@ describe.skipIf(!embedded)('broker hooks (embedded only)', () => {
     });
   });
 
-  describe('authorizeSubscribe', () => {
+  describe.concurrent('authorizeSubscribe', () => {
     it('refuses one filter with the hook reason code in SUBACK and grants the others', async () => {
       const { client } = await RawClient.connect(broker.url);
       const suback = await client.subscribe([
@@ -212,7 +212,7 @@ describe.skipIf(!embedded)('broker hooks (embedded only)', () => {
     });
   });
 
-  describe('connackUserProperties', () => {
+  describe.concurrent('connackUserProperties', () => {
     it('puts the returned user properties in the CONNACK of an MQTT 5 client', async () => {
       const clientId = unique('named');
       const { connack } = await RawClient.connect(broker.url, { clientId });

@@ -46,7 +46,7 @@ function publishOfSize(topic: string, size: number) {
   return packet;
 }
 
-describe('inbound', () => {
+describe.concurrent('inbound', () => {
   it('accepts a packet of exactly the maximum packet size', async () => {
     const topic = `size/${unique('t')}`;
     const { inbox } = await subscriber(broker.url, topic, { qos: 0 });
@@ -76,7 +76,7 @@ describe('inbound', () => {
   });
 });
 
-describe('outbound', () => {
+describe.concurrent('outbound', () => {
   it('does not send a client a message larger than its Maximum Packet Size, and goes on with smaller ones', async () => {
     const topic = `size/${unique('t')}`;
     const { client: small } = await RawClient.connect(broker.url, { properties: { maximumPacketSize: 512 } });

@@ -37,7 +37,7 @@ async function roundTrip(
   return publish;
 }
 
-describe('forwarded unchanged', () => {
+describe.concurrent('forwarded unchanged', () => {
   it('user properties, with repeated names in their order and empty values', async () => {
     const userProperties = { a: '1', repeated: ['x', 'y', 'z'], empty: '', 'ünïcode ✓': 'värde' };
     const publish = await roundTrip({ userProperties });
@@ -114,7 +114,7 @@ describe('forwarded unchanged', () => {
   });
 });
 
-describe('payloads', () => {
+describe.concurrent('payloads', () => {
   it('forwards an empty payload', async () => {
     const publish = await roundTrip({}, { payload: Buffer.alloc(0) });
     expect(publish.payload.length).toBe(0);

@@ -208,7 +208,7 @@ describe.concurrent('protocol errors', () => {
   );
 });
 
-describe('many broken connections at once', () => {
+describe.concurrent('many broken connections at once', () => {
   it('leave the broker serving its well-behaved clients', async () => {
     const garbage = [
       Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x7f]),

@@ -20,7 +20,7 @@ async function rawSubscriber(topic: string, qos: 0 | 1 | 2): Promise<RawClient> 
   return client;
 }
 
-describe('publish from a client', () => {
+describe.concurrent('publish from a client', () => {
   it('forwards a QoS 0 message to a QoS 0 subscriber at QoS 0', async () => {
     const topic = `qos/${unique('t')}`;
     const receiver = await rawSubscriber(topic, 0);
@@ -89,7 +89,7 @@ describe('publish from a client', () => {
   });
 });
 
-describe('delivery to a subscriber', () => {
+describe.concurrent('delivery to a subscriber', () => {
   it('runs the outbound QoS 2 flow: PUBLISH, PUBREC, PUBREL with the same id, PUBCOMP', async () => {
     const topic = `qos/${unique('t')}`;
     const receiver = await rawSubscriber(topic, 2);

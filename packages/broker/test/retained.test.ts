@@ -26,7 +26,7 @@ async function rawSubscriber(subscription: ISubscription): Promise<RawClient> {
   return client;
 }
 
-describe('retained messages', () => {
+describe.concurrent('retained messages', () => {
   it('stores a retained message and sends it to a later subscriber with RETAIN set', async () => {
     const topic = `retained/${unique('t')}`;
     await retain(topic, 'kept');
@@ -97,7 +97,7 @@ describe('retained messages', () => {
   });
 });
 
-describe('Retain Handling', () => {
+describe.concurrent('Retain Handling', () => {
   it('0: sends retained messages at every subscribe, also when the subscription exists', async () => {
     const topic = `retained/${unique('t')}`;
     await retain(topic, 'rh0');
@@ -129,7 +129,7 @@ describe('Retain Handling', () => {
   });
 });
 
-describe('RETAIN flag on live forwarding', () => {
+describe.concurrent('RETAIN flag on live forwarding', () => {
   it('clears RETAIN on live delivery without Retain As Published', async () => {
     const topic = `retained/${unique('t')}`;
     const client = await rawSubscriber({ topic, qos: 1, rap: false });

@@ -40,7 +40,7 @@ async function publishSequence(topic: string, count: number, prefix = 'm'): Prom
   return sent;
 }
 
-describe('shared subscriptions', () => {
+describe.concurrent('shared subscriptions', () => {
   it('distributes messages round robin among the members of a group', async () => {
     const topic = `shared/${unique('t')}`;
     const group = await members(`$share/${unique('g')}/${topic}`, 3);

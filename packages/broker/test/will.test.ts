@@ -39,7 +39,7 @@ async function willScenario(
   return { topic, client, watcher };
 }
 
-describe('will message', () => {
+describe.concurrent('will message', () => {
   it('is published with its properties when the socket is destroyed', async () => {
     const correlationData = Buffer.from([0x00, 0xff, 0x10]);
     const { topic, client, watcher } = await willScenario({
@@ -130,7 +130,7 @@ describe.concurrent('keep alive', () => {
     'keeps a client that sends PINGREQ within its keep alive connected, will unsent',
     async () => {
       const { client, watcher } = await willScenario({}, { keepalive: 1 });
-      for (let round = 0; round < 5; round++) {
+      for (let round = 0; round < 4; round++) {
         await delay(500);
         client.send({ cmd: 'pingreq' });
         await client.next('pingresp');
@@ -170,6 +170,6 @@ describe.concurrent('will delay interval', () => {
       properties: { sessionExpiryInterval: 30 },
     });
     expect(connack.sessionPresent).toBe(true);
-    expect(await watcher.inbox.quiet(2_000)).toEqual([]);
+    expect(await watcher.inbox.quiet(1_600)).toEqual([]);
   });
 });

@@ -17,7 +17,10 @@ interface BindingConnect {
   will: MqttWill;
 }
 
-function connectUserProperties(componentType: McpComponentType, meta: Readonly<Record<string, unknown>> | undefined) {
+function connectUserProperties(
+  componentType: McpComponentType,
+  meta: Readonly<Record<string, unknown>> | undefined,
+) {
   return {
     [McpUserProperty.ComponentType]: componentType,
     [McpUserProperty.Meta]: JSON.stringify(meta ?? DEFAULT_COMPONENT_META),
@@ -51,7 +54,10 @@ export function clientWill(options: { mcpClientId: string; qos: MqttQoS }): Mqtt
 }
 
 /** @internal Core connect options for a host's own connection. */
-export function bindingConnectOptions(url: McpMqttUrlOptions, binding: BindingConnect): ConnectMqttUrlOptions {
+export function bindingConnectOptions(
+  url: McpMqttUrlOptions,
+  binding: BindingConnect,
+): ConnectMqttUrlOptions {
   const options: ConnectMqttUrlOptions = {
     url: url.url,
     clientId: binding.clientId,

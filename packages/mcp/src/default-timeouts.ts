@@ -27,7 +27,9 @@ export const MCP_MQTT_DEFAULT_TIMEOUTS: Readonly<Record<string, number>> = Objec
 export type RequestTimeoutsOption = Readonly<Record<string, number>> | false;
 
 /** Resolve the user's option into one lookup table (empty when timeouts are disabled). */
-export function resolveRequestTimeouts(option: RequestTimeoutsOption | undefined): ReadonlyMap<string, number> {
+export function resolveRequestTimeouts(
+  option: RequestTimeoutsOption | undefined,
+): ReadonlyMap<string, number> {
   if (option === false) return new Map();
   const table = new Map(Object.entries(MCP_MQTT_DEFAULT_TIMEOUTS));
   for (const [method, milliseconds] of Object.entries(option ?? {})) {

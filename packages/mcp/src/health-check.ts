@@ -62,7 +62,9 @@ export class HealthCheck {
   }
 
   /** Send one ping now and wait for its answer. */
-  async ping(options: { timeoutMs?: number | undefined; signal?: AbortSignal | undefined } = {}): Promise<void> {
+  async ping(
+    options: { timeoutMs?: number | undefined; signal?: AbortSignal | undefined } = {},
+  ): Promise<void> {
     if (this.disposed) throw new MqttAgentsError('CLOSED', 'health check on a closed transport');
     if (options.signal?.aborted) throw abortError(options.signal, 'health ping');
     const id = `${HEALTH_PING_ID_PREFIX}${++this.sequence}`;

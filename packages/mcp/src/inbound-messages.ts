@@ -60,7 +60,9 @@ export function methodOf(message: JSONRPCMessage): string | undefined {
 }
 
 /** True for a request (method and id). */
-export function isRequest(message: JSONRPCMessage): message is Extract<JSONRPCMessage, { id: unknown; method: string }> {
+export function isRequest(
+  message: JSONRPCMessage,
+): message is Extract<JSONRPCMessage, { id: unknown; method: string }> {
   return 'method' in message && 'id' in message;
 }
 

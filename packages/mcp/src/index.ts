@@ -27,7 +27,11 @@ export type { InstanceSelection, InstanceSelector } from './instance-selection.j
 export { serverOnlineNotification } from './server-presence.js';
 export type { McpRbacRole, McpServerInstance, McpServerRbac } from './server-presence.js';
 export { mcpClientMqttOptions, mcpServerMqttOptions } from './binding-connect-options.js';
-export type { McpMqttClientOptions, McpMqttConnectOptions, McpMqttUrlOptions } from './mqtt-connect-options.js';
+export type {
+  McpMqttClientOptions,
+  McpMqttConnectOptions,
+  McpMqttUrlOptions,
+} from './mqtt-connect-options.js';
 export { MCP_MQTT_DEFAULT_TIMEOUTS } from './default-timeouts.js';
 export type { RequestTimeoutsOption } from './default-timeouts.js';
 export { HEALTH_PING_ID_PREFIX } from './health-check.js';

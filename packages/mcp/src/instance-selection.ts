@@ -25,11 +25,15 @@ export class InstanceSelectionState {
     if (typeof selection === 'function') {
       const chosen = selection(instances, { serverName });
       if (typeof chosen === 'string') return instances.find((instance) => instance.serverId === chosen);
-      return chosen === undefined ? undefined : instances.find((instance) => instance.serverId === chosen.serverId);
+      return chosen === undefined
+        ? undefined
+        : instances.find((instance) => instance.serverId === chosen.serverId);
     }
     if (selection === 'round-robin') {
       // Order by server-id so the rotation is stable while instances come and go.
-      const sorted = [...instances].sort((a, b) => (a.serverId < b.serverId ? -1 : a.serverId > b.serverId ? 1 : 0));
+      const sorted = [...instances].sort((a, b) =>
+        a.serverId < b.serverId ? -1 : a.serverId > b.serverId ? 1 : 0,
+      );
       const position = this.positions.get(serverName) ?? 0;
       this.positions.set(serverName, position + 1);
       return sorted[position % sorted.length];

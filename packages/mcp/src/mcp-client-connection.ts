@@ -24,6 +24,10 @@ export class McpClientConnection {
   /** True for a connection opened for a single session (closed with it). */
   readonly dedicated: boolean;
   private readonly sessions = new Map<string, MqttClientTransport>();
+  /** Server ids of sessions that ended lately: late messages for them are expected, not suspicious. */
+  private readonly recentlyEnded = new Set<string>();
+  /** Transports handed out but not started yet, so concurrent connects pick different instances. */
+  private readonly reserved = new Map<string, MqttClientTransport>();
   private readonly settings: ClientSessionSettings;
   private readonly report: (error: Error) => void;
   private readonly removers: Array<() => void> = [];
@@ -56,8 +60,9 @@ export class McpClientConnection {
     return this.link.logger;
   }
 
+  /** True when a session with the instance exists or a transport for one was handed out and not ended. */
   hasSessionWith(serverId: string): boolean {
-    return this.sessions.has(serverId);
+    return this.sessions.has(serverId) || this.reserved.has(serverId);
   }
 
   get sessionCount(): number {
@@ -65,8 +70,11 @@ export class McpClientConnection {
   }
 
   /** A transport for a session with one server instance (no I/O until the SDK starts it). */
-  createTransport(server: { serverId: string; serverName: string }, afterEnd?: () => Promise<void>): MqttClientTransport {
-    return new MqttClientTransport({
+  createTransport(
+    server: { serverId: string; serverName: string },
+    afterEnd?: () => Promise<void>,
+  ): MqttClientTransport {
+    const transport = new MqttClientTransport({
       link: this.link,
       mcpClientId: this.mcpClientId,
       serverId: server.serverId,
@@ -76,20 +84,29 @@ export class McpClientConnection {
       filterResourceUpdates: this.settings.filterResourceUpdates,
       register: (transport) => {
         if (this.closing) throw new MqttAgentsError('CLOSED', 'the mcp client host is closed');
-        if (this.sessions.has(transport.serverId)) {
+        const reservedBy = this.reserved.get(transport.serverId);
+        if (this.sessions.has(transport.serverId) || (reservedBy !== undefined && reservedBy !== transport)) {
           throw new MqttAgentsError(
             'DUPLICATE_SESSION',
             `a session with server '${transport.serverId}' already exists on mqtt client '${this.mcpClientId}': close it first, or connect with { dedicatedConnection: true }`,
             { details: { serverId: transport.serverId, mcpClientId: this.mcpClientId } },
           );
         }
+        if (reservedBy === transport) this.reserved.delete(transport.serverId);
         this.sessions.set(transport.serverId, transport);
       },
       unregister: (transport) => {
-        if (this.sessions.get(transport.serverId) === transport) this.sessions.delete(transport.serverId);
+        if (this.reserved.get(transport.serverId) === transport) this.reserved.delete(transport.serverId);
+        if (this.sessions.get(transport.serverId) !== transport) return;
+        this.sessions.delete(transport.serverId);
+        this.recentlyEnded.add(transport.serverId);
+        if (this.recentlyEnded.size > 256)
+          this.recentlyEnded.delete(this.recentlyEnded.values().next().value as string);
       },
       ...(afterEnd ? { afterEnd } : {}),
     });
+    if (!this.hasSessionWith(server.serverId)) this.reserved.set(server.serverId, transport);
+    return transport;
   }
 
   /** The server instance went offline (empty presence): its session closes, pending requests reject. */
@@ -123,7 +140,10 @@ export class McpClientConnection {
     );
     if (connection.connected) {
       try {
-        await this.link.publish(mcpClientPresenceTopic(this.mcpClientId), JSON.stringify(DISCONNECTED_NOTIFICATION));
+        await this.link.publish(
+          mcpClientPresenceTopic(this.mcpClientId),
+          JSON.stringify(DISCONNECTED_NOTIFICATION),
+        );
       } catch (error) {
         this.logger.debug('could not announce the disconnect', error);
       }
@@ -142,7 +162,9 @@ export class McpClientConnection {
     if (topic.kind === 'rpc' && topic.mcpClientId !== this.mcpClientId) return;
     const transport = this.sessions.get(topic.serverId);
     if (!transport || transport.serverName !== topic.serverName) {
-      if (topic.kind === 'rpc') {
+      if (topic.kind === 'rpc' && this.recentlyEnded.has(topic.serverId)) {
+        this.logger.debug(`dropped a late message from server '${topic.serverId}' after its session ended`);
+      } else if (topic.kind === 'rpc') {
         this.report(
           new MqttAgentsError(
             'PROTOCOL_ERROR',

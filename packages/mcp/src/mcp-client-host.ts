@@ -214,11 +214,11 @@ export class McpClientHost {
   }
 
   /** Wait until an instance of `serverName` is online. */
-  waitForServer(
+  async waitForServer(
     serverName: string,
     options: { signal?: AbortSignal; timeoutMs?: number } = {},
   ): Promise<McpServerInstance[]> {
-    return this.discovery.waitFor(assertServerName(serverName), {
+    return await this.discovery.waitFor(assertServerName(serverName), {
       signal: options.signal,
       timeoutMs: options.timeoutMs ?? 30_000,
     });
@@ -228,7 +228,10 @@ export class McpClientHost {
    * A transport for a new session with an instance of `serverName` (chosen with `select`), for SDK clients
    * you connect yourself: `await client.connect(await host.createTransport('factory/press'))`.
    */
-  async createTransport(serverName: string, options: ConnectToServerOptions = {}): Promise<MqttClientTransport> {
+  async createTransport(
+    serverName: string,
+    options: ConnectToServerOptions = {},
+  ): Promise<MqttClientTransport> {
     this.assertOpen();
     assertServerName(serverName);
     const signal = options.signal;
@@ -242,7 +245,9 @@ export class McpClientHost {
         signal,
         timeoutMs: options.waitTimeoutMs ?? 30_000,
       });
-      const candidates = dedicated ? online : online.filter((instance) => !this.primary.hasSessionWith(instance.serverId));
+      const candidates = dedicated
+        ? online
+        : online.filter((instance) => !this.primary.hasSessionWith(instance.serverId));
       if (candidates.length === 0) {
         throw new MqttAgentsError(
           'DUPLICATE_SESSION',
@@ -252,9 +257,13 @@ export class McpClientHost {
       }
       const chosen = this.selection.select(options.select ?? 'random', candidates, serverName);
       if (!chosen) {
-        throw new MqttAgentsError('NOT_CONNECTED', `instance selection chose no instance of server '${serverName}'`, {
-          details: { serverName },
-        });
+        throw new MqttAgentsError(
+          'NOT_CONNECTED',
+          `instance selection chose no instance of server '${serverName}'`,
+          {
+            details: { serverName },
+          },
+        );
       }
       serverId = chosen.serverId;
     }
@@ -268,7 +277,11 @@ export class McpClientHost {
    * control topic (with the spec's 30 s timeout) and returns the session's transport. Close the session
    * with `client.close()` (de-initializes; the MQTT connection stays).
    */
-  async connect(client: McpClientLike, serverName: string, options: ConnectToServerOptions = {}): Promise<MqttClientTransport> {
+  async connect(
+    client: McpClientLike,
+    serverName: string,
+    options: ConnectToServerOptions = {},
+  ): Promise<MqttClientTransport> {
     const transport = await this.createTransport(serverName, options);
     try {
       await client.connect(transport, {
@@ -370,7 +383,11 @@ export class McpClientHost {
   private onReconnect(): void {
     if (this.closing) return;
     this.subscribePresence().catch((error: unknown) =>
-      this.report(new MqttAgentsError('SUBSCRIBE_FAILED', 'could not restore discovery after reconnect', { cause: error })),
+      this.report(
+        new MqttAgentsError('SUBSCRIBE_FAILED', 'could not restore discovery after reconnect', {
+          cause: error,
+        }),
+      ),
     );
   }
 
@@ -379,9 +396,13 @@ export class McpClientHost {
     const topic = parseMcpTopic(message.topic);
     if (!topic || topic.kind !== 'server-presence') {
       this.report(
-        new MqttAgentsError('PROTOCOL_ERROR', `ignored a presence message on an invalid topic '${message.topic}'`, {
-          details: { topic: message.topic },
-        }),
+        new MqttAgentsError(
+          'PROTOCOL_ERROR',
+          `ignored a presence message on an invalid topic '${message.topic}'`,
+          {
+            details: { topic: message.topic },
+          },
+        ),
       );
       return;
     }
@@ -452,7 +473,11 @@ function parseJsonProperty(value: string | undefined, what: string, logger: Logg
 
 function readSuggestedFilters(value: unknown, logger: Logger): string[] | undefined {
   if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.length === 0 || !value.every((item) => isValidIdentifier('server-name-filter', item))) {
+  if (
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    !value.every((item) => isValidIdentifier('server-name-filter', item))
+  ) {
     logger.warn('ignored broker-suggested server name filters: not a non-empty array of valid filters');
     return undefined;
   }
@@ -487,7 +512,9 @@ function readRoles(value: unknown, logger: Logger): McpClientRole[] {
  * await clients.connect(client, 'factory/line-7/press');
  * ```
  */
-export async function createMcpMqttClientHost(options: CreateMcpMqttClientHostOptions): Promise<McpClientHost> {
+export async function createMcpMqttClientHost(
+  options: CreateMcpMqttClientHostOptions,
+): Promise<McpClientHost> {
   const logger = createLogger('mqtt-agents:mcp', options.logger);
   if (options.signal?.aborted) throw abortError(options.signal, 'create mcp client host');
   const configuredFilters = options.serverNameFilters ?? ['#'];
@@ -512,7 +539,9 @@ export async function createMcpMqttClientHost(options: CreateMcpMqttClientHostOp
     mcpClientId = assertMcpClientId(connection.connack.clientId || mqtt.client.options.clientId);
     const will = mqtt.client.options.will;
     if (will?.topic !== `$mcp-client/presence/${mcpClientId}`) {
-      logger.warn("the mqtt client's will is not notifications/disconnected on its presence topic: build its options with mcpClientMqttOptions()");
+      logger.warn(
+        "the mqtt client's will is not notifications/disconnected on its presence topic: build its options with mcpClientMqttOptions()",
+      );
     }
   } else {
     mcpClientId = assertMcpClientId(options.clientId ?? randomId('mcp-client'));
@@ -527,10 +556,17 @@ export async function createMcpMqttClientHost(options: CreateMcpMqttClientHostOp
   }
   const connack = connection.connack;
   const suggested = readSuggestedFilters(
-    parseJsonProperty(getUserProperty(connack, McpUserProperty.ServerNameFilters), 'MCP-SERVER-NAME-FILTERS', logger),
+    parseJsonProperty(
+      getUserProperty(connack, McpUserProperty.ServerNameFilters),
+      'MCP-SERVER-NAME-FILTERS',
+      logger,
+    ),
     logger,
   );
-  const roles = readRoles(parseJsonProperty(getUserProperty(connack, McpUserProperty.Rbac), 'MCP-RBAC', logger), logger);
+  const roles = readRoles(
+    parseJsonProperty(getUserProperty(connack, McpUserProperty.Rbac), 'MCP-RBAC', logger),
+    logger,
+  );
   const host = new McpClientHost({
     options,
     connection,

@@ -90,21 +90,27 @@ export class McpMqttLink {
    * Publish a notification on a shared capability topic, once for all identical notifications sent
    * within the coalescing window (one server object per session sends the same list change N times).
    */
-  publishCoalesced(topic: string, message: JSONRPCMessage): Promise<void> {
+  async publishCoalesced(topic: string, message: JSONRPCMessage): Promise<void> {
     const payload = JSON.stringify(message);
     this.assertFits(topic, payload);
     const key = `${topic}\n${payload}`;
     const pending = this.coalescing.get(key);
-    if (pending) return pending;
-    const publication = new Promise<void>((resolve) => setTimeout(resolve, this.coalesceWindowMs)).then(() => {
-      this.coalescing.delete(key);
-      return this.publish(topic, payload);
-    });
+    if (pending) return await pending;
+    const publication = new Promise<void>((resolve) => setTimeout(resolve, this.coalesceWindowMs)).then(
+      () => {
+        this.coalescing.delete(key);
+        return this.publish(topic, payload);
+      },
+    );
     this.coalescing.set(key, publication);
-    return publication;
+    return await publication;
   }
 
-  subscribe(filters: readonly string[], options: { noLocal: boolean }, signal?: AbortSignal): Promise<unknown> {
+  subscribe(
+    filters: readonly string[],
+    options: { noLocal: boolean },
+    signal?: AbortSignal,
+  ): Promise<unknown> {
     return this.connection.subscribe(filters, { qos: this.qos, noLocal: options.noLocal }, signal);
   }
 

@@ -132,6 +132,8 @@ export class McpServerHost {
   private readonly events: TypedEvents<McpServerHostEvents>;
   private readonly records = new Map<string, SessionRecord>();
   private readonly opening = new Map<string, Promise<void>>();
+  /** Clients whose sessions ended lately: late messages from them are expected, not suspicious. */
+  private readonly recentlyEnded = new Set<string>();
   private readonly timeouts: ReadonlyMap<string, number>;
   private readonly controlTopic: string;
   private readonly presenceTopic: string;
@@ -225,11 +227,19 @@ export class McpServerHost {
    * client transports pass it only to sessions that subscribed to the URI.
    */
   notifyResourceUpdated(uri: string): Promise<void> {
-    return this.publishCapability({ jsonrpc: '2.0', method: 'notifications/resources/updated', params: { uri } });
+    return this.publishCapability({
+      jsonrpc: '2.0',
+      method: 'notifications/resources/updated',
+      params: { uri },
+    });
   }
 
   /** Publish a new presence (description, meta, rbac), retained. */
-  async updatePresence(update: { description?: string; meta?: Record<string, unknown>; rbac?: McpServerRbac }): Promise<void> {
+  async updatePresence(update: {
+    description?: string;
+    meta?: Record<string, unknown>;
+    rbac?: McpServerRbac;
+  }): Promise<void> {
     if (update.description !== undefined) this.description = update.description;
     if (update.meta !== undefined) this.meta = update.meta;
     if (update.rbac !== undefined) this.rbac = update.rbac;
@@ -305,9 +315,14 @@ export class McpServerHost {
   private onControl(message: MqttMessage): void {
     if (this.closing) return;
     const mcpClientId = getUserProperty(message.properties, McpUserProperty.MqttClientId);
-    const decoded = decodeMcpPayload(message.payload, this.options.maxInboundBytes ?? DEFAULT_MAX_INBOUND_BYTES);
+    const decoded = decodeMcpPayload(
+      message.payload,
+      this.options.maxInboundBytes ?? DEFAULT_MAX_INBOUND_BYTES,
+    );
     for (const problem of decoded.problems) {
-      this.report(this.problem(`dropped a message on the control topic: ${problem}`, { topic: message.topic }));
+      this.report(
+        this.problem(`dropped a message on the control topic: ${problem}`, { topic: message.topic }),
+      );
     }
     if (decoded.batch) {
       this.report(this.problem('json-rpc batch on the control topic was split', { topic: message.topic }));
@@ -339,7 +354,9 @@ export class McpServerHost {
         .then(() => this.openSession(mcpClientId, rpc, userProperties))
         .catch((error: unknown) =>
           this.report(
-            new MqttAgentsError('PROTOCOL_ERROR', `session with client '${mcpClientId}' failed to open`, { cause: error }),
+            new MqttAgentsError('PROTOCOL_ERROR', `session with client '${mcpClientId}' failed to open`, {
+              cause: error,
+            }),
           ),
         )
         .finally(() => {
@@ -361,7 +378,8 @@ export class McpServerHost {
         { method, mcpClientId },
       ),
     );
-    if (!isRequest(rpc) || mcpClientId === undefined || !isValidIdentifier('mcp-client-id', mcpClientId)) return;
+    if (!isRequest(rpc) || mcpClientId === undefined || !isValidIdentifier('mcp-client-id', mcpClientId))
+      return;
     const topic = mcpRpcTopic({ mcpClientId, serverId: this.serverId, serverName: this.serverName });
     this.link
       .publishMessage(topic, {
@@ -386,12 +404,17 @@ export class McpServerHost {
       await existing.session.transport.end({
         notifyPeer: false,
         unsubscribe: false,
-        reason: new MqttAgentsError('CLOSED', `client '${mcpClientId}' initialized again: this session is replaced`),
+        reason: new MqttAgentsError(
+          'CLOSED',
+          `client '${mcpClientId}' initialized again: this session is replaced`,
+        ),
       });
     } else {
       const limit = this.options.maxSessions;
       if (limit !== undefined && this.records.size >= limit) {
-        this.report(this.problem(`refused client '${mcpClientId}': ${limit} sessions already open`, { mcpClientId }));
+        this.report(
+          this.problem(`refused client '${mcpClientId}': ${limit} sessions already open`, { mcpClientId }),
+        );
         await this.link.publishMessage(rpcTopic, {
           jsonrpc: '2.0',
           id: initialize.id,
@@ -425,18 +448,22 @@ export class McpServerHost {
       serverId: this.serverId,
       serverName: this.serverName,
       transport,
-      initializeParams: typeof params === 'object' && params !== null ? (params as Record<string, unknown>) : {},
+      initializeParams:
+        typeof params === 'object' && params !== null ? (params as Record<string, unknown>) : {},
       userProperties,
     };
     const record: SessionRecord = { session, server: undefined, open: false };
     this.records.set(mcpClientId, record);
+    this.recentlyEnded.delete(mcpClientId);
     try {
       const server = await this.options.createServer(session);
       record.server = server;
       await server.connect(transport);
     } catch (error) {
       this.report(
-        new MqttAgentsError('PROTOCOL_ERROR', `createServer failed for client '${mcpClientId}'`, { cause: error }),
+        new MqttAgentsError('PROTOCOL_ERROR', `createServer failed for client '${mcpClientId}'`, {
+          cause: error,
+        }),
       );
       await this.link
         .publishMessage(rpcTopic, {
@@ -462,11 +489,18 @@ export class McpServerHost {
     const record = this.records.get(transport.mcpClientId);
     if (record && record.session.transport === transport) {
       this.records.delete(transport.mcpClientId);
+      this.recentlyEnded.add(transport.mcpClientId);
+      if (this.recentlyEnded.size > 1024)
+        this.recentlyEnded.delete(this.recentlyEnded.values().next().value as string);
       if (ending.unsubscribe) {
         this.link.unsubscribeQuietly([
           mcpClientCapabilityTopic(transport.mcpClientId),
           mcpClientPresenceTopic(transport.mcpClientId),
-          mcpRpcTopic({ mcpClientId: transport.mcpClientId, serverId: this.serverId, serverName: this.serverName }),
+          mcpRpcTopic({
+            mcpClientId: transport.mcpClientId,
+            serverId: this.serverId,
+            serverName: this.serverName,
+          }),
         ]);
       }
       this.events.emit('session-close', record.session);
@@ -477,16 +511,20 @@ export class McpServerHost {
   private onSessionTopic(message: MqttMessage): void {
     if (this.closing) return;
     const topic = parseMcpTopic(message.topic);
-    if (!topic || (topic.kind !== 'rpc' && topic.kind !== 'client-presence' && topic.kind !== 'client-capability')) {
+    if (
+      !topic ||
+      (topic.kind !== 'rpc' && topic.kind !== 'client-presence' && topic.kind !== 'client-capability')
+    ) {
       return;
     }
-    if (topic.kind === 'rpc' && (topic.serverId !== this.serverId || topic.serverName !== this.serverName)) return;
+    if (topic.kind === 'rpc' && (topic.serverId !== this.serverId || topic.serverName !== this.serverName))
+      return;
     const { mcpClientId } = topic;
     const record = this.records.get(mcpClientId);
     if (!record) {
-      if (topic.kind === 'client-presence') {
-        // A client that already de-initialized may still announce its disconnect: nothing to do.
-        this.logger.debug(`presence of client '${mcpClientId}' without a session`);
+      if (topic.kind === 'client-presence' || this.recentlyEnded.has(mcpClientId)) {
+        // A client that already de-initialized may still announce its disconnect or have messages in flight.
+        this.logger.debug(`dropped a message from client '${mcpClientId}' after its session ended`);
         return;
       }
       this.report(
@@ -513,15 +551,24 @@ export class McpServerHost {
       void transport.end({ notifyPeer: false, unsubscribe: true });
       return;
     }
-    const decoded = decodeMcpPayload(message.payload, this.options.maxInboundBytes ?? DEFAULT_MAX_INBOUND_BYTES);
+    const decoded = decodeMcpPayload(
+      message.payload,
+      this.options.maxInboundBytes ?? DEFAULT_MAX_INBOUND_BYTES,
+    );
     for (const problem of decoded.problems) {
-      this.report(this.problem(`dropped a message from client '${mcpClientId}': ${problem}`, { topic: message.topic }), transport);
+      this.report(
+        this.problem(`dropped a message from client '${mcpClientId}': ${problem}`, { topic: message.topic }),
+        transport,
+      );
     }
     if (decoded.batch) {
       this.report(
-        this.problem(`client '${mcpClientId}' sent a json-rpc batch: split into ${decoded.messages.length} messages`, {
-          topic: message.topic,
-        }),
+        this.problem(
+          `client '${mcpClientId}' sent a json-rpc batch: split into ${decoded.messages.length} messages`,
+          {
+            topic: message.topic,
+          },
+        ),
         transport,
       );
     }
@@ -532,7 +579,12 @@ export class McpServerHost {
         return;
       }
       if (topic.kind === 'client-presence') {
-        this.report(this.problem(`unexpected ${methodOf(rpc) ?? 'response'} on the client presence topic`, { topic: message.topic }), transport);
+        this.report(
+          this.problem(`unexpected ${methodOf(rpc) ?? 'response'} on the client presence topic`, {
+            topic: message.topic,
+          }),
+          transport,
+        );
         continue;
       }
       transport.receive(rpc);
@@ -550,7 +602,9 @@ export class McpServerHost {
     if (this.closing) return;
     const newName = getUserProperty(this.connection.connack, McpUserProperty.ServerName);
     if (newName !== undefined && newName !== this.serverName) {
-      this.logger.warn(`broker suggested server name '${newName}' on reconnect; keeping '${this.serverName}'`);
+      this.logger.warn(
+        `broker suggested server name '${newName}' on reconnect; keeping '${this.serverName}'`,
+      );
     }
     void (async () => {
       try {
@@ -558,7 +612,11 @@ export class McpServerHost {
         await this.publishPresence();
         this.logger.debug('presence restored after reconnect');
       } catch (error) {
-        this.report(new MqttAgentsError('PUBLISH_FAILED', 'could not restore presence after reconnect', { cause: error }));
+        this.report(
+          new MqttAgentsError('PUBLISH_FAILED', 'could not restore presence after reconnect', {
+            cause: error,
+          }),
+        );
       }
     })();
   }
@@ -598,7 +656,9 @@ export async function serveMcpOverMqtt(options: ServeMcpOverMqttOptions): Promis
     connection = await connectMqtt({
       client: connectOptions.client,
       closeClient: connectOptions.closeClient ?? false,
-      ...(connectOptions.connectTimeoutMs !== undefined ? { connectTimeoutMs: connectOptions.connectTimeoutMs } : {}),
+      ...(connectOptions.connectTimeoutMs !== undefined
+        ? { connectTimeoutMs: connectOptions.connectTimeoutMs }
+        : {}),
       logger,
       ...(options.signal ? { signal: options.signal } : {}),
     });

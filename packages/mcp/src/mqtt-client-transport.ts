@@ -1,10 +1,22 @@
-import { MqttAgentsError, mcpClientCapabilityTopic, mcpRpcTopic, mcpServerCapabilityTopic, mcpServerControlTopic } from '@mqtt-agents/core';
+import {
+  MqttAgentsError,
+  mcpClientCapabilityTopic,
+  mcpRpcTopic,
+  mcpServerCapabilityTopic,
+  mcpServerControlTopic,
+} from '@mqtt-agents/core';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { HealthCheck } from './health-check.js';
 import { InboundSequencer } from './inbound-sequencer.js';
 import type { HealthCheckOptions } from './health-check.js';
-import { CLIENT_CAPABILITY_METHODS, DISCONNECTED_NOTIFICATION, isRequest, isResponse, methodOf } from './inbound-messages.js';
+import {
+  CLIENT_CAPABILITY_METHODS,
+  DISCONNECTED_NOTIFICATION,
+  isRequest,
+  isResponse,
+  methodOf,
+} from './inbound-messages.js';
 import type { McpMqttLink } from './mcp-mqtt-link.js';
 import { REQUEST_TIMEOUT_ERROR_CODE, RequestDeadlines, requestIdKey } from './request-deadlines.js';
 
@@ -20,6 +32,7 @@ export interface ClientSessionWiring {
   filterResourceUpdates: boolean;
   /** Claim the (connection, server-id) slot; throws `DUPLICATE_SESSION` when it is taken. */
   register(transport: MqttClientTransport): void;
+  /** Give the slot (or its reservation) back; called once when the transport ends. */
   unregister(transport: MqttClientTransport): void;
   /** Called after the session ended and `onclose` fired (a dedicated connection closes here). */
   afterEnd?(transport: MqttClientTransport): Promise<void>;
@@ -76,7 +89,10 @@ export class MqttClientTransport implements Transport {
     this.capabilityTopic = mcpServerCapabilityTopic(address);
     this.controlTopic = mcpServerControlTopic(address);
     this.clientCapabilityTopic = mcpClientCapabilityTopic(wiring.mcpClientId);
-    this.deadlines = new RequestDeadlines({ timeouts: wiring.timeouts, onExpired: (request) => this.expire(request) });
+    this.deadlines = new RequestDeadlines({
+      timeouts: wiring.timeouts,
+      onExpired: (request) => this.expire(request),
+    });
     this.health = new HealthCheck({
       send: (request) => this.wiring.link.publishMessage(this.rpcTopic, request),
       onFailure: (error) => {
@@ -126,7 +142,10 @@ export class MqttClientTransport implements Transport {
       throw error;
     }
     if (this.state !== 'starting') {
-      throw new MqttAgentsError('CONNECTION_CLOSED', `session with server '${this.serverId}' closed while starting`);
+      throw new MqttAgentsError(
+        'CONNECTION_CLOSED',
+        `session with server '${this.serverId}' closed while starting`,
+      );
     }
     this.state = 'started';
   }
@@ -157,10 +176,16 @@ export class MqttClientTransport implements Transport {
       }
       return;
     }
-    if (isRequest(message) && (message.method === 'resources/subscribe' || message.method === 'resources/unsubscribe')) {
+    if (
+      isRequest(message) &&
+      (message.method === 'resources/subscribe' || message.method === 'resources/unsubscribe')
+    ) {
       const uri = (message.params as { uri?: unknown } | undefined)?.uri;
       if (typeof uri === 'string') {
-        this.pendingSubscriptions.set(requestIdKey(message.id), { uri, subscribe: message.method === 'resources/subscribe' });
+        this.pendingSubscriptions.set(requestIdKey(message.id), {
+          uri,
+          subscribe: message.method === 'resources/subscribe',
+        });
       }
     }
     if (method === 'notifications/cancelled') {
@@ -257,9 +282,9 @@ export class MqttClientTransport implements Transport {
         link.logger.debug(`could not tell server '${this.serverId}' about the disconnect`, error);
       }
     }
+    this.wiring.unregister(this);
     if (this.registered) {
       this.registered = false;
-      this.wiring.unregister(this);
       link.unsubscribeQuietly([this.rpcTopic, this.capabilityTopic]);
     }
     if (ending.reason && wasActive) this.onerror?.(ending.reason);

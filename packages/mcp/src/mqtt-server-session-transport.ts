@@ -4,7 +4,13 @@ import type { JSONRPCMessage, MessageExtraInfo, RequestId } from '@modelcontextp
 import { HealthCheck } from './health-check.js';
 import { InboundSequencer } from './inbound-sequencer.js';
 import type { HealthCheckOptions } from './health-check.js';
-import { DISCONNECTED_NOTIFICATION, SERVER_CAPABILITY_METHODS, isRequest, isResponse, methodOf } from './inbound-messages.js';
+import {
+  DISCONNECTED_NOTIFICATION,
+  SERVER_CAPABILITY_METHODS,
+  isRequest,
+  isResponse,
+  methodOf,
+} from './inbound-messages.js';
 import type { McpMqttLink } from './mcp-mqtt-link.js';
 import { REQUEST_TIMEOUT_ERROR_CODE, RequestDeadlines, requestIdKey } from './request-deadlines.js';
 
@@ -85,9 +91,13 @@ export class MqttServerSessionTransport implements Transport {
         void this.end({
           notifyPeer: true,
           unsubscribe: true,
-          reason: new MqttAgentsError('REQUEST_TIMEOUT', `client '${this.mcpClientId}' failed a health check`, {
-            cause: error,
-          }),
+          reason: new MqttAgentsError(
+            'REQUEST_TIMEOUT',
+            `client '${this.mcpClientId}' failed a health check`,
+            {
+              cause: error,
+            },
+          ),
         });
       },
     });
@@ -222,7 +232,10 @@ export class MqttServerSessionTransport implements Transport {
       try {
         await this.wiring.link.publishMessage(this.wiring.rpcTopic, DISCONNECTED_NOTIFICATION);
       } catch (error) {
-        this.wiring.link.logger.debug(`could not tell client '${this.mcpClientId}' about the disconnect`, error);
+        this.wiring.link.logger.debug(
+          `could not tell client '${this.mcpClientId}' about the disconnect`,
+          error,
+        );
       }
     }
     this.wiring.onEnded(this, ending);

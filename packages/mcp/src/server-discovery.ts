@@ -20,7 +20,10 @@ interface Waiter {
 
 /** @internal The presence a client host has seen: server names, their online instances, and listeners. */
 export class ServerDiscovery {
-  private readonly byName = new Map<string, Map<string, { instance: McpServerInstance; fingerprint: string }>>();
+  private readonly byName = new Map<
+    string,
+    Map<string, { instance: McpServerInstance; fingerprint: string }>
+  >();
   private readonly subscribers = new Set<Subscriber>();
   private readonly waiters = new Set<Waiter>();
   private ended = false;
@@ -74,7 +77,10 @@ export class ServerDiscovery {
   }
 
   /** Wait until at least one instance of `serverName` is online. */
-  waitFor(serverName: string, options: { signal?: AbortSignal | undefined; timeoutMs: number }): Promise<McpServerInstance[]> {
+  waitFor(
+    serverName: string,
+    options: { signal?: AbortSignal | undefined; timeoutMs: number },
+  ): Promise<McpServerInstance[]> {
     const known = this.instancesOf(serverName);
     if (known.length > 0) return Promise.resolve(known);
     if (this.ended) return Promise.reject(new MqttAgentsError('CLOSED', 'the mcp client host is closed'));
@@ -97,13 +103,18 @@ export class ServerDiscovery {
           reject(error);
         },
       };
-      const onAbort = (): void => waiter.reject(abortError(signal as AbortSignal, `waiting for server '${serverName}'`));
+      const onAbort = (): void =>
+        waiter.reject(abortError(signal as AbortSignal, `waiting for server '${serverName}'`));
       const timer = setTimeout(
         () =>
           waiter.reject(
-            new MqttAgentsError('REQUEST_TIMEOUT', `no instance of server '${serverName}' came online within ${timeoutMs} ms`, {
-              details: { serverName, timeoutMs },
-            }),
+            new MqttAgentsError(
+              'REQUEST_TIMEOUT',
+              `no instance of server '${serverName}' came online within ${timeoutMs} ms`,
+              {
+                details: { serverName, timeoutMs },
+              },
+            ),
           ),
         timeoutMs,
       );
@@ -168,7 +179,8 @@ export class ServerDiscovery {
     this.ended = true;
     for (const subscriber of [...this.subscribers]) subscriber.end();
     this.subscribers.clear();
-    for (const waiter of [...this.waiters]) waiter.reject(new MqttAgentsError('CLOSED', 'the mcp client host is closed'));
+    for (const waiter of [...this.waiters])
+      waiter.reject(new MqttAgentsError('CLOSED', 'the mcp client host is closed'));
   }
 
   private emit(change: McpServerChange): void {

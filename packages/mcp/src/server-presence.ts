@@ -61,9 +61,7 @@ function readRbac(meta: Record<string, unknown>): McpServerRbac | undefined {
 }
 
 export type PresenceReading =
-  | { kind: 'offline' }
-  | { kind: 'online'; instance: McpServerInstance }
-  | { kind: 'invalid'; reason: string };
+  { kind: 'offline' } | { kind: 'online'; instance: McpServerInstance } | { kind: 'invalid'; reason: string };
 
 /**
  * Read a message on `$mcp-server/presence/{server-id}/{server-name}`. An empty payload, retained or not,

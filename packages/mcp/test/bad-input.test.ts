@@ -9,12 +9,26 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createMcpMqttClientHost, serveMcpOverMqtt } from '../src/index.js';
 import type { McpServerHost } from '../src/index.js';
-import { ErrorSink, RawPeer, buildTestServer, failure, json, quiet, rawInitialize, recordingLogger, unique } from './helpers.js';
+import { publishPacketSize } from '../src/publish-packet-size.js';
+import {
+  ErrorSink,
+  RawPeer,
+  buildTestServer,
+  failure,
+  json,
+  quiet,
+  rawInitialize,
+  recordingLogger,
+  unique,
+} from './helpers.js';
 
 const MAX_PACKET = 8 * 1024;
 let broker: TestBroker;
 beforeAll(async () => {
-  broker = await startTestBroker({ embedded: { maximumPacketSize: MAX_PACKET }, mosquittoConfig: [`max_packet_size ${MAX_PACKET}`] });
+  broker = await startTestBroker({
+    embedded: { maximumPacketSize: MAX_PACKET },
+    mosquittoConfig: [`max_packet_size ${MAX_PACKET}`],
+  });
 });
 afterAll(async () => {
   await broker.close();
@@ -57,7 +71,10 @@ async function sessions(fixture: Fixture) {
   const peer = await RawPeer.connect(broker.url);
   const { topics } = await rawInitialize(peer, fixture.server);
   await peer.publishAs('mcp-client', topics.rpc, { jsonrpc: '2.0', method: 'notifications/initialized' });
-  const bystanderHost = await createMcpMqttClientHost({ mqtt: { url: broker.url }, serverNameFilters: ['bad/#'] });
+  const bystanderHost = await createMcpMqttClientHost({
+    mqtt: { url: broker.url },
+    serverNameFilters: ['bad/#'],
+  });
   const bystander = new Client({ name: 'bystander', version: '1.0.0' });
   await bystanderHost.connect(bystander, fixture.server.serverName);
   let nextId = 100;
@@ -68,7 +85,9 @@ async function sessions(fixture: Fixture) {
   };
   const stillWorks = async () => {
     expect((await call('ping'))?.result).toEqual({});
-    expect((await bystander.callTool({ name: 'echo', arguments: { text: 'fine' } })).content).toEqual([{ type: 'text', text: 'fine' }]);
+    expect((await bystander.callTool({ name: 'echo', arguments: { text: 'fine' } })).content).toEqual([
+      { type: 'text', text: 'fine' },
+    ]);
   };
   const close = async () => {
     await bystander.close();
@@ -84,10 +103,14 @@ describe('inbound on a session', () => {
     const fixture = await serve();
     const world = await sessions(fixture);
     await world.peer.publishAs('mcp-client', world.topics.rpc, '{"jsonrpc":"2.0","id":1,"method":');
-    const error = await fixture.errors.waitFor(/dropped a message from client '.*': payload is not valid json/);
+    const error = await fixture.errors.waitFor(
+      /dropped a message from client '.*': payload is not valid json/,
+    );
     expect(MqttAgentsError.hasCode(error, 'PROTOCOL_ERROR')).toBe(true);
     await fixture.sessionErrors.waitFor(/not valid json/);
-    expect(fixture.logger.lines.some((line) => line.level === 'warn' && /not valid json/.test(line.message))).toBe(true);
+    expect(
+      fixture.logger.lines.some((line) => line.level === 'warn' && /not valid json/.test(line.message)),
+    ).toBe(true);
     await world.stillWorks();
     await world.close();
   });
@@ -143,10 +166,13 @@ describe('inbound on a session', () => {
     const world = await sessions(fixture);
     for (const id of [0, '0', 'abc', -3, 2 ** 40]) {
       await world.peer.publishAs('mcp-client', world.topics.rpc, { jsonrpc: '2.0', id, method: 'ping' });
-      const answer = await world.peer.next((message) => {
-        const body = json(message);
-        return body !== undefined && 'result' in body && body.id === id;
-      }, `the answer to id ${JSON.stringify(id)}`);
+      const answer = await world.peer.next(
+        (message) => {
+          const body = json(message);
+          return body !== undefined && 'result' in body && body.id === id;
+        },
+        `the answer to id ${JSON.stringify(id)}`,
+      );
       expect(json(answer)?.id).toStrictEqual(id);
     }
     await world.close();
@@ -155,7 +181,12 @@ describe('inbound on a session', () => {
   it('an inbound payload over maxInboundBytes is dropped and reported', async () => {
     const fixture = await serve({ maxInboundBytes: 1024 });
     const world = await sessions(fixture);
-    await world.peer.publishAs('mcp-client', world.topics.rpc, { jsonrpc: '2.0', id: 'huge', method: 'ping', params: { pad: 'x'.repeat(2000) } });
+    await world.peer.publishAs('mcp-client', world.topics.rpc, {
+      jsonrpc: '2.0',
+      id: 'huge',
+      method: 'ping',
+      params: { pad: 'x'.repeat(2000) },
+    });
     await fixture.errors.waitFor(/exceeds 1024 bytes/);
     expect(world.peer.messages.some((message) => json(message)?.id === 'huge')).toBe(false);
     await world.stillWorks();
@@ -169,11 +200,15 @@ describe('sessions that do not exist, and spoofing', () => {
     const peer = await RawPeer.connect(broker.url);
     const rpc = `$mcp-rpc/${peer.clientId}/${fixture.server.serverId}/${fixture.server.serverName}`;
     await peer.subscribe(rpc, { nl: true });
-    await peer.publishAs('mcp-client', `$mcp-server/${fixture.server.serverId}/${fixture.server.serverName}`, {
-      jsonrpc: '2.0',
-      id: 9,
-      method: 'tools/list',
-    });
+    await peer.publishAs(
+      'mcp-client',
+      `$mcp-server/${fixture.server.serverId}/${fixture.server.serverName}`,
+      {
+        jsonrpc: '2.0',
+        id: 9,
+        method: 'tools/list',
+      },
+    );
     const answer = json(await peer.next((message) => json(message)?.id === 9));
     expect(answer?.error).toMatchObject({ code: -32600, message: expect.stringMatching(/initialize/) });
     await fixture.errors.waitFor(/tools\/list from client '.*' without a session: send initialize first/);
@@ -197,7 +232,10 @@ describe('sessions that do not exist, and spoofing', () => {
   it('initialize without MCP-MQTT-CLIENT-ID is reported and not answered', async () => {
     const fixture = await serve();
     const peer = await RawPeer.connect(broker.url);
-    await peer.publish(`$mcp-server/${fixture.server.serverId}/${fixture.server.serverName}`, JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} }));
+    await peer.publish(
+      `$mcp-server/${fixture.server.serverId}/${fixture.server.serverName}`,
+      JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: {} }),
+    );
     await fixture.errors.waitFor(/initialize without an MCP-MQTT-CLIENT-ID user property/);
     expect(fixture.server.sessions.size).toBe(0);
     await peer.close();
@@ -209,12 +247,26 @@ describe('sessions that do not exist, and spoofing', () => {
     const world = await sessions(fixture);
     const attacker = await RawPeer.connect(broker.url);
     // Someone else posts into the session, and someone tries to end it through its presence topic.
-    await attacker.publishAs('mcp-client', world.topics.rpc, { jsonrpc: '2.0', id: 'evil', method: 'tools/call', params: { name: 'echo', arguments: { text: 'pwned' } } });
-    await fixture.errors.waitFor(new RegExp(`MCP-MQTT-CLIENT-ID '${attacker.clientId}' does not match client '${world.peer.clientId}'`));
-    await attacker.publishAs('mcp-client', world.topics.clientPresence, { jsonrpc: '2.0', method: 'notifications/disconnected' });
+    await attacker.publishAs('mcp-client', world.topics.rpc, {
+      jsonrpc: '2.0',
+      id: 'evil',
+      method: 'tools/call',
+      params: { name: 'echo', arguments: { text: 'pwned' } },
+    });
+    await fixture.errors.waitFor(
+      new RegExp(`MCP-MQTT-CLIENT-ID '${attacker.clientId}' does not match client '${world.peer.clientId}'`),
+    );
+    await attacker.publishAs('mcp-client', world.topics.clientPresence, {
+      jsonrpc: '2.0',
+      method: 'notifications/disconnected',
+    });
     await eventuallyErrors(fixture.errors, 2);
     // The raw client sees the attacker's publish on the shared topic, but no answer to it ever comes.
-    expect(world.peer.messages.some((message) => json(message)?.id === 'evil' && 'result' in (json(message) ?? {}))).toBe(false);
+    expect(
+      world.peer.messages.some(
+        (message) => json(message)?.id === 'evil' && 'result' in (json(message) ?? {}),
+      ),
+    ).toBe(false);
     expect(fixture.server.sessions.has(world.peer.clientId)).toBe(true);
     await world.stillWorks();
     await attacker.close();
@@ -224,7 +276,11 @@ describe('sessions that do not exist, and spoofing', () => {
   it('a spoofed server message on the client side is dropped and reported', async () => {
     const fixture = await serve();
     const errors = new ErrorSink();
-    await using clients = await createMcpMqttClientHost({ mqtt: { url: broker.url }, serverNameFilters: ['bad/#'], onerror: errors.onerror });
+    await using clients = await createMcpMqttClientHost({
+      mqtt: { url: broker.url },
+      serverNameFilters: ['bad/#'],
+      onerror: errors.onerror,
+    });
     const client = new Client({ name: 'victim', version: '1.0.0' });
     const closed = { value: false };
     client.onclose = () => (closed.value = true);
@@ -232,9 +288,15 @@ describe('sessions that do not exist, and spoofing', () => {
     const attacker = await RawPeer.connect(broker.url);
     const rpc = `$mcp-rpc/${clients.mcpClientId}/${fixture.server.serverId}/${fixture.server.serverName}`;
     await attacker.publishAs('mcp-server', rpc, { jsonrpc: '2.0', method: 'notifications/disconnected' });
-    await errors.waitFor(new RegExp(`MCP-MQTT-CLIENT-ID '${attacker.clientId}' does not match server '${fixture.server.serverId}'`));
+    await errors.waitFor(
+      new RegExp(
+        `MCP-MQTT-CLIENT-ID '${attacker.clientId}' does not match server '${fixture.server.serverId}'`,
+      ),
+    );
     expect(closed.value).toBe(false);
-    expect((await client.callTool({ name: 'echo', arguments: { text: 'ok' } })).content).toEqual([{ type: 'text', text: 'ok' }]);
+    expect((await client.callTool({ name: 'echo', arguments: { text: 'ok' } })).content).toEqual([
+      { type: 'text', text: 'ok' },
+    ]);
     await client.close();
     await attacker.close();
     await fixture.server.close();
@@ -244,22 +306,32 @@ describe('sessions that do not exist, and spoofing', () => {
 describe('packet size', () => {
   it("send() rejects a message over the broker's maximum packet size with PAYLOAD_TOO_LARGE; the connection stays", async () => {
     const fixture = await serve();
-    await using clients = await createMcpMqttClientHost({ mqtt: { url: broker.url }, serverNameFilters: ['bad/#'] });
+    await using clients = await createMcpMqttClientHost({
+      mqtt: { url: broker.url },
+      serverNameFilters: ['bad/#'],
+    });
     expect(clients.connection.connack.maximumPacketSize).toBe(MAX_PACKET);
     const client = new Client({ name: 'big', version: '1.0.0' });
     await clients.connect(client, fixture.server.serverName);
-    const error = await failure(client.callTool({ name: 'echo', arguments: { text: 'y'.repeat(MAX_PACKET) } }));
+    const error = await failure(
+      client.callTool({ name: 'echo', arguments: { text: 'y'.repeat(MAX_PACKET) } }),
+    );
     expect(MqttAgentsError.hasCode(error, 'PAYLOAD_TOO_LARGE')).toBe(true);
     expect((error as Error).message).toMatch(/exceeds the broker's maximum packet size of 8192 bytes/);
     expect(clients.connection.connected).toBe(true);
-    expect((await client.callTool({ name: 'echo', arguments: { text: 'small' } })).content).toEqual([{ type: 'text', text: 'small' }]);
+    expect((await client.callTool({ name: 'echo', arguments: { text: 'small' } })).content).toEqual([
+      { type: 'text', text: 'small' },
+    ]);
     await client.close();
     await fixture.server.close();
   });
 
   it('a response over the maximum packet size becomes an error response the client sees, and is reported', async () => {
     const fixture = await serve();
-    await using clients = await createMcpMqttClientHost({ mqtt: { url: broker.url }, serverNameFilters: ['bad/#'] });
+    await using clients = await createMcpMqttClientHost({
+      mqtt: { url: broker.url },
+      serverNameFilters: ['bad/#'],
+    });
     const client = new Client({ name: 'big', version: '1.0.0' });
     await clients.connect(client, fixture.server.serverName);
     const error = await failure(client.callTool({ name: 'big', arguments: { bytes: MAX_PACKET * 2 } }));
@@ -267,8 +339,47 @@ describe('packet size', () => {
     expect((error as Error).message).toMatch(/response too large for the broker/);
     await fixture.sessionErrors.waitFor(/maximum packet size/);
     expect(fixture.server.connection.connected).toBe(true);
-    expect((await client.callTool({ name: 'big', arguments: { bytes: 100 } })).content).toEqual([{ type: 'text', text: 'x'.repeat(100) }]);
+    expect((await client.callTool({ name: 'big', arguments: { bytes: 100 } })).content).toEqual([
+      { type: 'text', text: 'x'.repeat(100) },
+    ]);
     await client.close();
+    await fixture.server.close();
+  });
+});
+
+describe('packet size accounting', () => {
+  it('the size check counts a publish as the broker does: exactly the maximum passes, one byte more is refused', async () => {
+    const fixture = await serve();
+    const observer = await RawPeer.connect(broker.url);
+    const topic = `$mcp-server/capability/${fixture.server.serverId}/${fixture.server.serverName}`;
+    await observer.subscribe(topic);
+    const userProperties = {
+      'MCP-COMPONENT-TYPE': 'mcp-server',
+      'MCP-MQTT-CLIENT-ID': fixture.server.serverId,
+    };
+    const sizeFor = (uri: string) =>
+      publishPacketSize({
+        topic,
+        payloadBytes: Buffer.byteLength(
+          JSON.stringify({ jsonrpc: '2.0', method: 'notifications/resources/updated', params: { uri } }),
+        ),
+        qos: 1,
+        userProperties,
+      });
+    let uri = 'file:///';
+    while (sizeFor(uri) < MAX_PACKET) uri += 'x';
+    expect(sizeFor(uri)).toBe(MAX_PACKET);
+    await fixture.server.notifyResourceUpdated(uri);
+    await observer.next((message) => (json(message)?.params as { uri?: string } | undefined)?.uri === uri);
+    expect(fixture.server.connection.connected).toBe(true);
+    await expect(fixture.server.notifyResourceUpdated(`${uri}x`)).rejects.toMatchObject({
+      code: 'PAYLOAD_TOO_LARGE',
+    });
+    // The broker kept the connection: the packet of exactly the maximum size was not too large for it.
+    await fixture.server.notifyToolListChanged();
+    await observer.next((message) => json(message)?.method === 'notifications/tools/list_changed');
+    expect(fixture.server.connection.connected).toBe(true);
+    await observer.close();
     await fixture.server.close();
   });
 });
@@ -278,13 +389,29 @@ describe('presence', () => {
     const garbage = await RawPeer.connect(broker.url);
     const base = `bad/${unique('garbage')}`;
     await garbage.publish(`$mcp-server/presence/${unique('g1')}/${base}/json`, '{oops', { retain: true });
-    await garbage.publish(`$mcp-server/presence/${unique('g2')}/${base}/binary`, Buffer.from([0xff, 0x00]), { retain: true });
-    await garbage.publish(`$mcp-server/presence/${unique('g3')}/${base}/method`, JSON.stringify({ jsonrpc: '2.0', method: 'hello' }), { retain: true });
+    await garbage.publish(`$mcp-server/presence/${unique('g2')}/${base}/binary`, Buffer.from([0xff, 0x00]), {
+      retain: true,
+    });
+    await garbage.publish(
+      `$mcp-server/presence/${unique('g3')}/${base}/method`,
+      JSON.stringify({ jsonrpc: '2.0', method: 'hello' }),
+      { retain: true },
+    );
     await garbage.publish(`$mcp-server/presence/${unique('g4')}/${base}/array`, '[1,2]', { retain: true });
-    const real = await serveMcpOverMqtt({ mqtt: { url: broker.url }, serverName: `${base}/real`, description: 'real', createServer: () => buildTestServer() });
+    const real = await serveMcpOverMqtt({
+      mqtt: { url: broker.url },
+      serverName: `${base}/real`,
+      description: 'real',
+      createServer: () => buildTestServer(),
+    });
     const errors = new ErrorSink();
     const logger = recordingLogger();
-    await using clients = await createMcpMqttClientHost({ mqtt: { url: broker.url }, serverNameFilters: [`${base}/#`], onerror: errors.onerror, logger });
+    await using clients = await createMcpMqttClientHost({
+      mqtt: { url: broker.url },
+      serverNameFilters: [`${base}/#`],
+      onerror: errors.onerror,
+      logger,
+    });
     await clients.waitForServer(`${base}/real`);
     await errors.waitFor(/json\): payload is not valid json/);
     await errors.waitFor(/binary\): payload is not valid utf-8/);
@@ -299,7 +426,11 @@ describe('presence', () => {
   it('a presence notification whose MCP-MQTT-CLIENT-ID is not the topic server-id is ignored and reported', async () => {
     const errors = new ErrorSink();
     const base = `bad/${unique('spoof')}`;
-    await using clients = await createMcpMqttClientHost({ mqtt: { url: broker.url }, serverNameFilters: [`${base}/#`], onerror: errors.onerror });
+    await using clients = await createMcpMqttClientHost({
+      mqtt: { url: broker.url },
+      serverNameFilters: [`${base}/#`],
+      onerror: errors.onerror,
+    });
     const attacker = await RawPeer.connect(broker.url);
     await attacker.publishAs('mcp-server', `$mcp-server/presence/victim/${base}/x`, {
       jsonrpc: '2.0',

@@ -90,9 +90,17 @@ it.skipIf(brokerKind === 'external')(
       await clients.connect(client, serverName);
       let clientClosed = false;
       client.onclose = () => (clientClosed = true);
-      const serverSessionClosed = nextEvent<McpServerSession>((listener) => server.on('session-close', listener), () => true, 'the server session to close', 10_000);
+      const serverSessionClosed = nextEvent<McpServerSession>(
+        (listener) => server.on('session-close', listener),
+        () => true,
+        'the server session to close',
+        10_000,
+      );
       const pending = failure(client.callTool({ name: 'hang', arguments: {} }));
-      const offline = discovery.next((change) => change.type === 'offline' && change.server.serverName === serverName, 'offline');
+      const offline = discovery.next(
+        (change) => change.type === 'offline' && change.server.serverName === serverName,
+        'offline',
+      );
 
       await broker.stop();
       expect(await pending).toMatchObject({ code: ErrorCode.ConnectionClosed });
@@ -101,14 +109,19 @@ it.skipIf(brokerKind === 'external')(
       await offline;
       expect(clients.instancesOf(serverName)).toEqual([]);
 
-      const online = discovery.next((change) => change.type === 'online' && change.server.serverName === serverName, 'online again');
+      const online = discovery.next(
+        (change) => change.type === 'online' && change.server.serverName === serverName,
+        'online again',
+      );
       await broker.restart();
       await online;
       expect(clients.instancesOf(serverName).map((instance) => instance.serverId)).toEqual([server.serverId]);
 
       const again = new Client({ name: 'restart', version: '1.0.0' });
       await clients.connect(again, serverName);
-      expect((await again.callTool({ name: 'echo', arguments: { text: 'back' } })).content).toEqual([{ type: 'text', text: 'back' }]);
+      expect((await again.callTool({ name: 'echo', arguments: { text: 'back' } })).content).toEqual([
+        { type: 'text', text: 'back' },
+      ]);
       await again.close();
       await clients.close();
       await server.close();
@@ -118,20 +131,27 @@ it.skipIf(brokerKind === 'external')(
   },
 );
 
-it.skipIf(brokerKind === 'external')('closing the hosts while the broker is down does not hang', { timeout: 20_000 }, async () => {
-  const broker = await restartableBroker();
-  const serverName = `restart/${unique('press')}`;
-  const server = await serveMcpOverMqtt({
-    mqtt: { url: broker.url, reconnectPeriodMs: 100 },
-    serverName,
-    description: 'down',
-    createServer: () => buildTestServer(),
-  });
-  const clients = await createMcpMqttClientHost({ mqtt: { url: broker.url, reconnectPeriodMs: 100 }, serverNameFilters: ['restart/#'] });
-  const client = new Client({ name: 'restart', version: '1.0.0' });
-  await clients.connect(client, serverName);
-  await broker.stop();
-  await Promise.all([client.close(), clients.close(), server.close()]);
-  expect(clients.closed && server.closed).toBe(true);
-  await broker.close();
-});
+it.skipIf(brokerKind === 'external')(
+  'closing the hosts while the broker is down does not hang',
+  { timeout: 20_000 },
+  async () => {
+    const broker = await restartableBroker();
+    const serverName = `restart/${unique('press')}`;
+    const server = await serveMcpOverMqtt({
+      mqtt: { url: broker.url, reconnectPeriodMs: 100 },
+      serverName,
+      description: 'down',
+      createServer: () => buildTestServer(),
+    });
+    const clients = await createMcpMqttClientHost({
+      mqtt: { url: broker.url, reconnectPeriodMs: 100 },
+      serverNameFilters: ['restart/#'],
+    });
+    const client = new Client({ name: 'restart', version: '1.0.0' });
+    await clients.connect(client, serverName);
+    await broker.stop();
+    await Promise.all([client.close(), clients.close(), server.close()]);
+    expect(clients.closed && server.closed).toBe(true);
+    await broker.close();
+  },
+);

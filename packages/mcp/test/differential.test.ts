@@ -54,7 +54,10 @@ function newClient(seen: Session['seen']): Client {
   };
   client.setNotificationHandler(LoggingMessageNotificationSchema, record('notifications/message'));
   client.setNotificationHandler(ResourceUpdatedNotificationSchema, record('notifications/resources/updated'));
-  client.setNotificationHandler(ToolListChangedNotificationSchema, record('notifications/tools/list_changed'));
+  client.setNotificationHandler(
+    ToolListChangedNotificationSchema,
+    record('notifications/tools/list_changed'),
+  );
   return client;
 }
 
@@ -137,7 +140,12 @@ interface Scenario {
 const scenarios: Scenario[] = [
   {
     name: 'tools/list',
-    run: async ({ client }) => (await client.listTools()).tools.map((tool) => ({ name: tool.name, input: tool.inputSchema, output: tool.outputSchema })),
+    run: async ({ client }) =>
+      (await client.listTools()).tools.map((tool) => ({
+        name: tool.name,
+        input: tool.inputSchema,
+        output: tool.outputSchema,
+      })),
     check: (result) => expect((result as Array<{ name: string }>).map((tool) => tool.name)).toContain('add'),
   },
   {
@@ -153,7 +161,10 @@ const scenarios: Scenario[] = [
   {
     name: 'tools/call of a tool that throws',
     run: ({ client }) => outcome(client.callTool({ name: 'fail', arguments: {} })),
-    check: (result) => expect(result).toMatchObject({ result: { isError: true, content: [{ text: expect.stringMatching(/jammed/) }] } }),
+    check: (result) =>
+      expect(result).toMatchObject({
+        result: { isError: true, content: [{ text: expect.stringMatching(/jammed/) }] },
+      }),
   },
   {
     name: 'tools/call with invalid arguments',
@@ -181,11 +192,17 @@ const scenarios: Scenario[] = [
     run: async ({ client, server, seen }) => {
       await client.subscribeResource({ uri: 'file:///press/telemetry.json' });
       await server.server.sendResourceUpdated({ uri: 'file:///press/telemetry.json' });
-      await waitUntil(() => seen.notifications.some((n) => n.method === 'notifications/resources/updated'), 'the update');
+      await waitUntil(
+        () => seen.notifications.some((n) => n.method === 'notifications/resources/updated'),
+        'the update',
+      );
       await client.unsubscribeResource({ uri: 'file:///press/telemetry.json' });
       return seen.notifications.filter((n) => n.method === 'notifications/resources/updated');
     },
-    check: (result) => expect(result).toEqual([{ method: 'notifications/resources/updated', params: { uri: 'file:///press/telemetry.json' } }]),
+    check: (result) =>
+      expect(result).toEqual([
+        { method: 'notifications/resources/updated', params: { uri: 'file:///press/telemetry.json' } },
+      ]),
   },
   {
     name: 'prompts/list and prompts/get',
@@ -194,12 +211,18 @@ const scenarios: Scenario[] = [
       get: await client.getPrompt({ name: 'inspect', arguments: { station: '7' } }),
       missing: await outcome(client.getPrompt({ name: 'nope' })),
     }),
-    check: (result) => expect(result).toMatchObject({ get: { messages: [{ content: { text: 'inspect 7' } }] } }),
+    check: (result) =>
+      expect(result).toMatchObject({ get: { messages: [{ content: { text: 'inspect 7' } }] } }),
   },
   {
     name: 'completion/complete',
     run: ({ client }) =>
-      outcome(client.complete({ ref: { type: 'ref/resource', uri: 'station://{id}' }, argument: { name: 'id', value: '1' } })),
+      outcome(
+        client.complete({
+          ref: { type: 'ref/resource', uri: 'station://{id}' },
+          argument: { name: 'id', value: '1' },
+        }),
+      ),
     check: (result) => expect(result).toMatchObject({ result: { completion: { values: ['1', '12'] } } }),
   },
   {
@@ -209,11 +232,17 @@ const scenarios: Scenario[] = [
       const sessionId = server.server.transport?.sessionId;
       await server.sendLoggingMessage({ level: 'info', data: 'hidden' }, sessionId);
       await server.sendLoggingMessage({ level: 'error', data: 'shown', logger: 'press' }, sessionId);
-      await waitUntil(() => seen.notifications.some((n) => n.method === 'notifications/message'), 'a log message');
+      await waitUntil(
+        () => seen.notifications.some((n) => n.method === 'notifications/message'),
+        'a log message',
+      );
       await client.ping();
       return seen.notifications.filter((n) => n.method === 'notifications/message');
     },
-    check: (result) => expect(result).toEqual([{ method: 'notifications/message', params: { level: 'error', data: 'shown', logger: 'press' } }]),
+    check: (result) =>
+      expect(result).toEqual([
+        { method: 'notifications/message', params: { level: 'error', data: 'shown', logger: 'press' } },
+      ]),
   },
   {
     name: 'progress notifications',
@@ -230,11 +259,15 @@ const scenarios: Scenario[] = [
     name: 'cancellation',
     run: async ({ client }) => {
       const controller = new AbortController();
-      const pending = outcome(client.callTool({ name: 'hang', arguments: {} }, undefined, { signal: controller.signal }));
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      const pending = outcome(
+        client.callTool({ name: 'hang', arguments: {} }, undefined, { signal: controller.signal }),
+      );
       controller.abort('user changed their mind');
       const cancelled = await pending;
-      return { cancelled, after: await outcome(client.callTool({ name: 'echo', arguments: { text: 'after' } })) };
+      return {
+        cancelled,
+        after: await outcome(client.callTool({ name: 'echo', arguments: { text: 'after' } })),
+      };
     },
     check: (result) => expect(JSON.stringify(result)).toMatch(/user changed their mind/),
   },
@@ -266,7 +299,8 @@ const scenarios: Scenario[] = [
           requestedSchema: { type: 'object', properties: { answer: { type: 'string' } } },
         }),
       ),
-    check: (result) => expect(result).toEqual({ result: { action: 'accept', content: { answer: 'yes to stop the press?' } } }),
+    check: (result) =>
+      expect(result).toEqual({ result: { action: 'accept', content: { answer: 'yes to stop the press?' } } }),
   },
   {
     name: 'roots/list and roots list_changed',
@@ -278,15 +312,23 @@ const scenarios: Scenario[] = [
       await waitUntil(() => changed === 1, 'roots/list_changed on the server');
       return { roots, changed };
     },
-    check: (result) => expect(result).toEqual({ roots: { roots: [{ uri: 'file:///plant', name: 'plant' }] }, changed: 1 }),
+    check: (result) =>
+      expect(result).toEqual({ roots: { roots: [{ uri: 'file:///plant', name: 'plant' }] }, changed: 1 }),
   },
   {
     name: 'tools list_changed from server to client',
     run: async ({ client, server, seen }) => {
-      server.registerTool('added', { description: 'added later', inputSchema: { n: z.number() } }, async ({ n }) => ({
-        content: [{ type: 'text', text: String(n * 2) }],
-      }));
-      await waitUntil(() => seen.notifications.some((n) => n.method === 'notifications/tools/list_changed'), 'list_changed');
+      server.registerTool(
+        'added',
+        { description: 'added later', inputSchema: { n: z.number() } },
+        async ({ n }) => ({
+          content: [{ type: 'text', text: String(n * 2) }],
+        }),
+      );
+      await waitUntil(
+        () => seen.notifications.some((n) => n.method === 'notifications/tools/list_changed'),
+        'list_changed',
+      );
       return {
         names: (await client.listTools()).tools.map((tool) => tool.name).sort(),
         call: await client.callTool({ name: 'added', arguments: { n: 21 } }),
@@ -296,7 +338,10 @@ const scenarios: Scenario[] = [
   },
   {
     name: 'ping both ways',
-    run: async ({ client, server }) => ({ fromClient: await client.ping(), fromServer: await server.server.ping() }),
+    run: async ({ client, server }) => ({
+      fromClient: await client.ping(),
+      fromServer: await server.server.ping(),
+    }),
     check: (result) => expect(result).toEqual({ fromClient: {}, fromServer: {} }),
   },
   {

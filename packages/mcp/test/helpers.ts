@@ -29,7 +29,11 @@ export function quiet(ms = QUIET_PERIOD): Promise<void> {
 }
 
 /** Poll a condition until it holds (for state that has no event), failing after `timeoutMs`. */
-export async function eventually(check: () => boolean | Promise<boolean>, what: string, timeoutMs = WAIT_TIMEOUT): Promise<void> {
+export async function eventually(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = WAIT_TIMEOUT,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await check()) return;
@@ -67,7 +71,13 @@ export function recordingLogger(): Logger & { lines: Array<{ level: string; mess
     (message: string): void => {
       lines.push({ level, message });
     };
-  return { lines, debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
+  return {
+    lines,
+    debug: record('debug'),
+    info: record('info'),
+    warn: record('warn'),
+    error: record('error'),
+  };
 }
 
 /** Collects errors passed to an `onerror` callback and lets a test wait for a matching one. */
@@ -169,12 +179,19 @@ export class RawPeer {
     await this.publish(topic, body, {
       retain: options.retain ?? false,
       properties: {
-        userProperties: { 'MCP-COMPONENT-TYPE': componentType, 'MCP-MQTT-CLIENT-ID': options.clientId ?? this.clientId },
+        userProperties: {
+          'MCP-COMPONENT-TYPE': componentType,
+          'MCP-MQTT-CLIENT-ID': options.clientId ?? this.clientId,
+        },
       },
     });
   }
 
-  next(predicate: (message: RecordedMessage) => boolean, what = 'a message', timeoutMs = WAIT_TIMEOUT): Promise<RecordedMessage> {
+  next(
+    predicate: (message: RecordedMessage) => boolean,
+    what = 'a message',
+    timeoutMs = WAIT_TIMEOUT,
+  ): Promise<RecordedMessage> {
     const found = this.messages.find(predicate);
     if (found) return Promise.resolve(found);
     return nextEvent<RecordedMessage>(
@@ -211,7 +228,9 @@ export function json(message: RecordedMessage): Record<string, unknown> | undefi
  * The server every suite uses: tools (plain, structured output, failing, slow with progress, never-ending),
  * resources (static, template, subscribable), prompts with completion, logging.
  */
-export function buildTestServer(options: { name?: string; onSubscribe?: (uri: string) => void } = {}): McpServer {
+export function buildTestServer(
+  options: { name?: string; onSubscribe?: (uri: string) => void } = {},
+): McpServer {
   const server = new McpServer(
     { name: options.name ?? 'test-server', version: '1.0.0' },
     { capabilities: { logging: {}, resources: { subscribe: true, listChanged: true } } },
@@ -228,7 +247,10 @@ export function buildTestServer(options: { name?: string; onSubscribe?: (uri: st
       inputSchema: { a: z.number(), b: z.number() },
       outputSchema: { sum: z.number() },
     },
-    async ({ a, b }) => ({ content: [{ type: 'text', text: String(a + b) }], structuredContent: { sum: a + b } }),
+    async ({ a, b }) => ({
+      content: [{ type: 'text', text: String(a + b) }],
+      structuredContent: { sum: a + b },
+    }),
   );
   server.registerTool('fail', { description: 'Always fails' }, async () => {
     throw new Error('the press is jammed');
@@ -250,7 +272,9 @@ export function buildTestServer(options: { name?: string; onSubscribe?: (uri: st
     },
   );
   server.registerTool('hang', { description: 'Never answers until cancelled' }, async (extra) => {
-    await new Promise<void>((resolve) => extra.signal.addEventListener('abort', () => resolve(), { once: true }));
+    await new Promise<void>((resolve) =>
+      extra.signal.addEventListener('abort', () => resolve(), { once: true }),
+    );
     return { content: [{ type: 'text', text: 'cancelled' }] };
   });
   server.registerTool('whoami', { description: 'Tells the session id' }, async (extra) => ({
@@ -274,7 +298,9 @@ export function buildTestServer(options: { name?: string; onSubscribe?: (uri: st
   server.registerPrompt(
     'inspect',
     { description: 'Inspect a station', argsSchema: { station: z.string() } },
-    ({ station }) => ({ messages: [{ role: 'user', content: { type: 'text', text: `inspect ${station}` } }] }),
+    ({ station }) => ({
+      messages: [{ role: 'user', content: { type: 'text', text: `inspect ${station}` } }],
+    }),
   );
   server.server.setRequestHandler(SubscribeRequestSchema, async (request) => {
     options.onSubscribe?.(request.params.uri);
@@ -290,7 +316,11 @@ export function initializeRequest(id: string | number = 1): Record<string, unkno
     jsonrpc: '2.0',
     id,
     method: 'initialize',
-    params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw-client', version: '1.0.0' } },
+    params: {
+      protocolVersion: '2025-06-18',
+      capabilities: {},
+      clientInfo: { name: 'raw-client', version: '1.0.0' },
+    },
   };
 }
 
@@ -320,14 +350,19 @@ export async function rawInitialize(
   const before = peer.messages.length;
   await peer.publishAs('mcp-client', topics.control, initializeRequest(id));
   const message = await peer.next(
-    (candidate) => peer.messages.indexOf(candidate) >= before && candidate.topic === topics.rpc && json(candidate)?.id === id,
+    (candidate) =>
+      peer.messages.indexOf(candidate) >= before &&
+      candidate.topic === topics.rpc &&
+      json(candidate)?.id === id,
     'the initialize response',
   );
   return { topics, response: json(message) ?? {} };
 }
 
 /** Catch a promise's outcome at once (no unhandled rejection while the test awaits something else). */
-export function settle<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
+export function settle<T>(
+  promise: Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
   return promise.then(
     (value) => ({ ok: true as const, value }),
     (error: unknown) => ({ ok: false as const, error }),

@@ -32,7 +32,10 @@ it(`${SESSIONS} concurrent client sessions on one server host`, { timeout: 60_00
   });
   const observer = await RawPeer.connect(broker.url);
   await observer.subscribe(`$mcp-server/capability/${host.serverId}/${host.serverName}`);
-  await using clients = await createMcpMqttClientHost({ mqtt: { url: broker.url }, serverNameFilters: ['scale/#'] });
+  await using clients = await createMcpMqttClientHost({
+    mqtt: { url: broker.url },
+    serverNameFilters: ['scale/#'],
+  });
   await clients.waitForServer(host.serverName);
 
   // Each session gets its own connection (its own mcp-client-id), all opened at once.
@@ -64,11 +67,16 @@ it(`${SESSIONS} concurrent client sessions on one server host`, { timeout: 60_00
   }
 
   // One tool added on every session's server: one publish, every client told.
-  for (const server of servers) server.registerTool('late', { description: 'late' }, async () => ({ content: [] }));
-  await expect.poll(() => sessions.every((session) => session.listChanged() === 1), { timeout: 10_000 }).toBe(true);
+  for (const server of servers)
+    server.registerTool('late', { description: 'late' }, async () => ({ content: [] }));
+  await expect
+    .poll(() => sessions.every((session) => session.listChanged() === 1), { timeout: 10_000 })
+    .toBe(true);
   await host.notifyPromptListChanged();
   await observer.next((message) => json(message)?.method === 'notifications/prompts/list_changed');
-  expect(observer.messages.filter((message) => json(message)?.method === 'notifications/tools/list_changed')).toHaveLength(1);
+  expect(
+    observer.messages.filter((message) => json(message)?.method === 'notifications/tools/list_changed'),
+  ).toHaveLength(1);
 
   await Promise.all(sessions.map(({ client }) => client.close()));
   await expect.poll(() => host.sessions.size, { timeout: 10_000 }).toBe(0);

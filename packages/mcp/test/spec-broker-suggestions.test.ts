@@ -38,13 +38,21 @@ describe.skipIf(!embedded)('broker suggestions in CONNACK', () => {
     expect(presence.topic).toBe(`$mcp-server/presence/${serverId}/${suggestedName}`);
     expect((json(presence)?.params as { server_name: string }).server_name).toBe(suggestedName);
     // A client reaches it under the suggested name.
-    await using clients = await createMcpMqttClientHost({ mqtt: { url: broker.url }, serverNameFilters: ['plant/#'] });
+    await using clients = await createMcpMqttClientHost({
+      mqtt: { url: broker.url },
+      serverNameFilters: ['plant/#'],
+    });
     const client = new Client({ name: 'suggested', version: '1.0.0' });
     await clients.connect(client, suggestedName);
-    expect((await client.callTool({ name: 'echo', arguments: { text: 'ok' } })).content).toEqual([{ type: 'text', text: 'ok' }]);
+    expect((await client.callTool({ name: 'echo', arguments: { text: 'ok' } })).content).toEqual([
+      { type: 'text', text: 'ok' },
+    ]);
     // The will names the suggested presence topic: an abrupt end clears the presence clients see.
     (host.connection.client as unknown as { stream: { destroy(): void } }).stream.destroy();
-    await observer.next((message) => message.payload.length === 0 && message.topic.endsWith(suggestedName), 'the will');
+    await observer.next(
+      (message) => message.payload.length === 0 && message.topic.endsWith(suggestedName),
+      'the will',
+    );
     expect(broker.broker?.getRetained(`$mcp-server/presence/${serverId}/${suggestedName}`)).toBeUndefined();
     expect(observer.messages.some((message) => message.topic.endsWith('configured/name'))).toBe(false);
     await host.close();
@@ -57,10 +65,19 @@ describe.skipIf(!embedded)('broker suggestions in CONNACK', () => {
     const hidden = `zone-b/${unique('press')}`;
     suggestions.set(clientId, { 'MCP-SERVER-NAME-FILTERS': JSON.stringify(['zone-a/#']) });
     const make = (serverName: string) =>
-      serveMcpOverMqtt({ mqtt: { url: broker.url }, serverName, description: serverName, createServer: () => buildTestServer() });
+      serveMcpOverMqtt({
+        mqtt: { url: broker.url },
+        serverName,
+        description: serverName,
+        createServer: () => buildTestServer(),
+      });
     await using a = await make(visible);
     await using b = await make(hidden);
-    await using clients = await createMcpMqttClientHost({ mqtt: { url: broker.url }, clientId, serverNameFilters: ['#'] });
+    await using clients = await createMcpMqttClientHost({
+      mqtt: { url: broker.url },
+      clientId,
+      serverNameFilters: ['#'],
+    });
     expect(clients.serverNameFilters).toEqual(['zone-a/#']);
     await clients.waitForServer(visible);
     await quiet();
@@ -93,8 +110,18 @@ describe.skipIf(!embedded)('broker suggestions in CONNACK', () => {
     const clientId = unique('garbled');
     suggestions.set(clientId, { 'MCP-SERVER-NAME-FILTERS': '{not json', 'MCP-RBAC': '"a string"' });
     const warnings: string[] = [];
-    const logger = { debug() {}, info() {}, warn: (message: string) => void warnings.push(message), error() {} };
-    await using clients = await createMcpMqttClientHost({ mqtt: { url: broker.url }, clientId, serverNameFilters: ['x/#'], logger });
+    const logger = {
+      debug() {},
+      info() {},
+      warn: (message: string) => void warnings.push(message),
+      error() {},
+    };
+    await using clients = await createMcpMqttClientHost({
+      mqtt: { url: broker.url },
+      clientId,
+      serverNameFilters: ['x/#'],
+      logger,
+    });
     expect(clients.serverNameFilters).toEqual(['x/#']);
     expect(clients.roles).toEqual([]);
     expect(warnings.some((warning) => /MCP-SERVER-NAME-FILTERS/.test(warning))).toBe(true);

@@ -40,7 +40,10 @@ async function serveTracked(): Promise<{ host: McpServerHost; servers: McpServer
   return { host, servers };
 }
 
-function notified<T>(client: Client, schema: Parameters<Client['setNotificationHandler']>[0]): () => Promise<T> {
+function notified<T>(
+  client: Client,
+  schema: Parameters<Client['setNotificationHandler']>[0],
+): () => Promise<T> {
   const received: T[] = [];
   const waiters: Array<(value: T) => void> = [];
   client.setNotificationHandler(schema, (notification) => {
@@ -68,7 +71,9 @@ it('server list changes go to the capability topic once, coalesced across sessio
   const capabilityTopic = `$mcp-server/capability/${host.serverId}/${host.serverName}`;
   await observer.subscribe(capabilityTopic);
   const hosts = await Promise.all(
-    [1, 2, 3].map(() => createMcpMqttClientHost({ mqtt: { url: broker.url }, serverNameFilters: ['caps/#'] })),
+    [1, 2, 3].map(() =>
+      createMcpMqttClientHost({ mqtt: { url: broker.url }, serverNameFilters: ['caps/#'] }),
+    ),
   );
   const clients = hosts.map(() => new Client({ name: 'caps', version: '1.0.0' }));
   const waits = clients.map((client) => notified(client, ToolListChangedNotificationSchema));
@@ -76,7 +81,11 @@ it('server list changes go to the capability topic once, coalesced across sessio
   expect(servers).toHaveLength(3);
   // A tool added to every session's server in one go: each server emits tools/list_changed.
   for (const server of servers) {
-    server.registerTool('stop', { description: 'Stop the press', inputSchema: { reason: z.string() } }, async () => ({ content: [] }));
+    server.registerTool(
+      'stop',
+      { description: 'Stop the press', inputSchema: { reason: z.string() } },
+      async () => ({ content: [] }),
+    );
   }
   await Promise.all(waits.map((wait) => wait()));
   for (const client of clients) {
@@ -85,7 +94,9 @@ it('server list changes go to the capability topic once, coalesced across sessio
   // A sentinel after the burst: by the time it arrives, every publish of the burst has arrived too.
   await host.notifyPromptListChanged();
   await observer.next((message) => json(message)?.method === 'notifications/prompts/list_changed');
-  const toolChanges = observer.messages.filter((message) => json(message)?.method === 'notifications/tools/list_changed');
+  const toolChanges = observer.messages.filter(
+    (message) => json(message)?.method === 'notifications/tools/list_changed',
+  );
   expect(toolChanges).toHaveLength(1);
   expect(observer.messages.every((message) => message.topic === capabilityTopic)).toBe(true);
   await Promise.all(hosts.map((clientHost) => clientHost.close()));
@@ -95,7 +106,10 @@ it('server list changes go to the capability topic once, coalesced across sessio
 it('host-level notifyToolListChanged, notifyPromptListChanged and notifyResourceListChanged reach every client', async () => {
   const { host } = await serveTracked();
   await using _host = host;
-  await using clients = await createMcpMqttClientHost({ mqtt: { url: broker.url }, serverNameFilters: ['caps/#'] });
+  await using clients = await createMcpMqttClientHost({
+    mqtt: { url: broker.url },
+    serverNameFilters: ['caps/#'],
+  });
   const client = new Client({ name: 'caps', version: '1.0.0' });
   const tools = notified(client, ToolListChangedNotificationSchema);
   const prompts = notified(client, PromptListChangedNotificationSchema);
@@ -124,13 +138,22 @@ it('resource updates go to the capability topic and reach only the sessions subs
   const observer = await RawPeer.connect(broker.url);
   const capabilityTopic = `$mcp-server/capability/${host.serverId}/${host.serverName}`;
   await observer.subscribe(capabilityTopic);
-  await using hostA = await createMcpMqttClientHost({ mqtt: { url: broker.url }, serverNameFilters: ['caps/#'] });
-  await using hostB = await createMcpMqttClientHost({ mqtt: { url: broker.url }, serverNameFilters: ['caps/#'] });
+  await using hostA = await createMcpMqttClientHost({
+    mqtt: { url: broker.url },
+    serverNameFilters: ['caps/#'],
+  });
+  await using hostB = await createMcpMqttClientHost({
+    mqtt: { url: broker.url },
+    serverNameFilters: ['caps/#'],
+  });
   const a = new Client({ name: 'a', version: '1.0.0' });
   const b = new Client({ name: 'b', version: '1.0.0' });
   const updatesA = notified<{ params: { uri: string } }>(a, ResourceUpdatedNotificationSchema);
   const seenByB: unknown[] = [];
-  b.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => void seenByB.push(notification));
+  b.setNotificationHandler(
+    ResourceUpdatedNotificationSchema,
+    (notification) => void seenByB.push(notification),
+  );
   await hostA.connect(a, host.serverName);
   await hostB.connect(b, host.serverName);
   await a.subscribeResource({ uri: 'file:///press/telemetry.json' });
@@ -138,7 +161,9 @@ it('resource updates go to the capability topic and reach only the sessions subs
   // The server of A's session reports the change (as an SDK server does for its subscribers).
   await servers[0]!.server.sendResourceUpdated({ uri: 'file:///press/telemetry.json' });
   expect((await updatesA()).params.uri).toBe('file:///press/telemetry.json');
-  const published = await observer.next((message) => json(message)?.method === 'notifications/resources/updated');
+  const published = await observer.next(
+    (message) => json(message)?.method === 'notifications/resources/updated',
+  );
   expect(published.topic).toBe(capabilityTopic);
   // B's transport received it too (the topic is shared) but did not pass it on: B never subscribed.
   await host.notifyResourceUpdated('file:///press/telemetry.json');
@@ -149,7 +174,9 @@ it('resource updates go to the capability topic and reach only the sessions subs
   await a.unsubscribeResource({ uri: 'file:///press/telemetry.json' });
   await host.notifyResourceUpdated('file:///press/telemetry.json');
   await eventually(
-    () => observer.messages.filter((message) => json(message)?.method === 'notifications/resources/updated').length >= 3,
+    () =>
+      observer.messages.filter((message) => json(message)?.method === 'notifications/resources/updated')
+        .length >= 3,
     'the third resource update on the wire',
   );
   await expect(Promise.race([updatesA(), quiet().then(() => 'none')])).resolves.toBe('none');
@@ -173,10 +200,16 @@ it('client roots list changes go to the client capability topic and reach the se
       return server;
     },
   });
-  await using clients = await createMcpMqttClientHost({ mqtt: { url: broker.url }, serverNameFilters: ['caps/#'] });
+  await using clients = await createMcpMqttClientHost({
+    mqtt: { url: broker.url },
+    serverNameFilters: ['caps/#'],
+  });
   const observer = await RawPeer.connect(broker.url);
   await observer.subscribe(`$mcp-client/capability/${clients.mcpClientId}`);
-  const client = new Client({ name: 'caps', version: '1.0.0' }, { capabilities: { roots: { listChanged: true } } });
+  const client = new Client(
+    { name: 'caps', version: '1.0.0' },
+    { capabilities: { roots: { listChanged: true } } },
+  );
   await clients.connect(client, host.serverName);
   await client.sendRootsListChanged();
   await changed;

@@ -17,7 +17,18 @@ import type {
   ServeMcpOverMqttOptions,
 } from '../src/index.js';
 import { HEALTH_PING_ID_PREFIX } from '../src/index.js';
-import { ErrorSink, RawPeer, failure, buildTestServer, json, nextEvent, quiet, rawInitialize, sessionTopics, unique } from './helpers.js';
+import {
+  ErrorSink,
+  RawPeer,
+  failure,
+  buildTestServer,
+  json,
+  nextEvent,
+  quiet,
+  rawInitialize,
+  sessionTopics,
+  unique,
+} from './helpers.js';
 
 let broker: TestBroker;
 beforeAll(async () => {
@@ -64,27 +75,35 @@ describe('de-initialization', () => {
     const serverSent: Packet[] = [];
     server.connection.client.on('packetsend', (packet: Packet) => serverSent.push(packet));
     const observer = await RawPeer.connect(broker.url);
-    const topics = sessionTopics({ mcpClientId: clients.mcpClientId, serverId: server.serverId, serverName: server.serverName });
+    const topics = sessionTopics({
+      mcpClientId: clients.mcpClientId,
+      serverId: server.serverId,
+      serverName: server.serverName,
+    });
     await observer.subscribe(topics.rpc);
     const client = new Client({ name: 'life', version: '1.0.0' });
     await clients.connect(client, server.serverName);
     const ended = nextEvent<McpServerSession>((listener) => server.on('session-close', listener));
     await client.close();
-    expect(json(await observer.next((message) => json(message)?.method === 'notifications/disconnected'))).toEqual({
+    expect(
+      json(await observer.next((message) => json(message)?.method === 'notifications/disconnected')),
+    ).toEqual({
       jsonrpc: '2.0',
       method: 'notifications/disconnected',
     });
     expect((await ended).mcpClientId).toBe(clients.mcpClientId);
     // The client unsubscribes from the session's topics; so does the server from the client's topics.
     expect(unsubscribedTopics(sent)).toEqual(expect.arrayContaining([topics.rpc, topics.serverCapability]));
-    await expect.poll(() => unsubscribedTopics(serverSent)).toEqual(
-      expect.arrayContaining([topics.rpc, topics.clientCapability, topics.clientPresence]),
-    );
+    await expect
+      .poll(() => unsubscribedTopics(serverSent))
+      .toEqual(expect.arrayContaining([topics.rpc, topics.clientCapability, topics.clientPresence]));
     expect(clients.connection.connected).toBe(true);
     // The connection is still good for a new session.
     const again = new Client({ name: 'life', version: '1.0.0' });
     await clients.connect(again, server.serverName);
-    expect((await again.callTool({ name: 'echo', arguments: { text: 'back' } })).content).toEqual([{ type: 'text', text: 'back' }]);
+    expect((await again.callTool({ name: 'echo', arguments: { text: 'back' } })).content).toEqual([
+      { type: 'text', text: 'back' },
+    ]);
     await again.close();
     await observer.close();
   });
@@ -93,7 +112,11 @@ describe('de-initialization', () => {
     await using server = await serve();
     await using clients = await clientHost();
     const observer = await RawPeer.connect(broker.url);
-    const topics = sessionTopics({ mcpClientId: clients.mcpClientId, serverId: server.serverId, serverName: server.serverName });
+    const topics = sessionTopics({
+      mcpClientId: clients.mcpClientId,
+      serverId: server.serverId,
+      serverName: server.serverName,
+    });
     await observer.subscribe(topics.rpc);
     const client = new Client({ name: 'life', version: '1.0.0' });
     const transport = await clients.connect(client, server.serverName);
@@ -107,7 +130,9 @@ describe('de-initialization', () => {
     await closed;
     expect(transport.isClosed).toBe(true);
     await observer.next((message) => json(message)?.method === 'notifications/disconnected');
-    await expect.poll(() => unsubscribedTopics(sent)).toEqual(expect.arrayContaining([topics.rpc, topics.serverCapability]));
+    await expect
+      .poll(() => unsubscribedTopics(sent))
+      .toEqual(expect.arrayContaining([topics.rpc, topics.serverCapability]));
     expect(server.connection.connected).toBe(true);
     expect(server.sessions.size).toBe(0);
     await observer.close();
@@ -142,20 +167,23 @@ describe('offline detection', () => {
     client.onerror = errors.onerror;
     const closed = closedPromise(client);
     const pending = failure(client.callTool({ name: 'hang', arguments: {} }));
-    const offline = nextEvent<McpServerChange>((listener) => {
-      const iterator = clients.discover();
-      let stop = false;
-      void (async () => {
-        for await (const change of iterator) {
-          if (stop) break;
-          listener(change);
-        }
-      })();
-      return () => {
-        stop = true;
-        void iterator.return?.();
-      };
-    }, (change) => change.type === 'offline');
+    const offline = nextEvent<McpServerChange>(
+      (listener) => {
+        const iterator = clients.discover();
+        let stop = false;
+        void (async () => {
+          for await (const change of iterator) {
+            if (stop) break;
+            listener(change);
+          }
+        })();
+        return () => {
+          stop = true;
+          void iterator.return?.();
+        };
+      },
+      (change) => change.type === 'offline',
+    );
     // Anyone may clear a retained presence (here a raw peer, as the broker does with the will).
     const peer = await RawPeer.connect(broker.url);
     await peer.publish(`$mcp-server/presence/${server.serverId}/${server.serverName}`, '', { retain: true });
@@ -200,11 +228,16 @@ describe('sessions', () => {
     expect(closedServers).toEqual([1]);
     expect(server.sessions.size).toBe(1);
     // The fresh session answers on the same topics; nothing told the client it was disconnected.
-    await peer.publishAs('mcp-client', first.topics.rpc, { jsonrpc: '2.0', method: 'notifications/initialized' });
+    await peer.publishAs('mcp-client', first.topics.rpc, {
+      jsonrpc: '2.0',
+      method: 'notifications/initialized',
+    });
     await peer.publishAs('mcp-client', first.topics.rpc, { jsonrpc: '2.0', id: 0, method: 'tools/list' });
     const list = await peer.next((message) => json(message)?.id === 0, 'tools/list response');
     expect((json(list)?.result as { tools: unknown[] }).tools.length).toBeGreaterThan(0);
-    expect(peer.messages.some((message) => json(message)?.method === 'notifications/disconnected')).toBe(false);
+    expect(peer.messages.some((message) => json(message)?.method === 'notifications/disconnected')).toBe(
+      false,
+    );
     await peer.close();
   });
 
@@ -216,16 +249,78 @@ describe('sessions', () => {
     const second = new Client({ name: 'life', version: '1.0.0' });
     const refused = clients.connect(second, server.serverName);
     await expect(refused).rejects.toSatisfy((error) => MqttAgentsError.hasCode(error, 'DUPLICATE_SESSION'));
-    const explicit = clients.connect(new Client({ name: 'life', version: '1.0.0' }), server.serverName, { serverId: server.serverId });
+    const explicit = clients.connect(new Client({ name: 'life', version: '1.0.0' }), server.serverName, {
+      serverId: server.serverId,
+    });
     await expect(explicit).rejects.toSatisfy((error) => MqttAgentsError.hasCode(error, 'DUPLICATE_SESSION'));
     const dedicated = await clients.connect(second, server.serverName, { dedicatedConnection: true });
     expect(dedicated.mcpClientId).not.toBe(clients.mcpClientId);
     expect(server.sessions.size).toBe(2);
-    expect((await second.callTool({ name: 'whoami', arguments: {} })).content).toEqual([{ type: 'text', text: dedicated.mcpClientId }]);
-    const closed = nextEvent<McpServerSession>((listener) => server.on('session-close', listener), (session) => session.mcpClientId === dedicated.mcpClientId);
+    expect((await second.callTool({ name: 'whoami', arguments: {} })).content).toEqual([
+      { type: 'text', text: dedicated.mcpClientId },
+    ]);
+    const closed = nextEvent<McpServerSession>(
+      (listener) => server.on('session-close', listener),
+      (session) => session.mcpClientId === dedicated.mcpClientId,
+    );
     await second.close();
     await closed;
     await first.close();
+  });
+});
+
+describe('transport contract', () => {
+  it('a second start() throws ALREADY_STARTED with a hint, on both sides', async () => {
+    await using server = await serve();
+    await using clients = await clientHost();
+    const client = new Client({ name: 'life', version: '1.0.0' });
+    const transport = await clients.connect(client, server.serverName);
+    await expect(transport.start()).rejects.toMatchObject({
+      code: 'ALREADY_STARTED',
+      message: expect.stringMatching(/connect\(\)/),
+    });
+    const session = server.sessions.get(clients.mcpClientId)!;
+    await expect(session.transport.start()).rejects.toMatchObject({ code: 'ALREADY_STARTED' });
+    await client.close();
+    await expect(transport.start()).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(
+      transport.send({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+    ).rejects.toMatchObject({
+      code: 'CONNECTION_CLOSED',
+    });
+  });
+
+  it('close() is idempotent and fires onclose once', async () => {
+    await using server = await serve();
+    await using clients = await clientHost();
+    const client = new Client({ name: 'life', version: '1.0.0' });
+    const transport = await clients.connect(client, server.serverName);
+    let closes = 0;
+    const previous = transport.onclose;
+    transport.onclose = () => {
+      closes++;
+      previous?.();
+    };
+    await Promise.all([transport.close(), transport.close(), transport[Symbol.asyncDispose]()]);
+    await transport.close();
+    expect(closes).toBe(1);
+    await Promise.all([clients.close(), clients.close()]);
+    await Promise.all([server.close(), server[Symbol.asyncDispose]()]);
+  });
+
+  it('maxSessions refuses sessions beyond the limit with an error response', async () => {
+    const errors = new ErrorSink();
+    await using server = await serve({ maxSessions: 1, onerror: errors.onerror });
+    await using first = await clientHost();
+    await using second = await clientHost();
+    const a = new Client({ name: 'a', version: '1.0.0' });
+    await first.connect(a, server.serverName);
+    const b = new Client({ name: 'b', version: '1.0.0' });
+    const refused = await failure(second.connect(b, server.serverName));
+    expect((refused as Error).message).toMatch(/no room for another session/);
+    await errors.waitFor(/1 sessions already open/);
+    expect(server.sessions.size).toBe(1);
+    await a.close();
   });
 });
 
@@ -257,7 +352,9 @@ describe('timeouts', () => {
       createServer: () => {
         const built = buildTestServer();
         built.registerTool('slow', { description: 'slow' }, async (extra) => {
-          await new Promise<void>((resolve) => extra.signal.addEventListener('abort', () => resolve(), { once: true }));
+          await new Promise<void>((resolve) =>
+            extra.signal.addEventListener('abort', () => resolve(), { once: true }),
+          );
           aborted();
           return { content: [] };
         });
@@ -319,7 +416,10 @@ describe('timeouts', () => {
     const client = new Client({ name: 'life', version: '1.0.0' });
     const error = await clients
       .connect(client, 'life/nobody', { serverId: unique('ghost'), timeoutMs: 200 })
-      .then(() => undefined, (reason: unknown) => reason);
+      .then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
     expect(error).toBeInstanceOf(McpError);
     expect((error as McpError).code).toBe(ErrorCode.RequestTimeout);
   });
@@ -330,23 +430,32 @@ describe('health checks', () => {
     await using server = await serve({ healthCheck: { intervalMs: 40 } });
     await using clients = await clientHost({ healthCheck: { intervalMs: 40 } });
     const observer = await RawPeer.connect(broker.url);
-    const topics = sessionTopics({ mcpClientId: clients.mcpClientId, serverId: server.serverId, serverName: server.serverName });
+    const topics = sessionTopics({
+      mcpClientId: clients.mcpClientId,
+      serverId: server.serverId,
+      serverName: server.serverName,
+    });
     await observer.subscribe(topics.rpc);
     const client = new Client({ name: 'life', version: '1.0.0' });
     const errors = new ErrorSink();
     client.onerror = errors.onerror;
     await clients.connect(client, server.serverName);
     const fromClient = await observer.next(
-      (message) => message.userProperties['MCP-COMPONENT-TYPE'] === 'mcp-client' && json(message)?.method === 'ping',
+      (message) =>
+        message.userProperties['MCP-COMPONENT-TYPE'] === 'mcp-client' && json(message)?.method === 'ping',
       'a health ping from the client',
     );
     const fromServer = await observer.next(
-      (message) => message.userProperties['MCP-COMPONENT-TYPE'] === 'mcp-server' && json(message)?.method === 'ping',
+      (message) =>
+        message.userProperties['MCP-COMPONENT-TYPE'] === 'mcp-server' && json(message)?.method === 'ping',
       'a health ping from the server',
     );
     for (const ping of [fromClient, fromServer]) {
       expect(String(json(ping)?.id)).toMatch(new RegExp(`^${HEALTH_PING_ID_PREFIX}`));
-      await observer.next((message) => json(message)?.id === json(ping)?.id && 'result' in (json(message) ?? {}), 'the pong');
+      await observer.next(
+        (message) => json(message)?.id === json(ping)?.id && 'result' in (json(message) ?? {}),
+        'the pong',
+      );
     }
     await quiet(120);
     expect(errors.errors).toEqual([]);
@@ -357,14 +466,23 @@ describe('health checks', () => {
 
   it('a client that fails a health ping loses its session, and the server sends it no more requests', async () => {
     const errors = new ErrorSink();
-    await using server = await serve({ healthCheck: { intervalMs: 30, timeoutMs: 100 }, onerror: errors.onerror });
+    await using server = await serve({
+      healthCheck: { intervalMs: 30, timeoutMs: 100 },
+      onerror: errors.onerror,
+    });
     const peer = await RawPeer.connect(broker.url);
     const closed = nextEvent<McpServerSession>((listener) => server.on('session-close', listener));
     const { topics } = await rawInitialize(peer, server);
     // The raw client never answers pings.
-    await peer.next((message) => message.topic === topics.rpc && json(message)?.method === 'ping', 'a health ping');
+    await peer.next(
+      (message) => message.topic === topics.rpc && json(message)?.method === 'ping',
+      'a health ping',
+    );
     expect((await closed).mcpClientId).toBe(peer.clientId);
-    await peer.next((message) => json(message)?.method === 'notifications/disconnected', 'the de-initialization');
+    await peer.next(
+      (message) => json(message)?.method === 'notifications/disconnected',
+      'the de-initialization',
+    );
     const count = peer.messages.length;
     await quiet(150);
     expect(peer.messages.length).toBe(count);
@@ -377,11 +495,16 @@ describe('health checks', () => {
     // A hand-made server that answers initialize and then goes quiet.
     const fake = await RawPeer.connect(broker.url, { clientId: serverId });
     await fake.subscribe(`$mcp-server/${serverId}/${serverName}`);
-    await fake.publishAs('mcp-server', `$mcp-server/presence/${serverId}/${serverName}`, {
-      jsonrpc: '2.0',
-      method: 'notifications/server/online',
-      params: { server_name: serverName, description: 'mute', meta: {} },
-    }, { retain: true });
+    await fake.publishAs(
+      'mcp-server',
+      `$mcp-server/presence/${serverId}/${serverName}`,
+      {
+        jsonrpc: '2.0',
+        method: 'notifications/server/online',
+        params: { server_name: serverName, description: 'mute', meta: {} },
+      },
+      { retain: true },
+    );
     fake.client.on('message', (topic, payload, packet) => {
       const request = JSON.parse(payload.toString()) as { id?: number; method?: string };
       if (request.method !== 'initialize') return;
@@ -389,7 +512,11 @@ describe('health checks', () => {
       void fake.publishAs('mcp-server', `$mcp-rpc/${clientId}/${serverId}/${serverName}`, {
         jsonrpc: '2.0',
         id: request.id,
-        result: { protocolVersion: '2025-06-18', capabilities: {}, serverInfo: { name: 'mute', version: '1' } },
+        result: {
+          protocolVersion: '2025-06-18',
+          capabilities: {},
+          serverInfo: { name: 'mute', version: '1' },
+        },
       });
     });
     await using clients = await clientHost({ healthCheck: { intervalMs: 30, timeoutMs: 100 } });

@@ -8,7 +8,16 @@ import type { Packet } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMcpMqttClientHost, serveMcpOverMqtt } from '../src/index.js';
 import type { McpClientHost, McpServerHost, McpServerSession } from '../src/index.js';
-import { RawPeer, buildTestServer, embedded, json, nextEvent, quiet, sessionTopics, unique } from './helpers.js';
+import {
+  RawPeer,
+  buildTestServer,
+  embedded,
+  json,
+  nextEvent,
+  quiet,
+  sessionTopics,
+  unique,
+} from './helpers.js';
 
 let broker: TestBroker;
 const connects: ClientInfo[] = [];
@@ -34,7 +43,9 @@ function clientHost(): Promise<McpClientHost> {
   return createMcpMqttClientHost({ mqtt: { url: broker.url }, serverNameFilters: ['wire/#'] });
 }
 
-function packetLog(host: { connection: { client: { on(event: string, listener: (packet: Packet) => void): unknown } } }) {
+function packetLog(host: {
+  connection: { client: { on(event: string, listener: (packet: Packet) => void): unknown } };
+}) {
   const log: Array<{ direction: 'out' | 'in'; packet: Packet }> = [];
   host.connection.client.on('packetsend', (packet) => log.push({ direction: 'out', packet }));
   host.connection.client.on('packetreceive', (packet) => log.push({ direction: 'in', packet }));
@@ -50,7 +61,9 @@ describe('topics', () => {
     await using server = await serve();
     const observer = await RawPeer.connect(broker.url);
     await observer.subscribe('$mcp-server/presence/+/wire/#');
-    const presence = await observer.next((message) => message.topic === `$mcp-server/presence/${server.serverId}/${server.serverName}`);
+    const presence = await observer.next(
+      (message) => message.topic === `$mcp-server/presence/${server.serverId}/${server.serverName}`,
+    );
     expect(presence.retain).toBe(true);
     expect(json(presence)?.method).toBe('notifications/server/online');
     await observer.close();
@@ -60,12 +73,20 @@ describe('topics', () => {
     await using server = await serve();
     await using clients = await clientHost();
     const observer = await RawPeer.connect(broker.url);
-    const topics = sessionTopics({ mcpClientId: clients.mcpClientId, serverId: server.serverId, serverName: server.serverName });
+    const topics = sessionTopics({
+      mcpClientId: clients.mcpClientId,
+      serverId: server.serverId,
+      serverName: server.serverName,
+    });
     await observer.subscribe([topics.control, topics.rpc]);
     const client = new Client({ name: 'wire', version: '1.0.0' });
     await clients.connect(client, server.serverName);
     await client.callTool({ name: 'echo', arguments: { text: 'x' } });
-    await observer.next((message) => json(message)?.result !== undefined && (json(message)?.result as { content?: unknown }).content !== undefined);
+    await observer.next(
+      (message) =>
+        json(message)?.result !== undefined &&
+        (json(message)?.result as { content?: unknown }).content !== undefined,
+    );
     const flow = observer.messages.map((message) => ({ topic: message.topic, body: json(message) }));
     const initialize = flow.find((entry) => entry.body?.method === 'initialize');
     expect(initialize?.topic).toBe(topics.control);
@@ -96,21 +117,29 @@ describe('topics', () => {
 });
 
 describe('user properties and connection settings', () => {
-  it.skipIf(!embedded)('CONNECT carries MCP-COMPONENT-TYPE and MCP-META with clean start and session expiry 0', async () => {
-    await using server = await serve({ componentMeta: { version: '1.2.3', location: 'hall 7' } });
-    await using clients = await clientHost();
-    const serverConnect = connects.find((client) => client.id === server.serverId);
-    const clientConnect = connects.find((client) => client.id === clients.mcpClientId);
-    expect(serverConnect?.userProperties['MCP-COMPONENT-TYPE']).toBe('mcp-server');
-    expect(JSON.parse(String(serverConnect?.userProperties['MCP-META']))).toEqual({ version: '1.2.3', location: 'hall 7' });
-    expect(clientConnect?.userProperties['MCP-COMPONENT-TYPE']).toBe('mcp-client');
-    expect(JSON.parse(String(clientConnect?.userProperties['MCP-META']))).toEqual({ implementation: '@mqtt-agents/mcp' });
-    for (const info of [serverConnect, clientConnect]) {
-      expect(info?.protocolVersion).toBe(5);
-      expect(info?.cleanStart).toBe(true);
-      expect(info?.properties.sessionExpiryInterval ?? 0).toBe(0);
-    }
-  });
+  it.skipIf(!embedded)(
+    'CONNECT carries MCP-COMPONENT-TYPE and MCP-META with clean start and session expiry 0',
+    async () => {
+      await using server = await serve({ componentMeta: { version: '1.2.3', location: 'hall 7' } });
+      await using clients = await clientHost();
+      const serverConnect = connects.find((client) => client.id === server.serverId);
+      const clientConnect = connects.find((client) => client.id === clients.mcpClientId);
+      expect(serverConnect?.userProperties['MCP-COMPONENT-TYPE']).toBe('mcp-server');
+      expect(JSON.parse(String(serverConnect?.userProperties['MCP-META']))).toEqual({
+        version: '1.2.3',
+        location: 'hall 7',
+      });
+      expect(clientConnect?.userProperties['MCP-COMPONENT-TYPE']).toBe('mcp-client');
+      expect(JSON.parse(String(clientConnect?.userProperties['MCP-META']))).toEqual({
+        implementation: '@mqtt-agents/mcp',
+      });
+      for (const info of [serverConnect, clientConnect]) {
+        expect(info?.protocolVersion).toBe(5);
+        expect(info?.cleanStart).toBe(true);
+        expect(info?.properties.sessionExpiryInterval ?? 0).toBe(0);
+      }
+    },
+  );
 
   it('session expiry interval is 0 on both sides', async () => {
     await using server = await serve();
@@ -127,7 +156,10 @@ describe('user properties and connection settings', () => {
     await observer.subscribe(['$mcp-server/#', '$mcp-rpc/#', '$mcp-client/#']);
     await using server = await serve();
     await using clients = await clientHost();
-    const client = new Client({ name: 'wire', version: '1.0.0' }, { capabilities: { roots: { listChanged: true } } });
+    const client = new Client(
+      { name: 'wire', version: '1.0.0' },
+      { capabilities: { roots: { listChanged: true } } },
+    );
     await clients.connect(client, server.serverName);
     await client.callTool({ name: 'echo', arguments: { text: 'x' } });
     await client.sendRootsListChanged();
@@ -136,12 +168,16 @@ describe('user properties and connection settings', () => {
     await observer.next((message) => json(message)?.method === 'notifications/roots/list_changed');
     await client.close();
     await observer.next((message) => json(message)?.method === 'notifications/disconnected');
-    const ours = observer.messages.filter((message) => message.topic.includes(server.serverName) || message.topic.includes(clients.mcpClientId));
+    const ours = observer.messages.filter(
+      (message) => message.topic.includes(server.serverName) || message.topic.includes(clients.mcpClientId),
+    );
     expect(ours.length).toBeGreaterThanOrEqual(8);
     for (const message of ours) {
       const fromServer = message.userProperties['MCP-COMPONENT-TYPE'] === 'mcp-server';
       expect(message.userProperties['MCP-COMPONENT-TYPE'], message.topic).toMatch(/^mcp-(client|server)$/);
-      expect(message.userProperties['MCP-MQTT-CLIENT-ID'], message.topic).toBe(fromServer ? server.serverId : clients.mcpClientId);
+      expect(message.userProperties['MCP-MQTT-CLIENT-ID'], message.topic).toBe(
+        fromServer ? server.serverId : clients.mcpClientId,
+      );
     }
     await observer.close();
   });
@@ -156,15 +192,73 @@ describe('user properties and connection settings', () => {
     await clients.connect(client, server.serverName);
     client.onerror = (error) => serverErrors.push(error);
     await client.callTool({ name: 'echo', arguments: { text: 'x' } });
-    const rpc = sessionTopics({ mcpClientId: clients.mcpClientId, serverId: server.serverId, serverName: server.serverName }).rpc;
-    const serverRpc = serverLog.flatMap((entry) => (entry.direction === 'out' ? subscriptionsIn(entry.packet) : [])).find((s) => s.topic === rpc);
-    const clientRpc = clientLog.flatMap((entry) => (entry.direction === 'out' ? subscriptionsIn(entry.packet) : [])).find((s) => s.topic === rpc);
+    const rpc = sessionTopics({
+      mcpClientId: clients.mcpClientId,
+      serverId: server.serverId,
+      serverName: server.serverName,
+    }).rpc;
+    const serverRpc = serverLog
+      .flatMap((entry) => (entry.direction === 'out' ? subscriptionsIn(entry.packet) : []))
+      .find((s) => s.topic === rpc);
+    const clientRpc = clientLog
+      .flatMap((entry) => (entry.direction === 'out' ? subscriptionsIn(entry.packet) : []))
+      .find((s) => s.topic === rpc);
     expect(serverRpc?.nl).toBe(true);
     expect(clientRpc?.nl).toBe(true);
     // With No Local neither side receives its own publishes: no response arrives for an unknown request id.
-    expect(serverLog.filter((entry) => entry.direction === 'in' && entry.packet.cmd === 'publish' && (entry.packet as { topic?: string }).topic === rpc).length).toBe(2);
+    expect(
+      serverLog.filter(
+        (entry) =>
+          entry.direction === 'in' &&
+          entry.packet.cmd === 'publish' &&
+          (entry.packet as { topic?: string }).topic === rpc,
+      ).length,
+    ).toBe(2);
     expect(serverErrors).toEqual([]);
     await client.close();
+  });
+});
+
+describe('quality of service', () => {
+  it('QoS 1 by default and configurable: the qos option applies to every publish and subscription', async () => {
+    await using server = await serve({ qos: 0 });
+    await using clients = await createMcpMqttClientHost({
+      mqtt: { url: broker.url },
+      serverNameFilters: ['wire/#'],
+      qos: 0,
+    });
+    await using defaults = await clientHost();
+    const serverLog = packetLog(server);
+    const clientLog = packetLog(clients);
+    const defaultLog = packetLog(defaults);
+    const client = new Client({ name: 'wire', version: '1.0.0' });
+    await clients.connect(client, server.serverName);
+    await client.callTool({ name: 'echo', arguments: { text: 'x' } });
+    const other = new Client({ name: 'wire', version: '1.0.0' });
+    await defaults.connect(other, server.serverName);
+    const outbound = (log: ReturnType<typeof packetLog>, cmd: string) =>
+      log
+        .filter((entry) => entry.direction === 'out' && entry.packet.cmd === cmd)
+        .map((entry) => entry.packet);
+    for (const log of [serverLog, clientLog]) {
+      expect(outbound(log, 'publish').length).toBeGreaterThan(0);
+      expect(outbound(log, 'publish').every((packet) => (packet as { qos: number }).qos === 0)).toBe(true);
+      expect(
+        outbound(log, 'subscribe')
+          .flatMap(subscriptionsIn)
+          .every((s) => (s as { qos?: number }).qos === 0),
+      ).toBe(true);
+    }
+    expect(outbound(defaultLog, 'publish').every((packet) => (packet as { qos: number }).qos === 1)).toBe(
+      true,
+    );
+    expect(
+      outbound(defaultLog, 'subscribe')
+        .flatMap(subscriptionsIn)
+        .every((s) => (s as { qos?: number }).qos === 1),
+    ).toBe(true);
+    await client.close();
+    await other.close();
   });
 });
 
@@ -175,13 +269,28 @@ describe('subscribe before initialize', () => {
     const log = packetLog(clients);
     const client = new Client({ name: 'wire', version: '1.0.0' });
     await clients.connect(client, server.serverName);
-    const topics = sessionTopics({ mcpClientId: clients.mcpClientId, serverId: server.serverId, serverName: server.serverName });
-    const subscribe = log.find((entry) => entry.direction === 'out' && subscriptionsIn(entry.packet).some((s) => s.topic === topics.rpc));
+    const topics = sessionTopics({
+      mcpClientId: clients.mcpClientId,
+      serverId: server.serverId,
+      serverName: server.serverName,
+    });
+    const subscribe = log.find(
+      (entry) =>
+        entry.direction === 'out' && subscriptionsIn(entry.packet).some((s) => s.topic === topics.rpc),
+    );
     const subscribed = subscriptionsIn(subscribe!.packet).map((s) => s.topic);
     expect(subscribed).toEqual(expect.arrayContaining([topics.rpc, topics.serverCapability]));
-    const suback = log.findIndex((entry) => entry.direction === 'in' && entry.packet.cmd === 'suback' && entry.packet.messageId === subscribe!.packet.messageId);
+    const suback = log.findIndex(
+      (entry) =>
+        entry.direction === 'in' &&
+        entry.packet.cmd === 'suback' &&
+        entry.packet.messageId === subscribe!.packet.messageId,
+    );
     const initialize = log.findIndex(
-      (entry) => entry.direction === 'out' && entry.packet.cmd === 'publish' && (entry.packet as { topic: string }).topic === topics.control,
+      (entry) =>
+        entry.direction === 'out' &&
+        entry.packet.cmd === 'publish' &&
+        (entry.packet as { topic: string }).topic === topics.control,
     );
     expect(suback).toBeGreaterThan(-1);
     expect(initialize).toBeGreaterThan(suback);
@@ -194,14 +303,29 @@ describe('subscribe before initialize', () => {
     const log = packetLog(server);
     const client = new Client({ name: 'wire', version: '1.0.0' });
     await clients.connect(client, server.serverName);
-    const topics = sessionTopics({ mcpClientId: clients.mcpClientId, serverId: server.serverId, serverName: server.serverName });
-    const subscribe = log.find((entry) => entry.direction === 'out' && subscriptionsIn(entry.packet).some((s) => s.topic === topics.rpc));
+    const topics = sessionTopics({
+      mcpClientId: clients.mcpClientId,
+      serverId: server.serverId,
+      serverName: server.serverName,
+    });
+    const subscribe = log.find(
+      (entry) =>
+        entry.direction === 'out' && subscriptionsIn(entry.packet).some((s) => s.topic === topics.rpc),
+    );
     expect(subscriptionsIn(subscribe!.packet).map((s) => s.topic)).toEqual(
       expect.arrayContaining([topics.rpc, topics.clientCapability, topics.clientPresence]),
     );
-    const suback = log.findIndex((entry) => entry.direction === 'in' && entry.packet.cmd === 'suback' && entry.packet.messageId === subscribe!.packet.messageId);
+    const suback = log.findIndex(
+      (entry) =>
+        entry.direction === 'in' &&
+        entry.packet.cmd === 'suback' &&
+        entry.packet.messageId === subscribe!.packet.messageId,
+    );
     const response = log.findIndex(
-      (entry) => entry.direction === 'out' && entry.packet.cmd === 'publish' && (entry.packet as { topic: string }).topic === topics.rpc,
+      (entry) =>
+        entry.direction === 'out' &&
+        entry.packet.cmd === 'publish' &&
+        (entry.packet as { topic: string }).topic === topics.rpc,
     );
     expect(suback).toBeGreaterThan(-1);
     expect(response).toBeGreaterThan(suback);
@@ -213,7 +337,13 @@ describe('presence and wills', () => {
   it('presence notification carries server_name, description and meta with rbac roles', async () => {
     const rbac = {
       roles: [
-        { name: 'admin', description: 'everything', allowed_methods: ['tools/call'], allowed_tools: 'all' as const, allowed_resources: 'all' as const },
+        {
+          name: 'admin',
+          description: 'everything',
+          allowed_methods: ['tools/call'],
+          allowed_tools: 'all' as const,
+          allowed_resources: 'all' as const,
+        },
         { name: 'viewer', allowed_methods: ['tools/list'], allowed_tools: ['echo'], allowed_resources: [] },
       ],
     };
@@ -224,7 +354,11 @@ describe('presence and wills', () => {
     expect(presence).toEqual({
       jsonrpc: '2.0',
       method: 'notifications/server/online',
-      params: { server_name: server.serverName, description: 'Press controls', meta: { site: 'hall 7', rbac } },
+      params: {
+        server_name: server.serverName,
+        description: 'Press controls',
+        meta: { site: 'hall 7', rbac },
+      },
     });
     await using clients = await clientHost();
     const [instance] = await clients.waitForServer(server.serverName);
@@ -275,7 +409,10 @@ describe('presence and wills', () => {
 
   it('client will is notifications/disconnected on its presence topic and ends its sessions', async () => {
     await using server = await serve();
-    const clients = await createMcpMqttClientHost({ mqtt: { url: broker.url, reconnectPeriodMs: 0 }, serverNameFilters: ['wire/#'] });
+    const clients = await createMcpMqttClientHost({
+      mqtt: { url: broker.url, reconnectPeriodMs: 0 },
+      serverNameFilters: ['wire/#'],
+    });
     const observer = await RawPeer.connect(broker.url);
     await observer.subscribe(`$mcp-client/presence/${clients.mcpClientId}`);
     const client = new Client({ name: 'wire', version: '1.0.0' });
@@ -299,7 +436,10 @@ describe('presence and wills', () => {
     await clients.connect(client, server.serverName);
     const closed = nextEvent<McpServerSession>((listener) => server.on('session-close', listener));
     await clients.close();
-    expect(json(await observer.next(() => true))).toEqual({ jsonrpc: '2.0', method: 'notifications/disconnected' });
+    expect(json(await observer.next(() => true))).toEqual({
+      jsonrpc: '2.0',
+      method: 'notifications/disconnected',
+    });
     await closed;
     await observer.close();
   });

@@ -35,14 +35,19 @@ export function handleConnect(client: ClientConnection, packet: IConnectPacket):
   client.setProtocolVersion(version);
 
   if ((version === 3) !== (packet.protocolId === 'MQIsdp')) {
-    client.refuseConnect(0x84, `protocol name '${packet.protocolId}' does not match protocol level ${version}`);
+    client.refuseConnect(
+      0x84,
+      `protocol name '${packet.protocolId}' does not match protocol level ${version}`,
+    );
     return;
   }
 
-  const properties: ConnectProperties = version === 5 ? (packet.properties ?? EMPTY_PROPERTIES) : EMPTY_PROPERTIES;
+  const properties: ConnectProperties =
+    version === 5 ? (packet.properties ?? EMPTY_PROPERTIES) : EMPTY_PROPERTIES;
   if (version === 5) {
     if (properties.receiveMaximum === 0) return client.protocolError(0x82, 'receive maximum must not be 0');
-    if (properties.maximumPacketSize === 0) return client.protocolError(0x82, 'maximum packet size must not be 0');
+    if (properties.maximumPacketSize === 0)
+      return client.protocolError(0x82, 'maximum packet size must not be 0');
     if (properties.authenticationMethod !== undefined) {
       client.refuseConnect(0x8c, 'enhanced authentication is not supported');
       return;
@@ -75,7 +80,8 @@ export function handleConnect(client: ClientConnection, packet: IConnectPacket):
     }
     if (willProperties.contentType !== undefined) forwarded.contentType = willProperties.contentType;
     if (willProperties.responseTopic !== undefined) forwarded.responseTopic = willProperties.responseTopic;
-    if (willProperties.correlationData !== undefined) forwarded.correlationData = willProperties.correlationData;
+    if (willProperties.correlationData !== undefined)
+      forwarded.correlationData = willProperties.correlationData;
     if (willProperties.userProperties !== undefined) forwarded.userProperties = willProperties.userProperties;
     willSpec = {
       topic: will.topic,
@@ -123,7 +129,11 @@ export function handleConnect(client: ClientConnection, packet: IConnectPacket):
 
   const authenticate = broker.hooks.authenticate;
   if (!authenticate) return finishConnect(client, pending, true);
-  const context: AuthenticateContext = Object.freeze({ ...info, password: packet.password, assignedClientId: assigned });
+  const context: AuthenticateContext = Object.freeze({
+    ...info,
+    password: packet.password,
+    assignedClientId: assigned,
+  });
   let verdict: HookResult | Promise<HookResult>;
   try {
     verdict = authenticate(context);
@@ -166,7 +176,10 @@ function finishConnect(client: ClientConnection, pending: PendingConnect, verdic
 
   const { session, sessionPresent } = broker.openSession(client, info.cleanStart, sessionExpiry);
 
-  const connack: IConnackPacket = { cmd: 'connack', sessionPresent: sessionPresent && info.protocolVersion >= 4 };
+  const connack: IConnackPacket = {
+    cmd: 'connack',
+    sessionPresent: sessionPresent && info.protocolVersion >= 4,
+  };
   if (info.protocolVersion === 5) {
     connack.reasonCode = 0;
     const connackProperties: NonNullable<IConnackPacket['properties']> = {
@@ -181,7 +194,8 @@ function finishConnect(client: ClientConnection, pending: PendingConnect, verdic
     if (settings.maximumQos < 2) connackProperties.maximumQoS = settings.maximumQos;
     if (assigned) connackProperties.assignedClientIdentifier = clientId;
     if (settings.serverKeepAlive !== undefined) connackProperties.serverKeepAlive = settings.serverKeepAlive;
-    if (sessionExpiry !== client.requestedSessionExpiry) connackProperties.sessionExpiryInterval = sessionExpiry;
+    if (sessionExpiry !== client.requestedSessionExpiry)
+      connackProperties.sessionExpiryInterval = sessionExpiry;
     const userProperties = broker.connackUserProperties(info);
     if (userProperties) connackProperties.userProperties = userProperties;
     connack.properties = connackProperties;

@@ -69,7 +69,15 @@ export function handlePublish(client: ClientConnection, packet: IPublishPacket):
     return;
   }
 
-  const message = Message.received(topic, payload, qos, packet.retain, properties, client.clientId, Date.now());
+  const message = Message.received(
+    topic,
+    payload,
+    qos,
+    packet.retain,
+    properties,
+    client.clientId,
+    Date.now(),
+  );
   const authorize = broker.hooks.authorizePublish;
   if (!authorize) return finishPublish(client, packetId, message, true);
   let verdict: HookResult | Promise<HookResult>;
@@ -91,7 +99,12 @@ export function handlePublish(client: ClientConnection, packet: IPublishPacket):
   return finishPublish(client, packetId, message, verdict as HookResult);
 }
 
-function finishPublish(client: ClientConnection, packetId: number, message: Message, verdict: HookResult): void {
+function finishPublish(
+  client: ClientConnection,
+  packetId: number,
+  message: Message,
+  verdict: HookResult,
+): void {
   if (!client.connected) return;
   const qos = message.qos;
   if (verdict !== true) {

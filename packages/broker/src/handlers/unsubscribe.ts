@@ -6,9 +6,11 @@ import { parseTopicFilter } from '../topic.js';
 export function handleUnsubscribe(client: ClientConnection, packet: IUnsubscribePacket): void {
   const session = client.session;
   if (!session) return;
-  if (packet.unsubscriptions.length === 0) return client.protocolError(0x82, 'UNSUBSCRIBE without topic filters');
+  if (packet.unsubscriptions.length === 0)
+    return client.protocolError(0x82, 'UNSUBSCRIBE without topic filters');
   for (const topicFilter of packet.unsubscriptions) {
-    if (!parseTopicFilter(topicFilter)) return client.protocolError(0x81, `invalid topic filter '${topicFilter}'`);
+    if (!parseTopicFilter(topicFilter))
+      return client.protocolError(0x81, `invalid topic filter '${topicFilter}'`);
   }
   const codes: number[] = [];
   const removed: string[] = [];

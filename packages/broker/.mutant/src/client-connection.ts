@@ -1,0 +1,472 @@
+/**
+ * One client connection: parses packets off a duplex stream, runs them through the packet handlers one
+ * at a time (a handler may wait for an async hook; later packets wait their turn), writes packets back
+ * with batched writes, and watches keep alive.
+ */
+import type { Duplex } from 'node:stream';
+import mqttPacket from 'mqtt-packet';
+import type { Packet, Parser } from 'mqtt-packet';
+import type { MqttBroker } from './broker.js';
+import {
+  PACKET_PUBREL,
+  PINGRESP,
+  encodeAck,
+  encodePublishHeader,
+  publishPacketSize,
+  varintSize,
+} from './encoder.js';
+import { dispatchPacket } from './handlers/index.js';
+import type { Message } from './message.js';
+import type { Session } from './session-store.js';
+import type { ClientInfo, DisconnectCause, ProtocolVersion, QoS, TransportKind } from './types.js';
+import type { Will } from './will.js';
+
+const CONNECTING = 0;
+const CONNECTED = 1;
+const CLOSED = 2;
+
+/** Connection state: waiting for CONNECT, connected, or closed. */
+export type ConnectionState = typeof CONNECTING | typeof CONNECTED | typeof CLOSED;
+export const ConnectionStates = { CONNECTING, CONNECTED, CLOSED } as const;
+
+interface GenerateOptions {
+  protocolVersion: ProtocolVersion;
+  properties?: { maximumPacketSize: number };
+}
+
+const GENERATE_V5: GenerateOptions = { protocolVersion: 5 };
+const GENERATE_V4: GenerateOptions = { protocolVersion: 4 };
+const GENERATE_V3: GenerateOptions = { protocolVersion: 3 };
+
+/**
+ * QoS 0 messages are dropped for a client whose socket has this much unsent data (a reader that has
+ * stalled), so that one stuck subscriber cannot exhaust the broker's memory.
+ */
+const MAXIMUM_BUFFERED_BYTES = 256 * 1024 * 1024;
+/** How long a closing connection may take to flush and let the peer close before it is destroyed. */
+const CLOSE_GRACE_MS = 1000;
+
+/** CONNACK return codes for MQTT 3.1/3.1.1, from the MQTT 5 reason code they stand for. */
+function legacyReturnCode(reasonCode: number): number {
+  switch (reasonCode) {
+    case 0x00:
+      return 0;
+    case 0x84:
+      return 1;
+    case 0x85:
+      return 2;
+    case 0x88:
+    case 0x89:
+      return 3;
+    case 0x86:
+      return 4;
+    default:
+      return 5;
+  }
+}
+
+function uncork(connection: ClientConnection): void {
+  connection.corked = false;
+  connection.stream.uncork();
+}
+
+export class ClientConnection {
+  readonly broker: MqttBroker;
+  readonly stream: Duplex;
+  readonly transport: TransportKind;
+  readonly remoteAddress: string | undefined;
+  private readonly parser: Parser;
+  state: ConnectionState = CONNECTING;
+  protocolVersion: ProtocolVersion = 5;
+  version5 = true;
+  private generateOptions: GenerateOptions = GENERATE_V5;
+  clientId = '';
+  info: ClientInfo | undefined = undefined;
+  session: Session | undefined = undefined;
+  will: Will | undefined = undefined;
+  /** Inbound topic aliases (client to broker). */
+  topicAliases: Map<number, string> | undefined = undefined;
+  /** The client's Receive Maximum: QoS 1/2 messages the broker may have unacknowledged. */
+  receiveMaximum = 65535;
+  /** The client's Maximum Packet Size; 0 when it set none. */
+  maximumPacketSize = 0;
+  /** Session Expiry Interval the client asked for in CONNECT (for the DISCONNECT rule). */
+  requestedSessionExpiry = 0;
+  corked = false;
+  private keepAliveMs = 0;
+  private lastActivity = 0;
+  private timer: NodeJS.Timeout | undefined = undefined;
+  private busy = false;
+  private backlog: Packet[] | undefined = undefined;
+  private finished = false;
+
+  constructor(
+    broker: MqttBroker,
+    stream: Duplex,
+    transport: TransportKind,
+    remoteAddress: string | undefined,
+  ) {
+    this.broker = broker;
+    this.stream = stream;
+    this.transport = transport;
+    this.remoteAddress = remoteAddress;
+    this.parser = mqttPacket.parser({ protocolVersion: 5 });
+    this.parser.on('packet', this.onPacket);
+    this.parser.on('error', this.onParserError);
+    stream.on('data', this.onData);
+    stream.on('end', this.onEnd);
+    stream.on('error', this.onError);
+    stream.on('close', this.onClose);
+    this.timer = setTimeout(this.onConnectTimeout, broker.settings.connectTimeout);
+    this.timer.unref();
+  }
+
+  get connected(): boolean {
+    return this.state === CONNECTED;
+  }
+
+  // ---- inbound -------------------------------------------------------------------------------------
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.state === CLOSED) return;
+    this.lastActivity = Date.now();
+    try {
+      this.parser.parse(chunk);
+    } catch (error) {
+      // mqtt-packet reports malformed input through 'error', but never let a throw escape a 'data' listener.
+      this.onParserError(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    // Refuse an oversize packet as soon as its length is known, before buffering all of it.
+    const limit = this.broker.settings.maximumPacketSize;
+    // (Handlers run inside parse() and may have closed the connection.)
+    if (limit > 0 && (this.state as ConnectionState) !== CLOSED) {
+      const pending = (this.parser as unknown as { packet?: { length?: number } }).packet?.length ?? -1;
+      if (pending >= 0 && 1 + varintSize(pending) + pending > limit) this.packetTooLarge();
+    }
+  };
+
+  private readonly onPacket = (packet: Packet): void => {
+    if (this.state === CLOSED) return;
+    const limit = this.broker.settings.maximumPacketSize;
+    if (limit > 0) {
+      const length = packet.length ?? 0;
+      if (1 + varintSize(length) + length > limit) {
+        this.packetTooLarge();
+        return;
+      }
+    }
+    if (this.busy) {
+      (this.backlog ??= []).push(packet);
+      return;
+    }
+    this.process(packet);
+  };
+
+  private process(packet: Packet): void {
+    let pending: void | Promise<void>;
+    try {
+      pending = dispatchPacket(this, packet);
+    } catch (error) {
+      this.internalError(error);
+      return;
+    }
+    if (pending) {
+      this.busy = true;
+      this.stream.pause();
+      pending.then(this.onProcessed, (error: unknown) => this.internalError(error));
+    }
+  }
+
+  private readonly onProcessed = (): void => {
+    this.busy = false;
+    while (!this.busy && this.state !== CLOSED && this.backlog && this.backlog.length > 0) {
+      this.process(this.backlog.shift() as Packet);
+    }
+    if (!this.busy && this.state !== CLOSED) this.stream.resume();
+  };
+
+  private readonly onParserError = (error: Error): void => {
+    if (this.state === CLOSED) return;
+    this.broker.reportError(this.info, new Error(`malformed packet: ${error.message}`));
+    if (this.state === CONNECTING) {
+      if (error.message === 'Invalid protocol version') {
+        // Unknown protocol level: answer in the MQTT 3.1.1 format every version can read (as Mosquitto).
+        this.writeRaw(Buffer.from([0x20, 0x02, 0x00, 0x01]));
+        this.close('protocol-error', 0x84);
+        return;
+      }
+      const version = (this.parser as unknown as { packet?: { protocolVersion?: number } }).packet
+        ?.protocolVersion;
+      if (version === 5) {
+        this.refuseConnect(0x81, `malformed CONNECT: ${error.message}`);
+      } else {
+        this.close('protocol-error', 0x81);
+      }
+      return;
+    }
+    this.disconnect(0x81, 'protocol-error', `malformed packet: ${error.message}`);
+  };
+
+  private packetTooLarge(): void {
+    this.broker.reportError(this.info, new Error('packet exceeds the maximum packet size'));
+    if (this.state === CONNECTING) this.refuseConnect(0x95, 'packet too large');
+    else this.disconnect(0x95, 'protocol-error', 'packet too large');
+  }
+
+  private internalError(error: unknown): void {
+    const failure = error instanceof Error ? error : new Error(String(error));
+    this.broker.logger.error(`mqtt-agents:broker: error handling a packet from '${this.clientId}'`, failure);
+    this.broker.reportError(this.info, failure);
+    if (this.state === CONNECTING) this.refuseConnect(0x80, 'internal error');
+    else this.disconnect(0x80, 'protocol-error', 'internal error');
+  }
+
+  /** Close the connection for a protocol violation, with a DISCONNECT reason code (MQTT 5). */
+  protocolError(reasonCode: number, reason: string): void {
+    if (this.state === CLOSED) return;
+    this.broker.reportError(this.info, new Error(reason));
+    if (this.state === CONNECTING) this.refuseConnect(reasonCode, reason);
+    else this.disconnect(reasonCode, 'protocol-error', reason);
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------------
+
+  /** Adopt the protocol version of the CONNECT packet for everything written from now on. */
+  setProtocolVersion(version: ProtocolVersion): void {
+    this.protocolVersion = version;
+    this.version5 = version === 5;
+    this.generateOptions = version === 5 ? GENERATE_V5 : version === 4 ? GENERATE_V4 : GENERATE_V3;
+  }
+
+  /** Apply the client's limits from CONNECT (MQTT 5). */
+  setClientLimits(receiveMaximum: number, maximumPacketSize: number): void {
+    this.receiveMaximum = receiveMaximum;
+    this.maximumPacketSize = maximumPacketSize;
+    if (maximumPacketSize > 0) {
+      this.generateOptions = { protocolVersion: this.protocolVersion, properties: { maximumPacketSize } };
+    }
+  }
+
+  /** Refuse a CONNECT with a CONNACK reason code (mapped for MQTT 3.1.1) and close. */
+  refuseConnect(reasonCode: number, reason?: string): void {
+    if (this.state !== CONNECTING) return;
+    if (this.version5) {
+      this.sendPacket({
+        cmd: 'connack',
+        sessionPresent: false,
+        reasonCode,
+        properties: reason ? { reasonString: reason } : undefined,
+      });
+    } else {
+      this.sendPacket({ cmd: 'connack', sessionPresent: false, returnCode: legacyReturnCode(reasonCode) });
+    }
+    this.close('protocol-error', reasonCode);
+  }
+
+  /** Mark the connection accepted and start watching keep alive (seconds; 0 disables). */
+  accept(keepAlive: number): void {
+    this.state = CONNECTED;
+    this.clearTimer();
+    if (keepAlive > 0) {
+      this.keepAliveMs = keepAlive * 1500;
+      this.lastActivity = Date.now();
+      this.timer = setTimeout(this.onKeepAliveTimer, this.keepAliveMs);
+      this.timer.unref();
+    }
+  }
+
+  private readonly onKeepAliveTimer = (): void => {
+    this.timer = undefined;
+    if (this.state !== CONNECTED) return;
+    const idle = Date.now() - this.lastActivity;
+    if (idle >= this.keepAliveMs) {
+      this.disconnect(0x8d, 'keep-alive-timeout', 'keep alive timeout');
+      return;
+    }
+    this.timer = setTimeout(this.onKeepAliveTimer, this.keepAliveMs - idle);
+    this.timer.unref();
+  };
+
+  private readonly onConnectTimeout = (): void => {
+    this.timer = undefined;
+    if (this.state === CONNECTING && !this.busy) this.close('protocol-error', undefined);
+  };
+
+  private clearTimer(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  /** Send DISCONNECT (MQTT 5, when connected) and close. */
+  disconnect(reasonCode: number, cause: DisconnectCause, reason?: string): void {
+    if (this.state === CLOSED) return;
+    if (this.state === CONNECTED && this.version5) {
+      this.sendPacket({
+        cmd: 'disconnect',
+        reasonCode,
+        properties: reason ? { reasonString: reason } : undefined,
+      });
+    }
+    this.close(cause, reasonCode);
+  }
+
+  /**
+   * Another connection took this client id: detach from the session first (so closing does not touch
+   * it), send DISCONNECT 0x8E and close. Returns the will to publish, if it must be.
+   */
+  takeOver(sessionEnds: boolean): Will | undefined {
+    const will = this.will;
+    this.will = undefined;
+    if (this.session && this.session.connection === this) this.session.connection = undefined;
+    this.disconnect(0x8e, 'session-takeover', 'session taken over');
+    // The session continues with the new connection: a delayed will is cancelled by that reconnect.
+    return will && (sessionEnds || will.delay === 0) ? will : undefined;
+  }
+
+  /** Stop processing, let the broker handle the end of the session's connection, and close the stream. */
+  close(cause: DisconnectCause, reasonCode: number | undefined): void {
+    if (this.state === CLOSED) return;
+    const wasConnected = this.state === CONNECTED;
+    this.state = CLOSED;
+    this.clearTimer();
+    this.backlog = undefined;
+    if (wasConnected) this.broker.connectionEnded(this, cause, reasonCode);
+    if (this.finished) return;
+    const stream = this.stream;
+    if (!stream.writableEnded) stream.end();
+    // Give the peer a moment to read what was sent and close its side; then destroy.
+    this.timer = setTimeout(() => stream.destroy(), CLOSE_GRACE_MS);
+    this.timer.unref();
+  }
+
+  private readonly onEnd = (): void => {
+    this.close('connection-lost', undefined);
+  };
+
+  private readonly onError = (error: Error): void => {
+    this.broker.logger.debug(
+      `mqtt-agents:broker: connection error (${this.clientId || 'not connected'})`,
+      error,
+    );
+  };
+
+  private readonly onClose = (): void => {
+    this.finished = true;
+    this.close('connection-lost', undefined);
+    this.clearTimer();
+    this.parser.removeAllListeners();
+    this.broker.connectionFinished(this);
+  };
+
+  // ---- outbound -----------------------------------------------------------------------------------
+
+  private get writable(): boolean {
+    return !this.finished && this.stream.writable;
+  }
+
+  /** Write bytes, batching every write of this tick into one (cork until the next tick). */
+  write(buffer: Buffer): void {
+    if (!this.writable) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.stream.cork();
+      process.nextTick(uncork, this);
+    }
+    this.stream.write(buffer);
+  }
+
+  private writeRaw(buffer: Buffer): void {
+    if (this.writable) this.stream.write(buffer);
+  }
+
+  /** Generate a packet with mqtt-packet for this client's protocol version and write it. */
+  sendPacket(packet: Packet): void {
+    let buffer: Buffer;
+    try {
+      buffer = mqttPacket.generate(packet, this.generateOptions);
+    } catch (error) {
+      this.broker.logger.error(
+        `mqtt-agents:broker: cannot encode ${packet.cmd} for '${this.clientId}'`,
+        error,
+      );
+      return;
+    }
+    this.write(buffer);
+  }
+
+  writeAck(type: number, packetId: number, reasonCode: number): void {
+    this.write(encodeAck(type, packetId, reasonCode, this.version5));
+  }
+
+  writePubrel(packetId: number): void {
+    this.write(encodeAck(PACKET_PUBREL, packetId, 0, this.version5));
+  }
+
+  writePingresp(): void {
+    this.write(PINGRESP);
+  }
+
+  /** Whether a PUBLISH of this message fits the client's Maximum Packet Size. */
+  fits(
+    message: Message,
+    qos: number,
+    expirySeconds: number,
+    subscriptionIds: readonly number[] | undefined,
+  ): boolean {
+    const limit = this.maximumPacketSize;
+    if (limit === 0) return true;
+    return publishPacketSize(message, qos, this.version5, expirySeconds, subscriptionIds) <= limit;
+  }
+
+  /** Send a QoS 0 copy of a message (dropped when expired, too large, or the client does not read). */
+  sendPublish(
+    message: Message,
+    qos: QoS,
+    retain: boolean,
+    dup: boolean,
+    packetId: number,
+    subscriptionIds: number[] | undefined,
+  ): void {
+    if (this.state !== CONNECTED) return;
+    let expiry = -1;
+    if (message.expiresAt !== 0) {
+      expiry = message.remainingExpiry(Date.now());
+      if (expiry === 0) return;
+    }
+    if (qos === 0 && this.stream.writableLength > MAXIMUM_BUFFERED_BYTES) return;
+    if (!this.fits(message, qos, expiry, subscriptionIds)) return;
+    if (qos === 0 && subscriptionIds === undefined && !dup) {
+      // The same header serves every subscriber with the same protocol version, retain flag and expiry.
+      const key = (expiry + 1) * 4 + (this.version5 ? 2 : 0) + (retain ? 1 : 0);
+      let header = message.cachedHeader;
+      if (header === undefined || message.cachedHeaderKey !== key) {
+        header = encodePublishHeader(message, 0, false, retain, 0, this.version5, expiry, undefined);
+        message.cachedHeader = header;
+        message.cachedHeaderKey = key;
+      }
+      this.write(header);
+      if (message.payload.length > 0) this.write(message.payload);
+      return;
+    }
+    this.writePublish(message, qos, retain, dup, packetId, expiry, subscriptionIds);
+  }
+
+  /** Encode and write a PUBLISH (the caller checked expiry and size). */
+  writePublish(
+    message: Message,
+    qos: QoS,
+    retain: boolean,
+    dup: boolean,
+    packetId: number,
+    expirySeconds: number,
+    subscriptionIds: readonly number[] | undefined,
+  ): void {
+    this.write(
+      encodePublishHeader(message, qos, dup, retain, packetId, this.version5, expirySeconds, subscriptionIds),
+    );
+    if (message.payload.length > 0) this.write(message.payload);
+  }
+}

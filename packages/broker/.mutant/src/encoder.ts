@@ -1,0 +1,213 @@
+/**
+ * Hand-written encoders for the packets on the hot path (PUBLISH and the acknowledgements). Everything
+ * else is generated with mqtt-packet. The encoders are checked against the mqtt-packet parser in
+ * encoder.test.ts.
+ */
+import type { Message } from './message.js';
+import type { UserProperties } from './types.js';
+
+const PROPERTY_PAYLOAD_FORMAT_INDICATOR = 0x01;
+const PROPERTY_MESSAGE_EXPIRY_INTERVAL = 0x02;
+const PROPERTY_CONTENT_TYPE = 0x03;
+const PROPERTY_RESPONSE_TOPIC = 0x08;
+const PROPERTY_CORRELATION_DATA = 0x09;
+const PROPERTY_SUBSCRIPTION_IDENTIFIER = 0x0b;
+const PROPERTY_USER_PROPERTY = 0x26;
+
+export const PACKET_PUBACK = 0x40;
+export const PACKET_PUBREC = 0x50;
+export const PACKET_PUBREL = 0x62;
+export const PACKET_PUBCOMP = 0x70;
+
+export function varintSize(value: number): number {
+  return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : 4;
+}
+
+function writeVarint(buffer: Buffer, offset: number, value: number): number {
+  let remaining = value;
+  do {
+    let byte = remaining % 0x80;
+    remaining = Math.floor(remaining / 0x80);
+    if (remaining > 0) byte |= 0x80;
+    buffer[offset++] = byte;
+  } while (remaining > 0);
+  return offset;
+}
+
+function writeUtf8(buffer: Buffer, offset: number, value: string, byteLength: number): number {
+  buffer.writeUInt16BE(byteLength, offset);
+  buffer.write(value, offset + 2, byteLength, 'utf8');
+  return offset + 2 + byteLength;
+}
+
+function userPropertiesLength(userProperties: UserProperties): number {
+  let length = 0;
+  for (const name of Object.keys(userProperties)) {
+    const value = userProperties[name];
+    const nameLength = Buffer.byteLength(name);
+    if (Array.isArray(value)) {
+      for (const item of value) length += 5 + nameLength + Buffer.byteLength(String(item));
+    } else if (value !== undefined) {
+      length += 5 + nameLength + Buffer.byteLength(String(value));
+    }
+  }
+  return length;
+}
+
+function writeUserPair(buffer: Buffer, offset: number, name: string, value: string): number {
+  buffer[offset++] = PROPERTY_USER_PROPERTY;
+  offset = writeUtf8(buffer, offset, name, Buffer.byteLength(name));
+  return writeUtf8(buffer, offset, value, Buffer.byteLength(value));
+}
+
+/** Encode the properties a PUBLISH forwards unchanged (no length prefix, no expiry, no subscription ids). */
+export function encodeForwardedProperties(message: Message): Buffer {
+  const properties = message.properties;
+  let length = 0;
+  if (properties.payloadFormatIndicator !== undefined) length += 2;
+  if (properties.contentType !== undefined) length += 3 + Buffer.byteLength(properties.contentType);
+  if (properties.responseTopic !== undefined) length += 3 + Buffer.byteLength(properties.responseTopic);
+  if (properties.correlationData !== undefined) length += 3 + properties.correlationData.length;
+  if (properties.userProperties !== undefined) length += userPropertiesLength(properties.userProperties);
+  const buffer = Buffer.allocUnsafe(length);
+  let offset = 0;
+  if (properties.payloadFormatIndicator !== undefined) {
+    buffer[offset++] = PROPERTY_PAYLOAD_FORMAT_INDICATOR;
+    buffer[offset++] = properties.payloadFormatIndicator ? 1 : 0;
+  }
+  if (properties.contentType !== undefined) {
+    buffer[offset++] = PROPERTY_CONTENT_TYPE;
+    offset = writeUtf8(buffer, offset, properties.contentType, Buffer.byteLength(properties.contentType));
+  }
+  if (properties.responseTopic !== undefined) {
+    buffer[offset++] = PROPERTY_RESPONSE_TOPIC;
+    offset = writeUtf8(buffer, offset, properties.responseTopic, Buffer.byteLength(properties.responseTopic));
+  }
+  if (properties.correlationData !== undefined) {
+    buffer[offset++] = PROPERTY_CORRELATION_DATA;
+    buffer.writeUInt16BE(properties.correlationData.length, offset);
+    properties.correlationData.copy(buffer, offset + 2);
+    offset += 2 + properties.correlationData.length;
+  }
+  const userProperties = properties.userProperties;
+  if (userProperties !== undefined) {
+    for (const name of Object.keys(userProperties)) {
+      const value = userProperties[name];
+      if (Array.isArray(value)) {
+        for (const item of value) offset = writeUserPair(buffer, offset, name, String(item));
+      } else if (value !== undefined) {
+        offset = writeUserPair(buffer, offset, name, String(value));
+      }
+    }
+  }
+  return buffer;
+}
+
+function topicBytes(message: Message): Buffer {
+  return (message.topicBytes ??= Buffer.from(message.topic, 'utf8'));
+}
+
+function propertiesLength(
+  message: Message,
+  expirySeconds: number,
+  subscriptionIds: readonly number[] | undefined,
+) {
+  const forwarded = (message.propertyBytes ??= encodeForwardedProperties(message));
+  let length = forwarded.length;
+  if (expirySeconds >= 0) length += 5;
+  if (subscriptionIds !== undefined) {
+    for (const id of subscriptionIds) length += 1 + varintSize(id);
+  }
+  return length;
+}
+
+/**
+ * Size in bytes of the whole PUBLISH packet (header and payload), for the client's Maximum Packet Size.
+ * `expirySeconds` is -1 when the message does not expire.
+ */
+export function publishPacketSize(
+  message: Message,
+  qos: number,
+  version5: boolean,
+  expirySeconds: number,
+  subscriptionIds: readonly number[] | undefined,
+): number {
+  let remaining = 2 + topicBytes(message).length + (qos > 0 ? 2 : 0) + message.payload.length;
+  if (version5) {
+    const properties = propertiesLength(message, expirySeconds, subscriptionIds);
+    remaining += varintSize(properties) + properties;
+  }
+  return 1 + varintSize(remaining) + remaining;
+}
+
+/**
+ * Encode a PUBLISH packet up to (not including) the payload, which is written after it unchanged.
+ * `expirySeconds` is -1 when the message does not expire.
+ */
+export function encodePublishHeader(
+  message: Message,
+  qos: number,
+  dup: boolean,
+  retain: boolean,
+  packetId: number,
+  version5: boolean,
+  expirySeconds: number,
+  subscriptionIds: readonly number[] | undefined,
+): Buffer {
+  const topic = topicBytes(message);
+  let properties = 0;
+  let remaining = 2 + topic.length + (qos > 0 ? 2 : 0) + message.payload.length;
+  if (version5) {
+    properties = propertiesLength(message, expirySeconds, subscriptionIds);
+    remaining += varintSize(properties) + properties;
+  }
+  const headerLength = 1 + varintSize(remaining) + remaining - message.payload.length;
+  const buffer = Buffer.allocUnsafe(headerLength);
+  buffer[0] = 0x30 | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0);
+  let offset = writeVarint(buffer, 1, remaining);
+  buffer.writeUInt16BE(topic.length, offset);
+  topic.copy(buffer, offset + 2);
+  offset += 2 + topic.length;
+  if (qos > 0) {
+    buffer.writeUInt16BE(packetId, offset);
+    offset += 2;
+  }
+  if (version5) {
+    offset = writeVarint(buffer, offset, properties);
+    if (expirySeconds >= 0) {
+      buffer[offset++] = PROPERTY_MESSAGE_EXPIRY_INTERVAL;
+      buffer.writeUInt32BE(expirySeconds, offset);
+      offset += 4;
+    }
+    if (subscriptionIds !== undefined) {
+      for (const id of subscriptionIds) {
+        buffer[offset++] = PROPERTY_SUBSCRIPTION_IDENTIFIER;
+        offset = writeVarint(buffer, offset, id);
+      }
+    }
+    (message.propertyBytes as Buffer).copy(buffer, offset);
+  }
+  return buffer;
+}
+
+/**
+ * PUBACK, PUBREC, PUBREL or PUBCOMP. MQTT 5 omits the reason code when it is 0 (Success) and there
+ * are no properties, so the common case is four bytes for both protocol versions.
+ */
+export function encodeAck(type: number, packetId: number, reasonCode: number, version5: boolean): Buffer {
+  if (!version5 || reasonCode === 0) {
+    const buffer = Buffer.allocUnsafe(4);
+    buffer[0] = type;
+    buffer[1] = 2;
+    buffer.writeUInt16BE(packetId, 2);
+    return buffer;
+  }
+  const buffer = Buffer.allocUnsafe(5);
+  buffer[0] = type;
+  buffer[1] = 3;
+  buffer.writeUInt16BE(packetId, 2);
+  buffer[4] = reasonCode;
+  return buffer;
+}
+
+export const PINGRESP = Buffer.from([0xd0, 0x00]);

@@ -1,0 +1,125 @@
+/**
+ * PUBLISH from a client: resolve the topic alias, validate, deduplicate QoS 2 by packet id, ask the
+ * authorizePublish hook, update the retained message, route to subscribers, acknowledge.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { IPublishPacket } from 'mqtt-packet';
+import type { ClientConnection } from '../client-connection.js';
+import { PACKET_PUBACK, PACKET_PUBREC } from '../encoder.js';
+import { Message } from '../message.js';
+import { checkTopicName } from '../topic.js';
+import type { HookResult, PublishProperties } from '../types.js';
+
+const NO_PROPERTIES: PublishProperties = Object.freeze({});
+
+export function handlePublish(client: ClientConnection, packet: IPublishPacket): void | Promise<void> {
+  const broker = client.broker;
+  const session = client.session;
+  if (!session) return;
+  let topic = packet.topic;
+  const qos = packet.qos;
+  const packetId = packet.messageId ?? 0;
+  const received = packet.properties;
+  let properties: PublishProperties = NO_PROPERTIES;
+
+  if (received !== undefined) {
+    if (received.subscriptionIdentifier !== undefined) {
+      return client.protocolError(0x82, 'a PUBLISH from a client must not carry a subscription identifier');
+    }
+    const alias = received.topicAlias;
+    if (alias !== undefined) {
+      if (alias === 0 || alias > broker.settings.topicAliasMaximum) {
+        return client.protocolError(0x94, `topic alias ${alias} is out of range`);
+      }
+      if (topic.length === 0) {
+        const known = client.topicAliases?.get(alias);
+        if (known === undefined) return client.protocolError(0x82, `unknown topic alias ${alias}`);
+        topic = known;
+      } else {
+        (client.topicAliases ??= new Map()).set(alias, topic);
+      }
+      const { topicAlias: _alias, ...rest } = received;
+      properties = rest;
+    } else {
+      properties = received;
+    }
+  }
+
+  const problem = checkTopicName(topic);
+  if (problem !== undefined) return client.protocolError(problem, `invalid topic name '${topic}'`);
+  if (qos > broker.settings.maximumQos) return client.protocolError(0x9b, `QoS ${qos} is not supported`);
+
+  if (qos === 2) {
+    const pending = session.inboundQos2;
+    if (pending !== undefined) {
+      if (pending.has(packetId)) {
+        // A retransmission of a QoS 2 message already accepted: acknowledge, do not route again.
+        client.writeAck(PACKET_PUBREC, packetId, 0);
+        return;
+      }
+      if (pending.size >= broker.settings.receiveMaximum) {
+        return client.protocolError(0x93, 'receive maximum exceeded');
+      }
+    }
+  }
+
+  const payload = packet.payload as Buffer;
+  if (properties.payloadFormatIndicator === true && !isUtf8(payload)) {
+    if (qos > 0) client.writeAck(qos === 1 ? PACKET_PUBACK : PACKET_PUBREC, packetId, 0x99);
+    return;
+  }
+
+  const message = Message.received(
+    topic,
+    payload,
+    qos,
+    packet.retain,
+    properties,
+    client.clientId,
+    Date.now(),
+  );
+  const authorize = broker.hooks.authorizePublish;
+  if (!authorize) return finishPublish(client, packetId, message, true);
+  let verdict: HookResult | Promise<HookResult>;
+  try {
+    verdict = authorize(client.info as NonNullable<typeof client.info>, message);
+  } catch (error) {
+    broker.logger.error('mqtt-agents:broker: authorizePublish hook failed', error);
+    return finishPublish(client, packetId, message, 0x80);
+  }
+  if (typeof (verdict as { then?: unknown }).then === 'function') {
+    return Promise.resolve(verdict).then(
+      (result) => finishPublish(client, packetId, message, result),
+      (error: unknown) => {
+        broker.logger.error('mqtt-agents:broker: authorizePublish hook failed', error);
+        finishPublish(client, packetId, message, 0x80);
+      },
+    );
+  }
+  return finishPublish(client, packetId, message, verdict as HookResult);
+}
+
+function finishPublish(
+  client: ClientConnection,
+  packetId: number,
+  message: Message,
+  verdict: HookResult,
+): void {
+  if (!client.connected) return;
+  const qos = message.qos;
+  if (verdict !== true) {
+    // Refused: acknowledged with the reason (MQTT 3.1.1 has no way to say no, so it gets a plain ack).
+    const reasonCode = typeof verdict === 'number' && verdict >= 0x80 ? verdict : 0x87;
+    if (qos === 1) client.writeAck(PACKET_PUBACK, packetId, reasonCode);
+    else if (qos === 2) client.writeAck(PACKET_PUBREC, packetId, client.version5 ? reasonCode : 0);
+    return;
+  }
+  const matched = client.broker.publishMessage(message, client.info);
+  if (qos === 1) {
+    client.writeAck(PACKET_PUBACK, packetId, matched > 0 ? 0 : 0x10);
+  } else if (qos === 2) {
+    const session = client.session;
+    if (session) (session.inboundQos2 ??= new Set()).add(packetId);
+    client.writeAck(PACKET_PUBREC, packetId, matched > 0 ? 0 : 0x10);
+  }
+}

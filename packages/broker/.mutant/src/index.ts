@@ -1,0 +1,31 @@
+// The public API of @mqtt-agents/broker: an embedded MQTT 5 broker for tests and local development.
+export { startBroker } from './start-broker.js';
+export { topicMatches } from './topic.js';
+export type {
+  AuthenticateContext,
+  Broker,
+  BrokerEventName,
+  BrokerEvents,
+  BrokerHooks,
+  BrokerLogger,
+  BrokerOptions,
+  BrokerPublishOptions,
+  ClientConnectDetails,
+  ClientDisconnectDetails,
+  ClientInfo,
+  ConnectProperties,
+  DisconnectCause,
+  HandleOptions,
+  HookResult,
+  MaybePromise,
+  ProtocolVersion,
+  PublishedMessage,
+  PublishProperties,
+  QoS,
+  ReasonCode,
+  SubscriptionRequest,
+  TlsListenerOptions,
+  TransportKind,
+  UserProperties,
+  WebSocketListenerOptions,
+} from './types.js';

@@ -1,0 +1,86 @@
+import type { PublishProperties, PublishedMessage, QoS } from './types.js';
+
+/**
+ * An application message inside the broker: created once per inbound PUBLISH (or will, or server
+ * publish) and shared by every subscriber it is routed to. The encoded topic and properties are
+ * computed on first use and reused for every copy sent.
+ */
+export class Message implements PublishedMessage {
+  readonly topic: string;
+  readonly payload: Buffer;
+  readonly qos: QoS;
+  readonly retain: boolean;
+  /** Properties as received (the forwarded ones; topic alias and subscription identifiers are per hop). */
+  readonly properties: PublishProperties;
+  /** Epoch milliseconds after which the message expires; 0 for never. */
+  readonly expiresAt: number;
+  /** Client id of the publisher (for No Local); undefined for server publishes. */
+  readonly publisherId: string | undefined;
+
+  /** UTF-8 bytes of the topic, once encoded. */
+  topicBytes: Buffer | undefined = undefined;
+  /** MQTT 5 property bytes forwarded unchanged (everything but expiry and subscription ids), once encoded. */
+  propertyBytes: Buffer | undefined = undefined;
+  /** Last QoS 0 header without subscription identifiers, reused across subscribers. */
+  cachedHeader: Buffer | undefined = undefined;
+  cachedHeaderKey = -1;
+
+  constructor(
+    topic: string,
+    payload: Buffer,
+    qos: QoS,
+    retain: boolean,
+    properties: PublishProperties,
+    publisherId: string | undefined,
+    expiresAt: number,
+  ) {
+    this.topic = topic;
+    this.payload = payload;
+    this.qos = qos;
+    this.retain = retain;
+    this.properties = properties;
+    this.publisherId = publisherId;
+    this.expiresAt = expiresAt;
+  }
+
+  /** A message received now: its expiry starts counting from `now`. */
+  static received(
+    topic: string,
+    payload: Buffer,
+    qos: QoS,
+    retain: boolean,
+    properties: PublishProperties,
+    publisherId: string | undefined,
+    now: number,
+  ): Message {
+    const expiry = properties.messageExpiryInterval;
+    const expiresAt = expiry !== undefined && expiry > 0 ? now + expiry * 1000 : 0;
+    return new Message(topic, payload, qos, retain, properties, publisherId, expiresAt);
+  }
+
+  /** Seconds left before expiry (at least 1 while not expired), 0 when expired, -1 when it never expires. */
+  remainingExpiry(now: number): number {
+    if (this.expiresAt === 0) return -1;
+    const left = this.expiresAt - now;
+    return left <= 0 ? 0 : Math.ceil(left / 1000);
+  }
+
+  isExpired(now: number): boolean {
+    return this.expiresAt !== 0 && this.expiresAt <= now;
+  }
+
+  /** A copy to keep as the retained message: owns its payload (not a slice of a socket chunk). */
+  toRetained(): Message {
+    const payload = Buffer.allocUnsafe(this.payload.length);
+    this.payload.copy(payload);
+    return new Message(
+      this.topic,
+      payload,
+      this.qos,
+      true,
+      this.properties,
+      this.publisherId,
+      this.expiresAt,
+    );
+  }
+}

@@ -1,0 +1,338 @@
+/**
+ * Sessions: what the broker keeps for a client id across connections (subscriptions, QoS 1/2 messages in
+ * flight or queued, QoS 2 packet ids received) and their expiry.
+ */
+import type { ClientConnection } from './client-connection.js';
+import type { Message } from './message.js';
+import type { SharedGroup } from './shared-subscriptions.js';
+import type { QoS, SubscriptionRequest } from './types.js';
+
+/** One subscription of a session. */
+export class Subscription implements SubscriptionRequest {
+  constructor(
+    readonly session: Session,
+    readonly topicFilter: string,
+    readonly filter: string,
+    readonly shareName: string | undefined,
+    public qos: QoS,
+    public noLocal: boolean,
+    public retainAsPublished: boolean,
+    public retainHandling: 0 | 1 | 2,
+    public subscriptionIdentifier: number | undefined,
+  ) {}
+
+  toJSON(): SubscriptionRequest {
+    return {
+      topicFilter: this.topicFilter,
+      filter: this.filter,
+      shareName: this.shareName,
+      qos: this.qos,
+      noLocal: this.noLocal,
+      retainAsPublished: this.retainAsPublished,
+      retainHandling: this.retainHandling,
+      subscriptionIdentifier: this.subscriptionIdentifier,
+    };
+  }
+}
+
+export const OUTBOUND_QUEUED = 0;
+/** PUBLISH sent, waiting for PUBACK (QoS 1) or PUBREC (QoS 2). */
+export const OUTBOUND_PUBLISHED = 1;
+/** PUBREL sent, waiting for PUBCOMP. */
+export const OUTBOUND_RELEASED = 2;
+
+/** A QoS 1 or 2 message on its way to one session. */
+export class OutboundMessage {
+  packetId = 0;
+  state = OUTBOUND_QUEUED;
+
+  constructor(
+    readonly message: Message,
+    readonly qos: 1 | 2,
+    readonly retain: boolean,
+    readonly subscriptionIds: number[] | undefined,
+    /** The shared subscription group it was dispatched through, if any (for re-dispatch). */
+    readonly group: SharedGroup | undefined,
+  ) {}
+}
+
+/** What a session needs from the broker. */
+export interface SessionLimits {
+  readonly maximumQueuedMessages: number;
+  onQueueFull(session: Session, message: Message): void;
+}
+
+export class Session {
+  readonly clientId: string;
+  private readonly limits: SessionLimits;
+  /** The live connection, when the client is connected. */
+  connection: ClientConnection | undefined = undefined;
+  /** Seconds the session outlives its connection (0xFFFFFFFF: forever). */
+  expiryInterval = 0;
+  expiryTimer: NodeJS.Timeout | undefined = undefined;
+  /** Subscriptions by topic filter as sent (with any `$share/` prefix). */
+  readonly subscriptions = new Map<string, Subscription>();
+  /** Outbound QoS 1/2 messages sent and not yet completed, by packet id (insertion ordered). */
+  readonly inflight = new Map<number, OutboundMessage>();
+  /** Outbound QoS 1/2 messages waiting for a connection or for room under the client's Receive Maximum. */
+  private queue: Array<OutboundMessage | undefined> = [];
+  private queueHead = 0;
+  /** Packet ids of inbound QoS 2 publishes that got PUBREC and wait for PUBREL. */
+  inboundQos2: Set<number> | undefined = undefined;
+  private nextPacketId = 1;
+  ended = false;
+
+  /** Scratch fields for merging overlapping subscriptions while routing one message. */
+  routeEpoch = 0;
+  routeQos: QoS = 0;
+  routeRetain = false;
+  routeSubscriptionIds: number[] | undefined = undefined;
+
+  constructor(clientId: string, limits: SessionLimits) {
+    this.clientId = clientId;
+    this.limits = limits;
+  }
+
+  get queuedCount(): number {
+    return this.queue.length - this.queueHead;
+  }
+
+  /** Deliver a message at the given QoS: sent now if connected and allowed, else queued (QoS 0 is dropped). */
+  deliver(
+    message: Message,
+    qos: QoS,
+    retain: boolean,
+    subscriptionIds: number[] | undefined,
+    group: SharedGroup | undefined,
+  ): void {
+    const connection = this.connection;
+    if (qos === 0) {
+      connection?.sendPublish(message, 0, retain, false, 0, subscriptionIds);
+      return;
+    }
+    const entry = new OutboundMessage(message, qos, retain, subscriptionIds, group);
+    if (
+      connection &&
+      this.queueHead === this.queue.length &&
+      this.inflight.size < connection.receiveMaximum
+    ) {
+      this.transmit(entry, connection);
+    } else {
+      this.enqueue(entry);
+    }
+  }
+
+  /** Queue an outbound message (also used for re-dispatched shared messages). */
+  enqueue(entry: OutboundMessage): void {
+    if (this.queue.length - this.queueHead >= this.limits.maximumQueuedMessages) {
+      this.limits.onQueueFull(this, entry.message);
+      return;
+    }
+    entry.state = OUTBOUND_QUEUED;
+    this.queue.push(entry);
+  }
+
+  /** Send queued messages while the client's Receive Maximum allows. */
+  drain(): void {
+    const connection = this.connection;
+    if (!connection) return;
+    const queue = this.queue;
+    while (this.queueHead < queue.length && this.inflight.size < connection.receiveMaximum) {
+      const entry = queue[this.queueHead] as OutboundMessage;
+      queue[this.queueHead++] = undefined;
+      this.transmit(entry, connection);
+    }
+    if (this.queueHead === queue.length) {
+      if (queue.length > 0) {
+        this.queue = [];
+        this.queueHead = 0;
+      }
+    } else if (this.queueHead > 1024 && this.queueHead * 2 > queue.length) {
+      this.queue = queue.slice(this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  /** Assign a packet id and send, unless the message expired or is too large for the client (then dropped). */
+  private transmit(entry: OutboundMessage, connection: ClientConnection): void {
+    const message = entry.message;
+    let expiry = -1;
+    if (message.expiresAt !== 0) {
+      expiry = message.remainingExpiry(Date.now());
+      if (expiry === 0) return;
+    }
+    if (!connection.fits(message, entry.qos, expiry, entry.subscriptionIds)) return;
+    const packetId = this.allocatePacketId();
+    entry.packetId = packetId;
+    entry.state = OUTBOUND_PUBLISHED;
+    this.inflight.set(packetId, entry);
+    connection.writePublish(message, entry.qos, entry.retain, false, packetId, expiry, entry.subscriptionIds);
+  }
+
+  private allocatePacketId(): number {
+    for (let attempt = 0; attempt < 65535; attempt++) {
+      const id = this.nextPacketId;
+      this.nextPacketId = id === 65535 ? 1 : id + 1;
+      if (!this.inflight.has(id)) return id;
+    }
+    throw new Error('no free packet identifier');
+  }
+
+  /** After a reconnect to this session: resend unacknowledged PUBLISH (with DUP) and PUBREL, then drain. */
+  resume(): void {
+    const connection = this.connection;
+    if (!connection) return;
+    const now = Date.now();
+    for (const [packetId, entry] of this.inflight) {
+      if (entry.state === OUTBOUND_RELEASED) {
+        connection.writePubrel(packetId);
+        continue;
+      }
+      const message = entry.message;
+      const expiry = message.expiresAt === 0 ? -1 : message.remainingExpiry(now);
+      if (expiry === 0 || !connection.fits(message, entry.qos, expiry, entry.subscriptionIds)) {
+        this.inflight.delete(packetId);
+        continue;
+      }
+      connection.writePublish(
+        message,
+        entry.qos,
+        entry.retain,
+        false,
+        packetId,
+        expiry,
+        entry.subscriptionIds,
+      );
+    }
+    this.drain();
+  }
+
+  /** PUBACK from the client. */
+  acknowledge(packetId: number): void {
+    const entry = this.inflight.get(packetId);
+    if (entry && entry.qos === 1) {
+      this.inflight.delete(packetId);
+      this.drain();
+    }
+  }
+
+  /**
+   * PUBREC from the client: `release` to answer with PUBREL, `refused` when the client refused the
+   * message (reason code >= 0x80: complete, no PUBREL), `unknown` for an id not in flight.
+   */
+  received(packetId: number, reasonCode: number): 'release' | 'refused' | 'unknown' {
+    const entry = this.inflight.get(packetId);
+    if (!entry || entry.qos !== 2) return 'unknown';
+    if (reasonCode >= 0x80) {
+      this.inflight.delete(packetId);
+      this.drain();
+      return 'refused';
+    }
+    entry.state = OUTBOUND_RELEASED;
+    return 'release';
+  }
+
+  /** PUBCOMP from the client. */
+  complete(packetId: number): void {
+    const entry = this.inflight.get(packetId);
+    if (entry && entry.state === OUTBOUND_RELEASED) {
+      this.inflight.delete(packetId);
+      this.drain();
+    }
+  }
+
+  /**
+   * Take back the messages dispatched through shared subscriptions that the client has not acknowledged
+   * (QoS 1 in flight, and anything queued), so that another member of the group can have them.
+   * QoS 2 messages already sent stay: their delivery must complete with this client.
+   */
+  releaseShared(): OutboundMessage[] {
+    const released: OutboundMessage[] = [];
+    for (const [packetId, entry] of this.inflight) {
+      if (entry.group && entry.qos === 1) {
+        this.inflight.delete(packetId);
+        released.push(entry);
+      }
+    }
+    if (this.queueHead < this.queue.length) {
+      const kept: OutboundMessage[] = [];
+      for (let index = this.queueHead; index < this.queue.length; index++) {
+        const entry = this.queue[index] as OutboundMessage;
+        if (entry.group) released.push(entry);
+        else kept.push(entry);
+      }
+      this.queue = kept;
+      this.queueHead = 0;
+    }
+    return released;
+  }
+
+  /** Forget all message state (session end). */
+  clear(): void {
+    this.inflight.clear();
+    this.queue = [];
+    this.queueHead = 0;
+    this.inboundQos2 = undefined;
+  }
+}
+
+/** The sessions of a broker, by client id, with their expiry timers. */
+export class SessionStore {
+  private readonly sessions = new Map<string, Session>();
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  get(clientId: string): Session | undefined {
+    return this.sessions.get(clientId);
+  }
+
+  create(clientId: string, limits: SessionLimits): Session {
+    const session = new Session(clientId, limits);
+    this.sessions.set(clientId, session);
+    return session;
+  }
+
+  /** Remove a session (its subscriptions must have been removed by the caller). */
+  delete(session: Session): void {
+    this.cancelExpiry(session);
+    session.ended = true;
+    if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
+  }
+
+  /** Start the expiry timer of a session whose client went away. 0xFFFFFFFF never expires. */
+  scheduleExpiry(session: Session, onExpire: (session: Session) => void): void {
+    this.cancelExpiry(session);
+    if (session.expiryInterval >= 0xffffffff) return;
+    // setTimeout overflows above 2^31-1 ms (about 24.8 days): re-arm in steps.
+    const schedule = (remainingMs: number): void => {
+      const step = Math.min(remainingMs, 0x7fffffff);
+      session.expiryTimer = setTimeout(() => {
+        if (remainingMs > step) schedule(remainingMs - step);
+        else {
+          session.expiryTimer = undefined;
+          onExpire(session);
+        }
+      }, step);
+      session.expiryTimer.unref();
+    };
+    schedule(session.expiryInterval * 1000);
+  }
+
+  cancelExpiry(session: Session): void {
+    if (session.expiryTimer) {
+      clearTimeout(session.expiryTimer);
+      session.expiryTimer = undefined;
+    }
+  }
+
+  values(): IterableIterator<Session> {
+    return this.sessions.values();
+  }
+
+  clear(): void {
+    for (const session of this.sessions.values()) this.cancelExpiry(session);
+    this.sessions.clear();
+  }
+}

@@ -1,0 +1,258 @@
+import type { Duplex } from 'node:stream';
+
+export type QoS = 0 | 1 | 2;
+
+/** MQTT protocol level: 3 (3.1), 4 (3.1.1) or 5. */
+export type ProtocolVersion = 3 | 4 | 5;
+
+/** MQTT 5 user properties; a name that occurs more than once has an array of values. */
+export type UserProperties = Record<string, string | string[]>;
+
+/** An MQTT 5 reason code (0x80 and above are failures). */
+export type ReasonCode = number;
+
+export type MaybePromise<T> = T | Promise<T>;
+
+/** Where the broker writes its diagnostics. The default is silent. */
+export interface BrokerLogger {
+  debug(message: string, ...details: unknown[]): void;
+  info(message: string, ...details: unknown[]): void;
+  warn(message: string, ...details: unknown[]): void;
+  error(message: string, ...details: unknown[]): void;
+}
+
+/** Properties of a CONNECT packet (MQTT 5). */
+export interface ConnectProperties {
+  sessionExpiryInterval?: number;
+  receiveMaximum?: number;
+  maximumPacketSize?: number;
+  topicAliasMaximum?: number;
+  requestResponseInformation?: boolean;
+  requestProblemInformation?: boolean;
+  userProperties?: UserProperties;
+  authenticationMethod?: string;
+  authenticationData?: Buffer;
+}
+
+/** Properties of an application message that the broker forwards unchanged (MQTT 5). */
+export interface PublishProperties {
+  payloadFormatIndicator?: boolean;
+  /** Seconds, as received from the publisher (subscribers get the time left). */
+  messageExpiryInterval?: number;
+  contentType?: string;
+  responseTopic?: string;
+  correlationData?: Buffer;
+  userProperties?: UserProperties;
+}
+
+/** How a client reached the broker. `stream` is a connection given to `broker.handle()`. */
+export type TransportKind = 'tcp' | 'tls' | 'ws' | 'stream';
+
+/** A connected (or connecting) client, as hooks and events see it. */
+export interface ClientInfo {
+  /** The MQTT client identifier (the assigned one when the client sent an empty id). */
+  readonly id: string;
+  readonly username: string | undefined;
+  readonly protocolVersion: ProtocolVersion;
+  readonly cleanStart: boolean;
+  /** Keep alive in seconds, after any Server Keep Alive override. */
+  readonly keepAlive: number;
+  /** CONNECT properties as sent (empty for MQTT 3.1.1). */
+  readonly properties: Readonly<ConnectProperties>;
+  /** CONNECT user properties (empty object when none). */
+  readonly userProperties: Readonly<UserProperties>;
+  readonly remoteAddress: string | undefined;
+  readonly transport: TransportKind;
+}
+
+/** What `authenticate` sees: the client as it asks to connect, with its password. */
+export interface AuthenticateContext extends ClientInfo {
+  readonly password: Buffer | undefined;
+  /** True when the client sent an empty client id and `id` was assigned by the broker. */
+  readonly assignedClientId: boolean;
+}
+
+/** An application message as hooks and events see it. */
+export interface PublishedMessage {
+  readonly topic: string;
+  readonly payload: Buffer;
+  readonly qos: QoS;
+  readonly retain: boolean;
+  readonly properties: Readonly<PublishProperties>;
+}
+
+/** One topic filter of a SUBSCRIBE packet, with its options. */
+export interface SubscriptionRequest {
+  /** The filter as sent, including any `$share/{name}/` prefix. */
+  readonly topicFilter: string;
+  /** The filter matched against topic names (without the share prefix). */
+  readonly filter: string;
+  /** The share name of a shared subscription, else undefined. */
+  readonly shareName: string | undefined;
+  readonly qos: QoS;
+  readonly noLocal: boolean;
+  readonly retainAsPublished: boolean;
+  readonly retainHandling: 0 | 1 | 2;
+  readonly subscriptionIdentifier: number | undefined;
+}
+
+/**
+ * A hook's verdict: `true` to allow, or a reason code to refuse with (for example 0x86 Bad user name or
+ * password, 0x87 Not authorized). MQTT 3.1.1 clients get the closest CONNACK return code.
+ */
+export type HookResult = true | ReasonCode;
+
+export interface BrokerHooks {
+  /** Decide whether a client may connect. Default: everyone may. */
+  authenticate?: (context: AuthenticateContext) => MaybePromise<HookResult>;
+  /** Decide whether a client may publish a message (its will included). Default: allowed. */
+  authorizePublish?: (client: ClientInfo, message: PublishedMessage) => MaybePromise<HookResult>;
+  /**
+   * Decide whether a client may subscribe. Return `true`, a failure reason code (>= 0x80), or a QoS
+   * (0, 1 or 2) to grant at most that QoS. Default: allowed.
+   */
+  authorizeSubscribe?: (client: ClientInfo, subscription: SubscriptionRequest) => MaybePromise<HookResult>;
+  /**
+   * User properties to put in the CONNACK of an accepted MQTT 5 client (EMQX-style broker-suggested
+   * values such as `MCP-SERVER-NAME`).
+   */
+  connackUserProperties?: (client: ClientInfo) => UserProperties | undefined;
+}
+
+export interface WebSocketListenerOptions {
+  /** Port for MQTT over WebSocket; 0 (default) picks a free one. */
+  port?: number;
+  /** Defaults to the broker's `host`. */
+  host?: string;
+  /** URL path to accept upgrades on; default `/mqtt`. Other paths are refused. */
+  path?: string;
+}
+
+export interface TlsListenerOptions {
+  key: string | Buffer;
+  cert: string | Buffer;
+  ca?: string | Buffer | Array<string | Buffer>;
+  /** Port for MQTT over TLS; 0 (default) picks a free one. */
+  port?: number;
+  /** Defaults to the broker's `host`. */
+  host?: string;
+}
+
+export interface BrokerOptions extends BrokerHooks {
+  /** Interface to listen on; default `127.0.0.1`. */
+  host?: string;
+  /** TCP port; default 0 (a free port, see `broker.port`). */
+  port?: number;
+  /** Also listen for MQTT over WebSocket (subprotocol `mqtt`). */
+  ws?: WebSocketListenerOptions;
+  /** Also listen for MQTT over TLS. */
+  tls?: TlsListenerOptions;
+  /** Largest packet the broker accepts, in bytes; sent in CONNACK. Default: no limit beyond MQTT's. */
+  maximumPacketSize?: number;
+  /** Unacknowledged QoS 2 publishes a client may have in flight towards the broker; default 65535. */
+  receiveMaximum?: number;
+  /** Highest topic alias a client may use; default 10 (as Mosquitto). 0 disables topic aliases. */
+  topicAliasMaximum?: number;
+  /** Cap on the Session Expiry Interval clients ask for, in seconds; default no cap. */
+  maximumSessionExpiryInterval?: number;
+  /** When set, overrides the clients' keep alive (sent as Server Keep Alive in CONNACK). */
+  serverKeepAlive?: number;
+  /** Highest QoS accepted and granted; default 2. */
+  maximumQos?: QoS;
+  /** QoS 1/2 messages queued per session (offline or beyond the client's Receive Maximum); default 100000. */
+  maximumQueuedMessages?: number;
+  /** Milliseconds a new connection has to send CONNECT; default 10000. */
+  connectTimeout?: number;
+  logger?: BrokerLogger;
+}
+
+/** Why a client's connection ended. */
+export type DisconnectCause =
+  | 'client-disconnect'
+  | 'connection-lost'
+  | 'keep-alive-timeout'
+  | 'session-takeover'
+  | 'protocol-error'
+  | 'server-shutdown';
+
+export interface ClientDisconnectDetails {
+  readonly cause: DisconnectCause;
+  /** The DISCONNECT reason code sent by the client or the broker, when there was one. */
+  readonly reasonCode: ReasonCode | undefined;
+}
+
+export interface ClientConnectDetails {
+  readonly sessionPresent: boolean;
+}
+
+/** Events of a broker, with their listener arguments. Names are noun-verb. */
+export interface BrokerEvents {
+  /** A client was accepted (after CONNACK). */
+  'client-connect': [client: ClientInfo, details: ClientConnectDetails];
+  /** An accepted client's connection ended. */
+  'client-disconnect': [client: ClientInfo, details: ClientDisconnectDetails];
+  /** A connection broke the protocol or failed (the connection is closed; the broker goes on). */
+  'client-error': [client: ClientInfo | undefined, error: Error];
+  /** A client subscribed (the subscriptions granted, with the granted QoS). */
+  'client-subscribe': [client: ClientInfo, subscriptions: readonly SubscriptionRequest[]];
+  /** A client removed subscriptions (the filters that existed). */
+  'client-unsubscribe': [client: ClientInfo, topicFilters: readonly string[]];
+  /** A message was accepted for routing: from a client, a will, or `broker.publish()` (client undefined). */
+  'message-publish': [message: PublishedMessage, client: ClientInfo | undefined];
+}
+
+export type BrokerEventName = keyof BrokerEvents;
+
+/** A message published by the broker itself. */
+export interface BrokerPublishOptions {
+  topic: string;
+  payload?: string | Buffer | Uint8Array;
+  qos?: QoS;
+  retain?: boolean;
+  properties?: PublishProperties;
+}
+
+/** Details of a connection handed to `broker.handle()`. */
+export interface HandleOptions {
+  remoteAddress?: string;
+  transport?: TransportKind;
+}
+
+/** A running broker. */
+export interface Broker extends AsyncDisposable {
+  /** `mqtt://host:port` of the TCP listener. */
+  readonly url: string;
+  /** `ws://host:port/path` of the WebSocket listener, when enabled. */
+  readonly wsUrl: string | undefined;
+  /** `mqtts://host:port` of the TLS listener, when enabled. */
+  readonly tlsUrl: string | undefined;
+  readonly host: string;
+  /** Port of the TCP listener. */
+  readonly port: number;
+  /** Ids of the connected clients. */
+  readonly clientIds: readonly string[];
+  readonly clientCount: number;
+  /** Sessions held, connected or not. */
+  readonly sessionCount: number;
+  /** Subscriptions held across all sessions (shared ones included). */
+  readonly subscriptionCount: number;
+  /** Topics with a retained message. */
+  readonly retainedCount: number;
+  readonly closed: boolean;
+  /** The retained message of a topic, if any. */
+  getRetained(topic: string): PublishedMessage | undefined;
+  /** The subscriptions of a session (connected or not). */
+  getSubscriptions(clientId: string): SubscriptionRequest[];
+  /** Serve one MQTT connection over any duplex stream (a socket, a WebSocket stream, an in-memory pair). */
+  handle(stream: Duplex, options?: HandleOptions): void;
+  /** Publish a message from the broker itself (no hooks are called). */
+  publish(message: BrokerPublishOptions): void;
+  on<E extends BrokerEventName>(event: E, listener: (...args: BrokerEvents[E]) => void): this;
+  once<E extends BrokerEventName>(event: E, listener: (...args: BrokerEvents[E]) => void): this;
+  off<E extends BrokerEventName>(event: E, listener: (...args: BrokerEvents[E]) => void): this;
+  /**
+   * Disconnect every client (DISCONNECT 0x8B Server shutting down), close the listeners and drop all
+   * state. Idempotent.
+   */
+  close(): Promise<void>;
+}
