@@ -59,8 +59,10 @@ export {
   STREAM_FINAL_STATES,
   StreamFolder,
   TERMINAL_STATES,
+  isSendMessageFinalResponse,
   isStreamFinalResponse,
   isStreamFinalState,
+  isTerminalState,
 } from './stream-states.js';
 
 // --- connection options ---

@@ -103,8 +103,12 @@ describe('discovery publisher', () => {
     // ...and it is subscribed to its request topic again.
     const replyTopic = `$a2a/v1/reply/${org}/unit-1/raw/${uniqueId('s')}`;
     await raw.subscribe(replyTopic);
-    const correlation = await rawRequest(raw, agent.requestTopic, sendMessageBody('are you back?'), { responseTopic: replyTopic });
-    const reply = await raw.next((message) => message.topic === replyTopic && hasCorrelation(correlation)(message));
+    const correlation = await rawRequest(raw, agent.requestTopic, sendMessageBody('are you back?'), {
+      responseTopic: replyTopic,
+    });
+    const reply = await raw.next(
+      (message) => message.topic === replyTopic && hasCorrelation(correlation)(message),
+    );
     expect(reply.json).toHaveProperty('result.task.status.state', 'TASK_STATE_COMPLETED');
   });
 

@@ -23,3 +23,20 @@ M = [
  ('alias max unchecked', 'handlers/publish.ts', "if (alias === 0 || alias > broker.settings.topicAliasMaximum) {", "if (alias === 0) {", ['topic-alias']),
  ('retained qos not capped', 'broker.ts', "const qos = message.qos < request.qos ? message.qos : request.qos;", "const qos = message.qos;", ['retained']),
 ]
+M2 = [
+ ('no retainAvailable in CONNACK', 'handlers/connect.ts', "retainAvailable: true,", "", ['connect']),
+ ('no assigned client id', 'handlers/connect.ts', "if (assigned) connackProperties.assignedClientIdentifier = clientId;", "", ['connect']),
+ ('will not cancelled on reconnect', 'broker.ts', "this.wills.cancel(clientId);", "", ['will']),
+ ('expired queued still delivered', 'session-store.ts', "if (expiry === 0) return;", "", ['message-expiry']),
+ ('session never expires', 'session-store.ts', "schedule(session.expiryInterval * 1000);", "void schedule;", ['session']),
+ ('second CONNECT ignored', 'handlers/index.ts', "return client.protocolError(0x82, 'second CONNECT on a connection');", "return;", ['protocol-errors']),
+ ('authorizeSubscribe ignored', 'handlers/subscribe.ts', "const authorize = broker.hooks.authorizeSubscribe;", "const authorize = undefined as typeof broker.hooks.authorizeSubscribe;", ['hooks']),
+ ('connack user properties dropped', 'handlers/connect.ts', "const userProperties = broker.connackUserProperties(info);", "const userProperties = undefined;", ['hooks']),
+ ('wills bypass authorizePublish', 'broker.ts', "    const authorize = this.hooks.authorizePublish;\n    if (!authorize) {\n      this.publishMessage(message, will.client);", "    const authorize = undefined as typeof this.hooks.authorizePublish;\n    if (!authorize) {\n      this.publishMessage(message, will.client);", ['hooks']),
+ ('topic alias not stored', 'handlers/publish.ts', "(client.topicAliases ??= new Map()).set(alias, topic);", "", ['topic-alias']),
+ ('no sub id on retained', 'broker.ts', "const ids = request.subscriptionIdentifier === undefined ? undefined : [request.subscriptionIdentifier];", "const ids = undefined;", ['subscription-identifiers']),
+ ('inbound QoS2 receive max unchecked', 'handlers/publish.ts', "if (pending.size >= broker.settings.receiveMaximum) {", "if (false) {", ['flow-control']),
+ ('session expiry cap ignored', 'handlers/disconnect.ts', "client.session.expiryInterval = Math.min(expiry, client.broker.settings.maximumSessionExpiryInterval);", "client.session.expiryInterval = 300;", ['session']),
+]
+import sys as _s
+if '--second' in _s.argv: M = M2

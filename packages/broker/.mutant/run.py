@@ -1,7 +1,7 @@
 import subprocess, shutil, os, re, sys
 exec(open('mutations.py').read())
 base='/work/main/packages/broker'
-only = sys.argv[1:] 
+only = [a for a in sys.argv[1:] if not a.startswith("--")]
 results=[]
 for name,f,old,new,tests in M:
     if only and not any(o in name for o in only): continue

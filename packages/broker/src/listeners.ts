@@ -106,7 +106,13 @@ class WebSocketStream extends Duplex {
   constructor(socket: WebSocket) {
     super({ allowHalfOpen: false });
     this.socket = socket;
-    socket.on('message', (data: RawData) => {
+    socket.on('message', (data: RawData, isBinary: boolean) => {
+      if (!isBinary) {
+        // MQTT-6.0.0-1: a data frame that is not binary closes the connection.
+        socket.close(1003, 'MQTT needs binary frames');
+        this.destroy();
+        return;
+      }
       const chunk = Array.isArray(data)
         ? Buffer.concat(data)
         : Buffer.isBuffer(data)

@@ -17,6 +17,7 @@ import {
 } from './encoder.js';
 import { dispatchPacket } from './handlers/index.js';
 import type { Message } from './message.js';
+import { createPacketParser } from './packet-parser.js';
 import type { Session } from './session-store.js';
 import type { ClientInfo, DisconnectCause, ProtocolVersion, QoS, TransportKind } from './types.js';
 import type { Will } from './will.js';
@@ -45,6 +46,9 @@ const GENERATE_V3: GenerateOptions = { protocolVersion: 3 };
 const MAXIMUM_BUFFERED_BYTES = 256 * 1024 * 1024;
 /** How long a closing connection may take to flush and let the peer close before it is destroyed. */
 const CLOSE_GRACE_MS = 1000;
+
+/** mqtt-packet parse errors that MQTT 5 classes as Protocol Error (0x82) rather than Malformed Packet. */
+const PROTOCOL_ERROR_MESSAGES = /^Invalid retain handling|^Invalid subscribe QoS/;
 
 /** CONNACK return codes for MQTT 3.1/3.1.1, from the MQTT 5 reason code they stand for. */
 function legacyReturnCode(reasonCode: number): number {
@@ -110,7 +114,7 @@ export class ClientConnection {
     this.stream = stream;
     this.transport = transport;
     this.remoteAddress = remoteAddress;
-    this.parser = mqttPacket.parser({ protocolVersion: 5 });
+    this.parser = createPacketParser();
     this.parser.on('packet', this.onPacket);
     this.parser.on('error', this.onParserError);
     stream.on('data', this.onData);
@@ -205,7 +209,9 @@ export class ClientConnection {
       }
       return;
     }
-    this.disconnect(0x81, 'protocol-error', `malformed packet: ${error.message}`);
+    // mqtt-packet reports some protocol errors (MQTT 5 calls them that, not malformed) as parse errors.
+    const reasonCode = PROTOCOL_ERROR_MESSAGES.test(error.message) ? 0x82 : 0x81;
+    this.disconnect(reasonCode, 'protocol-error', `malformed packet: ${error.message}`);
   };
 
   private packetTooLarge(): void {

@@ -198,7 +198,7 @@ export class Session {
         message,
         entry.qos,
         entry.retain,
-        false,
+        true,
         packetId,
         expiry,
         entry.subscriptionIds,

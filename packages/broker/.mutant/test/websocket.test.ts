@@ -4,7 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import WebSocket, { createWebSocketStream } from 'ws';
 import { startTestBroker, type TestBroker } from '../src/vitest.js';
-import { closeAllClients, connectClient, embedded, encode, Inbox, subscriber, unique } from './helpers.js';
+import {
+  closeAllClients,
+  connectClient,
+  delay,
+  embedded,
+  encode,
+  Inbox,
+  subscriber,
+  unique,
+} from './helpers.js';
 
 let broker: TestBroker;
 let wsUrl: string;
@@ -112,11 +121,25 @@ describe.skipIf(!embedded)('MQTT over WebSocket (embedded only)', { concurrent: 
   });
 
   it('closes the connection on a text frame (MQTT needs binary frames)', async () => {
+    const topic = `ws/text/${unique('t')}`;
+    const { inbox } = await subscriber(broker.url, topic, { qos: 0 });
     const { socket, next, closed } = await openWebSocket(wsUrl);
     socket.send(connectPacket(unique('ws-text')));
     await next('connack');
-    socket.send(encode({ cmd: 'pingreq' }).toString('latin1'), { binary: false });
-    await closed;
+    // A QoS 0 PUBLISH is all ASCII, so as a text frame it still arrives as valid MQTT bytes: it must not count.
+    const publish = encode({
+      cmd: 'publish',
+      topic,
+      payload: Buffer.from('text'),
+      qos: 0,
+      dup: false,
+      retain: false,
+    });
+    expect(publish.every((byte) => byte < 0x80)).toBe(true);
+    socket.send(publish.toString('latin1'), { binary: false });
+    const kept = delay(2_000).then(() => 'still open');
+    expect(await Promise.race([closed.then(() => 'closed'), kept])).toBe('closed');
+    expect(await inbox.quiet()).toEqual([]);
   });
 
   it('publishes the will when the WebSocket drops', async () => {

