@@ -533,6 +533,10 @@ class Connection implements MqttConnection {
       if (options.properties) {
         const properties = { ...options.properties };
         if (properties.correlationData) properties.correlationData = toWire(properties.correlationData);
+        // mqtt-packet writes an empty user-property set as a broken packet that never completes: drop it.
+        if (properties.userProperties && Object.keys(properties.userProperties).length === 0) {
+          delete properties.userProperties;
+        }
         publishOptions.properties = properties as IClientPublishOptions['properties'];
       }
       this.client.publish(topic, toWire(payload) as string, publishOptions, (error, packet) => {

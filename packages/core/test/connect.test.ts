@@ -410,6 +410,19 @@ describe('MqttConnection', () => {
     expect(message.qos).toBe(1);
   });
 
+  it('publishes a message whose user-property set is empty (mqtt-packet would write a broken packet)', async () => {
+    await connection.subscribe('props/empty-user-properties');
+    const received = nextMessage(connection, 'props/empty-user-properties');
+    const result = await connection.publish('props/empty-user-properties', 'x', {
+      qos: 1,
+      properties: { userProperties: {}, contentType: 'text/plain' },
+    });
+    expect(result.reasonCode).toBe(0);
+    const message = await received;
+    expect(message.properties.contentType).toBe('text/plain');
+    expect(message.properties.userProperties).toBeUndefined();
+  });
+
   it('treats a QoS 1 publish nobody receives as success, whatever the broker says', async () => {
     const result = await connection.publish('nobody/listens', 'x', { qos: 1 });
     expect([0x00, 0x10]).toContain(result.reasonCode);
