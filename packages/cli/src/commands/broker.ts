@@ -1,6 +1,8 @@
 import { startBroker, type BrokerLogger } from '@mqtt-agents/broker';
+import type { Command } from '../command.js';
+import { untilAborted } from '../command.js';
+import { parseFlags, parsePort } from '../flags.js';
 import { UsageError, type CliIo } from '../io.js';
-import { parseFlags } from '../flags.js';
 
 export const brokerHelp = `Usage: mqtt-agents broker [options]
 
@@ -14,19 +16,6 @@ Options:
   --quiet            do not log connects and disconnects
   -h, --help         show this help
 `;
-
-function parsePort(
-  flag: string,
-  value: string | undefined,
-  fallback: number | undefined,
-): number | undefined {
-  if (value === undefined) return fallback;
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) {
-    throw new UsageError(`invalid --${flag} '${value}': expected a port number from 0 to 65535`);
-  }
-  return port;
-}
 
 function hex(code: number): string {
   return `0x${code.toString(16).padStart(2, '0')}`;
@@ -76,12 +65,14 @@ export async function brokerCommand(argv: string[], io: CliIo): Promise<number> 
     });
   }
   io.stdout(`mqtt-agents broker listening on ${broker.url}${broker.wsUrl ? ` and ${broker.wsUrl}` : ''}\n`);
-  if (!io.signal.aborted) {
-    await new Promise<void>((resolve) =>
-      io.signal.addEventListener('abort', () => resolve(), { once: true }),
-    );
-  }
+  await untilAborted(io.signal);
   io.stdout('mqtt-agents broker: shutting down\n');
   await broker.close();
   return 0;
 }
+
+export const broker: Command = {
+  summary: 'run the embedded MQTT 5 broker in the foreground',
+  help: brokerHelp,
+  run: brokerCommand,
+};
