@@ -1,44 +1,124 @@
-import { brokerCommand, brokerHelp } from './commands/broker.js';
-import { processIo, UsageError, type CliIo } from './io.js';
+import { MqttAgentsError } from '@mqtt-agents/core';
+import type { Command, CommandContext, CommandGroup } from './command.js';
+import { a2aHttp } from './commands/a2a-http.js';
+import { a2aSend } from './commands/a2a-send.js';
+import { broker } from './commands/broker.js';
+import { ls, watch } from './commands/ls.js';
+import { mcpConnect } from './commands/mcp-connect.js';
+import { mcpHttp } from './commands/mcp-http.js';
+import { mcpServe } from './commands/mcp-serve.js';
+import { describeError } from './errors.js';
+import { splitAtDoubleDash } from './flags.js';
+import { CommandError, processIo, UsageError, type CliIo } from './io.js';
 
-const commands: Record<string, { run: (argv: string[], io: CliIo) => Promise<number>; help: string }> = {
-  broker: { run: brokerCommand, help: brokerHelp },
+function groupHelp(name: string, summary: string, subcommands: Record<string, Command>): string {
+  const width = Math.max(...Object.keys(subcommands).map((key) => key.length));
+  const lines = Object.entries(subcommands).map(
+    ([key, command]) => `  ${key.padEnd(width)}   ${command.summary}`,
+  );
+  return `Usage: mqtt-agents ${name} <command> [options]
+
+${summary}
+
+Commands:
+${lines.join('\n')}
+
+Run 'mqtt-agents ${name} <command> --help' for the options of a command.
+`;
+}
+
+const mcpCommands: Record<string, Command> = { serve: mcpServe, connect: mcpConnect, http: mcpHttp };
+const a2aCommands: Record<string, Command> = { send: a2aSend, http: a2aHttp };
+
+const mcpSummary = 'MCP bridges: stdio servers onto MQTT, MQTT servers to stdio and Streamable HTTP hosts';
+const a2aSummary = 'A2A over MQTT: send a message to an agent, serve MQTT agents to HTTP clients';
+
+const commands: Record<string, Command | CommandGroup> = {
+  broker,
+  ls,
+  watch,
+  mcp: { summary: mcpSummary, help: groupHelp('mcp', mcpSummary, mcpCommands), subcommands: mcpCommands },
+  a2a: { summary: a2aSummary, help: groupHelp('a2a', a2aSummary, a2aCommands), subcommands: a2aCommands },
 };
 
 const mainHelp = `Usage: mqtt-agents <command> [options]
 
+MCP servers and A2A agents on an MQTT 5 broker, from the command line.
+
 Commands:
-  broker    run the embedded MQTT 5 broker in the foreground
+  broker            run the embedded MQTT 5 broker in the foreground
+  ls                list the MCP servers and A2A agents on the broker
+  watch             watch MCP servers and A2A agents come and go
+  mcp serve         publish a stdio MCP server on MQTT
+  mcp connect       a stdio MCP server that relays to an MCP server on MQTT
+  mcp http          a Streamable HTTP endpoint for every MCP server on MQTT
+  a2a send          send a message to an A2A agent and follow its task
+  a2a http          serve the A2A agents on MQTT to HTTP clients (JSON-RPC)
 
 Options:
-  --help     show help for a command (mqtt-agents <command> --help)
-  --debug    print stack traces on errors
+  --url <url>   broker url for every command (default: $MQTT_URL, else mqtt://localhost:1883)
+  --help        show help for a command (mqtt-agents <command> --help)
+  --debug       print stack traces on errors, and the SDK's debug log
 `;
+
+function isUsageProblem(error: unknown): boolean {
+  if (error instanceof UsageError) return true;
+  return (
+    MqttAgentsError.isInstance(error) &&
+    (error.code === 'INVALID_IDENTIFIER' ||
+      error.code === 'INVALID_TOPIC' ||
+      error.code === 'INVALID_TOPIC_FILTER')
+  );
+}
 
 /** Run the CLI with the given arguments; resolves with the process exit code. */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
-  const debug = argv.includes('--debug');
-  const args = argv.filter((arg) => arg !== '--debug');
+  const { before, after } = splitAtDoubleDash(argv);
+  const debug = before.includes('--debug');
+  const flags = before.filter((arg) => arg !== '--debug');
+  const args = after === undefined ? flags : [...flags, '--', ...after];
   const [name, ...rest] = args;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout(mainHelp);
     return name === undefined ? 1 : 0;
   }
-  const command = commands[name];
-  if (!command) {
+  const entry = commands[name];
+  if (!entry) {
     io.stderr(`mqtt-agents: unknown command '${name}' (see mqtt-agents --help)\n`);
     return 2;
   }
-  if (rest.includes('--help') || rest.includes('-h')) {
+  let command: Command;
+  let label = name;
+  let commandArgs = rest;
+  if ('subcommands' in entry) {
+    const [subName, ...subRest] = rest;
+    if (subName === undefined || subName === '--help' || subName === '-h' || subName === 'help') {
+      io.stdout(entry.help);
+      return subName === undefined ? 1 : 0;
+    }
+    const sub = entry.subcommands[subName];
+    if (!sub) {
+      io.stderr(`mqtt-agents ${name}: unknown command '${subName}' (see mqtt-agents ${name} --help)\n`);
+      return 2;
+    }
+    command = sub;
+    label = `${name} ${subName}`;
+    commandArgs = subRest;
+  } else {
+    command = entry;
+  }
+  const ownFlags = splitAtDoubleDash(commandArgs).before;
+  if (ownFlags.includes('--help') || ownFlags.includes('-h')) {
     io.stdout(command.help);
     return 0;
   }
+  const context: CommandContext = { ...io, debug };
   try {
-    return await command.run(rest, io);
+    return await command.run(commandArgs, context);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    io.stderr(`mqtt-agents ${name}: ${message}\n`);
+    io.stderr(`mqtt-agents ${label}: ${describeError(error)}\n`);
     if (debug && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
-    return error instanceof UsageError ? 2 : 1;
+    if (error instanceof CommandError) return error.exitCode;
+    return isUsageProblem(error) ? 2 : 1;
   }
 }

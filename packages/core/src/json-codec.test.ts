@@ -38,8 +38,11 @@ function errorCode(result: DecodeResult): string | undefined {
 function hasForbiddenKey(value: unknown): boolean {
   if (Array.isArray(value)) return value.some(hasForbiddenKey);
   if (typeof value === 'object' && value !== null) {
-    return Object.keys(value).some(
-      (key) => FORBIDDEN_JSON_KEYS.includes(key) || hasForbiddenKey((value as Record<string, unknown>)[key]),
+    return Object.entries(value).some(
+      ([key, item]) =>
+        FORBIDDEN_JSON_KEYS.includes(key) ||
+        (key === 'constructor' && typeof item === 'object' && item !== null && 'prototype' in item) ||
+        hasForbiddenKey(item),
     );
   }
   return false;
@@ -108,7 +111,7 @@ describe('decodeJson', () => {
   it.each([
     ['__proto__', '{"__proto__":{"polluted":true}}'],
     ['constructor', '{"constructor":{"prototype":{}}}'],
-    ['prototype', '{"prototype":1}'],
+    ['constructor', '{"a":{"constructor":{"prototype":{"polluted":true}}}}'],
     ['__proto__', '{"a":[1,{"b":{"__proto__":null}}]}'],
     ['__proto__', '[{"ok":1},{"x":{"y":{"\\u005f_proto__":1}}}]'],
   ])('rejects the forbidden key %s (%s)', (key, text) => {
@@ -122,13 +125,22 @@ describe('decodeJson', () => {
   });
 
   it('names where a forbidden key was found', () => {
-    const result = decodeJson('{"params":{"items":[0,{"constructor":1}]}}');
+    const result = decodeJson('{"params":{"items":[0,{"constructor":{"prototype":1}}]}}');
     expect(result).toEqual({
       ok: false,
       error: {
         code: 'FORBIDDEN_KEY',
         message: "forbidden key 'constructor' at $.params.items[1].constructor",
       },
+    });
+  });
+
+  it('accepts plain constructor and prototype keys, which tool arguments and schemas may use', () => {
+    expect(
+      decodeJson('{"arguments":{"constructor":"Car","prototype":{"x":1},"c":{"constructor":{}}}}'),
+    ).toEqual({
+      ok: true,
+      value: { arguments: { constructor: 'Car', prototype: { x: 1 }, c: { constructor: {} } } },
     });
   });
 
@@ -270,11 +282,14 @@ describe('decodeJson', () => {
     });
 
     it('rejects a forbidden key hidden at any depth', () => {
-      const forbiddenKey = fc.constantFrom(...FORBIDDEN_JSON_KEYS);
+      const forbiddenKey = fc.constantFrom(...FORBIDDEN_JSON_KEYS, 'constructor.prototype');
       const wrap = fc.array(fc.oneof(fc.constant('array'), fc.string({ maxLength: 5 })), { maxLength: 20 });
       fc.assert(
-        fc.property(forbiddenKey, wrap, fc.jsonValue({ maxDepth: 2 }), (key, path, leaf) => {
-          let text = `{${JSON.stringify(key)}:${JSON.stringify(leaf)}}`;
+        fc.property(forbiddenKey, wrap, fc.jsonValue({ maxDepth: 2 }), (shape, path, leaf) => {
+          let text =
+            shape === 'constructor.prototype'
+              ? `{"constructor":{"prototype":${JSON.stringify(leaf)}}}`
+              : `{${JSON.stringify(shape)}:${JSON.stringify(leaf)}}`;
           for (const step of path) {
             text = step === 'array' ? `[1,${text},null]` : `{"${step.replace(/[^a-z]/gi, '')}x":${text}}`;
           }

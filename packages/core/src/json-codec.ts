@@ -18,8 +18,10 @@ import { MqttAgentsError } from './errors.js';
  *   peers on other platforms emit one). `encodeJson` never writes one.
  * - Empty: a zero-length payload is `EMPTY`, distinct from `INVALID_JSON`, because an empty payload is a
  *   meaningful signal on presence topics. Whitespace alone is `INVALID_JSON`.
- * - Keys `__proto__`, `constructor` and `prototype` are rejected at any depth (not stripped), so a decoded
- *   value can be merged or spread anywhere without prototype pollution.
+ * - Prototype-pollution shapes are rejected at any depth (not stripped): every `__proto__` key, and a
+ *   `constructor` key whose value is an object holding `prototype` (the `constructor.prototype` path), so a
+ *   decoded value can be merged or spread anywhere. A plain `constructor` or `prototype` key is ordinary
+ *   data (MCP tool arguments and JSON Schemas may legitimately use those names).
  */
 
 /** Default largest payload `decodeJson` accepts, in bytes: 1 MiB. */
@@ -28,8 +30,8 @@ export const DEFAULT_MAX_JSON_BYTES = 1024 * 1024;
 /** Default deepest nesting of objects and arrays `decodeJson` accepts. */
 export const DEFAULT_MAX_JSON_DEPTH = 128;
 
-/** Object keys that `decodeJson` refuses at any depth. */
-export const FORBIDDEN_JSON_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype'];
+/** Object keys that `decodeJson` refuses at any depth, whatever their value. */
+export const FORBIDDEN_JSON_KEYS: readonly string[] = ['__proto__'];
 
 export type JsonDecodeErrorCode =
   'EMPTY' | 'TOO_LARGE' | 'TOO_DEEP' | 'INVALID_UTF8' | 'INVALID_JSON' | 'FORBIDDEN_KEY';
@@ -184,6 +186,13 @@ function formatKey(key: string | number): string {
   return /^[A-Za-z_$][\w$]{0,63}$/.test(key) ? `.${key}` : `[${JSON.stringify(key.slice(0, 64))}]`;
 }
 
+/** True for `{ prototype: ... }`: with a `constructor` key around it, the classic pollution path. */
+function holdsPrototype(value: unknown): boolean {
+  return (
+    typeof value === 'object' && value !== null && Object.prototype.hasOwnProperty.call(value, 'prototype')
+  );
+}
+
 /** Walk a parsed value without recursion: reject forbidden keys and excessive nesting. */
 function inspect(root: unknown, maxDepth: number): JsonDecodeError | undefined {
   if (typeof root !== 'object' || root === null) return undefined;
@@ -205,10 +214,10 @@ function inspect(root: unknown, maxDepth: number): JsonDecodeError | undefined {
     }
     // JSON.parse defines `__proto__` as an own data property, so Object.keys sees it.
     for (const key of Object.keys(value)) {
-      if (FORBIDDEN.has(key)) {
+      const item: unknown = (value as Record<string, unknown>)[key];
+      if (FORBIDDEN.has(key) || (key === 'constructor' && holdsPrototype(item))) {
         return { code: 'FORBIDDEN_KEY', message: `forbidden key '${key}' at ${pathOf(frame, key)}` };
       }
-      const item: unknown = (value as Record<string, unknown>)[key];
       if (typeof item === 'object' && item !== null) {
         stack.push({ value: item, depth: depth + 1, parent: frame, key });
       }

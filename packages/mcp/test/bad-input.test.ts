@@ -194,12 +194,10 @@ describe('inbound on a session', () => {
   });
 });
 
-describe('known gaps', () => {
-  // core's decodeJson rejects the keys __proto__, constructor and prototype anywhere in a payload. MCP tool
-  // arguments and JSON Schemas may legitimately use `constructor` or `prototype` as property names, so such
-  // a request is dropped (and reported) instead of answered. Needs a core option to allow those two keys;
-  // this test turns red (remove `.fails`) once the decoder accepts them.
-  it.fails('a tool argument named constructor is delivered', async () => {
+describe('ordinary property names', () => {
+  // `constructor` is ordinary data in tool arguments and JSON Schemas; only `__proto__` and the
+  // `constructor.prototype` shape are refused by the wire decoder.
+  it('a tool argument named constructor is delivered and answered', async () => {
     const fixture = await serve();
     const world = await sessions(fixture);
     try {

@@ -1,0 +1,70 @@
+import type { A2aAgentEntry, InventorySnapshot, McpServerEntry } from './inventory.js';
+
+/** Left-aligned columns, two spaces apart, indented; the last column is not padded. */
+export function table(rows: string[][], indent = '  '): string {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, index) => {
+      widths[index] = Math.max(widths[index] ?? 0, cell.length);
+    });
+  }
+  return rows
+    .map(
+      (row) =>
+        indent +
+        row
+          .map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index] ?? 0)))
+          .join('  ')
+          .trimEnd(),
+    )
+    .join('\n');
+}
+
+function truncate(text: string, width: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
+}
+
+export function formatServers(servers: readonly McpServerEntry[]): string {
+  if (servers.length === 0) return '  (none)';
+  return table([
+    ['NAME', 'INSTANCES', 'ROLES', 'DESCRIPTION'],
+    ...servers.map((server) => [
+      server.name,
+      String(server.instances.length),
+      server.roles.length > 0 ? server.roles.join(',') : '-',
+      truncate(server.description || '-', 60),
+    ]),
+  ]);
+}
+
+export function formatAgents(agents: readonly A2aAgentEntry[]): string {
+  if (agents.length === 0) return '  (none)';
+  return table([
+    ['AGENT', 'NAME', 'STATUS', 'SKILLS'],
+    ...agents.map((agent) => [
+      agent.id,
+      truncate(agent.name, 30),
+      agent.status,
+      truncate(
+        [
+          agent.skills.map((skill) => skill.id).join(', ') || '-',
+          agent.streaming ? '(streaming)' : '',
+        ]
+          .filter(Boolean)
+          .join(' '),
+        60,
+      ),
+    ]),
+  ]);
+}
+
+/** The `ls` view: both lists under their headings. */
+export function formatInventory(snapshot: InventorySnapshot): string {
+  return `MCP servers (${snapshot.mcpServers.length})
+${formatServers(snapshot.mcpServers)}
+
+A2A agents (${snapshot.a2aAgents.length})
+${formatAgents(snapshot.a2aAgents)}
+`;
+}
