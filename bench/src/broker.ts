@@ -10,7 +10,7 @@
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as BrokerTesting from '@mqtt-agents/broker/vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
@@ -31,15 +31,9 @@ const IDLE_CONNECTIONS = 1_000;
 /** In-flight QoS 1 window, the same for both brokers (Mosquitto is configured to it). */
 const QOS1_WINDOW = 100;
 
-const watchdog = setTimeout(() => {
-  process.stderr.write('bench: gave up after 2 minutes\n');
-  process.exit(1);
-}, 120_000);
-watchdog.unref();
-
 // --- Brokers under test, each in its own process ---------------------------------------------------------------
 
-interface Memory {
+export interface Memory {
   rss: number;
   heapUsed?: number;
 }
@@ -308,7 +302,7 @@ async function idleMemory(broker: BrokerUnderTest): Promise<Memory> {
   };
 }
 
-interface Results {
+export interface Results {
   qos0: number;
   qos1: number;
   p50: number;
@@ -405,7 +399,8 @@ function table(embedded: Results, mosquitto: Results): string {
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }
 
-async function writeReport(section: string): Promise<string> {
+/** Put `section` in docs/benchmarks.md, replacing an earlier "## Broker" section. */
+export async function writeReport(section: string): Promise<string> {
   const file = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
   let document = await readFile(file, 'utf8').catch(
     () =>
@@ -422,8 +417,19 @@ async function writeReport(section: string): Promise<string> {
   return file;
 }
 
-async function main(): Promise<void> {
-  const started = now();
+export interface BrokerBenchmark {
+  embedded: Results;
+  mosquitto: Results;
+  /** Machine, Node.js and Mosquitto versions, as a Markdown list. */
+  machine: string;
+  /** The Markdown table with ratios. */
+  table: string;
+  /** The whole "## Broker" section of docs/benchmarks.md. */
+  section: string;
+}
+
+/** Run every scenario against the embedded broker, then against Mosquitto; returns the results and the report. */
+export async function runBrokerBenchmark(): Promise<BrokerBenchmark> {
   const embeddedBroker = await startEmbedded();
   let embedded: Results;
   try {
@@ -466,9 +472,19 @@ async function main(): Promise<void> {
     'slower or bigger for round trip and memory.',
     '',
   ].join('\n');
-  process.stdout.write(`\n${machine}\n\n${result}\n\n`);
+  return { embedded, mosquitto, machine, table: result, section };
+}
+
+// Run as a script: measure, print, record; give up after two minutes.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const watchdog = setTimeout(() => {
+    process.stderr.write('bench: gave up after 2 minutes\n');
+    process.exit(1);
+  }, 120_000);
+  watchdog.unref();
+  const started = now();
+  const { machine, table, section } = await runBrokerBenchmark();
+  process.stdout.write(`\n${machine}\n\n${table}\n\n`);
   const file = await writeReport(section);
   process.stdout.write(`written to ${file} in ${((now() - started) / 1000).toFixed(1)} s\n`);
 }
-
-await main();

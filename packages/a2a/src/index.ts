@@ -3,7 +3,7 @@
 // --- agent side ---
 export { serveA2AOverMqtt } from './serve-agent.js';
 export type { A2AMqttAgent, ServeA2AOverMqttOptions } from './serve-agent.js';
-export { A2A_METHODS, MQTT_REQUEST_STATE_KEY } from './responder.js';
+export { A2A_METHODS, MQTT_REQUEST_STATE_KEY, handOverTask } from './responder.js';
 export type { MqttRequestInfo, ResponderLimits } from './responder.js';
 
 // --- discovery ---
@@ -43,6 +43,8 @@ export type { AgentAddress } from './agent-address.js';
 export { MqttTransportFactory, mqttTransportFactory } from './mqtt-transport-factory.js';
 export type { MqttTransportFactoryOptions } from './mqtt-transport-factory.js';
 export { MqttClientTransport, serviceParametersToUserProperties } from './mqtt-client-transport.js';
+export { createMemoryTaskRouteStore, isPoolAddress } from './task-routes.js';
+export type { PoolAddress, TaskRouteStore } from './task-routes.js';
 export { DEFAULT_RETRY_POLICY, backoffDelay } from './retry-policy.js';
 export type { RetryPolicy } from './retry-policy.js';
 

@@ -22,11 +22,20 @@ import { InvalidAgentResponseError, fromJsonRpcErrorResponse } from '@a2a-js/sdk
 import {
   A2AUserProperty,
   MqttAgentsError,
+  a2aPoolRequestTopic,
   a2aRequestTopic,
   classifyJsonRpc,
   decodeJson,
+  getUserProperty,
+  isValidIdentifier,
 } from '@mqtt-agents/core';
-import type { Logger, MqttMessage, MqttPublishProperties, RequestReply } from '@mqtt-agents/core';
+import type {
+  Logger,
+  MqttConnection,
+  MqttMessage,
+  MqttPublishProperties,
+  RequestReply,
+} from '@mqtt-agents/core';
 import { A2A_PROTOCOL_VERSION } from './agent-card.js';
 import type { AgentAddress } from './agent-address.js';
 import { MqttBindingError, readBindingErrorKind } from './binding-errors.js';
@@ -34,6 +43,8 @@ import type { JsonRpcErrorObject } from './binding-errors.js';
 import { delay } from './mqtt-connection.js';
 import { backoffDelay } from './retry-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
+import { isPoolAddress } from './task-routes.js';
+import type { PoolAddress, TaskRouteStore } from './task-routes.js';
 import {
   StreamFolder,
   isSendMessageFinalResponse,
@@ -44,6 +55,11 @@ import {
 /** What every transport of one requester shares: its connection's request/reply engine and its policy. */
 export interface RequesterSession {
   readonly requestReply: RequestReply;
+  readonly connection: MqttConnection;
+  /** taskId -> concrete responder, learnt from `a2a-responder-agent-id` (pool dispatch, task handover). */
+  readonly routes: TaskRouteStore;
+  /** After the retries to a handed-over task's agent failed, try the card's agent once more. */
+  readonly fallbackToCardAgent: boolean;
   readonly policy: RetryPolicy;
   /** Message Expiry Interval set on every request, in seconds. */
   readonly requestExpirySeconds: number | undefined;
@@ -58,8 +74,25 @@ interface ExchangePlan {
   isFinal(result: unknown): boolean;
   /** Task to look up with GetTask when the stream stalls after its first item. */
   recoverTaskId: string | undefined;
+  /** The task the operation is about: routed to its known responder, which replies may update. */
+  taskId: string | undefined;
   /** User property `a2a-context-id`, for transport-level visibility. */
   contextId?: string;
+}
+
+function topicOf(agent: AgentAddress): string {
+  return a2aRequestTopic({ orgId: agent.org, unitId: agent.unit, agentId: agent.agentId });
+}
+
+/** Where one attempt of an operation goes. */
+interface Route {
+  readonly topic: string;
+  /** Published to the pool topic: every reply must name its responder. */
+  readonly pooled: boolean;
+  /** The concrete agent, when the attempt goes to one. */
+  readonly agent: AgentAddress | undefined;
+  /** The agent came from the route store (pool answer or handover), not from the transport's target. */
+  readonly learnt: boolean;
 }
 
 function uuid(): string {
@@ -105,18 +138,33 @@ function isRetryableLocalError(error: unknown): boolean {
  * retry and timeout rules. Created by `MqttTransportFactory`.
  */
 export class MqttClientTransport implements Transport {
-  /** The agent this transport talks to. */
-  readonly target: AgentAddress;
+  /** The agent (or pool) this transport talks to. */
+  readonly target: AgentAddress | PoolAddress;
+  /** Where requests go until a task's responder is known: the agent's or the pool's request topic. */
   readonly requestTopic: string;
   readonly #session: RequesterSession;
   readonly #protocolName: string;
   readonly #parsed = new WeakMap<MqttMessage, ParsedReply>();
 
-  constructor(session: RequesterSession, target: AgentAddress, protocolName: string) {
+  constructor(session: RequesterSession, target: AgentAddress | PoolAddress, protocolName: string) {
     this.#session = session;
-    this.target = { org: target.org, unit: target.unit, agentId: target.agentId };
-    this.requestTopic = a2aRequestTopic({ orgId: target.org, unitId: target.unit, agentId: target.agentId });
+    if (isPoolAddress(target)) {
+      this.target = { org: target.org, unit: target.unit, poolId: target.poolId };
+      this.requestTopic = a2aPoolRequestTopic({
+        orgId: target.org,
+        unitId: target.unit,
+        poolId: target.poolId,
+      });
+    } else {
+      this.target = { org: target.org, unit: target.unit, agentId: target.agentId };
+      this.requestTopic = topicOf(this.target);
+    }
     this.#protocolName = protocolName;
+  }
+
+  /** `agent 'x'` or `pool 'y'`, for messages. */
+  get #name(): string {
+    return isPoolAddress(this.target) ? `pool '${this.target.poolId}'` : `agent '${this.target.agentId}'`;
   }
 
   get protocolName(): string {
@@ -148,6 +196,7 @@ export class MqttClientTransport implements Transport {
     const plan: ExchangePlan = {
       isFinal: (result) => returnImmediately || isSendMessageFinalResponse(streamResponseOf(result)),
       recoverTaskId: message.taskId,
+      taskId: message.taskId,
       contextId: message.contextId,
     };
     for await (const result of this.#exchange(
@@ -175,6 +224,7 @@ export class MqttClientTransport implements Transport {
     const plan: ExchangePlan = {
       isFinal: (result) => isStreamFinalResponse(streamResponseOf(result)),
       recoverTaskId: message.taskId,
+      taskId: message.taskId,
       contextId: message.contextId,
     };
     for await (const result of this.#exchange(
@@ -197,6 +247,7 @@ export class MqttClientTransport implements Transport {
         'CreateTaskPushNotificationConfig',
         TaskPushNotificationConfig.toJSON(params),
         options,
+        params.taskId,
       ),
     );
   }
@@ -210,6 +261,7 @@ export class MqttClientTransport implements Transport {
         'GetTaskPushNotificationConfig',
         GetTaskPushNotificationConfigRequest.toJSON(params),
         options,
+        params.taskId,
       ),
     );
   }
@@ -223,6 +275,7 @@ export class MqttClientTransport implements Transport {
         'ListTaskPushNotificationConfigs',
         ListTaskPushNotificationConfigsRequest.toJSON(params),
         options,
+        params.taskId,
       ),
     );
   }
@@ -235,15 +288,18 @@ export class MqttClientTransport implements Transport {
       'DeleteTaskPushNotificationConfig',
       DeleteTaskPushNotificationConfigRequest.toJSON(params),
       options,
+      params.taskId,
     );
   }
 
   async getTask(params: GetTaskRequest, options?: RequestOptions): Promise<Task> {
-    return Task.fromJSON(await this.#unary('GetTask', GetTaskRequest.toJSON(params), options));
+    return Task.fromJSON(await this.#unary('GetTask', GetTaskRequest.toJSON(params), options, params.id));
   }
 
   async cancelTask(params: CancelTaskRequest, options?: RequestOptions): Promise<Task> {
-    return Task.fromJSON(await this.#unary('CancelTask', CancelTaskRequest.toJSON(params), options));
+    return Task.fromJSON(
+      await this.#unary('CancelTask', CancelTaskRequest.toJSON(params), options, params.id),
+    );
   }
 
   async listTasks(params: ListTasksRequest, options?: RequestOptions): Promise<ListTasksResponse> {
@@ -260,6 +316,7 @@ export class MqttClientTransport implements Transport {
     const plan: ExchangePlan = {
       isFinal: (result) => isStreamFinalResponse(streamResponseOf(result)),
       recoverTaskId: params.id,
+      taskId: params.id,
     };
     for await (const result of this.#exchange(
       'SubscribeToTask',
@@ -272,10 +329,19 @@ export class MqttClientTransport implements Transport {
     }
   }
 
-  async #unary(method: string, params: unknown, options: RequestOptions | undefined): Promise<unknown> {
-    const plan: ExchangePlan = { isFinal: () => true, recoverTaskId: undefined };
+  async #unary(
+    method: string,
+    params: unknown,
+    options: RequestOptions | undefined,
+    taskId?: string,
+  ): Promise<unknown> {
+    const plan: ExchangePlan = {
+      isFinal: () => true,
+      recoverTaskId: undefined,
+      taskId: taskId === '' ? undefined : taskId,
+    };
     for await (const result of this.#exchange(method, params, options, plan, 'throw')) return result;
-    throw new InvalidAgentResponseError(`the agent sent no answer to ${method}`);
+    throw new InvalidAgentResponseError(`${this.#name} sent no answer to ${method}`);
   }
 
   #parse(reply: MqttMessage): ParsedReply {
@@ -291,7 +357,7 @@ export class MqttClientTransport implements Transport {
     if (!decoded.ok) {
       throw new MqttAgentsError(
         'PROTOCOL_ERROR',
-        `reply from agent '${this.target.agentId}' is not json: ${decoded.error.message}`,
+        `reply from ${this.#name} is not json: ${decoded.error.message}`,
         {
           details: { topic: reply.topic },
         },
@@ -303,7 +369,7 @@ export class MqttClientTransport implements Transport {
       return { kind: 'error', error: classified.message.error, id: classified.message.id };
     throw new MqttAgentsError(
       'PROTOCOL_ERROR',
-      `reply from agent '${this.target.agentId}' is not a JSON-RPC response`,
+      `reply from ${this.#name} is not a JSON-RPC response`,
       {
         details: { topic: reply.topic, kind: classified.kind },
       },
@@ -336,8 +402,53 @@ export class MqttClientTransport implements Transport {
   }
 
   /**
+   * Where an attempt goes: the task's known responder (learnt from a pooled answer or a handover), else
+   * this transport's agent or pool.
+   */
+  async #route(taskId: string | undefined): Promise<Route> {
+    const known = taskId === undefined ? undefined : await this.#session.routes.get(taskId);
+    if (known) return { topic: topicOf(known), pooled: false, agent: known, learnt: true };
+    if (isPoolAddress(this.target)) {
+      return { topic: this.requestTopic, pooled: true, agent: undefined, learnt: false };
+    }
+    return { topic: this.requestTopic, pooled: false, agent: this.target, learnt: false };
+  }
+
+  /**
+   * Read `a2a-responder-agent-id` from a reply: required on replies to pooled requests (a missing or
+   * malformed one is a protocol error), a handover otherwise. Answers (not errors) update the task's route.
+   */
+  async #learnResponder(reply: MqttMessage, route: Route, plan: ExchangePlan, isError: boolean): Promise<void> {
+    const responderId = getUserProperty(reply.properties, A2AUserProperty.ResponderAgentId);
+    const valid = responderId !== undefined && isValidIdentifier('agent-id', responderId);
+    if (route.pooled && !valid) {
+      throw new MqttAgentsError(
+        'PROTOCOL_ERROR',
+        responderId === undefined
+          ? `reply to a request to ${this.#name} has no ${A2AUserProperty.ResponderAgentId}: a pooled reply must name its responder`
+          : `reply to a request to ${this.#name} names an invalid responder '${String(responderId).slice(0, 80)}'`,
+        { details: { topic: route.topic, responderId } },
+      );
+    }
+    if (!valid) {
+      if (responderId !== undefined) {
+        this.#session.logger.warn(`ignored an invalid ${A2AUserProperty.ResponderAgentId} '${String(responderId).slice(0, 80)}'`);
+      }
+      return;
+    }
+    if (isError || plan.taskId === undefined) return;
+    // The agent we asked names itself: nothing new.
+    if (route.agent?.agentId === responderId) return;
+    const { org, unit } = route.agent ?? this.target;
+    this.#session.logger.debug(`task ${plan.taskId} is served by agent '${responderId}' from now on`);
+    await this.#session.routes.set(plan.taskId, { org, unit, agentId: responderId });
+  }
+
+  /**
    * One logical operation: publish, read correlated replies until `plan.isFinal`, and apply the retry
    * profile (new correlation per attempt, same payload; no retry once a reply arrived; GetTask after a stall).
+   * Every attempt goes where the task's responder is known to be; when the agent a task was handed over to
+   * stays silent through all attempts, the card's agent gets one more (`fallbackToCardAgent`).
    */
   async *#exchange(
     method: string,
@@ -350,8 +461,10 @@ export class MqttClientTransport implements Transport {
     const payload = JSON.stringify({ jsonrpc: '2.0', id: uuid(), method, params });
     const properties = this.#requestProperties(options, plan);
     const signal = options?.signal;
+    let budget = policy.maxAttempts;
     for (let attempt = 1; ; attempt++) {
-      const replies = requestReply.stream(this.requestTopic, payload, {
+      const route = await this.#route(plan.taskId);
+      const replies = requestReply.stream(route.topic, payload, {
         isFinal: (reply) => this.#isFinalReply(reply, plan),
         timeoutMs: policy.replyFirstTimeoutMs,
         idleTimeoutMs: policy.streamIdleTimeoutMs,
@@ -363,11 +476,12 @@ export class MqttClientTransport implements Transport {
       try {
         for await (const reply of replies) {
           const parsed = this.#parse(reply);
+          await this.#learnResponder(reply, route, plan, parsed.kind === 'error');
           if (parsed.kind === 'error') {
             const error = toA2AError(parsed.error, parsed.id);
             const retryable =
               error instanceof MqttBindingError && error.retryable && policy.retryRetryableErrors;
-            if (received === 0 && retryable && attempt < policy.maxAttempts) {
+            if (received === 0 && retryable && attempt < budget) {
               retryBecause = error;
               break;
             }
@@ -384,12 +498,26 @@ export class MqttClientTransport implements Transport {
           return;
         }
         if (received > 0 || !isRetryableLocalError(error) || signal?.aborted) throw error;
-        if (attempt >= policy.maxAttempts) {
+        if (attempt >= budget) {
+          if (
+            route.learnt &&
+            plan.taskId !== undefined &&
+            this.#session.fallbackToCardAgent &&
+            !isPoolAddress(this.target) &&
+            route.agent?.agentId !== this.target.agentId
+          ) {
+            logger.info(
+              `agent '${route.agent?.agentId}' did not answer ${method} for task ${plan.taskId}; falling back to ${this.#name}`,
+            );
+            await this.#session.routes.delete(plan.taskId);
+            budget = attempt + 1;
+            continue;
+          }
           const timeout = MqttAgentsError.hasCode(error, 'REQUEST_TIMEOUT');
           throw new MqttAgentsError(
             timeout ? 'REQUEST_TIMEOUT' : 'PUBLISH_FAILED',
-            `${method} to agent '${this.target.agentId}' failed after ${attempt} attempts: ${(error as Error).message}`,
-            { cause: error, details: { method, topic: this.requestTopic, attempts: attempt } },
+            `${method} to ${this.#name} failed after ${attempt} attempts: ${(error as Error).message}`,
+            { cause: error, details: { method, topic: route.topic, attempts: attempt } },
           );
         }
         retryBecause = error;
@@ -398,7 +526,7 @@ export class MqttClientTransport implements Transport {
       }
       const wait = backoffDelay(policy, attempt);
       logger.debug(
-        `retrying ${method} to '${this.requestTopic}' in ${wait} ms (attempt ${attempt + 1} of ${policy.maxAttempts})`,
+        `retrying ${method} to '${route.topic}' in ${wait} ms (attempt ${attempt + 1} of ${budget})`,
         retryBecause,
       );
       await delay(wait, signal);

@@ -6,6 +6,7 @@ import {
   a2aReplyTopic,
   assertAgentId,
   assertOrgId,
+  assertPoolId,
   assertReplySuffix,
   assertUnitId,
   createLogger,
@@ -21,6 +22,8 @@ import { openConnection } from './mqtt-connection.js';
 import type { MqttConnectionOptions } from './mqtt-connection.js';
 import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
+import { createMemoryTaskRouteStore, isPoolAddress } from './task-routes.js';
+import type { PoolAddress, TaskRouteStore } from './task-routes.js';
 
 export interface MqttTransportFactoryOptions {
   /** The broker; with `url` the requester connects as `{org}/{unit}/{agentId}`. */
@@ -37,9 +40,21 @@ export interface MqttTransportFactoryOptions {
   requestExpirySeconds?: number;
   /**
    * Which agent a card belongs to, for cards that did not come from `discoverAgents()` or
-   * `serveA2AOverMqtt()`. Return an address, or an agent id in the card's tenant `{org}/{unit}`.
+   * `serveA2AOverMqtt()`. Return an address, an agent id in the card's tenant `{org}/{unit}`, or a pool
+   * (`{ org, unit, poolId }`) to send to the pool's members instead.
    */
-  resolveAgent?: (card: AgentCard) => AgentAddress | string | undefined;
+  resolveAgent?: (card: AgentCard) => AgentAddress | PoolAddress | string | undefined;
+  /**
+   * Where the requester keeps (taskId -> responder) learnt from `a2a-responder-agent-id` on pooled and
+   * handed-over tasks. Default: in memory (24 h, 10 000 tasks). Give a persistent store to keep routing
+   * across restarts.
+   */
+  taskRoutes?: TaskRouteStore;
+  /**
+   * When the agent a task was handed over to does not answer within all attempts, try the card's agent once
+   * more (and forget the handover). Default true.
+   */
+  fallbackToCardAgent?: boolean;
   /** Told about replies that match no request (missing, unknown or late correlation). */
   onUnmatchedReply?: (reply: MqttMessage, reason: UnmatchedReplyReason) => void;
   logger?: Logger;
@@ -63,6 +78,7 @@ export class MqttTransportFactory implements TransportFactory {
   readonly #protocolName: string;
   readonly #shared: { session: Promise<Session> | undefined; closing: Promise<void> | undefined };
   readonly #logger: Logger;
+  readonly #routes: TaskRouteStore;
 
   constructor(
     options: MqttTransportFactoryOptions,
@@ -86,6 +102,7 @@ export class MqttTransportFactory implements TransportFactory {
     this.#protocolName = protocolName;
     this.#shared = shared ? shared.#shared : { session: undefined, closing: undefined };
     this.#logger = createLogger('mqtt-agents:a2a', options.logger);
+    this.#routes = shared ? shared.#routes : (options.taskRoutes ?? createMemoryTaskRouteStore());
   }
 
   get protocolName(): string {
@@ -121,17 +138,28 @@ export class MqttTransportFactory implements TransportFactory {
     return this.transportFor(target);
   }
 
-  /** A transport for an agent given by address, without a card. */
-  async transportFor(target: AgentAddress, signal?: AbortSignal): Promise<MqttClientTransport> {
-    const address = {
-      org: assertOrgId(target.org),
-      unit: assertUnitId(target.unit),
-      agentId: assertAgentId(target.agentId),
-    };
+  /**
+   * A transport for an agent given by address, without a card; or for a pool (`{ org, unit, poolId }`):
+   * requests go to `$a2a/v1/request/{org}/{unit}/pool/{poolId}`, and once a member answered for a task, that
+   * task's operations go to the member directly.
+   */
+  async transportFor(target: AgentAddress | PoolAddress, signal?: AbortSignal): Promise<MqttClientTransport> {
+    const address: AgentAddress | PoolAddress = isPoolAddress(target)
+      ? { org: assertOrgId(target.org), unit: assertUnitId(target.unit), poolId: assertPoolId(target.poolId) }
+      : {
+          org: assertOrgId(target.org),
+          unit: assertUnitId(target.unit),
+          agentId: assertAgentId(target.agentId),
+        };
     return new MqttClientTransport(await this.#session(signal), address, this.#protocolName);
   }
 
-  #resolve(card: AgentCard): AgentAddress {
+  /** The route store: which agent serves a pooled or handed-over task. */
+  get taskRoutes(): TaskRouteStore {
+    return this.#routes;
+  }
+
+  #resolve(card: AgentCard): AgentAddress | PoolAddress {
     const resolved = this.#options.resolveAgent?.(card) ?? agentAddressOf(card);
     if (typeof resolved === 'object') return resolved;
     if (typeof resolved === 'string') {
@@ -186,6 +214,8 @@ export class MqttTransportFactory implements TransportFactory {
       return {
         connection: opened.connection,
         owned: opened.owned,
+        routes: this.#routes,
+        fallbackToCardAgent: this.#options.fallbackToCardAgent ?? true,
         requestReply,
         policy,
         requestExpirySeconds: this.#options.requestExpirySeconds,

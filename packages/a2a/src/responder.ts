@@ -3,15 +3,19 @@ import { TaskNotFoundError } from '@a2a-js/sdk/errors';
 import { JsonRpcTransportHandler, ServerCallContext, validateVersion } from '@a2a-js/sdk/server';
 import type { A2ARequestHandler } from '@a2a-js/sdk/server';
 import type { AgentCard, Task as TaskObject } from '@a2a-js/sdk';
+import type { RequestContext } from '@a2a-js/sdk/server';
 import {
   A2AUserProperty,
   JsonRpcErrorCode,
+  MqttAgentsError,
+  assertAgentId,
   classifyJsonRpc,
   createPublishProperties,
   getUserProperty,
   decodeJson,
   jsonRpcError,
   jsonRpcErrorResponse,
+  parseA2aTopic,
   validateTopicName,
 } from '@mqtt-agents/core';
 import type {
@@ -50,10 +54,37 @@ const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f
 /** Key of the `ServerCallContext.state` entry that describes the MQTT request being served. */
 export const MQTT_REQUEST_STATE_KEY = 'mqtt';
 
+/** Key of the `ServerCallContext.state` entry through which `handOverTask` reaches the responder. */
+const HANDOVER_STATE_KEY = 'mqtt-handover';
+
+interface HandoverControl {
+  handOver(taskId: string, agentId: string): void;
+}
+
+/**
+ * Hand the task of this request over to another agent instance (profile, Optional Task Handover): from now
+ * on every reply and stream item for the task carries `a2a-responder-agent-id: agentId`, and requesters send
+ * the task's next operations to that agent's request topic (`$a2a/v1/request/{org}/{unit}/{agentId}`). The
+ * other instance must be able to serve the task, typically by sharing this agent's task store. Call it from
+ * an executor; `agent.handOver(taskId, agentId)` does the same from outside one.
+ */
+export function handOverTask(requestContext: RequestContext, agentId: string): void {
+  const control = requestContext.context?.state.get(HANDOVER_STATE_KEY) as HandoverControl | undefined;
+  if (!control) {
+    throw new MqttAgentsError(
+      'UNSUPPORTED',
+      'handOverTask needs a request served over MQTT by serveA2AOverMqtt',
+    );
+  }
+  control.handOver(requestContext.taskId, agentId);
+}
+
 /** What an executor finds under `requestContext.context.state.get(MQTT_REQUEST_STATE_KEY)`. */
 export interface MqttRequestInfo {
-  /** The topic the request arrived on. */
+  /** The topic the request arrived on (a pool topic for pooled requests). */
   readonly topic: string;
+  /** True when the request came through a pool's shared subscription. */
+  readonly pooled: boolean;
   readonly responseTopic: string;
   readonly correlationData: Uint8Array;
   /** User properties of the request, `a2a-authorization` included (never echoed by this package). */
@@ -74,6 +105,8 @@ export interface ResponderLimits {
 
 export interface ResponderOptions {
   connection: MqttConnection;
+  /** This agent's id: the `a2a-responder-agent-id` of replies to pooled requests. */
+  agentId: string;
   requestHandler: A2ARequestHandler;
   taskIds: RequesterTaskIdStore;
   card: () => AgentCard;
@@ -86,6 +119,10 @@ interface ReplyPath {
   readonly topic: string;
   /** Echoed unchanged; `undefined` only for the error reply to a request that had none. */
   readonly correlationData: Uint8Array | undefined;
+  /** The request came through a pool: every reply names this agent in `a2a-responder-agent-id`. */
+  readonly pooled: boolean;
+  /** The task the request is about, once known: replies carry its handover, if any. */
+  taskId?: string;
 }
 
 type SendOutcome =
@@ -162,6 +199,20 @@ function fingerprint(bytes: Uint8Array): string {
   return `${bytes.length}:${(hash >>> 0).toString(16)}`;
 }
 
+/** The task a request is about, when it names one. */
+export function referencedTaskId(method: string, params: Record<string, unknown>): string | undefined {
+  let value: unknown;
+  if (SEND_METHODS.has(method)) {
+    const message = params.message;
+    value = isPlainObject(message) ? message.taskId : undefined;
+  } else if (method === 'GetTask' || method === 'CancelTask' || method === 'SubscribeToTask') {
+    value = params.id;
+  } else {
+    value = params.taskId;
+  }
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
 function normaliseVersion(version: string): string {
   const match = /^(\d+)\.(\d+)(?:\.\d+)?$/.exec(version.trim());
   return match ? `${match[1]}.${match[2]}` : version.trim();
@@ -182,8 +233,11 @@ export class Responder {
   private readonly maxConcurrent: number;
   private readonly maxQueued: number;
   private readonly maxRequestBytes: number;
+  private readonly agentId: string;
   private readonly sends: RecentMap<string, SendRecord>;
   private readonly deliveries: RecentMap<string, string>;
+  /** taskId -> the agent instance the task was handed over to. */
+  private readonly handovers: RecentMap<string, string>;
   private readonly waiting: Array<(admitted: boolean) => void> = [];
   private readonly inFlight = new Set<Promise<void>>();
   private active = 0;
@@ -191,6 +245,7 @@ export class Responder {
 
   constructor(options: ResponderOptions) {
     this.connection = options.connection;
+    this.agentId = options.agentId;
     this.transport = new JsonRpcTransportHandler(options.requestHandler);
     this.taskIds = options.taskIds;
     this.card = options.card;
@@ -203,6 +258,15 @@ export class Responder {
     const windowMs = limits.duplicateWindowMs ?? 10 * 60_000;
     this.sends = new RecentMap({ ttlMs: windowMs, maxEntries: 10_000 });
     this.deliveries = new RecentMap({ ttlMs: windowMs, maxEntries: 10_000 });
+    this.handovers = new RecentMap({ ttlMs: 24 * 60 * 60_000, maxEntries: 10_000 });
+  }
+
+  /** From now on, replies about `taskId` name `agentId` as the responder (task handover). */
+  handOver(taskId: string, agentId: string): void {
+    const target = assertAgentId(agentId);
+    if (target === this.agentId) this.handovers.delete(taskId);
+    else this.handovers.set(taskId, target);
+    this.logger.info(`task ${taskId} handed over to agent '${target}'`);
   }
 
   /** The message handler for the request topic. Never throws. */
@@ -229,6 +293,7 @@ export class Responder {
 
   private async handle(message: MqttMessage, receivedAt: number): Promise<void> {
     const properties = message.properties;
+    const pooled = parseA2aTopic(message.topic)?.kind === 'pool-request';
     const responseTopic = properties.responseTopic;
     if (responseTopic === undefined || responseTopic === '') {
       this.logger.warn(
@@ -246,14 +311,14 @@ export class Responder {
     const correlationData = properties.correlationData;
     if (correlationData === undefined || correlationData.length === 0) {
       await this.replyError(
-        { topic: responseTopic, correlationData: undefined },
+        { topic: responseTopic, correlationData: undefined, pooled },
         null,
         'transport_protocol_error',
         'request has no Correlation Data',
       );
       return;
     }
-    const path: ReplyPath = { topic: responseTopic, correlationData };
+    const path: ReplyPath = { topic: responseTopic, correlationData, pooled };
 
     // A QoS 1 redelivery carries the same correlation and payload: the first copy is already being answered.
     const deliveryKey = `${responseTopic}\n${hex(correlationData)}`;
@@ -372,6 +437,7 @@ export class Responder {
         ),
       );
     }
+    path.taskId = referencedTaskId(method, params);
     const userProperties = message.properties.userProperties ?? {};
     const requestedVersion = normaliseVersion(
       getUserProperty(message.properties, A2AUserProperty.Version) ?? A2A_PROTOCOL_VERSION,
@@ -396,10 +462,15 @@ export class Responder {
           MQTT_REQUEST_STATE_KEY,
           {
             topic: message.topic,
+            pooled: path.pooled,
             responseTopic: path.topic,
             correlationData: path.correlationData ?? new Uint8Array(0),
             userProperties,
           } satisfies MqttRequestInfo as unknown,
+        ],
+        [
+          HANDOVER_STATE_KEY,
+          { handOver: (taskId, agentId) => this.handOver(taskId, agentId) } satisfies HandoverControl,
         ],
       ]),
     });
@@ -628,11 +699,21 @@ export class Responder {
   }
 
   /** Publish one reply (QoS 1, Correlation Data echoed). Failures are logged: the requester will retry. */
+  /** `a2a-responder-agent-id` for a reply: the task's handover target, else this agent for pooled requests. */
+  private responderIdFor(path: ReplyPath): string | undefined {
+    const handedTo = path.taskId === undefined ? undefined : this.handovers.get(path.taskId);
+    return handedTo ?? (path.pooled ? this.agentId : undefined);
+  }
+
   private async reply(path: ReplyPath, body: unknown): Promise<void> {
     try {
+      const responderId = this.responderIdFor(path);
       const properties = createPublishProperties({
         contentType: 'application/json',
         ...(path.correlationData === undefined ? {} : { correlationData: path.correlationData }),
+        ...(responderId === undefined
+          ? {}
+          : { userProperties: { [A2AUserProperty.ResponderAgentId]: responderId } }),
       }) as MqttPublishProperties;
       await this.connection.publish(path.topic, JSON.stringify(body), { qos: 1, properties });
     } catch (error) {

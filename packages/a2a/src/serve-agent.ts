@@ -15,7 +15,11 @@ import {
   MqttAgentsError,
   a2aClientId,
   a2aDiscoveryTopic,
+  a2aPoolRequestTopic,
+  a2aPoolSubscription,
   a2aRequestTopic,
+  assertGroupId,
+  assertPoolId,
   assertAgentId,
   assertOrgId,
   assertUnitId,
@@ -42,6 +46,18 @@ export interface ServeA2AOverMqttOptions {
   card: AgentCardInput;
   /** Your agent logic, exactly as for any `@a2a-js/sdk` server. */
   executor: AgentExecutor;
+  /**
+   * Pools this agent also serves (shared pool dispatch): it subscribes to
+   * `$share/{group}/$a2a/v1/request/{org}/{unit}/pool/{poolId}` with the profile's deterministic group id
+   * (or `groupId`, which every member of the pool must then share), and names itself in
+   * `a2a-responder-agent-id` on every reply to a pooled request.
+   */
+  pools?: ReadonlyArray<string | { poolId: string; groupId?: string }>;
+  /**
+   * Default true: publish the card retained on the discovery topic, with presence and a will. False for an
+   * instance that takes tasks handed over by a card-owning agent and has no card of its own.
+   */
+  publishCard?: boolean;
   /** Where tasks live. Default: a fresh `InMemoryTaskStore`. */
   taskStore?: TaskStore;
   /** Broker URL written into the card when it differs from the one connected to (for example behind a proxy). */
@@ -68,6 +84,8 @@ export interface A2AMqttAgent {
   readonly clientId: string;
   readonly discoveryTopic: string;
   readonly requestTopic: string;
+  /** The shared subscriptions of the pools the agent serves. */
+  readonly poolSubscriptions: readonly string[];
   /** The card as published (with the MQTT interface entry). */
   readonly card: AgentCard;
   /** The SDK request handler serving the agent; useful to share its task store or call it in-process. */
@@ -79,6 +97,11 @@ export interface A2AMqttAgent {
   updateCard(card: AgentCardInput, signal?: AbortSignal): Promise<void>;
   /** Clear the retained card (empty retained payload): discovery subscribers see the agent unregistered. */
   unregister(signal?: AbortSignal): Promise<void>;
+  /**
+   * Hand a task over to another agent instance: replies about it name `agentId` in
+   * `a2a-responder-agent-id`, so requesters send its next operations there. See `handOverTask`.
+   */
+  handOver(taskId: string, agentId: string): void;
   /** Idempotent: republish the card as offline (unless unregistered), stop serving, disconnect. */
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
@@ -108,6 +131,18 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
     options.brokerUrl ?? connected ?? 'mqtt://localhost';
   const preliminaryUrl = options.brokerUrl ?? ('url' in options.mqtt ? options.mqtt.url : undefined);
 
+  const pools = (options.pools ?? []).map((entry) => {
+    const pool = typeof entry === 'string' ? { poolId: entry } : entry;
+    const poolAddress = {
+      orgId: address.org,
+      unitId: address.unit,
+      poolId: assertPoolId(pool.poolId),
+      ...(pool.groupId === undefined ? {} : { groupId: assertGroupId(pool.groupId) }),
+    };
+    return { topic: a2aPoolRequestTopic(poolAddress), subscription: a2aPoolSubscription(poolAddress) };
+  });
+  const publishesCard = options.publishCard ?? true;
+
   const card = buildAgentCard(options.card, { brokerUrl: brokerUrlOf(preliminaryUrl), ...address });
   const will: MqttWill = {
     topic: discoveryTopic,
@@ -121,7 +156,7 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
   };
   const opened = await openConnection(options.mqtt, {
     clientId,
-    will,
+    ...(publishesCard ? { will } : {}),
     logger,
     ...(options.signal ? { signal: options.signal } : {}),
   });
@@ -154,6 +189,7 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
   );
   const responder = new Responder({
     connection,
+    agentId: address.agentId,
     requestHandler,
     taskIds,
     card: () => card,
@@ -165,6 +201,7 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
   let registered = true;
   let closing: Promise<void> | undefined;
   const publishCard = async (status: string, signal?: AbortSignal): Promise<void> => {
+    if (!publishesCard) return;
     await connection.publish(
       discoveryTopic,
       JSON.stringify(agentCardToJson(card)),
@@ -183,7 +220,12 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
   const cleanups: Array<() => void> = [];
   try {
     cleanups.push(connection.addMessageHandler(requestTopic, responder.onMessage));
-    await connection.subscribe(requestTopic, { qos: 1 }, options.signal);
+    for (const pool of pools) cleanups.push(connection.addMessageHandler(pool.topic, responder.onMessage));
+    await connection.subscribe(
+      [requestTopic, ...pools.map((pool) => pool.subscription)],
+      { qos: 1 },
+      options.signal,
+    );
     await publishCard(A2AStatus.Online, options.signal);
   } catch (error) {
     for (const cleanup of cleanups) cleanup();
@@ -203,7 +245,7 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
 
   const close = (): Promise<void> =>
     (closing ??= (async () => {
-      if (registered && connection.connected) {
+      if (registered && publishesCard && connection.connected) {
         try {
           await publishCard(A2AStatus.Offline, AbortSignal.timeout(2_000));
         } catch (error) {
@@ -214,7 +256,10 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
       for (const cleanup of cleanups.splice(0)) cleanup();
       if (connection.connected) {
         try {
-          await connection.unsubscribe(requestTopic, AbortSignal.timeout(2_000));
+          await connection.unsubscribe(
+            [requestTopic, ...pools.map((pool) => pool.subscription)],
+            AbortSignal.timeout(2_000),
+          );
         } catch (error) {
           logger.debug('could not unsubscribe from the request topic', error);
         }
@@ -228,6 +273,7 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
     clientId,
     discoveryTopic,
     requestTopic,
+    poolSubscriptions: pools.map((pool) => pool.subscription),
     get card() {
       return card;
     },
@@ -253,7 +299,10 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
     async unregister(signal?: AbortSignal) {
       if (closing) throw new MqttAgentsError('CLOSED', `cannot unregister agent '${clientId}': it is closed`);
       registered = false;
-      await connection.publish(discoveryTopic, '', { qos: 1, retain: true }, signal);
+      if (publishesCard) await connection.publish(discoveryTopic, '', { qos: 1, retain: true }, signal);
+    },
+    handOver(taskId: string, agentId: string) {
+      responder.handOver(taskId, agentId);
     },
     close,
     [Symbol.asyncDispose]: close,

@@ -5,8 +5,23 @@ import type { Message, Part, Task, TaskArtifactUpdateEvent, TaskStatusUpdateEven
 import { AgentEvent } from '@a2a-js/sdk/server';
 import type { AgentExecutor, ExecutionEventBus, RequestContext } from '@a2a-js/sdk/server';
 import type { Logger } from '@mqtt-agents/core';
+import { testBrokerKind } from '@mqtt-agents/broker/vitest';
+import type { TestBrokerKind } from '@mqtt-agents/broker/vitest';
 import mqtt from 'mqtt';
 import type { IClientPublishOptions, IPublishPacket, MqttClient } from 'mqtt';
+import { it } from 'vitest';
+
+/** The broker of this test lane. */
+export const brokerKind: TestBrokerKind = testBrokerKind();
+
+/**
+ * `it`, but expected to fail on the given lane: a documented limitation of that broker (see the broker
+ * compatibility table in docs/a2a-conformance.md). If the broker ever gets it right, the test turns red and
+ * the mark has to go.
+ */
+export function itFailsOn(lane: TestBrokerKind): typeof it {
+  return (brokerKind === lane ? it.fails : it) as typeof it;
+}
 
 let counter = 0;
 /** An identifier no other test (or test file running in parallel) uses. */
@@ -273,6 +288,15 @@ export class RawClient {
     return this.received.filter(predicate);
   }
 
+  /** The first `count` matching messages, once that many arrived. */
+  async nextCount(predicate: (message: ReceivedMessage) => boolean, count: number): Promise<ReceivedMessage[]> {
+    for (;;) {
+      const found = this.all(predicate);
+      if (found.length >= count) return found.slice(0, count);
+      await this.next((message) => predicate(message) && !found.includes(message));
+    }
+  }
+
   async close(): Promise<void> {
     await this.client.endAsync(true);
   }
@@ -407,4 +431,19 @@ export function taskJson(
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
   return { id, contextId, status: { state, timestamp: new Date().toISOString() }, ...extra };
+}
+
+/** `promise`, or a rejection after `ms` (for waits that a broker limitation may leave hanging). */
+export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

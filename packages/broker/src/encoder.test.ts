@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import mqttPacket from 'mqtt-packet';
-import type { IPublishPacket, Packet } from 'mqtt-packet';
+import type {
+  IConnackPacket,
+  IDisconnectPacket,
+  IPublishPacket,
+  ISubackPacket,
+  IUnsubackPacket,
+  Packet,
+} from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import {
   PACKET_PUBACK,
@@ -8,8 +15,13 @@ import {
   PACKET_PUBREC,
   PACKET_PUBREL,
   encodeAck,
+  encodeConnack,
+  encodeDisconnect,
   encodePublishHeader,
+  encodeSuback,
+  encodeUnsuback,
   publishPacketSize,
+  type ConnackProperties,
 } from './encoder.js';
 import { Message } from './message.js';
 import type { PublishProperties, QoS } from './types.js';
@@ -132,5 +144,85 @@ describe('encodeAck', () => {
         if (version === 5) expect(packet.reasonCode).toBe(reasonCode);
       }
     }
+  });
+});
+
+const connackProperties: fc.Arbitrary<ConnackProperties> = fc.record(
+  {
+    sessionExpiryInterval: fc.integer({ min: 0, max: 0xffffffff }),
+    receiveMaximum: fc.integer({ min: 1, max: 65535 }),
+    maximumQoS: fc.constantFrom(0, 1),
+    retainAvailable: fc.boolean(),
+    maximumPacketSize: fc.integer({ min: 1, max: 268_435_455 }),
+    assignedClientIdentifier: text,
+    topicAliasMaximum: fc.integer({ min: 0, max: 65535 }),
+    reasonString: text,
+    userProperties,
+    wildcardSubscriptionAvailable: fc.boolean(),
+    subscriptionIdentifiersAvailable: fc.boolean(),
+    sharedSubscriptionAvailable: fc.boolean(),
+    serverKeepAlive: fc.integer({ min: 0, max: 65535 }),
+  },
+  { requiredKeys: [] },
+);
+
+describe('encodeConnack', () => {
+  it('produces CONNACK packets that mqtt-packet parses back', () => {
+    fc.assert(
+      fc.property(
+        fc.boolean(),
+        fc.constantFrom(0, 0x80, 0x86, 0x8c),
+        connackProperties,
+        (present, code, props) => {
+          const [packet] = parseAll(encodeConnack(true, present, code, props, 0), 5) as [IConnackPacket];
+          expect(packet.cmd).toBe('connack');
+          expect(packet.sessionPresent).toBe(present);
+          expect(packet.reasonCode).toBe(code);
+          const parsed = { ...packet.properties };
+          if (parsed.userProperties) parsed.userProperties = { ...parsed.userProperties };
+          const expected: Record<string, unknown> = { ...props };
+          if (props.userProperties && Object.keys(props.userProperties).length === 0)
+            delete expected.userProperties;
+          expect(parsed).toEqual(expected);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('encodes MQTT 3.1.1 CONNACK with a return code and no properties', () => {
+    const [packet] = parseAll(encodeConnack(false, true, 5, { receiveMaximum: 1 }, 0), 4) as [IConnackPacket];
+    expect(packet).toMatchObject({ cmd: 'connack', sessionPresent: true, returnCode: 5 });
+  });
+
+  it('leaves out the reason string and user properties beyond the client maximum packet size', () => {
+    const properties = { receiveMaximum: 10, reasonString: 'x'.repeat(100), userProperties: { a: 'b' } };
+    const bytes = encodeConnack(true, false, 0, properties, 50);
+    expect(bytes.length).toBeLessThanOrEqual(50);
+    const [packet] = parseAll(bytes, 5) as [IConnackPacket];
+    expect(packet.properties).toEqual({ receiveMaximum: 10 });
+  });
+});
+
+describe('encodeSuback, encodeUnsuback, encodeDisconnect', () => {
+  it('produce packets mqtt-packet parses back, for both protocol versions', () => {
+    const [suback5] = parseAll(encodeSuback(300, [0, 1, 2, 0x87], true), 5) as [ISubackPacket];
+    expect(suback5).toMatchObject({ cmd: 'suback', messageId: 300, granted: [0, 1, 2, 0x87] });
+    const [suback4] = parseAll(encodeSuback(7, [1, 0x80], false), 4) as [ISubackPacket];
+    expect(suback4).toMatchObject({ cmd: 'suback', messageId: 7, granted: [1, 0x80] });
+    const [unsuback5] = parseAll(encodeUnsuback(9, [0, 0x11], true), 5) as [IUnsubackPacket];
+    expect(unsuback5).toMatchObject({ cmd: 'unsuback', messageId: 9, granted: [0, 0x11] });
+    const [unsuback4] = parseAll(encodeUnsuback(9, [0, 0x11], false), 4) as [IUnsubackPacket];
+    expect(unsuback4).toMatchObject({ cmd: 'unsuback', messageId: 9 });
+    const [plain] = parseAll(encodeDisconnect(0x8b, undefined, 0), 5) as [IDisconnectPacket];
+    expect(plain).toMatchObject({ cmd: 'disconnect', reasonCode: 0x8b });
+    const [explained] = parseAll(encodeDisconnect(0x82, 'why', 0), 5) as [IDisconnectPacket];
+    expect(explained).toMatchObject({
+      cmd: 'disconnect',
+      reasonCode: 0x82,
+      properties: { reasonString: 'why' },
+    });
+    const [short] = parseAll(encodeDisconnect(0x82, 'x'.repeat(40), 10), 5) as [IDisconnectPacket];
+    expect(short.properties).toBeUndefined();
   });
 });

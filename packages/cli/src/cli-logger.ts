@@ -11,21 +11,37 @@ function format(detail: unknown): string {
   }
 }
 
+export interface CliLogger extends Logger {
+  /** The command is connected: from now on, MQTT client errors (a broker going away) are warnings. */
+  ready(): void;
+}
+
 /**
  * The logger the SDK packages get from a command: warnings and errors go to stderr as one line each,
  * info and debug only with `--debug`. Never stdout (it may carry a protocol, as in `mcp connect`).
+ * Until `ready()`, MQTT client errors are debug output: a failed first connect is reported by the
+ * command itself, in one line.
  */
-export function cliLogger(io: CliIo, prefix: string, debug: boolean): Logger {
+export function cliLogger(io: CliIo, prefix: string, debug: boolean): CliLogger {
+  let connected = false;
   const write =
     (level: string) =>
     (message: string, ...details: unknown[]): void => {
       const suffix = details.length > 0 ? ` (${details.map(format).join(', ')})` : '';
       io.stderr(`${prefix}: ${level}${message}${suffix}\n`);
     };
+  const debugWrite = debug ? write('debug: ') : () => {};
+  const warn = write('warning: ');
   return {
-    debug: debug ? write('debug: ') : () => {},
+    debug: debugWrite,
     info: debug ? write('') : () => {},
-    warn: write('warning: '),
+    warn: (message, ...details) => {
+      if (!connected && message.startsWith('mqtt client error')) debugWrite(message, ...details);
+      else warn(message, ...details);
+    },
     error: write('error: '),
+    ready() {
+      connected = true;
+    },
   };
 }

@@ -6,19 +6,10 @@ export interface CommandContext extends CliIo {
 }
 
 export interface Command {
-  /** One line for the command list. */
-  summary: string;
   /** The full `--help` text. */
   help: string;
   /** Run with the arguments after the command name; resolves with the exit code. */
   run(argv: string[], context: CommandContext): Promise<number>;
-}
-
-/** A command with subcommands (`mcp serve`, `a2a send`). */
-export interface CommandGroup {
-  summary: string;
-  help: string;
-  subcommands: Record<string, Command>;
 }
 
 /** Wait until the signal aborts (the user pressed Ctrl-C or the process got SIGTERM). */

@@ -1,24 +1,77 @@
 import { MqttAgentsError } from '@mqtt-agents/core';
-import type { Command, CommandContext, CommandGroup } from './command.js';
-import { a2aHttp } from './commands/a2a-http.js';
-import { a2aSend } from './commands/a2a-send.js';
-import { broker } from './commands/broker.js';
-import { ls, watch } from './commands/ls.js';
-import { mcpConnect } from './commands/mcp-connect.js';
-import { mcpHttp } from './commands/mcp-http.js';
-import { mcpServe } from './commands/mcp-serve.js';
+import type { Command, CommandContext } from './command.js';
 import { describeError } from './errors.js';
 import { splitAtDoubleDash } from './flags.js';
 import { CommandError, processIo, UsageError, type CliIo } from './io.js';
 
-function groupHelp(name: string, summary: string, subcommands: Record<string, Command>): string {
-  const width = Math.max(...Object.keys(subcommands).map((key) => key.length));
-  const lines = Object.entries(subcommands).map(
+/** A command, loaded on demand: `mqtt-agents ls` does not load express or the MCP SDK's HTTP server. */
+interface LazyCommand {
+  summary: string;
+  load(): Promise<Command>;
+}
+
+interface LazyGroup {
+  summary: string;
+  subcommands: Record<string, LazyCommand>;
+}
+
+const mcpCommands: Record<string, LazyCommand> = {
+  serve: {
+    summary: 'publish a stdio MCP server on MQTT',
+    load: async () => (await import('./commands/mcp-serve.js')).mcpServe,
+  },
+  connect: {
+    summary: 'a stdio MCP server that relays to an MCP server on MQTT',
+    load: async () => (await import('./commands/mcp-connect.js')).mcpConnect,
+  },
+  http: {
+    summary: 'a Streamable HTTP endpoint for every MCP server on MQTT',
+    load: async () => (await import('./commands/mcp-http.js')).mcpHttp,
+  },
+};
+
+const a2aCommands: Record<string, LazyCommand> = {
+  send: {
+    summary: 'send a message to an A2A agent and follow its task',
+    load: async () => (await import('./commands/a2a-send.js')).a2aSend,
+  },
+  http: {
+    summary: 'serve the A2A agents on MQTT to HTTP clients (JSON-RPC)',
+    load: async () => (await import('./commands/a2a-http.js')).a2aHttp,
+  },
+};
+
+const commands: Record<string, LazyCommand | LazyGroup> = {
+  broker: {
+    summary: 'run the embedded MQTT 5 broker in the foreground',
+    load: async () => (await import('./commands/broker.js')).broker,
+  },
+  ls: {
+    summary: 'list the MCP servers and A2A agents on the broker',
+    load: async () => (await import('./commands/ls.js')).ls,
+  },
+  watch: {
+    summary: 'watch MCP servers and A2A agents come and go',
+    load: async () => (await import('./commands/ls.js')).watch,
+  },
+  mcp: {
+    summary: 'MCP bridges: stdio servers onto MQTT, MQTT servers to stdio and Streamable HTTP hosts',
+    subcommands: mcpCommands,
+  },
+  a2a: {
+    summary: 'A2A over MQTT: send a message to an agent, serve MQTT agents to HTTP clients',
+    subcommands: a2aCommands,
+  },
+};
+
+function groupHelp(name: string, group: LazyGroup): string {
+  const width = Math.max(...Object.keys(group.subcommands).map((key) => key.length));
+  const lines = Object.entries(group.subcommands).map(
     ([key, command]) => `  ${key.padEnd(width)}   ${command.summary}`,
   );
   return `Usage: mqtt-agents ${name} <command> [options]
 
-${summary}
+${group.summary}
 
 Commands:
 ${lines.join('\n')}
@@ -26,20 +79,6 @@ ${lines.join('\n')}
 Run 'mqtt-agents ${name} <command> --help' for the options of a command.
 `;
 }
-
-const mcpCommands: Record<string, Command> = { serve: mcpServe, connect: mcpConnect, http: mcpHttp };
-const a2aCommands: Record<string, Command> = { send: a2aSend, http: a2aHttp };
-
-const mcpSummary = 'MCP bridges: stdio servers onto MQTT, MQTT servers to stdio and Streamable HTTP hosts';
-const a2aSummary = 'A2A over MQTT: send a message to an agent, serve MQTT agents to HTTP clients';
-
-const commands: Record<string, Command | CommandGroup> = {
-  broker,
-  ls,
-  watch,
-  mcp: { summary: mcpSummary, help: groupHelp('mcp', mcpSummary, mcpCommands), subcommands: mcpCommands },
-  a2a: { summary: a2aSummary, help: groupHelp('a2a', a2aSummary, a2aCommands), subcommands: a2aCommands },
-};
 
 const mainHelp = `Usage: mqtt-agents <command> [options]
 
@@ -87,13 +126,13 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     io.stderr(`mqtt-agents: unknown command '${name}' (see mqtt-agents --help)\n`);
     return 2;
   }
-  let command: Command;
+  let lazy: LazyCommand;
   let label = name;
   let commandArgs = rest;
   if ('subcommands' in entry) {
     const [subName, ...subRest] = rest;
     if (subName === undefined || subName === '--help' || subName === '-h' || subName === 'help') {
-      io.stdout(entry.help);
+      io.stdout(groupHelp(name, entry));
       return subName === undefined ? 1 : 0;
     }
     const sub = entry.subcommands[subName];
@@ -101,12 +140,13 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       io.stderr(`mqtt-agents ${name}: unknown command '${subName}' (see mqtt-agents ${name} --help)\n`);
       return 2;
     }
-    command = sub;
+    lazy = sub;
     label = `${name} ${subName}`;
     commandArgs = subRest;
   } else {
-    command = entry;
+    lazy = entry;
   }
+  const command = await lazy.load();
   const ownFlags = splitAtDoubleDash(commandArgs).before;
   if (ownFlags.includes('--help') || ownFlags.includes('-h')) {
     io.stdout(command.help);

@@ -4,20 +4,24 @@
  * with batched writes, and watches keep alive.
  */
 import type { Duplex } from 'node:stream';
-import mqttPacket from 'mqtt-packet';
-import type { Packet, Parser } from 'mqtt-packet';
+import type { Packet } from 'mqtt-packet';
 import type { MqttBroker } from './broker.js';
 import {
   PACKET_PUBREL,
   PINGRESP,
   encodeAck,
+  encodeConnack,
+  encodeDisconnect,
   encodePublishHeader,
+  encodeSuback,
+  encodeUnsuback,
   publishPacketSize,
   varintSize,
+  type ConnackProperties,
 } from './encoder.js';
 import { dispatchPacket } from './handlers/index.js';
 import type { Message } from './message.js';
-import { createPacketParser } from './packet-parser.js';
+import { createPacketParser, type PacketParser, type PacketReceiver } from './packet-parser.js';
 import type { Session } from './session-store.js';
 import type { ClientInfo, DisconnectCause, ProtocolVersion, QoS, TransportKind } from './types.js';
 import type { Will } from './will.js';
@@ -29,15 +33,6 @@ const CLOSED = 2;
 /** Connection state: waiting for CONNECT, connected, or closed. */
 export type ConnectionState = typeof CONNECTING | typeof CONNECTED | typeof CLOSED;
 export const ConnectionStates = { CONNECTING, CONNECTED, CLOSED } as const;
-
-interface GenerateOptions {
-  protocolVersion: ProtocolVersion;
-  properties?: { maximumPacketSize: number };
-}
-
-const GENERATE_V5: GenerateOptions = { protocolVersion: 5 };
-const GENERATE_V4: GenerateOptions = { protocolVersion: 4 };
-const GENERATE_V3: GenerateOptions = { protocolVersion: 3 };
 
 /**
  * QoS 0 messages are dropped for a client whose socket has this much unsent data (a reader that has
@@ -69,21 +64,57 @@ function legacyReturnCode(reasonCode: number): number {
   }
 }
 
+/** The connection a stream belongs to (listeners are shared functions, not per-connection closures). */
+const CONNECTION = Symbol('mqtt-agents.connection');
+
+type ServedStream = Duplex & { [CONNECTION]?: ClientConnection };
+
+function onStreamData(this: ServedStream, chunk: Buffer): void {
+  this[CONNECTION]?.receiveData(chunk);
+}
+
+function onStreamEnd(this: ServedStream): void {
+  this[CONNECTION]?.close('connection-lost', undefined);
+}
+
+function onStreamError(this: ServedStream, error: Error): void {
+  const connection = this[CONNECTION];
+  connection?.broker.logger.debug(
+    `mqtt-agents:broker: connection error (${connection.clientId || 'not connected'})`,
+    error,
+  );
+}
+
+function onStreamClose(this: ServedStream): void {
+  this[CONNECTION]?.streamClosed();
+}
+
+function onConnectTimeout(connection: ClientConnection): void {
+  connection.connectTimedOut();
+}
+
+function onKeepAliveTimer(connection: ClientConnection): void {
+  connection.checkKeepAlive();
+}
+
+function destroyStream(stream: Duplex): void {
+  stream.destroy();
+}
+
 function uncork(connection: ClientConnection): void {
   connection.corked = false;
   connection.stream.uncork();
 }
 
-export class ClientConnection {
+export class ClientConnection implements PacketReceiver {
   readonly broker: MqttBroker;
   readonly stream: Duplex;
   readonly transport: TransportKind;
   readonly remoteAddress: string | undefined;
-  private readonly parser: Parser;
+  private readonly parser: PacketParser;
   state: ConnectionState = CONNECTING;
   protocolVersion: ProtocolVersion = 5;
   version5 = true;
-  private generateOptions: GenerateOptions = GENERATE_V5;
   clientId = '';
   info: ClientInfo | undefined = undefined;
   session: Session | undefined = undefined;
@@ -114,14 +145,13 @@ export class ClientConnection {
     this.stream = stream;
     this.transport = transport;
     this.remoteAddress = remoteAddress;
-    this.parser = createPacketParser();
-    this.parser.on('packet', this.onPacket);
-    this.parser.on('error', this.onParserError);
-    stream.on('data', this.onData);
-    stream.on('end', this.onEnd);
-    stream.on('error', this.onError);
-    stream.on('close', this.onClose);
-    this.timer = setTimeout(this.onConnectTimeout, broker.settings.connectTimeout);
+    this.parser = createPacketParser(this);
+    (stream as ServedStream)[CONNECTION] = this;
+    stream.on('data', onStreamData);
+    stream.on('end', onStreamEnd);
+    stream.on('error', onStreamError);
+    stream.on('close', onStreamClose);
+    this.timer = setTimeout(onConnectTimeout, broker.settings.connectTimeout, this);
     this.timer.unref();
   }
 
@@ -131,26 +161,26 @@ export class ClientConnection {
 
   // ---- inbound -------------------------------------------------------------------------------------
 
-  private readonly onData = (chunk: Buffer): void => {
+  receiveData(chunk: Buffer): void {
     if (this.state === CLOSED) return;
     this.lastActivity = Date.now();
     try {
       this.parser.parse(chunk);
     } catch (error) {
       // mqtt-packet reports malformed input through 'error', but never let a throw escape a 'data' listener.
-      this.onParserError(error instanceof Error ? error : new Error(String(error)));
+      this.receiveParseError(error instanceof Error ? error : new Error(String(error)));
       return;
     }
     // Refuse an oversize packet as soon as its length is known, before buffering all of it.
     const limit = this.broker.settings.maximumPacketSize;
     // (Handlers run inside parse() and may have closed the connection.)
     if (limit > 0 && (this.state as ConnectionState) !== CLOSED) {
-      const pending = (this.parser as unknown as { packet?: { length?: number } }).packet?.length ?? -1;
+      const pending = this.parser.pendingLength;
       if (pending >= 0 && 1 + varintSize(pending) + pending > limit) this.packetTooLarge();
     }
-  };
+  }
 
-  private readonly onPacket = (packet: Packet): void => {
+  receivePacket(packet: Packet): void {
     if (this.state === CLOSED) return;
     const limit = this.broker.settings.maximumPacketSize;
     if (limit > 0) {
@@ -165,7 +195,7 @@ export class ClientConnection {
       return;
     }
     this.process(packet);
-  };
+  }
 
   private process(packet: Packet): void {
     let pending: void | Promise<void>;
@@ -178,19 +208,22 @@ export class ClientConnection {
     if (pending) {
       this.busy = true;
       this.stream.pause();
-      pending.then(this.onProcessed, (error: unknown) => this.internalError(error));
+      pending.then(
+        () => this.processed(),
+        (error: unknown) => this.internalError(error),
+      );
     }
   }
 
-  private readonly onProcessed = (): void => {
+  private processed(): void {
     this.busy = false;
     while (!this.busy && this.state !== CLOSED && this.backlog && this.backlog.length > 0) {
       this.process(this.backlog.shift() as Packet);
     }
     if (!this.busy && this.state !== CLOSED) this.stream.resume();
-  };
+  }
 
-  private readonly onParserError = (error: Error): void => {
+  receiveParseError(error: Error): void {
     if (this.state === CLOSED) return;
     this.broker.reportError(this.info, new Error(`malformed packet: ${error.message}`));
     if (this.state === CONNECTING) {
@@ -212,7 +245,7 @@ export class ClientConnection {
     // mqtt-packet reports some protocol errors (MQTT 5 calls them that, not malformed) as parse errors.
     const reasonCode = PROTOCOL_ERROR_MESSAGES.test(error.message) ? 0x82 : 0x81;
     this.disconnect(reasonCode, 'protocol-error', `malformed packet: ${error.message}`);
-  };
+  }
 
   private packetTooLarge(): void {
     this.broker.reportError(this.info, new Error('packet exceeds the maximum packet size'));
@@ -242,30 +275,21 @@ export class ClientConnection {
   setProtocolVersion(version: ProtocolVersion): void {
     this.protocolVersion = version;
     this.version5 = version === 5;
-    this.generateOptions = version === 5 ? GENERATE_V5 : version === 4 ? GENERATE_V4 : GENERATE_V3;
   }
 
   /** Apply the client's limits from CONNECT (MQTT 5). */
   setClientLimits(receiveMaximum: number, maximumPacketSize: number): void {
     this.receiveMaximum = receiveMaximum;
     this.maximumPacketSize = maximumPacketSize;
-    if (maximumPacketSize > 0) {
-      this.generateOptions = { protocolVersion: this.protocolVersion, properties: { maximumPacketSize } };
-    }
   }
 
   /** Refuse a CONNECT with a CONNACK reason code (mapped for MQTT 3.1.1) and close. */
   refuseConnect(reasonCode: number, reason?: string): void {
     if (this.state !== CONNECTING) return;
     if (this.version5) {
-      this.sendPacket({
-        cmd: 'connack',
-        sessionPresent: false,
-        reasonCode,
-        properties: reason ? { reasonString: reason } : undefined,
-      });
+      this.sendConnack(false, reasonCode, reason ? { reasonString: reason } : undefined);
     } else {
-      this.sendPacket({ cmd: 'connack', sessionPresent: false, returnCode: legacyReturnCode(reasonCode) });
+      this.sendConnack(false, legacyReturnCode(reasonCode), undefined);
     }
     this.close('protocol-error', reasonCode);
   }
@@ -277,12 +301,12 @@ export class ClientConnection {
     if (keepAlive > 0) {
       this.keepAliveMs = keepAlive * 1500;
       this.lastActivity = Date.now();
-      this.timer = setTimeout(this.onKeepAliveTimer, this.keepAliveMs);
+      this.timer = setTimeout(onKeepAliveTimer, this.keepAliveMs, this);
       this.timer.unref();
     }
   }
 
-  private readonly onKeepAliveTimer = (): void => {
+  checkKeepAlive(): void {
     this.timer = undefined;
     if (this.state !== CONNECTED) return;
     const idle = Date.now() - this.lastActivity;
@@ -290,14 +314,14 @@ export class ClientConnection {
       this.disconnect(0x8d, 'keep-alive-timeout', 'keep alive timeout');
       return;
     }
-    this.timer = setTimeout(this.onKeepAliveTimer, this.keepAliveMs - idle);
+    this.timer = setTimeout(onKeepAliveTimer, this.keepAliveMs - idle, this);
     this.timer.unref();
-  };
+  }
 
-  private readonly onConnectTimeout = (): void => {
+  connectTimedOut(): void {
     this.timer = undefined;
     if (this.state === CONNECTING && !this.busy) this.close('protocol-error', undefined);
-  };
+  }
 
   private clearTimer(): void {
     if (this.timer) {
@@ -310,11 +334,7 @@ export class ClientConnection {
   disconnect(reasonCode: number, cause: DisconnectCause, reason?: string): void {
     if (this.state === CLOSED) return;
     if (this.state === CONNECTED && this.version5) {
-      this.sendPacket({
-        cmd: 'disconnect',
-        reasonCode,
-        properties: reason ? { reasonString: reason } : undefined,
-      });
+      this.write(encodeDisconnect(reasonCode, reason, this.maximumPacketSize));
     }
     this.close(cause, reasonCode);
   }
@@ -344,28 +364,18 @@ export class ClientConnection {
     const stream = this.stream;
     if (!stream.writableEnded) stream.end();
     // Give the peer a moment to read what was sent and close its side; then destroy.
-    this.timer = setTimeout(() => stream.destroy(), CLOSE_GRACE_MS);
+    this.timer = setTimeout(destroyStream, CLOSE_GRACE_MS, stream);
     this.timer.unref();
   }
 
-  private readonly onEnd = (): void => {
-    this.close('connection-lost', undefined);
-  };
-
-  private readonly onError = (error: Error): void => {
-    this.broker.logger.debug(
-      `mqtt-agents:broker: connection error (${this.clientId || 'not connected'})`,
-      error,
-    );
-  };
-
-  private readonly onClose = (): void => {
+  /** The stream closed for good (both ways). */
+  streamClosed(): void {
     this.finished = true;
     this.close('connection-lost', undefined);
     this.clearTimer();
-    this.parser.removeAllListeners();
+    this.parser.receiver = undefined;
     this.broker.connectionFinished(this);
-  };
+  }
 
   // ---- outbound -----------------------------------------------------------------------------------
 
@@ -388,19 +398,17 @@ export class ClientConnection {
     if (this.writable) this.stream.write(buffer);
   }
 
-  /** Generate a packet with mqtt-packet for this client's protocol version and write it. */
-  sendPacket(packet: Packet): void {
-    let buffer: Buffer;
-    try {
-      buffer = mqttPacket.generate(packet, this.generateOptions);
-    } catch (error) {
-      this.broker.logger.error(
-        `mqtt-agents:broker: cannot encode ${packet.cmd} for '${this.clientId}'`,
-        error,
-      );
-      return;
-    }
-    this.write(buffer);
+  /** CONNACK (MQTT 3.1.1: `reasonCode` is the return code and properties are ignored). */
+  sendConnack(sessionPresent: boolean, reasonCode: number, properties: ConnackProperties | undefined): void {
+    this.write(encodeConnack(this.version5, sessionPresent, reasonCode, properties, this.maximumPacketSize));
+  }
+
+  sendSuback(packetId: number, codes: readonly number[]): void {
+    this.write(encodeSuback(packetId, codes, this.version5));
+  }
+
+  sendUnsuback(packetId: number, codes: readonly number[]): void {
+    this.write(encodeUnsuback(packetId, codes, this.version5));
   }
 
   writeAck(type: number, packetId: number, reasonCode: number): void {

@@ -62,7 +62,8 @@ function checkProperties(
   if (properties === undefined) return undefined;
   const allowed = ALLOWED[kind];
   for (const name in properties) {
-    if (!allowed?.has(name)) return { reasonCode: 0x81, reason: `property ${name} is not allowed in ${kind}` };
+    if (!allowed?.has(name))
+      return { reasonCode: 0x81, reason: `property ${name} is not allowed in ${kind}` };
     if (name !== 'userProperties' && name !== repeatable && Array.isArray(properties[name])) {
       return { reasonCode: 0x82, reason: `property ${name} appears more than once in ${kind}` };
     }
@@ -86,12 +87,17 @@ export function checkPacket(packet: Packet): PacketProblem | undefined {
     case 'pubrec':
     case 'pubrel':
     case 'pubcomp':
-      if (packet.messageId === 0) return { reasonCode: 0x82, reason: `${packet.cmd} with packet identifier 0` };
+      if (packet.messageId === 0)
+        return { reasonCode: 0x82, reason: `${packet.cmd} with packet identifier 0` };
       return checkProperties(packet.cmd, properties, undefined);
     case 'connect': {
       const problem = checkProperties('connect', properties, undefined);
       if (problem) return problem;
-      return checkProperties('will', packet.will?.properties as Record<string, unknown> | undefined, undefined);
+      return checkProperties(
+        'will',
+        packet.will?.properties as Record<string, unknown> | undefined,
+        undefined,
+      );
     }
     case 'disconnect':
     case 'auth':

@@ -3,6 +3,7 @@ import { startTestBroker, type TestBroker } from '../src/vitest.js';
 import {
   closeAllClients,
   connectClient,
+  disconnectReason,
   embedded,
   Inbox,
   RawClient,
@@ -18,6 +19,7 @@ const MAXIMUM_PACKET_SIZE = 4096;
 const RECEIVE_MAXIMUM = 8;
 const TOPIC_ALIAS_MAXIMUM = 5;
 const MAXIMUM_SESSION_EXPIRY = 60;
+const SERVER_KEEP_ALIVE = 30;
 
 let broker: TestBroker;
 
@@ -28,11 +30,13 @@ beforeAll(async () => {
       receiveMaximum: RECEIVE_MAXIMUM,
       topicAliasMaximum: TOPIC_ALIAS_MAXIMUM,
       maximumSessionExpiryInterval: MAXIMUM_SESSION_EXPIRY,
+      serverKeepAlive: SERVER_KEEP_ALIVE,
     },
     mosquittoConfig: [
       `max_packet_size ${MAXIMUM_PACKET_SIZE}`,
       `max_inflight_messages ${RECEIVE_MAXIMUM}`,
       `max_topic_alias ${TOPIC_ALIAS_MAXIMUM}`,
+      `max_keepalive ${SERVER_KEEP_ALIVE}`,
     ],
   });
 });
@@ -122,6 +126,45 @@ describe.concurrent('CONNACK', () => {
     const { connack } = await RawClient.connect(broker.url);
     expect(connack.properties?.topicAliasMaximum).toBe(TOPIC_ALIAS_MAXIMUM);
   });
+});
+
+describe.concurrent('keep alive', () => {
+  it('announces a Server Keep Alive that overrides a longer client keep alive', async () => {
+    const { connack } = await RawClient.connect(broker.url, { keepalive: 60 });
+    expect(connack.properties?.serverKeepAlive).toBe(SERVER_KEEP_ALIVE);
+  });
+
+  it.skipIf(!embedded)(
+    'enforces the Server Keep Alive it announced (embedded: serverKeepAlive option)',
+    async () => {
+      const strict = await startTestBroker({ embedded: { serverKeepAlive: 1 } });
+      try {
+        const { client, connack } = await RawClient.connect(strict.url, { keepalive: 60 });
+        expect(connack.properties?.serverKeepAlive).toBe(1);
+        const started = Date.now();
+        expect(await disconnectReason(client, 3_000)).toBe(0x8d);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(1_400);
+      } finally {
+        await strict.close();
+      }
+    },
+  );
+
+  it.skipIf(!embedded)(
+    'closes a connection that sends no CONNECT within connectTimeout (embedded option)',
+    async () => {
+      const strict = await startTestBroker({ embedded: { connectTimeout: 300 } });
+      try {
+        const client = await RawClient.open(strict.url);
+        const started = Date.now();
+        await client.waitClosed(2_000);
+        expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+        expect(client.received).toEqual([]);
+      } finally {
+        await strict.close();
+      }
+    },
+  );
 });
 
 describe.concurrent('protocol versions', () => {

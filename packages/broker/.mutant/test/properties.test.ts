@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IPublishPacket } from 'mqtt-packet';
 import { startTestBroker, type TestBroker } from '../src/vitest.js';
-import { closeAllClients, connectClient, RawClient, unique } from './helpers.js';
+import { closeAllClients, connectClient, embedded, RawClient, unique } from './helpers.js';
 
 let broker: TestBroker;
 
@@ -112,6 +112,28 @@ describe.concurrent('forwarded unchanged', () => {
     expect(publish.properties?.userProperties).toEqual({ kept: 'yes' });
     expect(Buffer.from(publish.properties?.correlationData ?? []).toString()).toBe('c');
   });
+});
+
+// Embedded only: a broker MAY check that a payload marked UTF-8 is UTF-8 (MQTT 5 3.3.2.3.2); ours does,
+// Mosquitto 2.0.11 forwards it.
+describe.concurrent('payload format indicator', () => {
+  it.skipIf(!embedded)(
+    'refuses a QoS 1 payload marked UTF-8 that is not, with PUBACK 0x99 (Payload format invalid)',
+    async () => {
+      const topic = `props/${unique('t')}`;
+      const { client: receiver } = await RawClient.connect(broker.url);
+      await receiver.subscribe({ topic, qos: 1 });
+      const { client: sender } = await RawClient.connect(broker.url);
+      const puback = await sender.publish({
+        topic,
+        payload: Buffer.from([0xff, 0xfe]),
+        qos: 1,
+        properties: { payloadFormatIndicator: true },
+      });
+      expect(puback?.reasonCode).toBe(0x99);
+      expect(await receiver.quiet('publish')).toEqual([]);
+    },
+  );
 });
 
 describe.concurrent('payloads', () => {

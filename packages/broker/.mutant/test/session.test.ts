@@ -204,6 +204,12 @@ describe.concurrent('session expiry', () => {
     expect(connack.sessionPresent).toBe(false);
   });
 
+  it('treats a DISCONNECT that sets a session expiry after CONNECT had 0 as a protocol error (0x82)', async () => {
+    const { client } = await RawClient.connect(broker.url);
+    client.send({ cmd: 'disconnect', reasonCode: 0, properties: { sessionExpiryInterval: 30 } });
+    expect(await disconnectReason(client)).toBe(0x82);
+  });
+
   it('ends the session after its expiry interval', async () => {
     const clientId = unique('expiry1');
     const topic = `session/${unique('t')}`;

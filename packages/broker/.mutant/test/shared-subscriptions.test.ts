@@ -79,7 +79,9 @@ describe.concurrent('shared subscriptions', () => {
     expect(member!.payloads()).toEqual(['a', 'b']);
   });
 
-  it('sends no retained messages when a shared subscription is made', async () => {
+  // MQTT 5 3.3.1.3 sends retained messages when a new Non-shared Subscription is made. Known limitation:
+  // Mosquitto 2.0.11 also sends them to a new shared subscription.
+  itFailsOn('mosquitto')('sends no retained messages when a shared subscription is made', async () => {
     const topic = `shared/${unique('t')}`;
     const publisher = await connectClient(broker.url);
     await publisher.publishAsync(topic, 'retained', { qos: 1, retain: true });

@@ -3,8 +3,9 @@
  * resume the session, answer CONNACK, then resend what the resumed session still owes the client.
  */
 import { isUtf8 } from 'node:buffer';
-import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
+import type { IConnectPacket } from 'mqtt-packet';
 import type { ClientConnection } from '../client-connection.js';
+import type { ConnackProperties } from '../encoder.js';
 import { checkTopicName } from '../topic.js';
 import type {
   AuthenticateContext,
@@ -176,13 +177,8 @@ function finishConnect(client: ClientConnection, pending: PendingConnect, verdic
 
   const { session, sessionPresent } = broker.openSession(client, info.cleanStart, sessionExpiry);
 
-  const connack: IConnackPacket = {
-    cmd: 'connack',
-    sessionPresent: sessionPresent && info.protocolVersion >= 4,
-  };
   if (info.protocolVersion === 5) {
-    connack.reasonCode = 0;
-    const connackProperties: NonNullable<IConnackPacket['properties']> = {
+    const connackProperties: ConnackProperties = {
       receiveMaximum: settings.receiveMaximum,
       retainAvailable: true,
       wildcardSubscriptionAvailable: true,
@@ -198,11 +194,10 @@ function finishConnect(client: ClientConnection, pending: PendingConnect, verdic
       connackProperties.sessionExpiryInterval = sessionExpiry;
     const userProperties = broker.connackUserProperties(info);
     if (userProperties) connackProperties.userProperties = userProperties;
-    connack.properties = connackProperties;
+    client.sendConnack(sessionPresent, 0, connackProperties);
   } else {
-    connack.returnCode = 0;
+    client.sendConnack(sessionPresent && info.protocolVersion === 4, 0, undefined);
   }
-  client.sendPacket(connack);
   client.accept(info.keepAlive);
   broker.clientConnected(client, sessionPresent);
   if (sessionPresent) session.resume();

@@ -72,7 +72,6 @@ export async function brokerCommand(argv: string[], io: CliIo): Promise<number> 
 }
 
 export const broker: Command = {
-  summary: 'run the embedded MQTT 5 broker in the foreground',
   help: brokerHelp,
   run: brokerCommand,
 };

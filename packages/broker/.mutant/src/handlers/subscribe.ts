@@ -97,7 +97,7 @@ function finishSubscribe(
     granted.push(accepted);
     if (accepted.shareName === undefined) retainedToSend.push({ request: accepted, existed });
   }
-  client.sendPacket({ cmd: 'suback', messageId: packetId, granted: codes });
+  client.sendSuback(packetId, codes);
   for (const { request, existed } of retainedToSend) {
     if (request.retainHandling === 0 || (request.retainHandling === 1 && !existed)) {
       broker.sendRetained(session, request);

@@ -22,6 +22,6 @@ export function handleUnsubscribe(client: ClientConnection, packet: IUnsubscribe
       codes.push(0x11);
     }
   }
-  client.sendPacket({ cmd: 'unsuback', messageId: packet.messageId ?? 0, granted: codes });
+  client.sendUnsuback(packet.messageId ?? 0, codes);
   if (removed.length > 0) client.broker.emitUnsubscribe(client, removed);
 }

@@ -1,0 +1,98 @@
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { MqttAgentsError, assertServerName } from '@mqtt-agents/core';
+import { createMcpMqttClientHost } from '@mqtt-agents/mcp';
+import { cliLogger } from '../cli-logger.js';
+import type { Command, CommandContext } from '../command.js';
+import { brokerUrl, parseDuration, parseFlags, urlOption } from '../flags.js';
+import { CommandError, UsageError } from '../io.js';
+import { relayTransports } from '../mcp/relay.js';
+import type { RelayEnd } from '../mcp/relay.js';
+
+export const mcpConnectHelp = `Usage: mqtt-agents mcp connect <server-name> [options]
+
+A stdio MCP server that relays to an MCP server on MQTT: point any stdio host (Claude Desktop, an IDE,
+the MCP Inspector) at this command and it talks to the server discovered on the broker. JSON-RPC goes
+on stdout; messages for humans go to stderr. Ends when stdin closes.
+
+Example (Claude Desktop's claude_desktop_config.json):
+  { "mcpServers": { "press": { "command": "mqtt-agents",
+      "args": ["mcp", "connect", "factory/line-7/press", "--url", "mqtt://broker:1883"] } } }
+
+Options:
+  --server-id <id>       talk to this instance (default: a random online instance)
+  --wait <duration>      how long to wait for the server to come online (default 10s)
+  --url <url>            broker url (default: $MQTT_URL, else mqtt://localhost:1883)
+  -h, --help             show this help
+`;
+
+async function mcpConnectCommand(argv: string[], context: CommandContext): Promise<number> {
+  const { values, positionals } = parseFlags(argv, {
+    allowPositionals: true,
+    options: { ...urlOption, 'server-id': { type: 'string' }, wait: { type: 'string' } },
+  });
+  if (positionals.length !== 1) {
+    throw new UsageError(
+      positionals.length === 0 ? 'missing <server-name>' : `expected one <server-name>, got ${positionals.length}`,
+    );
+  }
+  const serverName = assertServerName(positionals[0] as string);
+  const wait = parseDuration('wait', values.wait, 10_000);
+  const url = brokerUrl(values.url, context);
+  const { stdin, stdoutStream } = context;
+  if (!stdin || !stdoutStream) throw new CommandError('mcp connect needs the process stdin and stdout');
+  const prefix = 'mqtt-agents mcp connect';
+
+  const logger = cliLogger(context, prefix, context.debug);
+  const host = await createMcpMqttClientHost({
+    mqtt: { url, connectTimeoutMs: 5_000 },
+    serverNameFilters: [serverName],
+    logger,
+    signal: context.signal,
+  });
+  logger.ready();
+  try {
+    try {
+      await host.waitForServer(serverName, { timeoutMs: wait, signal: context.signal });
+    } catch (error) {
+      if (MqttAgentsError.hasCode(error, 'REQUEST_TIMEOUT')) {
+        throw new CommandError(
+          `server '${serverName}' not found on ${url}: no instance came online within ${wait} ms`,
+        );
+      }
+      throw error;
+    }
+    const mqttTransport = await host.createTransport(serverName, {
+      ...(values['server-id'] === undefined ? {} : { serverId: values['server-id'] }),
+      signal: context.signal,
+    });
+    const stdio = new StdioServerTransport(stdin, stdoutStream);
+    const relay = relayTransports(stdio, mqttTransport, {
+      onerror: (error, side) => {
+        if (context.debug) context.stderr(`${prefix}: ${side} error: ${error.message}\n`);
+      },
+    });
+    await relay.start();
+    context.stderr(
+      `${prefix}: relaying stdio to '${serverName}' (instance ${mqttTransport.serverId}) on ${url}\n`,
+    );
+    const ended = new Promise<RelayEnd | 'stdin' | 'signal'>((resolve) => {
+      stdin.once('end', () => resolve('stdin'));
+      stdin.once('close', () => resolve('stdin'));
+      context.signal.addEventListener('abort', () => resolve('signal'), { once: true });
+      void relay.closed.then(resolve);
+    });
+    const end = await ended;
+    await relay.close();
+    if (end === 'server') {
+      throw new CommandError(`the session with '${serverName}' (instance ${mqttTransport.serverId}) ended`);
+    }
+    return 0;
+  } finally {
+    await host.close();
+  }
+}
+
+export const mcpConnect: Command = {
+  help: mcpConnectHelp,
+  run: mcpConnectCommand,
+};

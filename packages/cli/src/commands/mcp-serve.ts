@@ -1,0 +1,183 @@
+import { basename } from 'node:path';
+import { assertServerName } from '@mqtt-agents/core';
+import type { McpServerLike, McpServerSession } from '@mqtt-agents/mcp';
+import { serveMcpOverMqtt } from '@mqtt-agents/mcp';
+import { cliLogger } from '../cli-logger.js';
+import type { Command, CommandContext } from '../command.js';
+import { untilAborted } from '../command.js';
+import { brokerUrl, parseFlags, splitAtDoubleDash, urlOption } from '../flags.js';
+import { CommandError, UsageError } from '../io.js';
+import { ChildProcessTransport, describeSpawnError } from '../mcp/child-process-transport.js';
+import { relayTransports } from '../mcp/relay.js';
+import type { Relay } from '../mcp/relay.js';
+import { SharedStdioServer } from '../mcp/shared-stdio-server.js';
+
+export const mcpServeHelp = `Usage: mqtt-agents mcp serve --name <server-name> [options] -- <command> [args...]
+
+Run a stdio MCP server and publish it on MQTT under a server name: retained presence (cleared by a will
+if this process dies), and JSON-RPC relayed both ways between MQTT clients and the server's stdio.
+By default every MCP client session gets its own server process; --shared runs one for all sessions.
+
+Example:
+  mqtt-agents mcp serve --name tools/everything -- npx -y @modelcontextprotocol/server-everything
+
+Options:
+  --name <server-name>   hierarchical server name, e.g. factory/line-7/press (required)
+  --description <text>   description in the presence (default: the command's name)
+  --server-id <id>       MQTT client id of this instance (default: generated)
+  --shared               one server process for every session instead of one per session
+  --max-sessions <n>     refuse sessions beyond this many
+  --url <url>            broker url (default: $MQTT_URL, else mqtt://localhost:1883)
+  -h, --help             show this help
+
+The command inherits this process's environment and working directory; its stderr is passed through.
+`;
+
+const LAUNCHERS = new Set(['node', 'npx', 'npm', 'pnpm', 'bun', 'bunx', 'deno', 'uv', 'uvx', 'python', 'python3', 'exec', 'dlx', 'run', 'tsx']);
+
+/** What the command runs, for the default description: the first argument that is not a launcher or flag. */
+export function describeCommand(commandLine: readonly string[]): string {
+  const subject =
+    commandLine.find((part) => !part.startsWith('-') && !LAUNCHERS.has(basename(part))) ?? commandLine[0] ?? '';
+  return subject.startsWith('@') ? subject : basename(subject);
+}
+
+/** One MCP client session served by its own child process. */
+function perSessionServer(
+  session: McpServerSession,
+  spawn: () => ChildProcessTransport,
+  context: CommandContext,
+  relays: Set<Relay>,
+): McpServerLike {
+  let relay: Relay | undefined;
+  return {
+    async connect(transport) {
+      const child = spawn();
+      relay = relayTransports(transport, child, {
+        onclose: (end) => {
+          context.stdout(
+            end === 'server'
+              ? `session ${session.mcpClientId}: server process exited, session closed\n`
+              : `session ${session.mcpClientId}: closed\n`,
+          );
+        },
+        onerror: (error, side) => {
+          if (context.debug) context.stderr(`session ${session.mcpClientId}: ${side} error: ${error.message}\n`);
+        },
+      });
+      const current = relay;
+      relays.add(current);
+      void current.closed
+        .then(() => current.close())
+        .then(() => relays.delete(current));
+      try {
+        await relay.start();
+      } catch (error) {
+        await relay.close();
+        context.stderr(`session ${session.mcpClientId}: ${describeSpawnError(child.commandLine, error)}\n`);
+        throw error;
+      }
+      context.stdout(`session ${session.mcpClientId}: started process ${child.pid ?? '?'}\n`);
+    },
+    async close() {
+      await relay?.close();
+    },
+  };
+}
+
+async function mcpServeCommand(argv: string[], context: CommandContext): Promise<number> {
+  const { before, after } = splitAtDoubleDash(argv);
+  const { values } = parseFlags(before, {
+    options: {
+      ...urlOption,
+      name: { type: 'string' },
+      description: { type: 'string' },
+      'server-id': { type: 'string' },
+      shared: { type: 'boolean' },
+      'max-sessions': { type: 'string' },
+    },
+  });
+  if (after === undefined || after.length === 0) {
+    throw new UsageError('missing the server command: mqtt-agents mcp serve --name <server-name> -- <command...>');
+  }
+  if (values.name === undefined) throw new UsageError('missing --name <server-name>');
+  const serverName = assertServerName(values.name);
+  let maxSessions: number | undefined;
+  if (values['max-sessions'] !== undefined) {
+    maxSessions = Number(values['max-sessions']);
+    if (!Number.isInteger(maxSessions) || maxSessions < 1) {
+      throw new UsageError(`invalid --max-sessions '${values['max-sessions']}': expected a positive integer`);
+    }
+  }
+  const url = brokerUrl(values.url, context);
+  const [command, ...args] = after as [string, ...string[]];
+  const commandLine = after.join(' ');
+  const env = Object.fromEntries(
+    Object.entries(context.env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+  const spawn = (): ChildProcessTransport =>
+    new ChildProcessTransport({ command, args, env, stderr: 'inherit' });
+  const logger = cliLogger(context, 'mqtt-agents mcp serve', context.debug);
+
+  let shared: SharedStdioServer | undefined;
+  let sharedChild: ChildProcessTransport | undefined;
+  let childExited: Promise<void> | undefined;
+  if (values.shared) {
+    sharedChild = spawn();
+    shared = new SharedStdioServer(sharedChild, (error) => logger.debug(error.message));
+    childExited = new Promise<void>((resolve) => {
+      (sharedChild as ChildProcessTransport).onclose = () => resolve();
+    });
+    try {
+      await sharedChild.start();
+    } catch (error) {
+      throw new CommandError(describeSpawnError(command, error), { cause: error });
+    }
+  }
+
+  const relays = new Set<Relay>();
+  let host;
+  try {
+    host = await serveMcpOverMqtt({
+      mqtt: { url, connectTimeoutMs: 5_000 },
+      serverName,
+      ...(values['server-id'] === undefined ? {} : { serverId: values['server-id'] }),
+      description: values.description ?? `${describeCommand(after)} (stdio MCP server)`,
+      meta: { bridge: 'mqtt-agents mcp serve', mode: values.shared ? 'shared' : 'per-session' },
+      ...(maxSessions === undefined ? {} : { maxSessions }),
+      createServer: (session) =>
+        shared
+          ? shared.sessionServer(session.mcpClientId)
+          : perSessionServer(session, spawn, context, relays),
+      logger,
+      signal: context.signal,
+    });
+  } catch (error) {
+    await sharedChild?.close();
+    throw error;
+  }
+  logger.ready();
+  host.on('session-open', (session) => context.stdout(`session ${session.mcpClientId}: initialized\n`));
+  if (shared) {
+    host.on('session-close', (session) => context.stdout(`session ${session.mcpClientId}: closed\n`));
+  }
+  context.stdout(
+    `serving '${host.serverName}' on ${url} as ${host.serverId} (${values.shared ? 'one shared process' : 'one process per session'}): ${commandLine}\n`,
+  );
+
+  const stopped = untilAborted(context.signal).then(() => 'stopped' as const);
+  const outcome = await Promise.race([stopped, ...(childExited ? [childExited.then(() => 'exited' as const)] : [])]);
+  context.stdout(`mqtt-agents mcp serve: shutting down\n`);
+  await host.close();
+  await Promise.all([...relays].map((relay) => relay.close()));
+  await sharedChild?.close();
+  if (outcome === 'exited') {
+    throw new CommandError(`the server process exited: ${commandLine}`);
+  }
+  return 0;
+}
+
+export const mcpServe: Command = {
+  help: mcpServeHelp,
+  run: mcpServeCommand,
+};

@@ -1,0 +1,121 @@
+import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+
+export type RelaySide = 'client' | 'server';
+/** Who ended the relay: one of its sides, or `close()`. */
+export type RelayEnd = RelaySide | 'relay';
+
+export interface RelayOptions {
+  /** Called once, when either side closed (the relay then closes the other side). */
+  onclose?: (end: RelayEnd) => void;
+  /** Problems of either transport, and messages the relay could not pass on. */
+  onerror?: (error: Error, side: RelaySide) => void;
+}
+
+/** A running relay between two transports; `close()` closes both. */
+export interface Relay {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  /** Resolves when the relay closed, from either side. */
+  readonly closed: Promise<RelayEnd>;
+}
+
+function isRequest(message: JSONRPCMessage): message is JSONRPCMessage & { id: RequestId; method: string } {
+  return 'method' in message && 'id' in message;
+}
+
+function isResponse(message: JSONRPCMessage): message is JSONRPCMessage & { id: RequestId } {
+  return !('method' in message) && 'id' in message;
+}
+
+function progressTokenOf(message: JSONRPCMessage): string | number | undefined {
+  const token = (message as { params?: { _meta?: { progressToken?: unknown } } }).params?._meta?.progressToken;
+  return typeof token === 'string' || typeof token === 'number' ? token : undefined;
+}
+
+/**
+ * Pass JSON-RPC messages both ways between the transport an MCP client talks to (`client`: stdio server,
+ * Streamable HTTP server, MQTT session) and the one that reaches the real server (`server`: MQTT client,
+ * stdio child). Ids are never rewritten. Progress notifications carry the request they belong to, so a
+ * Streamable HTTP transport sends them on that request's stream. A request that cannot be passed on is
+ * answered with a JSON-RPC error instead of being left to time out.
+ */
+export function relayTransports(client: Transport, server: Transport, options: RelayOptions = {}): Relay {
+  const progress = new Map<string | number, RequestId>();
+  const requestTokens = new Map<string, string | number>();
+  let closing: Promise<void> | undefined;
+  let resolveClosed: (end: RelayEnd) => void = () => {};
+  const closed = new Promise<RelayEnd>((resolve) => {
+    resolveClosed = resolve;
+  });
+
+  const report = (error: Error, side: RelaySide): void => options.onerror?.(error, side);
+
+  const closeBoth = (end: RelayEnd): Promise<void> => {
+    closing ??= (async () => {
+      options.onclose?.(end);
+      resolveClosed(end);
+      // The side that closed is closed already; closing it again is harmless (every close is idempotent).
+      await Promise.all(
+        (['server', 'client'] as const)
+          .filter((side) => side !== end)
+          .map((side) =>
+            (side === 'server' ? server : client).close().catch((error: unknown) => report(error as Error, side)),
+          ),
+      );
+    })();
+    return closing;
+  };
+
+  const failRequest = (message: JSONRPCMessage, error: unknown): void => {
+    report(error as Error, 'server');
+    if (!isRequest(message)) return;
+    client
+      .send({
+        jsonrpc: '2.0',
+        id: message.id,
+        error: { code: -32603, message: `relay could not reach the server: ${(error as Error).message}` },
+      })
+      .catch((sendError: unknown) => report(sendError as Error, 'client'));
+  };
+
+  client.onmessage = (message) => {
+    if (isRequest(message)) {
+      const token = progressTokenOf(message);
+      if (token !== undefined) {
+        progress.set(token, message.id);
+        requestTokens.set(String(message.id), token);
+      }
+    }
+    server.send(message).catch((error: unknown) => failRequest(message, error));
+  };
+  server.onmessage = (message) => {
+    let sendOptions: TransportSendOptions | undefined;
+    if (isResponse(message)) {
+      const token = requestTokens.get(String(message.id));
+      if (token !== undefined) {
+        requestTokens.delete(String(message.id));
+        progress.delete(token);
+      }
+    } else if ('method' in message && message.method === 'notifications/progress') {
+      const token = (message.params as { progressToken?: string | number } | undefined)?.progressToken;
+      const related = token === undefined ? undefined : progress.get(token);
+      if (related !== undefined) sendOptions = { relatedRequestId: related };
+    }
+    client.send(message, sendOptions).catch((error: unknown) => report(error as Error, 'client'));
+  };
+  client.onerror = (error) => report(error, 'client');
+  server.onerror = (error) => report(error, 'server');
+  client.onclose = () => void closeBoth('client');
+  server.onclose = () => void closeBoth('server');
+
+  return {
+    async start() {
+      // The server side first: nothing from the client may arrive before there is somewhere to send it.
+      await server.start();
+      await client.start();
+    },
+    close: () => closeBoth('relay'),
+    closed,
+  };
+}
