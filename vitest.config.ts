@@ -25,6 +25,13 @@ if (!mosquitto) {
 }
 
 const integrationFiles = ['packages/*/test/**/*.test.ts'];
+// Broker restarts, killed servers, stuck peers, fuzz and leaks (`pnpm test:reliability`): heap checks need --expose-gc.
+const reliability = {
+  include: ['test/reliability/**/*.test.ts'],
+  execArgv: ['--expose-gc'],
+  testTimeout: 120_000,
+  hookTimeout: 30_000,
+};
 
 export default defineConfig({
   resolve: { conditions },
@@ -47,6 +54,10 @@ export default defineConfig({
           hookTimeout: 20_000,
         },
       },
+      {
+        extends: true,
+        test: { name: 'reliability', ...reliability, env: { MQTT_AGENTS_TEST_BROKER: 'embedded' } },
+      },
       ...(mosquitto
         ? [
             {
@@ -58,6 +69,10 @@ export default defineConfig({
                 testTimeout: 20_000,
                 hookTimeout: 20_000,
               },
+            },
+            {
+              extends: true,
+              test: { name: 'reliability-mosquitto', ...reliability, env: { MQTT_AGENTS_TEST_BROKER: 'mosquitto' } },
             },
           ]
         : []),

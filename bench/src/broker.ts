@@ -430,6 +430,8 @@ export interface BrokerBenchmark {
 
 /** Run every scenario against the embedded broker, then against Mosquitto; returns the results and the report. */
 export async function runBrokerBenchmark(): Promise<BrokerBenchmark> {
+  // Other work on the machine skews every number: record how busy it was.
+  const loadBefore = os.loadavg()[0]!;
   const embeddedBroker = await startEmbedded();
   let embedded: Results;
   try {
@@ -449,7 +451,7 @@ export async function runBrokerBenchmark(): Promise<BrokerBenchmark> {
   const machine = [
     `- CPU: ${cpus[0]?.model.trim() ?? 'unknown'}, ${cpus.length} cores`,
     `- Node.js ${process.version}, Mosquitto ${mosquittoVersion()} (\`set_tcp_nodelay true\`, \`max_inflight_messages ${QOS1_WINDOW}\`)`,
-    `- ${os.type()} ${os.release()}, ${new Date().toISOString().slice(0, 10)}`,
+    `- ${os.type()} ${os.release()}, ${new Date().toISOString().slice(0, 10)}, 1-minute load average ${loadBefore.toFixed(1)} before and ${os.loadavg()[0]!.toFixed(1)} after the run (idle: near 0)`,
   ].join('\n');
   const result = table(embedded, mosquitto);
   const section = [

@@ -15,13 +15,16 @@ import { serveA2AOverMqtt } from '@mqtt-agents/a2a';
 import { serveMcpOverMqtt } from '@mqtt-agents/mcp';
 import express from 'express';
 import mqtt from 'mqtt';
+import { startCpuProfile } from './lib/cpu-profile.js';
 import { EchoExecutor, createEchoMcpServer } from './lib/fixtures.js';
+import { applyProposedCoreFix } from './lib/proposed-core-fix.js';
 import { collectGarbage } from './lib/measure.js';
 import type { PeerRequest } from './lib/peer.js';
 
 const handles = new Map<number, () => Promise<void>>();
 const sessionCounts = new Map<number, () => number>();
 let nextHandle = 1;
+let stopProfile: (() => Promise<void>) | undefined;
 
 function keep(close: () => Promise<void>): number {
   const handle = nextHandle++;
@@ -75,13 +78,18 @@ async function mcpHttp(json: boolean): Promise<{ handle: number; url: string }> 
   return { handle, url: `http://127.0.0.1:${port}/mcp` };
 }
 
-async function mcpMqtt(brokerUrl: string, serverName: string): Promise<{ handle: number; serverId: string }> {
+async function mcpMqtt(
+  brokerUrl: string,
+  serverName: string,
+  proposedFix: boolean,
+): Promise<{ handle: number; serverId: string }> {
   const host = await serveMcpOverMqtt({
     mqtt: { url: brokerUrl },
     serverName,
     description: 'bench echo server',
     createServer: () => createEchoMcpServer(),
   });
+  if (proposedFix) applyProposedCoreFix(host.connection.client);
   const handle = keep(() => host.close());
   sessionCounts.set(handle, () => host.sessions.size);
   return { handle, serverId: host.serverId };
@@ -152,7 +160,7 @@ async function handle(request: PeerRequest): Promise<unknown> {
     case 'mcp-http':
       return await mcpHttp(request.json);
     case 'mcp-mqtt':
-      return await mcpMqtt(request.brokerUrl, request.serverName);
+      return await mcpMqtt(request.brokerUrl, request.serverName, request.proposedFix === true);
     case 'raw-echo':
       return await rawEcho(request.brokerUrl, request.requestTopic, request.noDelay);
     case 'a2a-http':
@@ -166,6 +174,15 @@ async function handle(request: PeerRequest): Promise<unknown> {
       const { heapUsed, rss } = process.memoryUsage();
       return { heapUsed, rss };
     }
+    case 'cpu':
+      return process.cpuUsage();
+    case 'profile-start':
+      stopProfile = await startCpuProfile(request.file);
+      return null;
+    case 'profile-stop':
+      await stopProfile?.();
+      stopProfile = undefined;
+      return null;
     case 'stop': {
       const close = handles.get(request.handle);
       handles.delete(request.handle);

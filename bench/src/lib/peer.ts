@@ -1,18 +1,21 @@
 /**
- * The parent's side of bench/src/peer-process.ts: fork it (with `--cpu-prof` when BENCH_CPU_PROF_DIR is set)
- * and ask it to serve things.
+ * The parent's side of bench/src/peer-process.ts: fork it and ask it to serve things (and to record a CPU
+ * profile: BENCH_PROFILE=1 turns on the source maps that profiles are mapped with).
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 export type PeerRequest =
   | { op: 'mcp-http'; json: boolean }
-  | { op: 'mcp-mqtt'; brokerUrl: string; serverName: string }
+  | { op: 'mcp-mqtt'; brokerUrl: string; serverName: string; proposedFix?: boolean }
   | { op: 'raw-echo'; brokerUrl: string; requestTopic: string; noDelay: boolean }
   | { op: 'a2a-http' }
   | { op: 'a2a-mqtt'; brokerUrl: string; address: { org: string; unit: string; agentId: string } }
   | { op: 'sessions'; handle: number }
   | { op: 'memory' }
+  | { op: 'cpu' }
+  | { op: 'profile-start'; file: string }
+  | { op: 'profile-stop' }
   | { op: 'stop'; handle: number }
   | { op: 'exit' };
 
@@ -30,14 +33,13 @@ export interface Peer {
 
 export async function startPeer(): Promise<Peer> {
   const script = fileURLToPath(new URL('../peer-process.ts', import.meta.url));
-  const profileDirectory = process.env.BENCH_CPU_PROF_DIR;
   const child: ChildProcess = fork(script, [], {
     execArgv: [
       '--conditions=@mqtt-agents/source',
       '--import',
       import.meta.resolve('tsx'),
       '--expose-gc',
-      ...(profileDirectory ? ['--cpu-prof', `--cpu-prof-dir=${profileDirectory}`, '--cpu-prof-name=peer.cpuprofile'] : []),
+      ...(process.env.BENCH_PROFILE === '1' ? ['--enable-source-maps'] : []),
     ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

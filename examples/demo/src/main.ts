@@ -1,43 +1,233 @@
-// The README's demo: everything runs in this process on the embedded broker, with no network and no keys.
+// The README's demo: a small agent world on the embedded MQTT 5 broker, in this one process, with no
+// network and no API keys. Two MCP servers (one with two instances), three A2A agents (one streaming), and
+// a client that discovers them, calls tools across instances, delegates a multi-step task, and watches
+// presence change when a server stops. Every message that crosses the broker is printed as it goes.
+import { TaskState } from '@a2a-js/sdk';
+import type { Task } from '@a2a-js/sdk';
+import { ClientFactory } from '@a2a-js/sdk/client';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { discoverAgents, mqttTransportFactory, serveA2AOverMqtt } from '@mqtt-agents/a2a';
 import { startBroker } from '@mqtt-agents/broker';
-import { connectMqtt, createRequestReply, decodeJson, encodeJson } from '@mqtt-agents/core';
-import { traceBroker } from './trace.js';
+import { createMcpMqttClientHost, serveMcpOverMqtt } from '@mqtt-agents/mcp';
+import type { McpServerChange } from '@mqtt-agents/mcp';
+import { colorStyle, plainStyle, traceBroker } from './trace.js';
+import { InspectorExecutor, PlannerExecutor, ReporterExecutor } from './world/a2a-agents.js';
+import { CAMERA, PRESS, buildCameraServer, buildPressServer } from './world/mcp-servers.js';
+import { artifactText, userMessage } from './world/parts.js';
 
-const write = (line: string): void => void process.stdout.write(`${line}\n`);
+const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
+const style = color ? colorStyle : plainStyle;
+const write = (line = ''): void => void process.stdout.write(`${line}\n`);
+const bold = (text: string): string => (color ? `\x1b[1m${text}\x1b[22m` : text);
+let step = 0;
+const section = (title: string, explanation: string): void => {
+  step += 1;
+  write();
+  write(bold(`${step}. ${title}`));
+  write(`   ${explanation}`);
+};
+const say = (line: string): void => write(`   ${bold('»')} ${line}`);
+
+const org = 'com.acme';
+const unit = 'plant-1';
+
+function toolText(result: unknown): string {
+  const content = (result as { content?: Array<{ text?: string }> }).content ?? [];
+  return content.map((part) => part.text ?? '').join(' ');
+}
 
 async function main(): Promise<void> {
+  const started = Date.now();
   await using broker = await startBroker({ port: 0 });
-  write(`embedded MQTT 5 broker on ${broker.url}\n`);
-  const stopTrace = traceBroker(broker, write);
+  const mqtt = { url: broker.url };
+  write(bold('mqtt-agents demo: MCP servers and A2A agents on one MQTT 5 broker'));
+  write(`embedded broker on ${broker.url}. Lines starting with ⇢ are messages crossing it:`);
+  write('topic, [QoS, retain] and sender, then what the payload says and its MQTT 5 properties ‹…›.');
+  const trace = traceBroker(broker, write, style);
 
-  // A responder: answers every request on its topic on the Response Topic, echoing the Correlation Data.
-  await using responder = await connectMqtt({ url: broker.url, clientId: 'demo/responder' });
-  responder.addMessageHandler('demo/clock', async (message) => {
-    const request = decodeJson(message.payload);
-    const replyTo = message.properties.responseTopic;
-    if (!request.ok || !replyTo) return;
-    await responder.publish(replyTo, encodeJson({ now: new Date().toISOString(), asked: request.value }), {
-      qos: 1,
-      properties: { correlationData: message.properties.correlationData },
-    });
+  // --- the world ---------------------------------------------------------------------------------------
+  section(
+    'Two MCP servers come online',
+    `${PRESS} runs as two instances, ${CAMERA} as one. Each publishes a retained presence; its will clears it.`,
+  );
+  const presses = [
+    { instance: 'press-a', strokes: 0 },
+    { instance: 'press-b', strokes: 0 },
+  ];
+  await using pressA = await serveMcpOverMqtt({
+    mqtt,
+    serverName: PRESS,
+    serverId: 'press-a',
+    description: 'Hydraulic press of line 7',
+    createServer: () => buildPressServer(presses[0]!),
   });
-  await responder.subscribe(['demo/clock'], { qos: 1 });
-
-  // A requester: one reply topic, correlated requests.
-  await using requester = await connectMqtt({ url: broker.url, clientId: 'demo/requester' });
-  await using rpc = await createRequestReply({ connection: requester, replyTopic: 'demo/replies/requester' });
-  write('request/reply with Response Topic + Correlation Data:');
-  const reply = await rpc.request('demo/clock', encodeJson({ question: 'what time is it?' }), {
-    timeoutMs: 5_000,
+  await using pressB = await serveMcpOverMqtt({
+    mqtt,
+    serverName: PRESS,
+    serverId: 'press-b',
+    description: 'Hydraulic press of line 7',
+    createServer: () => buildPressServer(presses[1]!),
   });
-  const answer = decodeJson(reply.payload);
-  write(`\nreply: ${JSON.stringify(answer.ok ? answer.value : answer.error)}`);
+  await using camera = await serveMcpOverMqtt({
+    mqtt,
+    serverName: CAMERA,
+    serverId: 'camera-1',
+    description: 'Inspection camera of line 7',
+    createServer: () => buildCameraServer(),
+  });
 
-  stopTrace();
-  write('\ndemo finished');
+  section(
+    'Three A2A agents come online',
+    `Each connects as ${org}/${unit}/<agent> and retains its Agent Card. The reporter streams; the inspector uses the camera's MCP tool.`,
+  );
+  // The inspector is an MCP client too: it reaches the camera through its own client host.
+  await using inspectorTools = await createMcpMqttClientHost({
+    mqtt,
+    clientId: 'inspector-tools',
+    serverNameFilters: [CAMERA],
+  });
+  const cameraClient = new Client({ name: 'inspector', version: '1.0.0' });
+  await inspectorTools.connect(cameraClient, CAMERA);
+  await using _inspector = await serveA2AOverMqtt({
+    mqtt,
+    org,
+    unit,
+    agentId: 'inspector',
+    card: {
+      name: 'Inspector',
+      description: 'Inspects one part with the line camera',
+      skills: [{ id: 'inspect', name: 'Inspect a part' }],
+    },
+    executor: new InspectorExecutor(async (part) =>
+      toolText(await cameraClient.callTool({ name: 'inspect', arguments: { part } })),
+    ),
+  });
+  await using _reporter = await serveA2AOverMqtt({
+    mqtt,
+    org,
+    unit,
+    agentId: 'reporter',
+    card: {
+      name: 'Reporter',
+      description: 'Writes inspection reports, streamed line by line',
+      capabilities: { streaming: true, pushNotifications: false, extensions: [] },
+      skills: [{ id: 'report', name: 'Write a report' }],
+    },
+    executor: new ReporterExecutor(),
+  });
+  const plannerExecutor = new PlannerExecutor();
+  await using planner = await serveA2AOverMqtt({
+    mqtt,
+    org,
+    unit,
+    agentId: 'planner',
+    card: {
+      name: 'Planner',
+      description: 'Plans quality checks and delegates them',
+      skills: [{ id: 'plan', name: 'Plan a quality check', examples: ['inspect P-101, P-102 and P-103'] }],
+    },
+    executor: plannerExecutor,
+  });
+  // The planner reaches its colleagues over its own connection (client id com.acme/plant-1/planner).
+  const plannerMqtt = { connection: planner.connection };
+  await using colleagues = await discoverAgents({ mqtt: plannerMqtt, org, unit });
+  await using plannerTransports = mqttTransportFactory({ mqtt: plannerMqtt, org, unit, agentId: 'planner' });
+  const plannerClients = new ClientFactory({ transports: [plannerTransports] });
+  plannerExecutor.colleagues = {
+    inspector: await plannerClients.createFromAgentCard((await colleagues.waitFor('inspector', { online: true })).card),
+    reporter: await plannerClients.createFromAgentCard((await colleagues.waitFor('reporter', { online: true })).card),
+  };
+
+  // --- the client --------------------------------------------------------------------------------------
+  section(
+    'A client discovers everything',
+    'It subscribes to $mcp-server/presence/+/factory/# and $a2a/v1/discovery/com.acme/plant-1/+: the broker hands it the retained presences and cards at once.',
+  );
+  await using tools = await createMcpMqttClientHost({ mqtt, clientId: 'demo-client', serverNameFilters: ['factory/#'] });
+  await using agents = await discoverAgents({ mqtt, org, unit, agentId: 'demo-client' });
+  await tools.waitForServer(CAMERA);
+  await Promise.all(['planner', 'inspector', 'reporter'].map((id) => agents.waitFor(id, { online: true })));
+  for (const [name, instances] of [...tools.servers()].sort(([a], [b]) => a.localeCompare(b))) {
+    say(`MCP server ${name}: ${instances.length} instance(s) ${instances.map((instance) => instance.serverId).join(', ')}`);
+  }
+  for (const agent of agents.list().sort((a, b) => a.key.localeCompare(b.key))) {
+    const streaming = agent.card.capabilities?.streaming ? ', streaming' : '';
+    say(`A2A agent ${agent.key}: "${agent.card.name}" (${agent.status}${streaming}), skills: ${agent.card.skills.map((skill) => skill.id).join(', ')}`);
+  }
+
+  section(
+    'The client calls tools across the two press instances',
+    'One MCP session per instance (round-robin): initialize goes to the control topic, the rest to $mcp-rpc/{client}/{server-id}/{name}.',
+  );
+  const first = new Client({ name: 'demo-client', version: '1.0.0' });
+  const second = new Client({ name: 'demo-client', version: '1.0.0' });
+  const firstSession = await tools.connect(first, PRESS, { select: 'round-robin' });
+  const secondSession = await tools.connect(second, PRESS, { select: 'round-robin' });
+  say(`sessions with ${firstSession.serverId} and ${secondSession.serverId}`);
+  say(toolText(await first.callTool({ name: 'stroke', arguments: { count: 5 } })));
+  say(toolText(await second.callTool({ name: 'stroke', arguments: { count: 3 } })));
+  say(toolText(await first.callTool({ name: 'status', arguments: {} })));
+  say(toolText(await second.callTool({ name: 'status', arguments: {} })));
+
+  section(
+    'The client delegates a multi-step task to the planner',
+    'The planner asks the inspector about each part (the inspector asks the camera over MCP), then has the reporter stream a report.',
+  );
+  await using requests = mqttTransportFactory({ mqtt, org, unit, agentId: 'demo-client-requests' });
+  const planning = await new ClientFactory({ transports: [requests] }).createFromAgentCard(
+    (agents.get('planner') ?? (await agents.waitFor('planner'))).card,
+  );
+  const task = (await planning.sendMessage({
+    tenant: '',
+    message: userMessage('inspect P-101, P-102 and P-103'),
+    configuration: undefined,
+    metadata: undefined,
+  })) as Task;
+  if (task.status?.state !== TaskState.TASK_STATE_COMPLETED) throw new Error('the planner did not complete the task');
+  say(`task ${task.id.slice(0, 8)} completed; its report:`);
+  for (const line of artifactText(task, 'report').trimEnd().split('\n')) write(`       ${line}`);
+
+  section(
+    'Presence changes: press-b stops',
+    'A graceful stop clears its retained presence (a crash would let the broker publish its will, to the same effect).',
+  );
+  const offline = new Promise<McpServerChange>((resolve) => {
+    void (async () => {
+      for await (const change of tools.discover()) {
+        if (change.type === 'offline') {
+          resolve(change);
+          return;
+        }
+      }
+    })();
+  });
+  const sessionOnB = [firstSession, secondSession].find((session) => session.serverId === 'press-b');
+  const clientOnB = sessionOnB === firstSession ? first : second;
+  const clientOnA = clientOnB === first ? second : first;
+  const bClosed = new Promise<void>((resolve) => {
+    clientOnB.onclose = () => resolve();
+  });
+  await pressB.close();
+  const change = await offline;
+  await bClosed;
+  trace.mute();
+  say(`discovery: ${change.server.serverId} of ${change.server.serverName} went offline; its session closed`);
+  say(`MCP server ${PRESS} now has ${tools.instancesOf(PRESS).length} instance: ${tools.instancesOf(PRESS).map((instance) => instance.serverId).join(', ')}`);
+  say(`the session with press-a goes on: ${toolText(await clientOnA.callTool({ name: 'status', arguments: {} }))}`);
+
+  // --- the end -----------------------------------------------------------------------------------------
+  await clientOnA.close();
+  await cameraClient.close();
+  const { mcp, a2a } = trace.counts;
+  write();
+  write(bold(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${mcp} MCP and ${a2a} A2A messages crossed the broker.`));
+  write('Next: `mqtt-agents broker`, then `mqtt-agents ls`, `mqtt-agents mcp serve`, `mqtt-agents a2a send` (docs/cli.md).');
+  trace.stop();
+  void pressA;
+  void camera;
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`demo failed: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exitCode = 1;
 });

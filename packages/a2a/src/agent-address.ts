@@ -12,9 +12,22 @@ export interface AgentAddress {
 // so `ClientFactory.createFromAgentCard(card)` can route without extra arguments.
 const addresses = new WeakMap<AgentCard, AgentAddress>();
 
+/**
+ * `ClientFactory.createFromAgentCard` (SDK 1.3.0) takes any card whose first security scheme lacks a `type`
+ * key for ProtoJSON and parses it again: the typed card loses its security schemes and its identity (so
+ * its address). A hidden `type` on every scheme lets typed cards through unchanged; JSON never shows it.
+ */
+function keepTypedSecuritySchemes(card: AgentCard): void {
+  for (const scheme of Object.values(card.securitySchemes ?? {})) {
+    if (typeof scheme !== 'object' || scheme === null || 'type' in scheme) continue;
+    Object.defineProperty(scheme, 'type', { value: scheme.scheme?.$case ?? 'unknown', enumerable: false });
+  }
+}
+
 /** Remember which agent `card` belongs to; returns the card. */
 export function rememberAgentAddress(card: AgentCard, address: AgentAddress): AgentCard {
   addresses.set(card, { org: address.org, unit: address.unit, agentId: address.agentId });
+  keepTypedSecuritySchemes(card);
   return card;
 }
 

@@ -41,7 +41,7 @@ export type { AgentAddress } from './agent-address.js';
 
 // --- requester side ---
 export { MqttTransportFactory, mqttTransportFactory } from './mqtt-transport-factory.js';
-export type { MqttTransportFactoryOptions } from './mqtt-transport-factory.js';
+export type { MqttTransportFactoryOptions, TransportForOptions } from './mqtt-transport-factory.js';
 export { MqttClientTransport, serviceParametersToUserProperties } from './mqtt-client-transport.js';
 export { createMemoryTaskRouteStore, isPoolAddress } from './task-routes.js';
 export type { PoolAddress, TaskRouteStore } from './task-routes.js';
@@ -56,6 +56,16 @@ export {
   readBindingErrorKind,
 } from './binding-errors.js';
 export type { BindingErrorKind, JsonRpcErrorObject } from './binding-errors.js';
+export { AUTH_ERRORS, MqttAuthError, authErrorObject, readAuthErrorKind } from './auth-errors.js';
+export type { AuthErrorKind } from './auth-errors.js';
+
+// --- binary artifact mode ---
+export { ArtifactAssembler, readBinaryChunk } from './binary-artifacts.js';
+export type { BinaryArtifactOptions, BinaryChunk } from './binary-artifacts.js';
+
+// --- OAuth 2.0 / OIDC ---
+export { BearerTokenUser, bearerRequirements, isTlsConnection, scopesOf } from './oauth.js';
+export type { BearerAuthOptions, RequesterAuthOptions, TokenRequest } from './oauth.js';
 export {
   INTERRUPTED_STATES,
   STREAM_FINAL_STATES,

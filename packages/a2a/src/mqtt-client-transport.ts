@@ -38,7 +38,11 @@ import type {
 } from '@mqtt-agents/core';
 import { A2A_PROTOCOL_VERSION } from './agent-card.js';
 import type { AgentAddress } from './agent-address.js';
+import { MqttAuthError, readAuthErrorKind } from './auth-errors.js';
+import { ArtifactAssembler, isBinaryChunk, readBinaryChunk } from './binary-artifacts.js';
 import { MqttBindingError, readBindingErrorKind } from './binding-errors.js';
+import { bearerRequirements, isTlsConnection, secondsToExpiry } from './oauth.js';
+import type { RequesterAuthOptions } from './oauth.js';
 import type { JsonRpcErrorObject } from './binding-errors.js';
 import { delay } from './mqtt-connection.js';
 import { backoffDelay } from './retry-policy.js';
@@ -60,6 +64,10 @@ export interface RequesterSession {
   readonly routes: TaskRouteStore;
   /** After the retries to a handed-over task's agent failed, try the card's agent once more. */
   readonly fallbackToCardAgent: boolean;
+  /** OAuth 2.0 / OIDC bearer tokens. */
+  readonly auth: RequesterAuthOptions | undefined;
+  /** `binary`: streaming requests ask for native binary artifact chunks. */
+  readonly artifactMode: 'json' | 'binary';
   readonly policy: RetryPolicy;
   /** Message Expiry Interval set on every request, in seconds. */
   readonly requestExpirySeconds: number | undefined;
@@ -78,6 +86,13 @@ interface ExchangePlan {
   taskId: string | undefined;
   /** User property `a2a-context-id`, for transport-level visibility. */
   contextId?: string;
+  /** The replies are a stream, where binary artifact chunks may travel. */
+  streaming?: boolean;
+}
+
+/** A stream item rebuilt from binary chunks: already a typed StreamResponse, no JSON round trip. */
+class ReassembledItem {
+  constructor(readonly response: StreamResponse) {}
 }
 
 function topicOf(agent: AgentAddress): string {
@@ -100,7 +115,30 @@ function uuid(): string {
 }
 
 function streamResponseOf(result: unknown): StreamResponse {
+  if (result instanceof ReassembledItem) return result.response;
   return StreamResponse.fromJSON(typeof result === 'object' && result !== null ? result : {});
+}
+
+/** 32-bit FNV-1a with a given offset basis. */
+function fnv(bytes: Uint8Array, basis: number): string {
+  let hash = basis;
+  for (const byte of bytes) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0).toString(16);
+}
+
+/**
+ * Duplicate key of a reply (QoS 1 redelivery): chunk identity for binary chunks, whose payloads may well be
+ * byte-identical (core's default would drop them), and a 64-bit payload fingerprint otherwise.
+ */
+function replyDedupKey(reply: MqttMessage): string | undefined {
+  if (isBinaryChunk(reply)) {
+    const get = (name: string) => getUserProperty(reply.properties, name) ?? '';
+    return `chunk\n${get(A2AUserProperty.TaskId)}\n${get(A2AUserProperty.ArtifactId)}\n${get(A2AUserProperty.ChunkSeqno)}`;
+  }
+  return `json\n${reply.payload.byteLength}\n${fnv(reply.payload, 0x811c9dc5)}${fnv(reply.payload, 0x01000193)}`;
 }
 
 /** Service parameters travel as `a2a-` user properties (`A2A-Version` -> `a2a-version`, `Authorization` -> `a2a-authorization`). */
@@ -119,6 +157,8 @@ export function serviceParametersToUserProperties(
 export function toA2AError(error: JsonRpcErrorObject, id: unknown): Error {
   const kind = readBindingErrorKind(error);
   if (kind) return new MqttBindingError(kind, error);
+  const authKind = readAuthErrorKind(error);
+  if (authKind) return new MqttAuthError(authKind, error);
   return fromJsonRpcErrorResponse({
     jsonrpc: '2.0',
     id: typeof id === 'string' || typeof id === 'number' ? id : null,
@@ -145,9 +185,26 @@ export class MqttClientTransport implements Transport {
   readonly #session: RequesterSession;
   readonly #protocolName: string;
   readonly #parsed = new WeakMap<MqttMessage, ParsedReply>();
+  /** Scopes to ask the token provider for; undefined when requests carry no token. */
+  readonly #tokenScopes: readonly string[] | undefined;
 
-  constructor(session: RequesterSession, target: AgentAddress | PoolAddress, protocolName: string) {
+  constructor(
+    session: RequesterSession,
+    target: AgentAddress | PoolAddress,
+    protocolName: string,
+    card?: AgentCard,
+  ) {
     this.#session = session;
+    const auth = session.auth;
+    const alternatives = bearerRequirements(card);
+    this.#tokenScopes =
+      auth?.getToken === undefined
+        ? undefined
+        : alternatives.length > 0
+          ? (alternatives[0] as string[])
+          : auth.send === 'always'
+            ? []
+            : undefined;
     if (isPoolAddress(target)) {
       this.target = { org: target.org, unit: target.unit, poolId: target.poolId };
       this.requestTopic = a2aPoolRequestTopic({
@@ -226,6 +283,7 @@ export class MqttClientTransport implements Transport {
       recoverTaskId: message.taskId,
       taskId: message.taskId,
       contextId: message.contextId,
+      streaming: true,
     };
     for await (const result of this.#exchange(
       'SendStreamingMessage',
@@ -317,6 +375,7 @@ export class MqttClientTransport implements Transport {
       isFinal: (result) => isStreamFinalResponse(streamResponseOf(result)),
       recoverTaskId: params.id,
       taskId: params.id,
+      streaming: true,
     };
     for await (const result of this.#exchange(
       'SubscribeToTask',
@@ -367,16 +426,13 @@ export class MqttClientTransport implements Transport {
     if (classified.kind === 'response') return { kind: 'result', result: classified.message.result };
     if (classified.kind === 'error')
       return { kind: 'error', error: classified.message.error, id: classified.message.id };
-    throw new MqttAgentsError(
-      'PROTOCOL_ERROR',
-      `reply from ${this.#name} is not a JSON-RPC response`,
-      {
-        details: { topic: reply.topic, kind: classified.kind },
-      },
-    );
+    throw new MqttAgentsError('PROTOCOL_ERROR', `reply from ${this.#name} is not a JSON-RPC response`, {
+      details: { topic: reply.topic, kind: classified.kind },
+    });
   }
 
   #isFinalReply(reply: MqttMessage, plan: ExchangePlan): boolean {
+    if (isBinaryChunk(reply)) return false;
     try {
       const parsed = this.#parse(reply);
       return parsed.kind === 'error' || plan.isFinal(parsed.result);
@@ -391,6 +447,9 @@ export class MqttClientTransport implements Transport {
   ): Omit<MqttPublishProperties, 'responseTopic' | 'correlationData'> {
     const userProperties = serviceParametersToUserProperties(options?.serviceParameters);
     if (plan.contextId) userProperties[A2AUserProperty.ContextId] = plan.contextId;
+    if (plan.streaming && this.#session.artifactMode === 'binary') {
+      userProperties[A2AUserProperty.ArtifactMode] ??= 'binary';
+    }
     // MQTT.js never completes a publish whose user properties are an empty object: leave them out.
     return {
       contentType: 'application/json',
@@ -399,6 +458,51 @@ export class MqttClientTransport implements Transport {
         ? {}
         : { messageExpiryInterval: this.#session.requestExpirySeconds }),
     };
+  }
+
+  /**
+   * The properties of one attempt: the bearer token (fresh on retries and after a refusal) is added when
+   * the card asks for one, and no token ever leaves on a connection without TLS unless the user said so.
+   */
+  async #attemptProperties(
+    base: Omit<MqttPublishProperties, 'responseTopic' | 'correlationData'>,
+    attempt: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Omit<MqttPublishProperties, 'responseTopic' | 'correlationData'>> {
+    const auth = this.#session.auth;
+    let properties = base;
+    if (this.#tokenScopes !== undefined && auth?.getToken) {
+      const ask = (refresh: boolean) =>
+        (auth.getToken as NonNullable<RequesterAuthOptions['getToken']>)({
+          agent: this.target,
+          scopes: this.#tokenScopes as readonly string[],
+          attempt,
+          refresh,
+          ...(signal ? { signal } : {}),
+        });
+      let token = await ask(attempt > 1);
+      // A provider that hands out an expired JWT gets one more chance to refresh it.
+      if ((secondsToExpiry(token) ?? 1) <= 0) token = await ask(true);
+      if (typeof token !== 'string' || token === '') {
+        throw new MqttAgentsError('INVALID_PAYLOAD', 'the token provider returned no token');
+      }
+      properties = {
+        ...base,
+        userProperties: { ...base.userProperties, [A2AUserProperty.Authorization]: `Bearer ${token}` },
+      };
+    }
+    if (
+      properties.userProperties?.[A2AUserProperty.Authorization] !== undefined &&
+      auth?.allowInsecureTransport !== true &&
+      !isTlsConnection(this.#session.connection)
+    ) {
+      throw new MqttAgentsError(
+        'UNSUPPORTED',
+        `refusing to send a bearer token to ${this.#name} over a connection without TLS: connect with mqtts:// or wss://, or set auth.allowInsecureTransport for local development`,
+        { details: { reason: 'insecure-transport' } },
+      );
+    }
+    return properties;
   }
 
   /**
@@ -418,7 +522,12 @@ export class MqttClientTransport implements Transport {
    * Read `a2a-responder-agent-id` from a reply: required on replies to pooled requests (a missing or
    * malformed one is a protocol error), a handover otherwise. Answers (not errors) update the task's route.
    */
-  async #learnResponder(reply: MqttMessage, route: Route, plan: ExchangePlan, isError: boolean): Promise<void> {
+  async #learnResponder(
+    reply: MqttMessage,
+    route: Route,
+    plan: ExchangePlan,
+    isError: boolean,
+  ): Promise<void> {
     const responderId = getUserProperty(reply.properties, A2AUserProperty.ResponderAgentId);
     const valid = responderId !== undefined && isValidIdentifier('agent-id', responderId);
     if (route.pooled && !valid) {
@@ -432,7 +541,9 @@ export class MqttClientTransport implements Transport {
     }
     if (!valid) {
       if (responderId !== undefined) {
-        this.#session.logger.warn(`ignored an invalid ${A2AUserProperty.ResponderAgentId} '${String(responderId).slice(0, 80)}'`);
+        this.#session.logger.warn(
+          `ignored an invalid ${A2AUserProperty.ResponderAgentId} '${String(responderId).slice(0, 80)}'`,
+        );
       }
       return;
     }
@@ -462,19 +573,31 @@ export class MqttClientTransport implements Transport {
     const properties = this.#requestProperties(options, plan);
     const signal = options?.signal;
     let budget = policy.maxAttempts;
+    let refusedToken = false;
     for (let attempt = 1; ; attempt++) {
       const route = await this.#route(plan.taskId);
       const replies = requestReply.stream(route.topic, payload, {
         isFinal: (reply) => this.#isFinalReply(reply, plan),
         timeoutMs: policy.replyFirstTimeoutMs,
         idleTimeoutMs: policy.streamIdleTimeoutMs,
-        properties,
+        properties: await this.#attemptProperties(properties, attempt, signal),
+        dedupKey: replyDedupKey,
         ...(signal ? { signal } : {}),
       });
+      const assembler = new ArtifactAssembler();
       let received = 0;
       let retryBecause: unknown;
+      let backoff = true;
       try {
         for await (const reply of replies) {
+          const chunk = readBinaryChunk(reply);
+          if (chunk) {
+            await this.#learnResponder(reply, route, plan, false);
+            received++;
+            const artifact = assembler.add(chunk);
+            if (artifact) yield new ReassembledItem(artifact);
+            continue;
+          }
           const parsed = this.#parse(reply);
           await this.#learnResponder(reply, route, plan, parsed.kind === 'error');
           if (parsed.kind === 'error') {
@@ -485,9 +608,27 @@ export class MqttClientTransport implements Transport {
               retryBecause = error;
               break;
             }
+            // A refused token (expired, revoked) gets one immediate retry with a fresh one.
+            if (
+              error instanceof MqttAuthError &&
+              error.kind === 'unauthenticated' &&
+              this.#tokenScopes !== undefined &&
+              !refusedToken &&
+              received === 0 &&
+              attempt < budget
+            ) {
+              refusedToken = true;
+              retryBecause = error;
+              backoff = false;
+              break;
+            }
             throw error;
           }
           received++;
+          if (plan.isFinal(parsed.result)) {
+            // Artifacts whose last chunk never came go out before the stream's final item.
+            for (const artifact of assembler.flush()) yield new ReassembledItem(artifact);
+          }
           yield parsed.result;
         }
         if (retryBecause === undefined) return;
@@ -524,7 +665,7 @@ export class MqttClientTransport implements Transport {
       } finally {
         await replies.return();
       }
-      const wait = backoffDelay(policy, attempt);
+      const wait = backoff ? backoffDelay(policy, attempt) : 0;
       logger.debug(
         `retrying ${method} to '${route.topic}' in ${wait} ms (attempt ${attempt + 1} of ${budget})`,
         retryBecause,

@@ -22,6 +22,7 @@ import { openConnection } from './mqtt-connection.js';
 import type { MqttConnectionOptions } from './mqtt-connection.js';
 import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
+import type { RequesterAuthOptions } from './oauth.js';
 import { createMemoryTaskRouteStore, isPoolAddress } from './task-routes.js';
 import type { PoolAddress, TaskRouteStore } from './task-routes.js';
 
@@ -55,9 +56,27 @@ export interface MqttTransportFactoryOptions {
    * more (and forget the handover). Default true.
    */
   fallbackToCardAgent?: boolean;
+  /**
+   * OAuth 2.0 / OIDC: a token provider whose tokens go into `a2a-authorization: Bearer <token>` on every
+   * request to an agent whose card asks for a bearer scheme. Tokens are refused on connections without TLS
+   * unless `allowInsecureTransport` is set.
+   */
+  auth?: RequesterAuthOptions;
+  /**
+   * `binary`: streaming requests (SendStreamingMessage, SubscribeToTask) ask for `a2a-artifact-mode=binary`;
+   * artifacts the agent sends as raw chunks are reassembled (order, duplicates, last chunk) into one
+   * artifact update each. Agents without binary support answer in JSON. Default `json`.
+   */
+  artifactMode?: 'json' | 'binary';
   /** Told about replies that match no request (missing, unknown or late correlation). */
   onUnmatchedReply?: (reply: MqttMessage, reason: UnmatchedReplyReason) => void;
   logger?: Logger;
+}
+
+export interface TransportForOptions {
+  signal?: AbortSignal;
+  /** The agent's card: its `securityRequirements` decide whether requests carry a bearer token. */
+  card?: AgentCard;
 }
 
 interface Session extends RequesterSession {
@@ -135,7 +154,7 @@ export class MqttTransportFactory implements TransportFactory {
     if (!mqttInterfaces(agentCard).some((entry) => entry.url === url)) {
       this.#logger.debug(`card '${agentCard.name}' offers no MQTT interface at '${url}'`);
     }
-    return this.transportFor(target);
+    return this.transportFor(target, { card: agentCard });
   }
 
   /**
@@ -143,7 +162,11 @@ export class MqttTransportFactory implements TransportFactory {
    * requests go to `$a2a/v1/request/{org}/{unit}/pool/{poolId}`, and once a member answered for a task, that
    * task's operations go to the member directly.
    */
-  async transportFor(target: AgentAddress | PoolAddress, signal?: AbortSignal): Promise<MqttClientTransport> {
+  async transportFor(
+    target: AgentAddress | PoolAddress,
+    options?: AbortSignal | TransportForOptions,
+  ): Promise<MqttClientTransport> {
+    const { signal, card } = options instanceof AbortSignal ? { signal: options, card: undefined } : (options ?? {});
     const address: AgentAddress | PoolAddress = isPoolAddress(target)
       ? { org: assertOrgId(target.org), unit: assertUnitId(target.unit), poolId: assertPoolId(target.poolId) }
       : {
@@ -151,7 +174,7 @@ export class MqttTransportFactory implements TransportFactory {
           unit: assertUnitId(target.unit),
           agentId: assertAgentId(target.agentId),
         };
-    return new MqttClientTransport(await this.#session(signal), address, this.#protocolName);
+    return new MqttClientTransport(await this.#session(signal), address, this.#protocolName, card);
   }
 
   /** The route store: which agent serves a pooled or handed-over task. */
@@ -216,6 +239,8 @@ export class MqttTransportFactory implements TransportFactory {
         owned: opened.owned,
         routes: this.#routes,
         fallbackToCardAgent: this.#options.fallbackToCardAgent ?? true,
+        auth: this.#options.auth,
+        artifactMode: this.#options.artifactMode ?? 'json',
         requestReply,
         policy,
         requestExpirySeconds: this.#options.requestExpirySeconds,

@@ -1,9 +1,10 @@
 import { Extensions, StreamResponse, Task } from '@a2a-js/sdk';
+import type { TaskArtifactUpdateEvent } from '@a2a-js/sdk';
 import { TaskNotFoundError } from '@a2a-js/sdk/errors';
 import { JsonRpcTransportHandler, ServerCallContext, validateVersion } from '@a2a-js/sdk/server';
 import type { A2ARequestHandler } from '@a2a-js/sdk/server';
 import type { AgentCard, Task as TaskObject } from '@a2a-js/sdk';
-import type { RequestContext } from '@a2a-js/sdk/server';
+import type { RequestContext, User } from '@a2a-js/sdk/server';
 import {
   A2AUserProperty,
   JsonRpcErrorCode,
@@ -27,9 +28,17 @@ import type {
   MqttPublishProperties,
 } from '@mqtt-agents/core';
 import { A2A_PROTOCOL_VERSION, MQTT_PROTOCOL_BINDING } from './agent-card.js';
+import {
+  ARTIFACT_FILENAME_PROPERTY,
+  ARTIFACT_NAME_PROPERTY,
+  DEFAULT_CHUNK_BYTES,
+  binaryPartOf,
+} from './binary-artifacts.js';
+import type { ArtifactMode, BinaryArtifactOptions } from './binary-artifacts.js';
 import { bindingErrorObject } from './binding-errors.js';
 import type { BindingErrorKind, JsonRpcErrorObject } from './binding-errors.js';
 import { RecentMap } from './recent-map.js';
+import type { BearerVerifier } from './oauth.js';
 import type { RequesterTaskIdStore } from './requester-task-ids.js';
 import { isStreamFinalResponse, isStreamFinalState, isTerminalState } from './stream-states.js';
 
@@ -49,6 +58,8 @@ export const A2A_METHODS: readonly string[] = [
 ];
 
 const SEND_METHODS = new Set(['SendMessage', 'SendStreamingMessage']);
+/** The methods whose replies are streams, where binary artifact chunks can travel. */
+const STREAM_METHODS = new Set(['SendStreamingMessage', 'SubscribeToTask']);
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 /** Key of the `ServerCallContext.state` entry that describes the MQTT request being served. */
@@ -113,6 +124,10 @@ export interface ResponderOptions {
   tenant: string;
   logger: Logger;
   limits?: ResponderLimits;
+  /** Validates bearer tokens before any executor runs. */
+  auth?: BearerVerifier;
+  /** Binary artifact mode: supported unless false. */
+  binaryArtifacts?: BinaryArtifactOptions | false;
 }
 
 interface ReplyPath {
@@ -123,6 +138,10 @@ interface ReplyPath {
   readonly pooled: boolean;
   /** The task the request is about, once known: replies carry its handover, if any. */
   taskId?: string;
+  /** The artifact mode chosen for a request that asked for one (`a2a-artifact-mode` on every reply). */
+  artifactMode?: ArtifactMode;
+  /** Next `a2a-chunk-seqno` per artifact of this stream. */
+  seqnos?: Map<string, number>;
 }
 
 type SendOutcome =
@@ -230,6 +249,8 @@ export class Responder {
   private readonly card: () => AgentCard;
   private readonly tenant: string;
   private readonly logger: Logger;
+  private readonly auth: BearerVerifier | undefined;
+  private readonly binary: BinaryArtifactOptions | undefined;
   private readonly maxConcurrent: number;
   private readonly maxQueued: number;
   private readonly maxRequestBytes: number;
@@ -251,6 +272,8 @@ export class Responder {
     this.card = options.card;
     this.tenant = options.tenant;
     this.logger = options.logger;
+    this.auth = options.auth;
+    this.binary = options.binaryArtifacts === false ? undefined : (options.binaryArtifacts ?? {});
     const limits = options.limits ?? {};
     this.maxConcurrent = limits.maxConcurrentRequests ?? 100;
     this.maxQueued = limits.maxQueuedRequests ?? 1000;
@@ -438,6 +461,22 @@ export class Responder {
       );
     }
     path.taskId = referencedTaskId(method, params);
+    const requestedMode = getUserProperty(message.properties, A2AUserProperty.ArtifactMode);
+    if (requestedMode !== undefined) {
+      // Binary only where it is asked for, supported, and the replies are a stream; JSON otherwise.
+      path.artifactMode =
+        requestedMode === 'binary' && this.binary !== undefined && STREAM_METHODS.has(method) ? 'binary' : 'json';
+    }
+    let user: User | undefined;
+    if (this.auth && !this.auth.isPublic(method)) {
+      const header = getUserProperty(message.properties, A2AUserProperty.Authorization);
+      const check = await this.auth.check(header, method, this.card());
+      if (!check.ok) {
+        this.logger.info(`refused ${method} on '${message.topic}': ${check.error.message}`);
+        throw new ProtocolFailure(check.error);
+      }
+      user = check.user;
+    }
     const userProperties = message.properties.userProperties ?? {};
     const requestedVersion = normaliseVersion(
       getUserProperty(message.properties, A2AUserProperty.Version) ?? A2A_PROTOCOL_VERSION,
@@ -453,6 +492,7 @@ export class Responder {
     const extensions = getUserProperty(message.properties, A2AUserProperty.Extensions);
     const context = new ServerCallContext({
       tenant: this.tenant,
+      ...(user ? { user } : {}),
       requestedVersion,
       ...(extensions === undefined
         ? {}
@@ -652,7 +692,11 @@ export class Responder {
           record.resolveFirstAnswer();
         }
         final = isStreamFinalResponse(response);
-        await this.reply(path, item);
+        const sentAsChunks =
+          path.artifactMode === 'binary' &&
+          response.payload?.$case === 'artifactUpdate' &&
+          (await this.replyBinary(path, response.payload.value));
+        if (!sentAsChunks) await this.reply(path, item);
         const snapshot = response.payload?.$case === 'task' ? response.payload.value : undefined;
         if (
           rpc.method === 'SubscribeToTask' &&
@@ -705,15 +749,74 @@ export class Responder {
     return handedTo ?? (path.pooled ? this.agentId : undefined);
   }
 
+  /** The user properties every reply of a request carries (responder id, artifact mode). */
+  private replyUserProperties(path: ReplyPath): Record<string, string> {
+    const userProperties: Record<string, string> = {};
+    const responderId = this.responderIdFor(path);
+    if (responderId !== undefined) userProperties[A2AUserProperty.ResponderAgentId] = responderId;
+    if (path.artifactMode !== undefined) userProperties[A2AUserProperty.ArtifactMode] = path.artifactMode;
+    return userProperties;
+  }
+
+  /**
+   * Publish an artifact update as raw binary chunks (profile, binary artifact mode): payload format 0, the
+   * part's media type as Content Type, and the chunk metadata as user properties. False when the update is
+   * not a single raw part, which then goes as JSON.
+   */
+  private async replyBinary(path: ReplyPath, update: TaskArtifactUpdateEvent): Promise<boolean> {
+    const part = binaryPartOf(update);
+    const artifact = update.artifact;
+    if (!part || !artifact || part.content?.$case !== 'raw') return false;
+    const bytes: Uint8Array = part.content.value;
+    const maxPacket = this.connection.connack.maximumPacketSize;
+    const chunkBytes = Math.max(
+      1,
+      Math.min(this.binary?.chunkBytes ?? DEFAULT_CHUNK_BYTES, maxPacket === undefined ? Infinity : maxPacket - 4096),
+    );
+    const seqnos = (path.seqnos ??= new Map());
+    const artifactKey = `${update.taskId}\n${artifact.artifactId}`;
+    const base = this.replyUserProperties(path);
+    const pieces = Math.max(1, Math.ceil(bytes.byteLength / chunkBytes));
+    for (let piece = 0; piece < pieces; piece++) {
+      const seqno = seqnos.get(artifactKey) ?? 0;
+      seqnos.set(artifactKey, seqno + 1);
+      const userProperties: Record<string, string> = {
+        ...base,
+        [A2AUserProperty.EventType]: 'task-artifact-update',
+        [A2AUserProperty.TaskId]: update.taskId,
+        [A2AUserProperty.ArtifactId]: artifact.artifactId,
+        [A2AUserProperty.ChunkSeqno]: String(seqno),
+        [A2AUserProperty.LastChunk]: String(update.lastChunk && piece === pieces - 1),
+      };
+      if (update.contextId) userProperties[A2AUserProperty.ContextId] = update.contextId;
+      if (artifact.name) userProperties[ARTIFACT_NAME_PROPERTY] = artifact.name;
+      if (part.filename) userProperties[ARTIFACT_FILENAME_PROPERTY] = part.filename;
+      try {
+        const properties = createPublishProperties({
+          payloadFormat: 'bytes',
+          ...(part.mediaType ? { contentType: part.mediaType } : {}),
+          ...(path.correlationData === undefined ? {} : { correlationData: path.correlationData }),
+          userProperties,
+        }) as MqttPublishProperties;
+        await this.connection.publish(
+          path.topic,
+          bytes.subarray(piece * chunkBytes, Math.min(bytes.byteLength, (piece + 1) * chunkBytes)),
+          { qos: 1, properties },
+        );
+      } catch (error) {
+        this.logger.warn(`could not publish an artifact chunk to '${path.topic}'`, error);
+      }
+    }
+    return true;
+  }
+
   private async reply(path: ReplyPath, body: unknown): Promise<void> {
     try {
-      const responderId = this.responderIdFor(path);
+      const userProperties = this.replyUserProperties(path);
       const properties = createPublishProperties({
         contentType: 'application/json',
         ...(path.correlationData === undefined ? {} : { correlationData: path.correlationData }),
-        ...(responderId === undefined
-          ? {}
-          : { userProperties: { [A2AUserProperty.ResponderAgentId]: responderId } }),
+        ...(Object.keys(userProperties).length === 0 ? {} : { userProperties }),
       }) as MqttPublishProperties;
       await this.connection.publish(path.topic, JSON.stringify(body), { qos: 1, properties });
     } catch (error) {

@@ -32,6 +32,9 @@ import { rememberAgentAddress } from './agent-address.js';
 import type { AgentAddress } from './agent-address.js';
 import { openConnection } from './mqtt-connection.js';
 import type { MqttConnectionOptions } from './mqtt-connection.js';
+import type { BinaryArtifactOptions } from './binary-artifacts.js';
+import { BearerVerifier } from './oauth.js';
+import type { BearerAuthOptions } from './oauth.js';
 import { Responder } from './responder.js';
 import type { ResponderLimits } from './responder.js';
 import { RequesterTaskIdStore, executorForRequesterTaskIds } from './requester-task-ids.js';
@@ -58,6 +61,19 @@ export interface ServeA2AOverMqttOptions {
    * instance that takes tasks handed over by a card-owning agent and has no card of its own.
    */
   publishCard?: boolean;
+  /**
+   * OAuth 2.0 / OIDC: validate `a2a-authorization: Bearer <token>` on every request (signature against the
+   * issuer's keys, `exp`, `iss`, `aud`, and the scopes of `requiredScopes` and the card's
+   * `securityRequirements`) before any executor runs. Executors see the caller in
+   * `requestContext.context.user` (a `BearerTokenUser` with `claims` and `scopes`).
+   */
+  auth?: BearerAuthOptions;
+  /**
+   * Native binary artifact mode: when a streaming request asks for `a2a-artifact-mode=binary`, artifact
+   * updates made of one raw part go as raw MQTT chunks instead of base64 JSON. Supported by default; false
+   * answers such requests in JSON (and says so in `a2a-artifact-mode`).
+   */
+  binaryArtifacts?: BinaryArtifactOptions | false;
   /** Where tasks live. Default: a fresh `InMemoryTaskStore`. */
   taskStore?: TaskStore;
   /** Broker URL written into the card when it differs from the one connected to (for example behind a proxy). */
@@ -190,6 +206,8 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
   const responder = new Responder({
     connection,
     agentId: address.agentId,
+    ...(options.auth ? { auth: new BearerVerifier(options.auth) } : {}),
+    ...(options.binaryArtifacts === undefined ? {} : { binaryArtifacts: options.binaryArtifacts }),
     requestHandler,
     taskIds,
     card: () => card,

@@ -54,9 +54,7 @@ class FrontExecutor implements AgentExecutor {
       handOverTask(context, agentId);
       bus.publish(AgentEvent.statusUpdate(statusUpdate(context, TaskState.TASK_STATE_WORKING, agentId)));
     }
-    bus.publish(
-      AgentEvent.statusUpdate(statusUpdate(context, TaskState.TASK_STATE_INPUT_REQUIRED, 'go on')),
-    );
+    bus.publish(AgentEvent.statusUpdate(statusUpdate(context, TaskState.TASK_STATE_INPUT_REQUIRED, 'go on')));
     bus.finished();
   }
   async cancelTask(): Promise<void> {}
@@ -242,7 +240,9 @@ describe('task handover', { concurrent: true }, () => {
       2,
     );
     expect(
-      replies.every((reply) => reply.packet.properties?.userProperties?.['a2a-responder-agent-id'] === undefined),
+      replies.every(
+        (reply) => reply.packet.properties?.userProperties?.['a2a-responder-agent-id'] === undefined,
+      ),
     ).toBe(true);
   });
 

@@ -289,7 +289,10 @@ export class RawClient {
   }
 
   /** The first `count` matching messages, once that many arrived. */
-  async nextCount(predicate: (message: ReceivedMessage) => boolean, count: number): Promise<ReceivedMessage[]> {
+  async nextCount(
+    predicate: (message: ReceivedMessage) => boolean,
+    count: number,
+  ): Promise<ReceivedMessage[]> {
     for (;;) {
       const found = this.all(predicate);
       if (found.length >= count) return found.slice(0, count);

@@ -10,7 +10,12 @@ import { AgentEvent, InMemoryTaskStore } from '@a2a-js/sdk/server';
 import type { AgentExecutor, ExecutionEventBus, RequestContext } from '@a2a-js/sdk/server';
 import { startTestBroker } from '@mqtt-agents/broker/vitest';
 import type { TestBroker } from '@mqtt-agents/broker/vitest';
-import { MqttAgentsError, a2aPoolRequestTopic, a2aRequestTopic, deriveA2aPoolGroupId } from '@mqtt-agents/core';
+import {
+  MqttAgentsError,
+  a2aPoolRequestTopic,
+  a2aRequestTopic,
+  deriveA2aPoolGroupId,
+} from '@mqtt-agents/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mqttTransportFactory, serveA2AOverMqtt } from '../src/index.js';
 import type { A2AMqttAgent } from '../src/index.js';
@@ -102,7 +107,9 @@ describe('shared pool dispatch', { concurrent: true }, () => {
         retry: { replyFirstTimeoutMs: 3_000, maxAttempts: 1 },
       });
       const transport = await factory.transportFor({ org, unit: 'u', poolId: 'workers' });
-      expect(transport.requestTopic).toBe(a2aPoolRequestTopic({ orgId: org, unitId: 'u', poolId: 'workers' }));
+      expect(transport.requestTopic).toBe(
+        a2aPoolRequestTopic({ orgId: org, unitId: 'u', poolId: 'workers' }),
+      );
 
       const tasks: Task[] = [];
       for (let index = 0; index < 9; index++) {
@@ -144,7 +151,9 @@ describe('shared pool dispatch', { concurrent: true }, () => {
         const direct = a2aRequestTopic({ orgId: org, unitId: 'u', agentId: ownerOf(task.id) });
         const followUps = sniffer.all(
           (message) =>
-            message.topic === direct && JSON.stringify(message.json).includes(task.id) && message.topic !== poolTopic,
+            message.topic === direct &&
+            JSON.stringify(message.json).includes(task.id) &&
+            message.topic !== poolTopic,
         );
         expect(followUps).toHaveLength(2); // GetTask and the second turn
       }

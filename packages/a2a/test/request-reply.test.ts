@@ -48,6 +48,8 @@ async function setup(options: { taskStore?: InMemoryTaskStore } = {}) {
     unit: 'u',
     agentId: 'agent-a',
     onUnmatchedReply: (reply, reason) => unmatched.push({ reason, topic: reply.topic }),
+    // The service-parameter test sends a bearer token over plain mqtt:// (oauth.test.ts covers the refusal).
+    auth: { allowInsecureTransport: true },
   });
   const client = await new ClientFactory({ transports: [factory] }).createFromAgentCard(agent.card);
   const sniffer = await RawClient.connect(broker.url);

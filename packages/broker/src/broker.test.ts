@@ -1,5 +1,7 @@
+import { connect as netConnect } from 'node:net';
 import { Duplex } from 'node:stream';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqttPacket, { type Packet } from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBroker } from './start-broker.js';
 import type { Broker, BrokerOptions, ClientInfo, PublishedMessage } from './types.js';
@@ -287,5 +289,120 @@ describe('limits', () => {
   it('validates options', async () => {
     await expect(startBroker({ receiveMaximum: 0 })).rejects.toThrow(/receiveMaximum/);
     await expect(startBroker({ maximumQos: 3 as never })).rejects.toThrow(/maximumQos/);
+  });
+});
+
+/** A raw MQTT 5 client that never acknowledges anything on its own. */
+async function rawClient(broker: Broker, clientId: string, extra: Record<string, unknown> = {}) {
+  const socket = netConnect(broker.port, '127.0.0.1');
+  const parser = mqttPacket.parser({ protocolVersion: 5 });
+  const packets: Packet[] = [];
+  const waiters: Array<() => void> = [];
+  parser.on('packet', (packet: Packet) => {
+    packets.push(packet);
+    for (const waiter of waiters.splice(0)) waiter();
+  });
+  socket.on('data', (chunk) => parser.parse(chunk));
+  socket.on('error', () => {});
+  open.unshift({ close: () => socket.destroy() });
+  const send = (packet: Packet): void => {
+    socket.write(mqttPacket.generate(packet, { protocolVersion: 5 }));
+  };
+  const waitFor = async (count: (packets: Packet[]) => boolean): Promise<void> => {
+    while (!count(packets)) await new Promise<void>((resolve) => waiters.push(resolve));
+  };
+  send({ cmd: 'connect', clientId, protocolVersion: 5, clean: true, keepalive: 0, ...extra } as Packet);
+  await waitFor((list) => list.some((packet) => packet.cmd === 'connack'));
+  return { socket, packets, send, waitFor };
+}
+
+describe('shared subscriptions', () => {
+  it('gives the unacknowledged QoS 1 messages of a member that goes away to another member', async () => {
+    const broker = await start();
+    const silent = await rawClient(broker, 'silent-member');
+    silent.send({ cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: '$share/g/jobs/#', qos: 1 }] });
+    await silent.waitFor((list) => list.some((packet) => packet.cmd === 'suback'));
+    const worker = await client(broker, { clientId: 'worker' });
+    await worker.subscribeAsync('$share/g/jobs/#', { qos: 1 });
+    const done: string[] = [];
+    const allDone = new Promise<void>((resolve) =>
+      worker.on('message', (_topic, payload) => {
+        done.push(payload.toString());
+        if (done.length === 4) resolve();
+      }),
+    );
+    const publisher = await client(broker);
+    for (const job of ['1', '2', '3', '4']) await publisher.publishAsync('jobs/x', job, { qos: 1 });
+    await silent.waitFor((list) => list.filter((packet) => packet.cmd === 'publish').length === 2);
+    expect(done).toHaveLength(2);
+    silent.socket.destroy();
+    await allDone;
+    expect(done.sort()).toEqual(['1', '2', '3', '4']);
+  });
+});
+
+describe('wills and sessions', () => {
+  it('publishes the will when the session expires before the will delay', async () => {
+    const broker = await start();
+    const watcher = await client(broker);
+    await watcher.subscribeAsync('wills/#', { qos: 1 });
+    const gone = await rawClient(broker, 'short-session', {
+      properties: { sessionExpiryInterval: 1 },
+      will: {
+        topic: 'wills/short',
+        payload: Buffer.from('bye'),
+        qos: 1,
+        properties: { willDelayInterval: 30 },
+      },
+    });
+    const started = Date.now();
+    const will = nextMessage(watcher);
+    gone.socket.destroy();
+    expect((await will).payload).toBe('bye');
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThan(800);
+    expect(elapsed).toBeLessThan(3000);
+    expect(broker.sessionCount).toBe(1);
+  });
+
+  it('publishes the will at once when the session ends with the connection, whatever the delay', async () => {
+    const broker = await start();
+    const watcher = await client(broker);
+    await watcher.subscribeAsync('wills/#', { qos: 1 });
+    const gone = await rawClient(broker, 'no-session', {
+      will: {
+        topic: 'wills/now',
+        payload: Buffer.from('now'),
+        qos: 0,
+        properties: { willDelayInterval: 30 },
+      },
+    });
+    const will = nextMessage(watcher);
+    gone.socket.destroy();
+    expect((await will).payload).toBe('now');
+  });
+
+  it('publishes the old connection will on a takeover with clean start', async () => {
+    const broker = await start();
+    const watcher = await client(broker);
+    await watcher.subscribeAsync('wills/#', { qos: 1 });
+    const old = await rawClient(broker, 'taken', {
+      properties: { sessionExpiryInterval: 60 },
+      will: { topic: 'wills/taken', payload: Buffer.from('taken over'), qos: 1 },
+    });
+    const will = nextMessage(watcher);
+    await client(broker, { clientId: 'taken', clean: true });
+    expect((await will).payload).toBe('taken over');
+    await old.waitFor((list) => list.some((packet) => packet.cmd === 'disconnect'));
+    expect(old.packets.find((packet) => packet.cmd === 'disconnect')).toMatchObject({ reasonCode: 0x8e });
+  });
+
+  it('accepts MQTT 3.1 (protocol level 3) clients', async () => {
+    const broker = await start();
+    const legacy = await client(broker, { protocolVersion: 3, protocolId: 'MQIsdp', clientId: 'level-3' });
+    await legacy.subscribeAsync('old/#', { qos: 1 });
+    const received = nextMessage(legacy);
+    broker.publish({ topic: 'old/news', payload: 'still here', qos: 1 });
+    expect((await received).payload).toBe('still here');
   });
 });

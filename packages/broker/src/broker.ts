@@ -200,7 +200,7 @@ export class MqttBroker implements Broker {
   }
 
   handle(stream: Duplex, options: HandleOptions = {}): void {
-    if (this.closing) {
+    if (this.closing || stream.destroyed) {
       stream.destroy();
       return;
     }

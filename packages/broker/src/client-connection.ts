@@ -233,9 +233,7 @@ export class ClientConnection implements PacketReceiver {
         this.close('protocol-error', 0x84);
         return;
       }
-      const version = (this.parser as unknown as { packet?: { protocolVersion?: number } }).packet
-        ?.protocolVersion;
-      if (version === 5) {
+      if (this.parser.pendingProtocolVersion === 5) {
         this.refuseConnect(0x81, `malformed CONNECT: ${error.message}`);
       } else {
         this.close('protocol-error', 0x81);
@@ -436,36 +434,29 @@ export class ClientConnection implements PacketReceiver {
   }
 
   /** Send a QoS 0 copy of a message (dropped when expired, too large, or the client does not read). */
-  sendPublish(
-    message: Message,
-    qos: QoS,
-    retain: boolean,
-    dup: boolean,
-    packetId: number,
-    subscriptionIds: number[] | undefined,
-  ): void {
+  sendQos0(message: Message, retain: boolean, subscriptionIds: number[] | undefined): void {
     if (this.state !== CONNECTED) return;
     let expiry = -1;
     if (message.expiresAt !== 0) {
       expiry = message.remainingExpiry(Date.now());
       if (expiry === 0) return;
     }
-    if (qos === 0 && this.stream.writableLength > MAXIMUM_BUFFERED_BYTES) return;
-    if (!this.fits(message, qos, expiry, subscriptionIds)) return;
-    if (qos === 0 && subscriptionIds === undefined && !dup) {
-      // The same header serves every subscriber with the same protocol version, retain flag and expiry.
-      const key = (expiry + 1) * 4 + (this.version5 ? 2 : 0) + (retain ? 1 : 0);
-      let header = message.cachedHeader;
-      if (header === undefined || message.cachedHeaderKey !== key) {
-        header = encodePublishHeader(message, 0, false, retain, 0, this.version5, expiry, undefined);
-        message.cachedHeader = header;
-        message.cachedHeaderKey = key;
-      }
-      this.write(header);
-      if (message.payload.length > 0) this.write(message.payload);
+    if (this.stream.writableLength > MAXIMUM_BUFFERED_BYTES) return;
+    if (!this.fits(message, 0, expiry, subscriptionIds)) return;
+    if (subscriptionIds !== undefined) {
+      this.writePublish(message, 0, retain, false, 0, expiry, subscriptionIds);
       return;
     }
-    this.writePublish(message, qos, retain, dup, packetId, expiry, subscriptionIds);
+    // The same header serves every subscriber with the same protocol version, retain flag and expiry.
+    const key = (expiry + 1) * 4 + (this.version5 ? 2 : 0) + (retain ? 1 : 0);
+    let header = message.cachedHeader;
+    if (header === undefined || message.cachedHeaderKey !== key) {
+      header = encodePublishHeader(message, 0, false, retain, 0, this.version5, expiry, undefined);
+      message.cachedHeader = header;
+      message.cachedHeaderKey = key;
+    }
+    this.write(header);
+    if (message.payload.length > 0) this.write(message.payload);
   }
 
   /** Encode and write a PUBLISH (the caller checked expiry and size). */

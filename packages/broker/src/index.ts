@@ -1,6 +1,5 @@
 // The public API of @mqtt-agents/broker: an embedded MQTT 5 broker for tests and local development.
 export { startBroker } from './start-broker.js';
-export { topicMatches } from './topic.js';
 export type {
   AuthenticateContext,
   Broker,

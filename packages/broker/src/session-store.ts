@@ -107,7 +107,7 @@ export class Session {
   ): void {
     const connection = this.connection;
     if (qos === 0) {
-      connection?.sendPublish(message, 0, retain, false, 0, subscriptionIds);
+      connection?.sendQos0(message, retain, subscriptionIds);
       return;
     }
     const entry = new OutboundMessage(message, qos, retain, subscriptionIds, group);

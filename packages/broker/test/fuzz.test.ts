@@ -41,25 +41,32 @@ afterAll(async () => {
 
 // --- Inputs ------------------------------------------------------------------------------------------------
 
-const text = fc.string({ unit: 'binary', maxLength: 24 });
+// Mostly well-formed values, so that packets get past the parser into the broker's deeper paths; some odd ones
+// (any code point, wildcards, empty, `$share` as a topic name) to reach its error paths.
+const oddText = fc.string({ unit: 'binary', maxLength: 24 });
+const text = fc.oneof(
+  { weight: 4, arbitrary: fc.string({ maxLength: 16 }) },
+  { weight: 1, arbitrary: oddText },
+);
 const topicName = fc.oneof(
-  fc.constantFrom(
-    'a/b',
-    'fuzz/x',
-    '$a2a/v1/request/o/u/a',
-    '$mcp-server/s',
-    'a/+',
-    '#',
-    '',
-    '/',
-    '$share/g/a',
-  ),
-  text,
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom('a/b', 'fuzz/x', 'fuzz/y/z', '$a2a/v1/request/o/u/a', '$mcp-server/s'),
+  },
+  { weight: 1, arbitrary: fc.constantFrom('a/+', '#', '', '/', '$share/g/a') },
+  { weight: 1, arbitrary: text },
+);
+const topicFilter = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom('a/b', 'fuzz/#', '+/x', '#', '$share/g/fuzz/x', '$a2a/v1/#') },
+  { weight: 1, arbitrary: topicName },
 );
 const qos = fc.constantFrom<0 | 1 | 2>(0, 1, 2);
 const packetId = fc.integer({ min: 0, max: 65535 });
 const bytes = (maxLength: number) => fc.uint8Array({ maxLength }).map((array) => Buffer.from(array));
 const userProperties = fc.dictionary(text, fc.oneof(text, fc.array(text, { maxLength: 3 })), { maxKeys: 3 });
+/** Often no properties at all; otherwise some of `fields`. */
+const sometimes = <T>(fields: fc.Arbitrary<T>) =>
+  fc.oneof({ weight: 2, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fields });
 
 const connectPacket: fc.Arbitrary<Packet> = fc.record({
   cmd: fc.constant('connect' as const),
@@ -71,62 +78,69 @@ const connectPacket: fc.Arbitrary<Packet> = fc.record({
     fc.constant(''),
     text.map((id) => `fuzz-${id}`),
   ),
-  properties: fc.record(
-    {
-      sessionExpiryInterval: fc.integer({ min: 0, max: 600 }),
-      receiveMaximum: fc.integer({ min: 1, max: 65535 }),
-      maximumPacketSize: fc.integer({ min: 1, max: 1 << 20 }),
-      topicAliasMaximum: fc.integer({ min: 0, max: 65535 }),
-      userProperties,
-    },
-    { requiredKeys: [] },
-  ),
-});
-
-const followUpPacket: fc.Arbitrary<Packet> = fc.oneof(
-  fc.record({
-    cmd: fc.constant('publish' as const),
-    topic: topicName,
-    payload: bytes(64),
-    qos,
-    dup: fc.boolean(),
-    retain: fc.boolean(),
-    messageId: packetId,
-    properties: fc.record(
+  properties: sometimes(
+    fc.record(
       {
-        payloadFormatIndicator: fc.boolean(),
-        messageExpiryInterval: fc.integer({ min: 0, max: 120 }),
-        topicAlias: fc.integer({ min: 1, max: 20 }),
-        responseTopic: topicName,
-        correlationData: bytes(16),
-        contentType: text,
+        sessionExpiryInterval: fc.integer({ min: 0, max: 600 }),
+        receiveMaximum: fc.integer({ min: 1, max: 65535 }),
+        maximumPacketSize: fc.integer({ min: 64, max: 1 << 20 }),
+        topicAliasMaximum: fc.integer({ min: 0, max: 65535 }),
         userProperties,
       },
       { requiredKeys: [] },
     ),
-  }),
-  fc.record({
-    cmd: fc.constant('subscribe' as const),
-    messageId: packetId,
-    subscriptions: fc.array(
-      fc.record({
-        topic: topicName,
-        qos,
-        nl: fc.boolean(),
-        rap: fc.boolean(),
-        rh: fc.integer({ min: 0, max: 2 }),
-      }),
-      { minLength: 1, maxLength: 3 },
-    ),
-    properties: fc.record(
-      { subscriptionIdentifier: fc.integer({ min: 1, max: 1000 }) },
-      { requiredKeys: [] },
-    ),
-  }),
+  ),
+});
+
+const followUpPacket: fc.Arbitrary<Packet> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      cmd: fc.constant('publish' as const),
+      topic: topicName,
+      payload: bytes(64),
+      qos,
+      dup: fc.boolean(),
+      retain: fc.boolean(),
+      messageId: fc.integer({ min: 1, max: 65535 }),
+      properties: sometimes(
+        fc.record(
+          {
+            payloadFormatIndicator: fc.boolean(),
+            messageExpiryInterval: fc.integer({ min: 0, max: 120 }),
+            topicAlias: fc.integer({ min: 1, max: 12 }),
+            responseTopic: topicName,
+            correlationData: bytes(16),
+            contentType: text,
+            userProperties,
+          },
+          { requiredKeys: [] },
+        ),
+      ),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      cmd: fc.constant('subscribe' as const),
+      messageId: packetId,
+      subscriptions: fc.array(
+        fc.record({
+          topic: topicFilter,
+          qos,
+          nl: fc.boolean(),
+          rap: fc.boolean(),
+          rh: fc.integer({ min: 0, max: 2 }),
+        }),
+        { minLength: 1, maxLength: 3 },
+      ),
+      properties: sometimes(fc.record({ subscriptionIdentifier: fc.integer({ min: 1, max: 1000 }) })),
+    }),
+  },
   fc.record({
     cmd: fc.constant('unsubscribe' as const),
     messageId: packetId,
-    unsubscriptions: fc.array(topicName, { minLength: 1, maxLength: 3 }),
+    unsubscriptions: fc.array(topicFilter, { minLength: 1, maxLength: 3 }),
   }),
   fc.record({
     cmd: fc.constantFrom('puback' as const, 'pubrec' as const, 'pubrel' as const, 'pubcomp' as const),
@@ -138,8 +152,11 @@ const followUpPacket: fc.Arbitrary<Packet> = fc.oneof(
 
 /** Encode, or undefined when mqtt-packet refuses the combination (the fuzzer then sends other bytes). */
 function tryEncode(packet: Packet): Buffer | undefined {
+  // A copy: fast-check values must not be changed (it replays them while shrinking).
+  const copy = { ...packet } as Packet & { properties?: unknown };
+  if (copy.properties === undefined) delete copy.properties;
   try {
-    return encode(packet, 'protocolVersion' in packet && packet.protocolVersion === 4 ? 4 : 5);
+    return encode(copy, 'protocolVersion' in packet && packet.protocolVersion === 4 ? 4 : 5);
   } catch {
     return undefined;
   }

@@ -24,6 +24,7 @@ export interface CliLogger extends Logger {
  */
 export function cliLogger(io: CliIo, prefix: string, debug: boolean): CliLogger {
   let connected = false;
+  let lastWarning = '';
   const write =
     (level: string) =>
     (message: string, ...details: unknown[]): void => {
@@ -32,14 +33,23 @@ export function cliLogger(io: CliIo, prefix: string, debug: boolean): CliLogger 
     };
   const debugWrite = debug ? write('debug: ') : () => {};
   const warn = write('warning: ');
+  const infoWrite = write('');
   return {
     debug: debugWrite,
-    info: debug ? write('') : () => {},
     warn: (message, ...details) => {
-      if (!connected && message.startsWith('mqtt client error')) debugWrite(message, ...details);
-      else warn(message, ...details);
+      if (!connected && message.startsWith('mqtt client error')) {
+        debugWrite(message, ...details);
+      } else if (message !== lastWarning) {
+        // A broker that is down makes every reconnect attempt fail the same way: say it once.
+        lastWarning = message;
+        warn(message, ...details);
+      }
     },
     error: write('error: '),
+    info: (message, ...details) => {
+      lastWarning = ''; // something happened (a reconnect): the next warning is news again
+      if (debug) infoWrite(message, ...details);
+    },
     ready() {
       connected = true;
     },

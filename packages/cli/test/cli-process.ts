@@ -36,9 +36,15 @@ export interface CliProcess {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/** The command line that runs `mqtt-agents <args...>` from source: `[node, ...flags, run.ts, ...args]`. */
+export function cliCommand(args: string[]): string[] {
+  return [process.execPath, '--conditions=@mqtt-agents/source', '--import', 'tsx', runEntry, ...args];
+}
+
 /** Start `mqtt-agents <args...>`. */
 export function cli(args: string[], options: { env?: Record<string, string> } = {}): CliProcess {
-  const child = spawn(process.execPath, ['--conditions=@mqtt-agents/source', '--import', 'tsx', runEntry, ...args], {
+  const [command, ...commandArgs] = cliCommand(args) as [string, ...string[]];
+  const child = spawn(command, commandArgs, {
     cwd: repoRoot,
     env: { ...process.env, MQTT_URL: '', DEBUG: '', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,0 +1,115 @@
+import { serveA2AOverMqtt } from '@mqtt-agents/a2a';
+import type { A2AMqttAgent } from '@mqtt-agents/a2a';
+import { startTestBroker } from '@mqtt-agents/broker/vitest';
+import type { TestBroker } from '@mqtt-agents/broker/vitest';
+import type { AgentExecutor } from '@a2a-js/sdk/server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliRun, unique } from './cli-process.js';
+import { EchoExecutor, FailingExecutor, GreeterExecutor, StepsExecutor } from './fixtures.js';
+
+let broker: TestBroker;
+const org = unique('org');
+const unit = 'desk';
+const agents: A2AMqttAgent[] = [];
+
+async function agent(agentId: string, executor: AgentExecutor, streaming: boolean): Promise<void> {
+  agents.push(
+    await serveA2AOverMqtt({
+      mqtt: { url: broker.url },
+      org,
+      unit,
+      agentId,
+      card: {
+        name: agentId[0]?.toUpperCase() + agentId.slice(1),
+        capabilities: { streaming, pushNotifications: false, extensions: [] },
+      },
+      executor,
+    }),
+  );
+}
+
+beforeAll(async () => {
+  broker = await startTestBroker();
+  await agent('steps', new StepsExecutor(), true);
+  await agent('echo', new EchoExecutor(), false);
+  await agent('failing', new FailingExecutor(), true);
+  await agent('greeter', new GreeterExecutor(), true);
+});
+
+afterAll(async () => {
+  await Promise.all(agents.map((running) => running.close()));
+  await broker.close();
+});
+
+const send = (agentId: string, text: string, ...flags: string[]) =>
+  cliRun(['a2a', 'send', `${org}/${unit}/${agentId}`, text, '--url', broker.url, ...flags]);
+
+describe.concurrent('mqtt-agents a2a send', { timeout: 60_000 }, () => {
+  it('streams the status and artifact updates of a streaming agent, then exits 0 on completion', async () => {
+    const result = await send('steps', '3');
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n').map((line) => line.replace(/^ *\d+\.\d\ds {2}/, ''));
+    expect(lines[0]).toBe(`→ ${org}/${unit}/steps (Steps, streaming): 3`);
+    expect(lines.slice(1)).toEqual([
+      expect.stringMatching(/^task [0-9a-f-]{36} submitted$/),
+      'working: step 1 of 3',
+      'artifact log: line 1',
+      'working: step 2 of 3',
+      'artifact log (+): line 2',
+      'working: step 3 of 3',
+      'artifact log (+): line 3',
+      'completed: all steps done',
+      expect.stringMatching(/^task [0-9a-f-]{36} completed: all steps done$/),
+    ]);
+  });
+
+  it('sends a plain SendMessage to an agent that does not stream, and prints its artifacts', async () => {
+    const result = await send('echo', 'hello there');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/artifact echo: echo: hello there\n/);
+    expect(result.stdout).toMatch(/task [0-9a-f-]{36} completed: done\n$/);
+  });
+
+  it('--json prints every response as A2A JSON, one per line', async () => {
+    const result = await send('steps', '1', '--json');
+    expect(result.code).toBe(0);
+    const responses = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, Record<string, unknown>>);
+    expect(responses[0]?.task).toMatchObject({ status: { state: 'TASK_STATE_SUBMITTED' } });
+    expect(responses.at(-1)?.statusUpdate).toMatchObject({ status: { state: 'TASK_STATE_COMPLETED' } });
+  });
+
+  it('continues an input-required task with --task and --context', async () => {
+    const first = await send('greeter', 'hi');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/input-required: what is your name\?/);
+    const hint = /--task (\S+) --context (\S+)/.exec(first.stderr);
+    expect(hint).not.toBeNull();
+    const second = await send('greeter', 'Ada', '--task', hint?.[1] as string, '--context', hint?.[2] as string);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(new RegExp(`task ${hint?.[1]} completed: hello, Ada\\n$`));
+  });
+
+  it('exits 1 with one line when the task fails, the agent is unknown, or the address is invalid', async () => {
+    const [failed, unknown, invalid] = await Promise.all([
+      send('failing', 'print'),
+      cliRun(['a2a', 'send', `${org}/${unit}/nobody`, 'hi', '--url', broker.url, '--wait', '300ms']),
+      cliRun(['a2a', 'send', 'just-an-agent', 'hi', '--url', broker.url]),
+    ]);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/failed: the printer is on fire/);
+    expect(failed.stderr).toMatch(/^mqtt-agents a2a send: task [0-9a-f-]{36} failed\n$/);
+    expect(unknown).toMatchObject({
+      code: 1,
+      stderr: `mqtt-agents a2a send: agent '${org}/${unit}/nobody' not found on ${broker.url}: no agent card within 300 ms\n`,
+    });
+    expect(invalid).toMatchObject({
+      code: 2,
+      stderr:
+        "mqtt-agents a2a send: invalid agent 'just-an-agent': expected <org>/<unit>/<agent>, e.g. com.acme/plant-1/planner\n",
+    });
+  });
+});

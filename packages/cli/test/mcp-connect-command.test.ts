@@ -1,0 +1,94 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { startTestBroker } from '@mqtt-agents/broker/vitest';
+import type { TestBroker } from '@mqtt-agents/broker/vitest';
+import { serveMcpOverMqtt } from '@mqtt-agents/mcp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliCommand, cliRun, repoRoot, unique } from './cli-process.js';
+import { buildToolServer } from './fixtures.js';
+
+let broker: TestBroker;
+beforeAll(async () => {
+  broker = await startTestBroker();
+});
+afterAll(async () => {
+  await broker.close();
+});
+
+function textOf(result: unknown): string {
+  const content = (result as { content?: Array<{ type: string; text?: string }> }).content ?? [];
+  return content.map((part) => part.text ?? '').join('');
+}
+
+/** What a stdio host (Claude Desktop, the Inspector) does: launch `mqtt-agents mcp connect` and speak stdio. */
+function stdioHost(args: string[]): { client: Client; transport: StdioClientTransport; stderr: () => string } {
+  const [command, ...rest] = cliCommand(['mcp', 'connect', ...args]);
+  const transport = new StdioClientTransport({
+    command: command as string,
+    args: rest,
+    cwd: repoRoot,
+    env: { ...(process.env as Record<string, string>), MQTT_URL: '', DEBUG: '' },
+    stderr: 'pipe',
+  });
+  let stderr = '';
+  transport.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  return { client: new Client({ name: 'stdio-host', version: '1.0.0' }), transport, stderr: () => stderr };
+}
+
+describe.concurrent('mqtt-agents mcp connect', { timeout: 60_000 }, () => {
+  it('is a stdio MCP server for any stdio host, relaying to a server discovered on MQTT', async () => {
+    const name = `connect/${unique('tools')}`;
+    await using _server = await serveMcpOverMqtt({
+      mqtt: { url: broker.url },
+      serverName: name,
+      description: 'tools for the stdio host',
+      createServer: () => buildToolServer('mqtt-instance'),
+    });
+    const host = stdioHost([name, '--url', broker.url]);
+    await host.client.connect(host.transport);
+    expect(host.client.getServerVersion()).toMatchObject({ name: 'test-tools' });
+    expect((await host.client.listTools()).tools.map((tool) => tool.name).sort()).toEqual(['add', 'count', 'whoami']);
+    expect(textOf(await host.client.callTool({ name: 'add', arguments: { a: 1, b: 2 } }))).toBe('3');
+    const progress: number[] = [];
+    await host.client.callTool({ name: 'count', arguments: { n: 2 } }, undefined, {
+      onprogress: (update) => progress.push(update.progress),
+    });
+    expect(progress).toEqual([1, 2]);
+    expect(host.stderr()).toMatch(new RegExp(`relaying stdio to '${name}' \\(instance \\S+\\) on mqtt://`));
+    await host.client.close(); // closes stdin: the command ends the MQTT session and exits
+  });
+
+  it('ends, saying so in one line, when the MQTT server goes away', async () => {
+    const name = `connect/${unique('vanishing')}`;
+    const server = await serveMcpOverMqtt({
+      mqtt: { url: broker.url },
+      serverName: name,
+      description: 'about to go',
+      createServer: () => buildToolServer('vanishing'),
+    });
+    const host = stdioHost([name, '--url', broker.url]);
+    await host.client.connect(host.transport);
+    const closed = new Promise<void>((resolve) => {
+      host.transport.onclose = () => resolve();
+    });
+    await server.close();
+    await closed;
+    expect(host.stderr()).toMatch(new RegExp(`mqtt-agents mcp connect: the session with '${name}' \\(instance \\S+\\) ended\\n$`));
+  });
+
+  it('fails in one line when the server is not on the broker or the name is invalid', async () => {
+    const [missing, invalid] = await Promise.all([
+      cliRun(['mcp', 'connect', 'connect/nobody-home', '--url', broker.url, '--wait', '300ms']),
+      cliRun(['mcp', 'connect', 'connect/+/bad', '--url', broker.url]),
+    ]);
+    expect(missing).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: `mqtt-agents mcp connect: server 'connect/nobody-home' not found on ${broker.url}: no instance came online within 300 ms\n`,
+    });
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toMatch(/^mqtt-agents mcp connect: .*connect\/\+\/bad.*\n$/);
+  });
+});
