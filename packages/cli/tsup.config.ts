@@ -1,12 +1,12 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // index: the command runner for embedding; run: the process entry the bin script imports.
+  entry: ['src/index.ts', 'src/run.ts'],
   format: ['esm', 'cjs'],
-  dts: true,
+  dts: { entry: ['src/index.ts'] },
   clean: true,
   sourcemap: true,
   target: 'node20',
   platform: 'node',
-  external: ['@mqtt-agents/broker', '@mqtt-agents/core'],
 });

@@ -50,7 +50,9 @@ export async function startRestartableBroker(
   options: { embedded?: BrokerOptions; mosquittoConfig?: string[] } = {},
 ): Promise<RestartableBroker> {
   if (brokerKind === 'mosquitto') {
-    let current: MosquittoProcess | undefined = await startMosquitto({ config: options.mosquittoConfig ?? [] });
+    let current: MosquittoProcess | undefined = await startMosquitto({
+      config: options.mosquittoConfig ?? [],
+    });
     const port = current.port;
     return {
       url: current.url,
@@ -110,7 +112,13 @@ export function recordingLogger(): Logger & { lines: Array<{ level: string; mess
     (message: string): void => {
       lines.push({ level, message });
     };
-  return { lines, debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
+  return {
+    lines,
+    debug: record('debug'),
+    info: record('info'),
+    warn: record('warn'),
+    error: record('error'),
+  };
 }
 
 /** Settle a promise into a result union, and remember when it settled. */

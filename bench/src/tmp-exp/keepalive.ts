@@ -10,7 +10,7 @@ await watcher.subscribeAsync('will/#', { qos: 1 });
 for (let i = 0; i < 3; i++) {
   const socket = net.connect(m.port, '127.0.0.1');
   await new Promise((r) => socket.once('connect', r));
-  socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, clientId: `silent-${i}`, keepalive: 2, will: { topic: `will/${i}`, payload: Buffer.from('x'), qos: 1, retain: false } } as never));
+  socket.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, clientId: `silent-${i}`, keepalive: Number(process.env.KA), will: { topic: `will/${i}`, payload: Buffer.from('x'), qos: 1, retain: false } } as never));
   await new Promise((r) => setTimeout(r, 100 + i * 700));
   const start = Date.now();
   const got = new Promise<number>((resolve) => watcher.once('message', () => resolve(Date.now() - start)));

@@ -42,7 +42,8 @@ async function main(): Promise<void> {
   const mqtt = { url: broker.url };
   write(bold('mqtt-agents demo: MCP servers and A2A agents on one MQTT 5 broker'));
   write(`embedded broker on ${broker.url}. Lines starting with ⇢ are messages crossing it:`);
-  write('topic, [QoS, retain] and sender, then what the payload says and its MQTT 5 properties ‹…›.');
+  write('topic, [QoS, retain] and sender, then what the payload says and its MQTT 5 properties ‹…›');
+  write('(UUIDs are shortened to 8 digits).');
   const trace = traceBroker(broker, write, style);
 
   // --- the world ---------------------------------------------------------------------------------------
@@ -134,8 +135,12 @@ async function main(): Promise<void> {
   await using plannerTransports = mqttTransportFactory({ mqtt: plannerMqtt, org, unit, agentId: 'planner' });
   const plannerClients = new ClientFactory({ transports: [plannerTransports] });
   plannerExecutor.colleagues = {
-    inspector: await plannerClients.createFromAgentCard((await colleagues.waitFor('inspector', { online: true })).card),
-    reporter: await plannerClients.createFromAgentCard((await colleagues.waitFor('reporter', { online: true })).card),
+    inspector: await plannerClients.createFromAgentCard(
+      (await colleagues.waitFor('inspector', { online: true })).card,
+    ),
+    reporter: await plannerClients.createFromAgentCard(
+      (await colleagues.waitFor('reporter', { online: true })).card,
+    ),
   };
 
   // --- the client --------------------------------------------------------------------------------------
@@ -143,16 +148,24 @@ async function main(): Promise<void> {
     'A client discovers everything',
     'It subscribes to $mcp-server/presence/+/factory/# and $a2a/v1/discovery/com.acme/plant-1/+: the broker hands it the retained presences and cards at once.',
   );
-  await using tools = await createMcpMqttClientHost({ mqtt, clientId: 'demo-client', serverNameFilters: ['factory/#'] });
+  await using tools = await createMcpMqttClientHost({
+    mqtt,
+    clientId: 'demo-client',
+    serverNameFilters: ['factory/#'],
+  });
   await using agents = await discoverAgents({ mqtt, org, unit, agentId: 'demo-client' });
   await tools.waitForServer(CAMERA);
   await Promise.all(['planner', 'inspector', 'reporter'].map((id) => agents.waitFor(id, { online: true })));
   for (const [name, instances] of [...tools.servers()].sort(([a], [b]) => a.localeCompare(b))) {
-    say(`MCP server ${name}: ${instances.length} instance(s) ${instances.map((instance) => instance.serverId).join(', ')}`);
+    say(
+      `MCP server ${name}: ${instances.length} instance(s) ${instances.map((instance) => instance.serverId).join(', ')}`,
+    );
   }
   for (const agent of agents.list().sort((a, b) => a.key.localeCompare(b.key))) {
     const streaming = agent.card.capabilities?.streaming ? ', streaming' : '';
-    say(`A2A agent ${agent.key}: "${agent.card.name}" (${agent.status}${streaming}), skills: ${agent.card.skills.map((skill) => skill.id).join(', ')}`);
+    say(
+      `A2A agent ${agent.key}: "${agent.card.name}" (${agent.status}${streaming}), skills: ${agent.card.skills.map((skill) => skill.id).join(', ')}`,
+    );
   }
 
   section(
@@ -183,7 +196,8 @@ async function main(): Promise<void> {
     configuration: undefined,
     metadata: undefined,
   })) as Task;
-  if (task.status?.state !== TaskState.TASK_STATE_COMPLETED) throw new Error('the planner did not complete the task');
+  if (task.status?.state !== TaskState.TASK_STATE_COMPLETED)
+    throw new Error('the planner did not complete the task');
   say(`task ${task.id.slice(0, 8)} completed; its report:`);
   for (const line of artifactText(task, 'report').trimEnd().split('\n')) write(`       ${line}`);
 
@@ -212,22 +226,35 @@ async function main(): Promise<void> {
   await bClosed;
   trace.mute();
   say(`discovery: ${change.server.serverId} of ${change.server.serverName} went offline; its session closed`);
-  say(`MCP server ${PRESS} now has ${tools.instancesOf(PRESS).length} instance: ${tools.instancesOf(PRESS).map((instance) => instance.serverId).join(', ')}`);
-  say(`the session with press-a goes on: ${toolText(await clientOnA.callTool({ name: 'status', arguments: {} }))}`);
+  say(
+    `MCP server ${PRESS} now has ${tools.instancesOf(PRESS).length} instance: ${tools
+      .instancesOf(PRESS)
+      .map((instance) => instance.serverId)
+      .join(', ')}`,
+  );
+  say(
+    `the session with press-a goes on: ${toolText(await clientOnA.callTool({ name: 'status', arguments: {} }))}`,
+  );
 
   // --- the end -----------------------------------------------------------------------------------------
   await clientOnA.close();
   await cameraClient.close();
   const { mcp, a2a } = trace.counts;
   write();
-  write(bold(`Done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${mcp} MCP and ${a2a} A2A messages crossed the broker.`));
-  write('Next: `mqtt-agents broker`, then `mqtt-agents ls`, `mqtt-agents mcp serve`, `mqtt-agents a2a send` (docs/cli.md).');
+  write(
+    bold(
+      `Done in ${((Date.now() - started) / 1000).toFixed(1)} s: ${mcp} MCP and ${a2a} A2A messages crossed the broker.`,
+    ),
+  );
+  write('Next: the same world across processes and hosts, with the mqtt-agents CLI (docs/cli.md).');
   trace.stop();
   void pressA;
   void camera;
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exitCode = 1;
 });

@@ -46,11 +46,23 @@ function partsText(parts: unknown): string {
 }
 
 function stateName(state: unknown): string {
-  return typeof state === 'string' ? state.replace(/^TASK_STATE_/, '').toLowerCase().replace(/_/g, '-') : '?';
+  return typeof state === 'string'
+    ? state
+        .replace(/^TASK_STATE_/, '')
+        .toLowerCase()
+        .replace(/_/g, '-')
+    : '?';
 }
 
 function shortId(id: unknown): string {
   return typeof id === 'string' ? id.slice(0, 8) : String(id);
+}
+
+const UUID = /\b([0-9a-f]{8})-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi;
+
+/** UUIDs (request ids, reply topic suffixes, context ids) shortened to their first 8 digits. */
+export function shortenIds(text: string): string {
+  return text.replace(UUID, '$1…');
 }
 
 /** A2A results: a Task, a Message, or a stream item (status or artifact update). */
@@ -60,7 +72,9 @@ function describeA2AResult(result: Json): string | undefined {
     const status = isRecord(task.status) ? task.status : {};
     const note = isRecord(status.message) ? partsText(status.message.parts) : '';
     const artifacts = Array.isArray(task.artifacts)
-      ? task.artifacts.map((entry) => (isRecord(entry) ? String(entry.name ?? entry.artifactId) : '')).filter(Boolean)
+      ? task.artifacts
+          .map((entry) => (isRecord(entry) ? String(entry.name ?? entry.artifactId) : ''))
+          .filter(Boolean)
       : [];
     return `Task ${shortId(task.id)} ${stateName(status.state)}${note ? ` ${quote(note, 40)}` : ''}${artifacts.length > 0 ? `, artifacts: ${artifacts.join(', ')}` : ''}`;
   }
@@ -115,7 +129,9 @@ function describeResult(result: unknown, id: unknown): string {
     return `${names.length} tools: ${names.join(', ')}${suffix}`;
   }
   if (Array.isArray(result.content)) {
-    const text = result.content.map((part) => (isRecord(part) && typeof part.text === 'string' ? part.text : '')).join(' ');
+    const text = result.content
+      .map((part) => (isRecord(part) && typeof part.text === 'string' ? part.text : ''))
+      .join(' ');
     return `result ${quote(text)}${suffix}`;
   }
   if (Object.keys(result).length === 0) return `ok${suffix}`;
@@ -125,8 +141,10 @@ function describeResult(result: unknown, id: unknown): string {
 /** What a payload says, in the protocol's terms. */
 export function describePayload(topic: string, payload: Uint8Array): string {
   if (payload.byteLength === 0) {
-    if (topic.startsWith('$mcp-server/presence/')) return '(empty) the retained presence is cleared: server offline';
-    if (topic.startsWith('$a2a/v1/discovery/')) return '(empty) the retained card is cleared: agent unregistered';
+    if (topic.startsWith('$mcp-server/presence/'))
+      return '(empty) the retained presence is cleared: server offline';
+    if (topic.startsWith('$a2a/v1/discovery/'))
+      return '(empty) the retained card is cleared: agent unregistered';
     return '(empty)';
   }
   const text = decoder.decode(payload);
@@ -138,14 +156,17 @@ export function describePayload(topic: string, payload: Uint8Array): string {
   }
   if (!isRecord(value)) return clip(text);
   if (value.jsonrpc === '2.0') {
-    if (typeof value.method === 'string') return describeRequest(value.method, isRecord(value.params) ? value.params : {}, value.id);
+    if (typeof value.method === 'string')
+      return describeRequest(value.method, isRecord(value.params) ? value.params : {}, value.id);
     if ('error' in value && isRecord(value.error)) {
       return `error ${String(value.error.code)} ${quote(String(value.error.message))}  #${String(value.id)}`;
     }
     if ('result' in value) return describeResult(value.result, value.id);
   }
   if (topic.startsWith('$a2a/v1/discovery/') && typeof value.name === 'string') {
-    const skills = Array.isArray(value.skills) ? value.skills.map((skill) => (isRecord(skill) ? String(skill.id) : '?')) : [];
+    const skills = Array.isArray(value.skills)
+      ? value.skills.map((skill) => (isRecord(skill) ? String(skill.id) : '?'))
+      : [];
     const streaming = isRecord(value.capabilities) && value.capabilities.streaming === true;
     return `AgentCard ${quote(value.name)}, skills: ${skills.join(', ') || '-'}${streaming ? ', streaming' : ''}`;
   }
@@ -160,20 +181,28 @@ export function describeProperties(message: PublishedMessage): string {
   const component = user['MCP-COMPONENT-TYPE'];
   const sender = user['MCP-MQTT-CLIENT-ID'];
   if (component !== undefined && sender !== undefined) {
-    // The two properties the MCP binding puts on every publish, shown as one tag.
-    parts.push(`MCP ${String(component)}=${String(sender)}`);
+    // The two properties the MCP binding puts on every publish, shown together.
+    parts.push(`MCP-MQTT-CLIENT-ID=${String(sender)} (${String(component)})`);
     delete user['MCP-COMPONENT-TYPE'];
     delete user['MCP-MQTT-CLIENT-ID'];
   }
-  for (const [name, value] of Object.entries(user)) parts.push(`${name}=${Array.isArray(value) ? value.join('|') : value}`);
+  for (const [name, value] of Object.entries(user))
+    parts.push(`${name}=${Array.isArray(value) ? value.join('|') : value}`);
   if (properties.responseTopic) parts.push(`response-topic=${properties.responseTopic}`);
-  if (properties.correlationData) parts.push(`correlation=${decoder.decode(properties.correlationData).slice(0, 8)}…`);
-  if (properties.contentType) parts.push(`content-type=${properties.contentType}`);
+  if (properties.correlationData)
+    parts.push(`correlation=${decoder.decode(properties.correlationData).slice(0, 8)}…`);
+  if (properties.contentType && properties.contentType !== 'application/json') {
+    parts.push(`content-type=${properties.contentType}`);
+  }
   return parts.join('  ');
 }
 
 /** Print every message that crosses the broker, two lines each, while not muted. */
-export function traceBroker(broker: Broker, write: (line: string) => void, style: TraceStyle = plainStyle): Trace {
+export function traceBroker(
+  broker: Broker,
+  write: (line: string) => void,
+  style: TraceStyle = plainStyle,
+): Trace {
   const counts = { mcp: 0, a2a: 0, other: 0 };
   let muted = false;
   const listener = (message: PublishedMessage, client: ClientInfo | undefined): void => {
@@ -184,8 +213,9 @@ export function traceBroker(broker: Broker, write: (line: string) => void, style
     const flags = [`q${message.qos}`, ...(message.retain ? ['retained'] : [])].join(' ');
     const from = client ? `from ${client.id}` : 'from the broker';
     const properties = describeProperties(message);
-    write(`    ⇢ ${style.topic(message.topic)}  ${style.dim(`[${flags}] ${from}`)}`);
-    write(`        ${describePayload(message.topic, message.payload)}${properties ? `  ${style.dim(`‹${properties}›`)}` : ''}`);
+    const summary = shortenIds(describePayload(message.topic, message.payload));
+    write(`    ⇢ ${style.topic(shortenIds(message.topic))}  ${style.dim(`[${flags}] ${from}`)}`);
+    write(`        ${summary}${properties ? `  ${style.dim(`‹${shortenIds(properties)}›`)}` : ''}`);
   };
   broker.on('message-publish', listener);
   return {

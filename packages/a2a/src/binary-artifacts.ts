@@ -1,7 +1,7 @@
 // Native binary artifact mode (`a2a-artifact-mode=binary`): artifact bytes travel as raw MQTT payloads in
 // numbered chunks instead of base64 inside JSON. Responders split; requesters reassemble.
 import type { Part, StreamResponse, TaskArtifactUpdateEvent } from '@a2a-js/sdk';
-import { A2AArtifactMode, A2AEventType, A2AUserProperty, MqttAgentsError, getUserProperty } from '@mqtt-agents/core';
+import { A2AEventType, A2AUserProperty, MqttAgentsError, getUserProperty } from '@mqtt-agents/core';
 import type { MqttMessage } from '@mqtt-agents/core';
 
 /** Binary artifact mode on the agent side (`serveA2AOverMqtt({ binaryArtifacts })`). */
@@ -43,7 +43,8 @@ export interface BinaryChunk {
  */
 export function readBinaryChunk(reply: MqttMessage): BinaryChunk | undefined {
   const properties = reply.properties;
-  if (getUserProperty(properties, A2AUserProperty.EventType) !== A2AEventType.TaskArtifactUpdate) return undefined;
+  if (getUserProperty(properties, A2AUserProperty.EventType) !== A2AEventType.TaskArtifactUpdate)
+    return undefined;
   const taskId = getUserProperty(properties, A2AUserProperty.TaskId);
   const artifactId = getUserProperty(properties, A2AUserProperty.ArtifactId);
   const seqnoText = getUserProperty(properties, A2AUserProperty.ChunkSeqno);
@@ -51,13 +52,18 @@ export function readBinaryChunk(reply: MqttMessage): BinaryChunk | undefined {
   const problems: string[] = [];
   if (!taskId) problems.push(A2AUserProperty.TaskId);
   if (!artifactId) problems.push(A2AUserProperty.ArtifactId);
-  if (seqnoText === undefined || !/^(0|[1-9][0-9]{0,8})$/.test(seqnoText)) problems.push(A2AUserProperty.ChunkSeqno);
+  if (seqnoText === undefined || !/^(0|[1-9][0-9]{0,8})$/.test(seqnoText))
+    problems.push(A2AUserProperty.ChunkSeqno);
   if (lastText !== 'true' && lastText !== 'false') problems.push(A2AUserProperty.LastChunk);
   if (properties.payloadFormatIndicator === true) problems.push('payload format indicator (must be 0)');
   if (problems.length > 0) {
-    throw new MqttAgentsError('PROTOCOL_ERROR', `binary artifact chunk with missing or invalid ${problems.join(', ')}`, {
-      details: { topic: reply.topic, problems },
-    });
+    throw new MqttAgentsError(
+      'PROTOCOL_ERROR',
+      `binary artifact chunk with missing or invalid ${problems.join(', ')}`,
+      {
+        details: { topic: reply.topic, problems },
+      },
+    );
   }
   return {
     taskId: taskId as string,
@@ -196,4 +202,4 @@ export class ArtifactAssembler {
 }
 
 /** The `a2a-artifact-mode` values. */
-export type ArtifactMode = (typeof A2AArtifactMode)[keyof typeof A2AArtifactMode];
+export type ArtifactMode = 'json' | 'binary';

@@ -66,6 +66,8 @@ export interface RequesterSession {
   readonly fallbackToCardAgent: boolean;
   /** OAuth 2.0 / OIDC bearer tokens. */
   readonly auth: RequesterAuthOptions | undefined;
+  /** Largest JSON reply accepted, in bytes. */
+  readonly maxReplyBytes: number;
   /** `binary`: streaming requests ask for native binary artifact chunks. */
   readonly artifactMode: 'json' | 'binary';
   readonly policy: RetryPolicy;
@@ -412,7 +414,7 @@ export class MqttClientTransport implements Transport {
   }
 
   #parseUncached(reply: MqttMessage): ParsedReply {
-    const decoded = decodeJson(reply.payload);
+    const decoded = decodeJson(reply.payload, { maxBytes: this.#session.maxReplyBytes });
     if (!decoded.ok) {
       throw new MqttAgentsError(
         'PROTOCOL_ERROR',

@@ -68,6 +68,11 @@ export interface MqttTransportFactoryOptions {
    * artifact update each. Agents without binary support answer in JSON. Default `json`.
    */
   artifactMode?: 'json' | 'binary';
+  /**
+   * Largest JSON reply accepted, in bytes (a Task with its artifacts, base64 included). Larger replies are
+   * protocol errors. Default 16 MiB.
+   */
+  maxReplyBytes?: number;
   /** Told about replies that match no request (missing, unknown or late correlation). */
   onUnmatchedReply?: (reply: MqttMessage, reason: UnmatchedReplyReason) => void;
   logger?: Logger;
@@ -166,7 +171,8 @@ export class MqttTransportFactory implements TransportFactory {
     target: AgentAddress | PoolAddress,
     options?: AbortSignal | TransportForOptions,
   ): Promise<MqttClientTransport> {
-    const { signal, card } = options instanceof AbortSignal ? { signal: options, card: undefined } : (options ?? {});
+    const { signal, card } =
+      options instanceof AbortSignal ? { signal: options, card: undefined } : (options ?? {});
     const address: AgentAddress | PoolAddress = isPoolAddress(target)
       ? { org: assertOrgId(target.org), unit: assertUnitId(target.unit), poolId: assertPoolId(target.poolId) }
       : {
@@ -241,6 +247,7 @@ export class MqttTransportFactory implements TransportFactory {
         fallbackToCardAgent: this.#options.fallbackToCardAgent ?? true,
         auth: this.#options.auth,
         artifactMode: this.#options.artifactMode ?? 'json',
+        maxReplyBytes: this.#options.maxReplyBytes ?? 16 * 1024 * 1024,
         requestReply,
         policy,
         requestExpirySeconds: this.#options.requestExpirySeconds,

@@ -187,7 +187,11 @@ export class BearerVerifier {
     if (header === undefined || header === '') {
       return {
         ok: false,
-        error: authErrorObject('unauthenticated', 'this agent needs a bearer token in a2a-authorization', challenge),
+        error: authErrorObject(
+          'unauthenticated',
+          'this agent needs a bearer token in a2a-authorization',
+          challenge,
+        ),
       };
     }
     const match = /^Bearer +([A-Za-z0-9._~+/-]+=*) *$/i.exec(header);

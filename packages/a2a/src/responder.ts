@@ -465,7 +465,9 @@ export class Responder {
     if (requestedMode !== undefined) {
       // Binary only where it is asked for, supported, and the replies are a stream; JSON otherwise.
       path.artifactMode =
-        requestedMode === 'binary' && this.binary !== undefined && STREAM_METHODS.has(method) ? 'binary' : 'json';
+        requestedMode === 'binary' && this.binary !== undefined && STREAM_METHODS.has(method)
+          ? 'binary'
+          : 'json';
     }
     let user: User | undefined;
     if (this.auth && !this.auth.isPublic(method)) {
@@ -771,7 +773,10 @@ export class Responder {
     const maxPacket = this.connection.connack.maximumPacketSize;
     const chunkBytes = Math.max(
       1,
-      Math.min(this.binary?.chunkBytes ?? DEFAULT_CHUNK_BYTES, maxPacket === undefined ? Infinity : maxPacket - 4096),
+      Math.min(
+        this.binary?.chunkBytes ?? DEFAULT_CHUNK_BYTES,
+        maxPacket === undefined ? Infinity : maxPacket - 4096,
+      ),
     );
     const seqnos = (path.seqnos ??= new Map());
     const artifactKey = `${update.taskId}\n${artifact.artifactId}`;

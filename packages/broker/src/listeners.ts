@@ -21,8 +21,10 @@ export interface Listener {
 
 export type ConnectionHandler = (stream: Duplex, options: HandleOptions) => void;
 
+/** The host part of a URL to reach a listener: a wildcard address becomes loopback. */
 function formatHost(host: string): string {
-  return host.includes(':') ? `[${host}]` : host;
+  const reachable = host === '0.0.0.0' || host === '' ? '127.0.0.1' : host === '::' ? '::1' : host;
+  return reachable.includes(':') ? `[${reachable}]` : reachable;
 }
 
 async function listen(server: Server, host: string, port: number): Promise<number> {

@@ -3,8 +3,13 @@ import { UsageError, type CliIo } from './io.js';
 
 type FlagConfig = Omit<ParseArgsConfig, 'args' | 'strict'>;
 
+/** What `parseFlags` returns: `values` typed by the option declarations, and `positionals`. */
+export type ParsedFlags<T extends FlagConfig> = ReturnType<
+  typeof parseArgs<T & { args: string[]; strict: true }>
+>;
+
 /** Parse flags strictly, turning parse failures into one-line usage errors. */
-export function parseFlags<T extends FlagConfig>(argv: string[], config: T) {
+export function parseFlags<T extends FlagConfig>(argv: string[], config: T): ParsedFlags<T> {
   try {
     return parseArgs<T & { args: string[]; strict: true }>({ ...config, args: argv, strict: true });
   } catch (error) {
@@ -28,9 +33,7 @@ export function brokerUrl(flag: string | undefined, io: CliIo): string {
     throw new UsageError(`invalid ${source} '${url}': expected a url such as mqtt://localhost:1883`);
   }
   if (!['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:', 'ssl:'].includes(parsed.protocol)) {
-    throw new UsageError(
-      `invalid ${source} '${url}': expected an mqtt://, mqtts://, ws:// or wss:// url`,
-    );
+    throw new UsageError(`invalid ${source} '${url}': expected an mqtt://, mqtts://, ws:// or wss:// url`);
   }
   return url;
 }

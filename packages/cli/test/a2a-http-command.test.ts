@@ -61,7 +61,10 @@ describe.concurrent('mqtt-agents a2a http', { timeout: 30_000 }, () => {
   it("serves each agent's card at a well-known url, advertising its HTTP JSON-RPC interface", async () => {
     const response = await fetch(new URL(`/a2a/${org}/${unit}/echo/.well-known/agent-card.json`, baseUrl));
     expect(response.status).toBe(200);
-    const card = (await response.json()) as { name: string; supportedInterfaces: Array<Record<string, string>> };
+    const card = (await response.json()) as {
+      name: string;
+      supportedInterfaces: Array<Record<string, string>>;
+    };
     expect(card.name).toBe('Echo');
     expect(card.supportedInterfaces[0]).toEqual({
       url: `${baseUrl}/a2a/${org}/${unit}/echo/`,
@@ -69,7 +72,9 @@ describe.concurrent('mqtt-agents a2a http', { timeout: 30_000 }, () => {
       protocolVersion: '1.0',
       tenant: '',
     });
-    expect(card.supportedInterfaces.slice(1)).toEqual([expect.objectContaining({ protocolBinding: 'MQTT5+JSONRPC' })]);
+    expect(card.supportedInterfaces.slice(1)).toEqual([
+      expect.objectContaining({ protocolBinding: 'MQTT5+JSONRPC' }),
+    ]);
   });
 
   it('relays SendMessage from an A2A HTTP client to the agent on MQTT', async () => {
@@ -80,9 +85,9 @@ describe.concurrent('mqtt-agents a2a http', { timeout: 30_000 }, () => {
     // Later calls about the task reach the same agent.
     const again = await client.getTask({ tenant: '', id: result.id, historyLength: undefined });
     expect(again.id).toBe(result.id);
-    await expect(client.getTask({ tenant: '', id: 'no-such-task', historyLength: undefined })).rejects.toBeInstanceOf(
-      TaskNotFoundError,
-    );
+    await expect(
+      client.getTask({ tenant: '', id: 'no-such-task', historyLength: undefined }),
+    ).rejects.toBeInstanceOf(TaskNotFoundError);
   });
 
   it('relays a streaming task as server-sent events, update by update', async () => {
@@ -90,8 +95,10 @@ describe.concurrent('mqtt-agents a2a http', { timeout: 30_000 }, () => {
     const kinds: string[] = [];
     for await (const event of client.sendMessageStream(request('2'))) {
       const payload = event.payload;
-      if (payload?.$case === 'statusUpdate') kinds.push(`status:${textOf(payload.value.status?.message?.parts)}`);
-      else if (payload?.$case === 'artifactUpdate') kinds.push(`artifact:${textOf(payload.value.artifact?.parts).trim()}`);
+      if (payload?.$case === 'statusUpdate')
+        kinds.push(`status:${textOf(payload.value.status?.message?.parts)}`);
+      else if (payload?.$case === 'artifactUpdate')
+        kinds.push(`artifact:${textOf(payload.value.artifact?.parts).trim()}`);
       else kinds.push(payload?.$case ?? 'empty');
     }
     expect(kinds).toEqual([

@@ -49,7 +49,10 @@ describe.concurrent('mqtt-agents a2a send', { timeout: 60_000 }, () => {
     const result = await send('steps', '3');
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    const lines = result.stdout.trimEnd().split('\n').map((line) => line.replace(/^ *\d+\.\d\ds {2}/, ''));
+    const lines = result.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => line.replace(/^ *\d+\.\d\ds {2}/, ''));
     expect(lines[0]).toBe(`→ ${org}/${unit}/steps (Steps, streaming): 3`);
     expect(lines.slice(1)).toEqual([
       expect.stringMatching(/^task [0-9a-f-]{36} submitted$/),
@@ -88,7 +91,14 @@ describe.concurrent('mqtt-agents a2a send', { timeout: 60_000 }, () => {
     expect(first.stdout).toMatch(/input-required: what is your name\?/);
     const hint = /--task (\S+) --context (\S+)/.exec(first.stderr);
     expect(hint).not.toBeNull();
-    const second = await send('greeter', 'Ada', '--task', hint?.[1] as string, '--context', hint?.[2] as string);
+    const second = await send(
+      'greeter',
+      'Ada',
+      '--task',
+      hint?.[1] as string,
+      '--context',
+      hint?.[2] as string,
+    );
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(new RegExp(`task ${hint?.[1]} completed: hello, Ada\\n$`));
   });

@@ -27,7 +27,10 @@ export interface CliProcess {
   stdout(): string;
   stderr(): string;
   /** Resolve with the first match of `pattern` in stdout (or stderr with `{ stream: 'stderr' }`). */
-  waitFor(pattern: RegExp, options?: { stream?: 'stdout' | 'stderr'; timeoutMs?: number }): Promise<RegExpMatchArray>;
+  waitFor(
+    pattern: RegExp,
+    options?: { stream?: 'stdout' | 'stderr'; timeoutMs?: number },
+  ): Promise<RegExpMatchArray>;
   /** The exit code (a signal counts as 128 + its number). */
   readonly exit: Promise<number>;
   /** SIGTERM (like Ctrl-C), then the exit code. */
@@ -85,12 +88,20 @@ export function cli(args: string[], options: { env?: Record<string, string> } = 
             resolveMatch(match);
           } else if (exited) {
             done();
-            reject(new Error(`mqtt-agents ${args.join(' ')} exited before printing ${pattern}\nstdout: ${out}\nstderr: ${err}`));
+            reject(
+              new Error(
+                `mqtt-agents ${args.join(' ')} exited before printing ${pattern}\nstdout: ${out}\nstderr: ${err}`,
+              ),
+            );
           }
         };
         const timer = setTimeout(() => {
           done();
-          reject(new Error(`timed out waiting for ${pattern} from mqtt-agents ${args.join(' ')}\nstdout: ${out}\nstderr: ${err}`));
+          reject(
+            new Error(
+              `timed out waiting for ${pattern} from mqtt-agents ${args.join(' ')}\nstdout: ${out}\nstderr: ${err}`,
+            ),
+          );
         }, waitOptions.timeoutMs ?? SPAWN_TIMEOUT);
         const done = (): void => {
           clearTimeout(timer);

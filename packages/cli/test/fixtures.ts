@@ -61,7 +61,11 @@ function submitted(context: RequestContext): Task {
   return {
     id: context.taskId,
     contextId: context.contextId,
-    status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: new Date().toISOString() },
+    status: {
+      state: TaskState.TASK_STATE_SUBMITTED,
+      message: undefined,
+      timestamp: new Date().toISOString(),
+    },
     artifacts: [],
     history: [context.userMessage],
     metadata: undefined,
@@ -74,21 +78,30 @@ function status(context: RequestContext, state: TaskState, note?: string): TaskS
     contextId: context.contextId,
     status: {
       state,
-      message:
-        note === undefined
-          ? undefined
-          : { ...userMessage(note, context), role: Role.ROLE_AGENT },
+      message: note === undefined ? undefined : { ...userMessage(note, context), role: Role.ROLE_AGENT },
       timestamp: new Date().toISOString(),
     },
     metadata: undefined,
   };
 }
 
-function artifact(context: RequestContext, id: string, value: string, append = false): TaskArtifactUpdateEvent {
+function artifact(
+  context: RequestContext,
+  id: string,
+  value: string,
+  append = false,
+): TaskArtifactUpdateEvent {
   return {
     taskId: context.taskId,
     contextId: context.contextId,
-    artifact: { artifactId: id, name: id, description: '', parts: [text(value)], metadata: undefined, extensions: [] },
+    artifact: {
+      artifactId: id,
+      name: id,
+      description: '',
+      parts: [text(value)],
+      metadata: undefined,
+      extensions: [],
+    },
     append,
     lastChunk: false,
     metadata: undefined,
@@ -99,7 +112,9 @@ function artifact(context: RequestContext, id: string, value: string, append = f
 export class EchoExecutor implements AgentExecutor {
   async execute(context: RequestContext, bus: ExecutionEventBus): Promise<void> {
     bus.publish(AgentEvent.task(submitted(context)));
-    bus.publish(AgentEvent.artifactUpdate(artifact(context, 'echo', `echo: ${textOf(context.userMessage.parts)}`)));
+    bus.publish(
+      AgentEvent.artifactUpdate(artifact(context, 'echo', `echo: ${textOf(context.userMessage.parts)}`)),
+    );
     bus.publish(AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_COMPLETED, 'done')));
     bus.finished();
   }
@@ -112,7 +127,9 @@ export class StepsExecutor implements AgentExecutor {
     const steps = Math.max(1, Number.parseInt(textOf(context.userMessage.parts), 10) || 3);
     bus.publish(AgentEvent.task(submitted(context)));
     for (let step = 1; step <= steps; step++) {
-      bus.publish(AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_WORKING, `step ${step} of ${steps}`)));
+      bus.publish(
+        AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_WORKING, `step ${step} of ${steps}`)),
+      );
       bus.publish(AgentEvent.artifactUpdate(artifact(context, 'log', `line ${step}\n`, step > 1)));
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
@@ -126,7 +143,9 @@ export class StepsExecutor implements AgentExecutor {
 export class FailingExecutor implements AgentExecutor {
   async execute(context: RequestContext, bus: ExecutionEventBus): Promise<void> {
     bus.publish(AgentEvent.task(submitted(context)));
-    bus.publish(AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_FAILED, 'the printer is on fire')));
+    bus.publish(
+      AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_FAILED, 'the printer is on fire')),
+    );
     bus.finished();
   }
   async cancelTask(): Promise<void> {}
@@ -138,7 +157,9 @@ export class GreeterExecutor implements AgentExecutor {
     const said = textOf(context.userMessage.parts).trim();
     bus.publish(AgentEvent.task(context.task ?? submitted(context)));
     if (!context.task) {
-      bus.publish(AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_INPUT_REQUIRED, 'what is your name?')));
+      bus.publish(
+        AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_INPUT_REQUIRED, 'what is your name?')),
+      );
     } else {
       bus.publish(AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_COMPLETED, `hello, ${said}`)));
     }

@@ -41,15 +41,19 @@ describe('mqtt-agents help and usage errors', () => {
     expect(io.err()).toBe('mqtt-agents mcp serve: missing --name <server-name>\n');
   });
 
-  it('the real command: --help exits 0, an unknown command exits 2 with one line', { timeout: 60_000 }, async () => {
-    const [help, unknown] = await Promise.all([cliRun(['--help']), cliRun(['teleport'])]);
-    expect(help.code).toBe(0);
-    expect(help.stdout).toMatch(/^Usage: mqtt-agents <command> \[options\]/);
-    expect(help.stdout).toMatch(/mcp serve +publish a stdio MCP server on MQTT/);
-    expect(unknown).toEqual({
-      code: 2,
-      stdout: '',
-      stderr: "mqtt-agents: unknown command 'teleport' (see mqtt-agents --help)\n",
-    });
-  });
+  it(
+    'the real command: --help exits 0, an unknown command exits 2 with one line',
+    { timeout: 60_000 },
+    async () => {
+      const [help, unknown] = await Promise.all([cliRun(['--help']), cliRun(['teleport'])]);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toMatch(/^Usage: mqtt-agents <command> \[options\]/);
+      expect(help.stdout).toMatch(/mcp serve +publish a stdio MCP server on MQTT/);
+      expect(unknown).toEqual({
+        code: 2,
+        stdout: '',
+        stderr: "mqtt-agents: unknown command 'teleport' (see mqtt-agents --help)\n",
+      });
+    },
+  );
 });

@@ -51,7 +51,10 @@ beforeAll(async () => {
     },
     executor: new StepsExecutor(),
   });
-  closers.push(() => echo.close(), () => steps.close());
+  closers.push(
+    () => echo.close(),
+    () => steps.close(),
+  );
 });
 
 afterAll(async () => {
@@ -95,12 +98,24 @@ describe.concurrent('mqtt-agents ls and watch', { timeout: 60_000 }, () => {
   });
 
   it('ls prints a table per kind', async () => {
-    const result = await cliRun(['ls', '--url', broker.url, '--filter', `${prefix}/plant/#`, '--org', org, '--unit', 'plant']);
+    const result = await cliRun([
+      'ls',
+      '--url',
+      broker.url,
+      '--filter',
+      `${prefix}/plant/#`,
+      '--org',
+      org,
+      '--unit',
+      'plant',
+    ]);
     expect(result.code).toBe(0);
     const lines = result.stdout.split('\n');
     expect(lines[0]).toBe('MCP servers (2)');
     expect(lines[1]).toMatch(/^ {2}NAME +INSTANCES +ROLES +DESCRIPTION$/);
-    expect(lines[2]).toMatch(new RegExp(`^  ${prefix}/plant/camera +1 +operator,viewer +${prefix}/plant/camera tools$`));
+    expect(lines[2]).toMatch(
+      new RegExp(`^  ${prefix}/plant/camera +1 +operator,viewer +${prefix}/plant/camera tools$`),
+    );
     expect(lines[3]).toMatch(new RegExp(`^  ${prefix}/plant/press +2 +- +${prefix}/plant/press tools$`));
     expect(result.stdout).toContain('A2A agents (2)');
     expect(result.stdout).toMatch(new RegExp(`${org}/plant/steps +Steps +online +steps \\(streaming\\)`));
@@ -108,7 +123,16 @@ describe.concurrent('mqtt-agents ls and watch', { timeout: 60_000 }, () => {
 
   it('watch --json reports the current state, then servers and agents as they come and go', async () => {
     // The watch sees the whole org; the ls tests running alongside look at unit 'plant' only.
-    await using watch = cli(['watch', '--json', '--url', broker.url, '--filter', `${prefix}/#`, '--org', org]);
+    await using watch = cli([
+      'watch',
+      '--json',
+      '--url',
+      broker.url,
+      '--filter',
+      `${prefix}/#`,
+      '--org',
+      org,
+    ]);
     await watch.waitFor(/"type":"ready"/);
     const initial = watch
       .stdout()
@@ -126,7 +150,11 @@ describe.concurrent('mqtt-agents ls and watch', { timeout: 60_000 }, () => {
       description: 'a lamp',
       createServer: () => buildToolServer('lamp'),
     });
-    await watch.waitFor(new RegExp(`"type":"mcp-server-online","serverName":"${prefix}/night/lamp","serverId":"${prefix}-lamp"`));
+    await watch.waitFor(
+      new RegExp(
+        `"type":"mcp-server-online","serverName":"${prefix}/night/lamp","serverId":"${prefix}-lamp"`,
+      ),
+    );
     await lamp.close();
     await watch.waitFor(new RegExp(`"type":"mcp-server-offline","serverName":"${prefix}/night/lamp"`));
 
@@ -138,16 +166,38 @@ describe.concurrent('mqtt-agents ls and watch', { timeout: 60_000 }, () => {
       card: { name: 'Late' },
       executor: new EchoExecutor(),
     });
-    await watch.waitFor(new RegExp(`"type":"a2a-agent-added","agent":"${org}/night-shift/late","name":"Late","status":"online"`));
+    await watch.waitFor(
+      new RegExp(
+        `"type":"a2a-agent-added","agent":"${org}/night-shift/late","name":"Late","status":"online"`,
+      ),
+    );
     await late.close();
-    await watch.waitFor(new RegExp(`"type":"a2a-agent-updated","agent":"${org}/night-shift/late","name":"Late","status":"offline"`));
+    await watch.waitFor(
+      new RegExp(
+        `"type":"a2a-agent-updated","agent":"${org}/night-shift/late","name":"Late","status":"offline"`,
+      ),
+    );
     expect(await watch.stop()).toBe(0);
   });
 
   it('watch prints one line per change when stdout is not a terminal', async () => {
-    await using watch = cli(['watch', '--url', broker.url, '--filter', `${prefix}/plant/camera`, '--org', org, '--unit', 'nobody']);
+    await using watch = cli([
+      'watch',
+      '--url',
+      broker.url,
+      '--filter',
+      `${prefix}/plant/camera`,
+      '--org',
+      org,
+      '--unit',
+      'nobody',
+    ]);
     await watch.waitFor(/watching mqtt:\/\/\S+: 1 MCP servers, 0 A2A agents \(Ctrl-C to stop\)/);
-    expect(watch.stdout()).toMatch(new RegExp(`\\d\\d:\\d\\d:\\d\\d \\+ mcp  ${prefix}/plant/camera  \\(instance ${prefix}-camera online\\)  ${prefix}/plant/camera tools`));
+    expect(watch.stdout()).toMatch(
+      new RegExp(
+        `\\d\\d:\\d\\d:\\d\\d \\+ mcp  ${prefix}/plant/camera  \\(instance ${prefix}-camera online\\)  ${prefix}/plant/camera tools`,
+      ),
+    );
   });
 
   it('fails in one line when the broker cannot be reached or a flag is wrong', async () => {
@@ -157,10 +207,13 @@ describe.concurrent('mqtt-agents ls and watch', { timeout: 60_000 }, () => {
       cliRun(['ls', '--url', broker.url, '--unit', 'x']),
     ]);
     expect(unreachable.code).toBe(1);
-    expect(unreachable.stderr).toMatch(/^mqtt-agents ls: cannot reach the broker at mqtt:\/\/127\.0\.0\.1:1: connection refused.*\n$/);
+    expect(unreachable.stderr).toMatch(
+      /^mqtt-agents ls: cannot reach the broker at mqtt:\/\/127\.0\.0\.1:1: connection refused.*\n$/,
+    );
     expect(badUrl).toMatchObject({
       code: 2,
-      stderr: "mqtt-agents watch: invalid --url 'http://example.com': expected an mqtt://, mqtts://, ws:// or wss:// url\n",
+      stderr:
+        "mqtt-agents watch: invalid --url 'http://example.com': expected an mqtt://, mqtts://, ws:// or wss:// url\n",
     });
     expect(unitOnly).toMatchObject({ code: 2, stderr: 'mqtt-agents ls: --unit needs --org\n' });
   });

@@ -21,7 +21,11 @@ function textOf(result: unknown): string {
 }
 
 /** What a stdio host (Claude Desktop, the Inspector) does: launch `mqtt-agents mcp connect` and speak stdio. */
-function stdioHost(args: string[]): { client: Client; transport: StdioClientTransport; stderr: () => string } {
+function stdioHost(args: string[]): {
+  client: Client;
+  transport: StdioClientTransport;
+  stderr: () => string;
+} {
   const [command, ...rest] = cliCommand(['mcp', 'connect', ...args]);
   const transport = new StdioClientTransport({
     command: command as string,
@@ -49,7 +53,11 @@ describe.concurrent('mqtt-agents mcp connect', { timeout: 60_000 }, () => {
     const host = stdioHost([name, '--url', broker.url]);
     await host.client.connect(host.transport);
     expect(host.client.getServerVersion()).toMatchObject({ name: 'test-tools' });
-    expect((await host.client.listTools()).tools.map((tool) => tool.name).sort()).toEqual(['add', 'count', 'whoami']);
+    expect((await host.client.listTools()).tools.map((tool) => tool.name).sort()).toEqual([
+      'add',
+      'count',
+      'whoami',
+    ]);
     expect(textOf(await host.client.callTool({ name: 'add', arguments: { a: 1, b: 2 } }))).toBe('3');
     const progress: number[] = [];
     await host.client.callTool({ name: 'count', arguments: { n: 2 } }, undefined, {
@@ -75,7 +83,9 @@ describe.concurrent('mqtt-agents mcp connect', { timeout: 60_000 }, () => {
     });
     await server.close();
     await closed;
-    expect(host.stderr()).toMatch(new RegExp(`mqtt-agents mcp connect: the session with '${name}' \\(instance \\S+\\) ended\\n$`));
+    expect(host.stderr()).toMatch(
+      new RegExp(`mqtt-agents mcp connect: the session with '${name}' \\(instance \\S+\\) ended\\n$`),
+    );
   });
 
   it('fails in one line when the server is not on the broker or the name is invalid', async () => {

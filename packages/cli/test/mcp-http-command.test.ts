@@ -86,7 +86,9 @@ describe.concurrent('mqtt-agents mcp http', { timeout: 30_000 }, () => {
   it('lists the servers it bridges at GET /mcp, with their HTTP urls', async () => {
     const response = await fetch(new URL('/mcp', baseUrl));
     expect(response.status).toBe(200);
-    const body = (await response.json()) as { servers: Array<{ name: string; url: string; instances: unknown[] }> };
+    const body = (await response.json()) as {
+      servers: Array<{ name: string; url: string; instances: unknown[] }>;
+    };
     expect(body.servers).toEqual(
       expect.arrayContaining([
         expect.objectContaining({

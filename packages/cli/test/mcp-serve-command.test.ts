@@ -24,7 +24,10 @@ describe.concurrent('mqtt-agents mcp serve', { timeout: 60_000 }, () => {
     await using serve = cli(['mcp', 'serve', '--url', broker.url, '--name', name, '--', ...serverEverything]);
     await serve.waitFor(/serving '.+' on mqtt:\/\/\S+ as (\S+) \(one process per session\)/);
 
-    await using host = await createMcpMqttClientHost({ mqtt: { url: broker.url }, serverNameFilters: ['cli/#'] });
+    await using host = await createMcpMqttClientHost({
+      mqtt: { url: broker.url },
+      serverNameFilters: ['cli/#'],
+    });
     const [instance] = await host.waitForServer(name, { timeoutMs: 10_000 });
     expect(instance?.description).toBe('index.js (stdio MCP server)');
 
@@ -55,9 +58,22 @@ describe.concurrent('mqtt-agents mcp serve', { timeout: 60_000 }, () => {
 
   it('--shared runs one process for every session and keeps their request ids apart', async () => {
     const name = `cli/${unique('shared')}`;
-    await using serve = cli(['mcp', 'serve', '--shared', '--url', broker.url, '--name', name, '--', ...serverEverything]);
+    await using serve = cli([
+      'mcp',
+      'serve',
+      '--shared',
+      '--url',
+      broker.url,
+      '--name',
+      name,
+      '--',
+      ...serverEverything,
+    ]);
     await serve.waitFor(/one shared process/);
-    await using host = await createMcpMqttClientHost({ mqtt: { url: broker.url }, serverNameFilters: ['cli/#'] });
+    await using host = await createMcpMqttClientHost({
+      mqtt: { url: broker.url },
+      serverNameFilters: ['cli/#'],
+    });
     await host.waitForServer(name, { timeoutMs: 10_000 });
     const clients = [new Client({ name: 'a', version: '1' }), new Client({ name: 'b', version: '1' })];
     await host.connect(clients[0] as Client, name);
@@ -76,9 +92,22 @@ describe.concurrent('mqtt-agents mcp serve', { timeout: 60_000 }, () => {
 
   it('leaves a will: a killed bridge goes offline for clients', async () => {
     const name = `cli/${unique('killed')}`;
-    await using serve = cli(['mcp', 'serve', '--shared', '--url', broker.url, '--name', name, '--', ...serverEverything]);
+    await using serve = cli([
+      'mcp',
+      'serve',
+      '--shared',
+      '--url',
+      broker.url,
+      '--name',
+      name,
+      '--',
+      ...serverEverything,
+    ]);
     await serve.waitFor(/serving/);
-    await using host = await createMcpMqttClientHost({ mqtt: { url: broker.url }, serverNameFilters: ['cli/#'] });
+    await using host = await createMcpMqttClientHost({
+      mqtt: { url: broker.url },
+      serverNameFilters: ['cli/#'],
+    });
     await host.waitForServer(name, { timeoutMs: 10_000 });
     serve.child.kill('SIGKILL');
     await serve.exit;
@@ -89,10 +118,23 @@ describe.concurrent('mqtt-agents mcp serve', { timeout: 60_000 }, () => {
     const [noName, noCommand, notFound, unreachable] = await Promise.all([
       cliRun(['mcp', 'serve', '--url', broker.url, '--', 'node']),
       cliRun(['mcp', 'serve', '--url', broker.url, '--name', 'x/y']),
-      cliRun(['mcp', 'serve', '--shared', '--url', broker.url, '--name', 'x/y', '--', 'no-such-command-4711']),
+      cliRun([
+        'mcp',
+        'serve',
+        '--shared',
+        '--url',
+        broker.url,
+        '--name',
+        'x/y',
+        '--',
+        'no-such-command-4711',
+      ]),
       cliRun(['mcp', 'serve', '--url', 'mqtt://127.0.0.1:1', '--name', 'x/y', '--', 'node']),
     ]);
-    expect(noName).toMatchObject({ code: 2, stderr: 'mqtt-agents mcp serve: missing --name <server-name>\n' });
+    expect(noName).toMatchObject({
+      code: 2,
+      stderr: 'mqtt-agents mcp serve: missing --name <server-name>\n',
+    });
     expect(noCommand.code).toBe(2);
     expect(noCommand.stderr).toMatch(/^mqtt-agents mcp serve: missing the server command: .*\n$/);
     expect(notFound).toMatchObject({

@@ -65,14 +65,17 @@ export class PlannerExecutor implements AgentExecutor {
     const parts = textOf(context.userMessage.parts).match(/P-\d+/g) ?? [];
     bus.publish(AgentEvent.task(submitted(context)));
     if (!this.colleagues || parts.length === 0) {
-      const why = parts.length === 0 ? 'name the parts to inspect, e.g. P-101' : 'my colleagues are not online';
+      const why =
+        parts.length === 0 ? 'name the parts to inspect, e.g. P-101' : 'my colleagues are not online';
       bus.publish(AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_REJECTED, why)));
       bus.finished();
       return;
     }
     const findings: string[] = [];
     for (const part of parts) {
-      bus.publish(AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_WORKING, `inspecting ${part}`)));
+      bus.publish(
+        AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_WORKING, `inspecting ${part}`)),
+      );
       const answer = (await this.colleagues.inspector.sendMessage({
         tenant: '',
         message: userMessage(part),
@@ -93,7 +96,9 @@ export class PlannerExecutor implements AgentExecutor {
     }
     bus.publish(AgentEvent.artifactUpdate(artifact(context, 'report', report)));
     bus.publish(
-      AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_COMPLETED, `${parts.length} parts inspected`)),
+      AgentEvent.statusUpdate(
+        status(context, TaskState.TASK_STATE_COMPLETED, `${parts.length} parts inspected`),
+      ),
     );
     bus.finished();
   }

@@ -14,12 +14,19 @@ export interface Press {
 
 export function buildPressServer(press: Press): McpServer {
   const server = new McpServer({ name: 'press-controller', version: '1.0.0' });
-  server.registerTool('status', { description: 'Which press answers, and how many strokes it made' }, async () => ({
-    content: [{ type: 'text', text: `press ${press.instance}: ${press.strokes} strokes` }],
-  }));
+  server.registerTool(
+    'status',
+    { description: 'Which press answers, and how many strokes it made' },
+    async () => ({
+      content: [{ type: 'text', text: `press ${press.instance}: ${press.strokes} strokes` }],
+    }),
+  );
   server.registerTool(
     'stroke',
-    { description: 'Run the press for some strokes', inputSchema: { count: z.number().int().min(1).max(100) } },
+    {
+      description: 'Run the press for some strokes',
+      inputSchema: { count: z.number().int().min(1).max(100) },
+    },
     async ({ count }) => {
       press.strokes += count;
       return { content: [{ type: 'text', text: `press ${press.instance}: ${count} strokes done` }] };

@@ -11,7 +11,11 @@ export function textOf(parts: readonly Part[] | undefined): string {
   return (parts ?? []).map((part) => (part.content?.$case === 'text' ? part.content.value : '')).join('');
 }
 
-export function message(role: Role, value: string, ids: { taskId?: string; contextId?: string } = {}): Message {
+export function message(
+  role: Role,
+  value: string,
+  ids: { taskId?: string; contextId?: string } = {},
+): Message {
   return {
     messageId: globalThis.crypto.randomUUID(),
     contextId: ids.contextId ?? '',
@@ -32,7 +36,11 @@ export function submitted(context: RequestContext): Task {
   return {
     id: context.taskId,
     contextId: context.contextId,
-    status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: new Date().toISOString() },
+    status: {
+      state: TaskState.TASK_STATE_SUBMITTED,
+      message: undefined,
+      timestamp: new Date().toISOString(),
+    },
     artifacts: [],
     history: [context.userMessage],
     metadata: undefined,
@@ -52,11 +60,23 @@ export function status(context: RequestContext, state: TaskState, note?: string)
   };
 }
 
-export function artifact(context: RequestContext, name: string, value: string, append = false): TaskArtifactUpdateEvent {
+export function artifact(
+  context: RequestContext,
+  name: string,
+  value: string,
+  append = false,
+): TaskArtifactUpdateEvent {
   return {
     taskId: context.taskId,
     contextId: context.contextId,
-    artifact: { artifactId: name, name, description: '', parts: [text(value)], metadata: undefined, extensions: [] },
+    artifact: {
+      artifactId: name,
+      name,
+      description: '',
+      parts: [text(value)],
+      metadata: undefined,
+      extensions: [],
+    },
     append,
     lastChunk: false,
     metadata: undefined,

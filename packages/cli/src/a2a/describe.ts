@@ -14,7 +14,9 @@ export interface AgentAddressArgument {
 export function parseAgentAddress(value: string): AgentAddressArgument {
   const parts = value.split('/');
   if (parts.length !== 3 || parts.some((part) => part === '')) {
-    throw new UsageError(`invalid agent '${value}': expected <org>/<unit>/<agent>, e.g. com.acme/plant-1/planner`);
+    throw new UsageError(
+      `invalid agent '${value}': expected <org>/<unit>/<agent>, e.g. com.acme/plant-1/planner`,
+    );
   }
   const [org, unit, agentId] = parts as [string, string, string];
   return { org: assertOrgId(org), unit: assertUnitId(unit), agentId: assertAgentId(agentId), key: value };

@@ -57,7 +57,11 @@ async function a2aHttpCommand(argv: string[], context: CommandContext): Promise<
 
   // The bridge is a requester of its own: {org}/{unit}/a2a-http-<random> when scoped, else a random id.
   const suffix = globalThis.crypto.randomUUID().slice(0, 8);
-  const identity = { org: values.org ?? 'mqtt-agents', unit: values.unit ?? 'cli', agentId: `a2a-http-${suffix}` };
+  const identity = {
+    org: values.org ?? 'mqtt-agents',
+    unit: values.unit ?? 'cli',
+    agentId: `a2a-http-${suffix}`,
+  };
   const connection = await connectMqtt({
     url,
     clientId: `${identity.org}/${identity.unit}/${identity.agentId}`,
@@ -81,7 +85,12 @@ async function a2aHttpCommand(argv: string[], context: CommandContext): Promise<
   const httpCard = (agent: DiscoveredAgent): AgentCard => ({
     ...agent.card,
     supportedInterfaces: [
-      { url: agentUrl(agent.key), protocolBinding: 'JSONRPC', protocolVersion: A2A_PROTOCOL_VERSION, tenant: '' },
+      {
+        url: agentUrl(agent.key),
+        protocolBinding: 'JSONRPC',
+        protocolVersion: A2A_PROTOCOL_VERSION,
+        tenant: '',
+      },
       ...agent.card.supportedInterfaces,
     ],
   });
@@ -99,7 +108,11 @@ async function a2aHttpCommand(argv: string[], context: CommandContext): Promise<
         () => httpCard(current()),
         () => {
           const agent = current();
-          entry.transport ??= transports.transportFor({ org: agent.org, unit: agent.unit, agentId: agent.agentId });
+          entry.transport ??= transports.transportFor({
+            org: agent.org,
+            unit: agent.unit,
+            agentId: agent.agentId,
+          });
           return entry.transport;
         },
       );
@@ -118,7 +131,11 @@ async function a2aHttpCommand(argv: string[], context: CommandContext): Promise<
     response.json({
       agents: registry
         .list()
-        .map((agent) => ({ ...a2aAgentEntry(agent), url: agentUrl(agent.key), card: `${agentUrl(agent.key)}.well-known/agent-card.json` }))
+        .map((agent) => ({
+          ...a2aAgentEntry(agent),
+          url: agentUrl(agent.key),
+          card: `${agentUrl(agent.key)}.well-known/agent-card.json`,
+        }))
         .sort((a, b) => a.id.localeCompare(b.id)),
     });
   });

@@ -1,11 +1,7 @@
-import { Message, Role, StreamResponse, Task, TaskState } from '@a2a-js/sdk';
+import type { Message, Task } from '@a2a-js/sdk';
+import { Role, StreamResponse, TaskState } from '@a2a-js/sdk';
 import { ClientFactory } from '@a2a-js/sdk/client';
-import {
-  StreamFolder,
-  discoverAgents,
-  isTerminalState,
-  mqttTransportFactory,
-} from '@mqtt-agents/a2a';
+import { StreamFolder, discoverAgents, isTerminalState, mqttTransportFactory } from '@mqtt-agents/a2a';
 import { MqttAgentsError, connectMqtt } from '@mqtt-agents/core';
 import { parseAgentAddress, describeStreamResponse, partsText, stateName } from '../a2a/describe.js';
 import { cliLogger } from '../cli-logger.js';
@@ -40,7 +36,9 @@ function userMessage(text: string, taskId: string, contextId: string): Message {
     contextId,
     taskId,
     role: Role.ROLE_USER,
-    parts: [{ content: { $case: 'text', value: text }, mediaType: 'text/plain', filename: '', metadata: undefined }],
+    parts: [
+      { content: { $case: 'text', value: text }, mediaType: 'text/plain', filename: '', metadata: undefined },
+    ],
     metadata: undefined,
     extensions: [],
     referenceTaskIds: [],
@@ -90,7 +88,13 @@ async function a2aSendCommand(argv: string[], context: CommandContext): Promise<
   logger.ready();
   const shared = { connection };
   const registry = await discoverAgents({ mqtt: shared, org: address.org, unit: address.unit, logger });
-  const transports = mqttTransportFactory({ mqtt: shared, org: address.org, unit: address.unit, agentId: requesterId, logger });
+  const transports = mqttTransportFactory({
+    mqtt: shared,
+    org: address.org,
+    unit: address.unit,
+    agentId: requesterId,
+    logger,
+  });
   const abort = AbortSignal.any([context.signal, AbortSignal.timeout(timeout)]);
   try {
     let agent;
@@ -103,11 +107,13 @@ async function a2aSendCommand(argv: string[], context: CommandContext): Promise<
       throw error;
     }
     if (agent.status === 'offline') {
-      context.stderr(`mqtt-agents a2a send: warning: the card of '${address.key}' says offline; sending anyway\n`);
+      context.stderr(
+        `mqtt-agents a2a send: warning: the card of '${address.key}' says offline; sending anyway\n`,
+      );
     }
-    const client = await new ClientFactory({ transports: [transports, ...transports.aliases()] }).createFromAgentCard(
-      agent.card,
-    );
+    const client = await new ClientFactory({
+      transports: [transports, ...transports.aliases()],
+    }).createFromAgentCard(agent.card);
     const request = {
       tenant: '',
       message: userMessage(text, values.task ?? '', values.context ?? ''),
@@ -122,7 +128,9 @@ async function a2aSendCommand(argv: string[], context: CommandContext): Promise<
     if (streaming) {
       for await (const response of client.sendMessageStream(request, { signal: abort })) {
         folder.add(response);
-        show(values.json ? JSON.stringify(StreamResponse.toJSON(response)) : describeStreamResponse(response));
+        show(
+          values.json ? JSON.stringify(StreamResponse.toJSON(response)) : describeStreamResponse(response),
+        );
       }
     } else {
       const result = await client.sendMessage(request, { signal: abort });
@@ -142,7 +150,9 @@ async function a2aSendCommand(argv: string[], context: CommandContext): Promise<
     if (!values.json) {
       if (!streaming) {
         for (const artifact of result.artifacts) {
-          show(`artifact ${artifact.name || artifact.artifactId}: ${partsText(artifact.parts).replace(/\n+$/, '')}`);
+          show(
+            `artifact ${artifact.name || artifact.artifactId}: ${partsText(artifact.parts).replace(/\n+$/, '')}`,
+          );
         }
       }
       const note = partsText(result.status?.message?.parts);

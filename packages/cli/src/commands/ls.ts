@@ -109,7 +109,8 @@ function a2aChangeEvent(change: AgentRegistryChange): Record<string, unknown> {
 }
 
 function mcpChangeLine(change: McpServerChange): string {
-  const description = change.type === 'online' && change.server.description ? `  ${change.server.description}` : '';
+  const description =
+    change.type === 'online' && change.server.description ? `  ${change.server.description}` : '';
   return `${clock()} ${change.type === 'online' ? '+' : '-'} mcp  ${change.server.serverName}  (instance ${change.server.serverId} ${change.type})${description}`;
 }
 

@@ -32,7 +32,9 @@ async function mcpConnectCommand(argv: string[], context: CommandContext): Promi
   });
   if (positionals.length !== 1) {
     throw new UsageError(
-      positionals.length === 0 ? 'missing <server-name>' : `expected one <server-name>, got ${positionals.length}`,
+      positionals.length === 0
+        ? 'missing <server-name>'
+        : `expected one <server-name>, got ${positionals.length}`,
     );
   }
   const serverName = assertServerName(positionals[0] as string);

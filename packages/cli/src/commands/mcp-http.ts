@@ -105,7 +105,12 @@ async function mcpHttpCommand(argv: string[], context: CommandContext): Promise<
       return;
     }
     if (request.method !== 'POST' || !isInitializeRequest(request.body)) {
-      jsonRpcError(response, 400, -32000, 'bad request: no mcp-session-id header, and not an initialize request');
+      jsonRpcError(
+        response,
+        400,
+        -32000,
+        'bad request: no mcp-session-id header, and not an initialize request',
+      );
       return;
     }
     if (host.instancesOf(serverName).length === 0) {
@@ -114,7 +119,10 @@ async function mcpHttpCommand(argv: string[], context: CommandContext): Promise<
     }
     let mqttTransport;
     try {
-      mqttTransport = await host.createTransport(serverName, { dedicatedConnection: true, waitTimeoutMs: 2_000 });
+      mqttTransport = await host.createTransport(serverName, {
+        dedicatedConnection: true,
+        waitTimeoutMs: 2_000,
+      });
     } catch (error) {
       jsonRpcError(response, 502, -32603, `cannot reach server '${serverName}': ${(error as Error).message}`);
       return;

@@ -33,12 +33,30 @@ Options:
 The command inherits this process's environment and working directory; its stderr is passed through.
 `;
 
-const LAUNCHERS = new Set(['node', 'npx', 'npm', 'pnpm', 'bun', 'bunx', 'deno', 'uv', 'uvx', 'python', 'python3', 'exec', 'dlx', 'run', 'tsx']);
+const LAUNCHERS = new Set([
+  'node',
+  'npx',
+  'npm',
+  'pnpm',
+  'bun',
+  'bunx',
+  'deno',
+  'uv',
+  'uvx',
+  'python',
+  'python3',
+  'exec',
+  'dlx',
+  'run',
+  'tsx',
+]);
 
 /** What the command runs, for the default description: the first argument that is not a launcher or flag. */
 export function describeCommand(commandLine: readonly string[]): string {
   const subject =
-    commandLine.find((part) => !part.startsWith('-') && !LAUNCHERS.has(basename(part))) ?? commandLine[0] ?? '';
+    commandLine.find((part) => !part.startsWith('-') && !LAUNCHERS.has(basename(part))) ??
+    commandLine[0] ??
+    '';
   return subject.startsWith('@') ? subject : basename(subject);
 }
 
@@ -62,14 +80,13 @@ function perSessionServer(
           );
         },
         onerror: (error, side) => {
-          if (context.debug) context.stderr(`session ${session.mcpClientId}: ${side} error: ${error.message}\n`);
+          if (context.debug)
+            context.stderr(`session ${session.mcpClientId}: ${side} error: ${error.message}\n`);
         },
       });
       const current = relay;
       relays.add(current);
-      void current.closed
-        .then(() => current.close())
-        .then(() => relays.delete(current));
+      void current.closed.then(() => current.close()).then(() => relays.delete(current));
       try {
         await relay.start();
       } catch (error) {
@@ -98,7 +115,9 @@ async function mcpServeCommand(argv: string[], context: CommandContext): Promise
     },
   });
   if (after === undefined || after.length === 0) {
-    throw new UsageError('missing the server command: mqtt-agents mcp serve --name <server-name> -- <command...>');
+    throw new UsageError(
+      'missing the server command: mqtt-agents mcp serve --name <server-name> -- <command...>',
+    );
   }
   if (values.name === undefined) throw new UsageError('missing --name <server-name>');
   const serverName = assertServerName(values.name);
@@ -166,7 +185,10 @@ async function mcpServeCommand(argv: string[], context: CommandContext): Promise
   );
 
   const stopped = untilAborted(context.signal).then(() => 'stopped' as const);
-  const outcome = await Promise.race([stopped, ...(childExited ? [childExited.then(() => 'exited' as const)] : [])]);
+  const outcome = await Promise.race([
+    stopped,
+    ...(childExited ? [childExited.then(() => 'exited' as const)] : []),
+  ]);
   context.stdout(`mqtt-agents mcp serve: shutting down\n`);
   await host.close();
   await Promise.all([...relays].map((relay) => relay.close()));

@@ -47,10 +47,7 @@ export function formatAgents(agents: readonly A2aAgentEntry[]): string {
       truncate(agent.name, 30),
       agent.status,
       truncate(
-        [
-          agent.skills.map((skill) => skill.id).join(', ') || '-',
-          agent.streaming ? '(streaming)' : '',
-        ]
+        [agent.skills.map((skill) => skill.id).join(', ') || '-', agent.streaming ? '(streaming)' : '']
           .filter(Boolean)
           .join(' '),
         60,

@@ -12,8 +12,10 @@ export async function listen(
   const server = createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EADDRINUSE') reject(new UsageError(`port ${port} is already in use (try --port 0)`));
-      else if (error.code === 'EADDRNOTAVAIL') reject(new UsageError(`cannot listen on '${host}': address not available`));
+      if (error.code === 'EADDRINUSE')
+        reject(new UsageError(`port ${port} is already in use (try --port 0)`));
+      else if (error.code === 'EADDRNOTAVAIL')
+        reject(new UsageError(`cannot listen on '${host}': address not available`));
       else reject(error);
     });
     server.listen(port, host, () => resolve());

@@ -29,7 +29,8 @@ function isResponse(message: JSONRPCMessage): message is JSONRPCMessage & { id: 
 }
 
 function progressTokenOf(message: JSONRPCMessage): string | number | undefined {
-  const token = (message as { params?: { _meta?: { progressToken?: unknown } } }).params?._meta?.progressToken;
+  const token = (message as { params?: { _meta?: { progressToken?: unknown } } }).params?._meta
+    ?.progressToken;
   return typeof token === 'string' || typeof token === 'number' ? token : undefined;
 }
 
@@ -60,7 +61,9 @@ export function relayTransports(client: Transport, server: Transport, options: R
         (['server', 'client'] as const)
           .filter((side) => side !== end)
           .map((side) =>
-            (side === 'server' ? server : client).close().catch((error: unknown) => report(error as Error, side)),
+            (side === 'server' ? server : client)
+              .close()
+              .catch((error: unknown) => report(error as Error, side)),
           ),
       );
     })();

@@ -186,7 +186,8 @@ export class SharedStdioServer {
       if (message.method === 'notifications/progress') {
         const params = paramsOf(message);
         const entry = this.#progress.get(String(params?.progressToken));
-        if (entry) this.#send(entry.session, { ...message, params: { ...params, progressToken: entry.token } });
+        if (entry)
+          this.#send(entry.session, { ...message, params: { ...params, progressToken: entry.token } });
         return;
       }
       for (const session of this.#sessions.values()) this.#send(session, message);
@@ -200,7 +201,8 @@ export class SharedStdioServer {
       const waiting = this.#initialize.waiting;
       this.#initialize = 'result' in message ? { state: 'done', answer: message } : { state: 'none' };
       for (const waiter of waiting) {
-        if (this.#sessions.has(waiter.session.key)) this.#send(waiter.session, { ...message, id: waiter.id } as JSONRPCMessage);
+        if (this.#sessions.has(waiter.session.key))
+          this.#send(waiter.session, { ...message, id: waiter.id } as JSONRPCMessage);
       }
       return;
     }
@@ -214,7 +216,7 @@ export class SharedStdioServer {
     let best: SessionState | undefined;
     for (const session of this.#sessions.values()) {
       if (!best) best = session;
-      else if ((session.inFlight.size > 0) !== (best.inFlight.size > 0)) {
+      else if (session.inFlight.size > 0 !== best.inFlight.size > 0) {
         if (session.inFlight.size > 0) best = session;
       } else if (session.lastActivity > best.lastActivity) best = session;
     }
