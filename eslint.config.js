@@ -17,7 +17,7 @@ export default tseslint.config(
   {
     // Library code reports through the injectable logger, never the console.
     files: ['packages/*/src/**/*.ts'],
-    ignores: ['packages/*/src/**/*.test.ts', 'packages/cli/src/**', 'packages/broker/src/bin.ts'],
+    ignores: ['packages/*/src/**/*.test.ts', 'packages/cli/src/**'],
     rules: { 'no-console': 'error' },
   },
 );
