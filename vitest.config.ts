@@ -35,7 +35,9 @@ const reliability = {
 
 export default defineConfig({
   resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: conditions } },
+  // Only our own packages use the source condition; external packages (MQTT.js's `require('ws')`) must
+  // resolve exactly as Node resolves them.
+  ssr: { resolve: { conditions, externalConditions: ['@mqtt-agents/source'] } },
   test: {
     // The JSON report feeds the one-line totals that .ci/run prints.
     reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],

@@ -16,6 +16,8 @@ import {
 import type { Logger, MqttConnection, MqttMessage } from '@mqtt-agents/core';
 import { AgentCard as AgentCardCodec } from '@a2a-js/sdk';
 import { parseAgentCard } from './agent-card.js';
+import { verifyAgentCardJson } from './card-signatures.js';
+import type { CardVerification, CardVerificationOptions } from './card-signatures.js';
 import { rememberAgentAddress } from './agent-address.js';
 import type { AgentAddress } from './agent-address.js';
 import { openConnection } from './mqtt-connection.js';
@@ -40,6 +42,8 @@ export interface DiscoveredAgent extends AgentAddress {
   readonly statusSource: AgentStatusSource | undefined;
   /** Schema problems; empty for valid cards (only non-empty with `requireValid: false`). */
   readonly issues: readonly string[];
+  /** The card's signature check, when the registry verifies cards (`verifyCards`). */
+  readonly signature: CardVerification | undefined;
   /** When the card arrived (ms since the epoch). */
   readonly receivedAt: number;
 }
@@ -65,6 +69,12 @@ export interface DiscoverAgentsOptions {
   agentId?: string;
   /** Default true: cards failing the AgentCard schema are reported and skipped. False: kept, with `issues`. */
   requireValid?: boolean;
+  /**
+   * Verify card signatures (JWS, A2A v1.0 §8.4) with these keys and trusted-JKU policy; the outcome is in
+   * `agent.signature`. With `requireSignature: true`, unsigned and wrongly signed cards are reported as
+   * `invalid` and dropped.
+   */
+  verifyCards?: CardVerificationOptions & { requireSignature?: boolean };
   logger?: Logger;
   signal?: AbortSignal;
 }
@@ -120,6 +130,10 @@ class Registry implements AgentRegistry {
   readonly #connection: MqttConnection;
   readonly #owned: boolean;
   readonly #requireValid: boolean;
+  readonly #verify: (CardVerificationOptions & { requireSignature?: boolean }) | undefined;
+  /** The latest message per key: a slow signature check never overrides a newer card. */
+  readonly #latest = new Map<string, number>();
+  #sequence = 0;
   readonly #logger: Logger;
   readonly #cleanups: Array<() => void> = [];
   #closing: Promise<void> | undefined;
@@ -130,11 +144,13 @@ class Registry implements AgentRegistry {
     filter: string,
     requireValid: boolean,
     logger: Logger,
+    verify?: CardVerificationOptions & { requireSignature?: boolean },
   ) {
     this.#connection = connection;
     this.#owned = owned;
     this.filter = filter;
     this.#requireValid = requireValid;
+    this.#verify = verify;
     this.#logger = logger;
   }
 
@@ -156,6 +172,8 @@ class Registry implements AgentRegistry {
     }
     const address = { org: parsed.orgId, unit: parsed.unitId, agentId: parsed.agentId };
     const key = a2aClientId(parsed);
+    const sequence = ++this.#sequence;
+    this.#latest.set(key, sequence);
     const previous = this.#agents.get(key);
     if (message.payload.length === 0) {
       if (!previous) return;
@@ -165,9 +183,10 @@ class Registry implements AgentRegistry {
     }
     const invalid = (reason: string, issues: readonly string[]): void => {
       this.#logger.warn(`ignored the agent card on '${message.topic}': ${reason}`);
-      if (previous) {
+      const current = this.#agents.get(key);
+      if (current) {
         this.#agents.delete(key);
-        this.#emit({ type: 'removed', key, previous });
+        this.#emit({ type: 'removed', key, previous: current });
       }
       this.#emit({ type: 'invalid', key, topic: message.topic, reason, issues });
     };
@@ -197,18 +216,40 @@ class Registry implements AgentRegistry {
       return;
     }
     rememberAgentAddress(card, address);
-    const agent: DiscoveredAgent = {
-      ...address,
-      key,
-      topic: message.topic,
-      card,
-      json: decoded.value as Record<string, unknown>,
-      ...readStatus(message),
-      issues,
-      receivedAt: Date.now(),
+    const json = decoded.value as Record<string, unknown>;
+    const accept = (signature: CardVerification | undefined): void => {
+      const agent: DiscoveredAgent = {
+        ...address,
+        key,
+        topic: message.topic,
+        card,
+        json,
+        ...readStatus(message),
+        issues,
+        signature,
+        receivedAt: Date.now(),
+      };
+      const current = this.#agents.get(key);
+      this.#agents.set(key, agent);
+      this.#emit(current ? { type: 'updated', key, agent, previous: current } : { type: 'added', key, agent });
     };
-    this.#agents.set(key, agent);
-    this.#emit(previous ? { type: 'updated', key, agent, previous } : { type: 'added', key, agent });
+    const verify = this.#verify;
+    if (!verify) {
+      accept(undefined);
+      return;
+    }
+    void verifyAgentCardJson(json, verify).then((signature) => {
+      if (this.#closing || this.#latest.get(key) !== sequence) return;
+      if (verify.requireSignature && signature.status !== 'valid') {
+        const reason = signature.status === 'unsigned' ? 'the card is not signed' : signature.reason;
+        invalid(`signature check failed: ${reason}`, [reason]);
+        return;
+      }
+      if (signature.status === 'invalid') {
+        this.#logger.warn(`agent card on '${message.topic}' has no valid signature: ${signature.reason}`);
+      }
+      accept(signature);
+    });
   }
 
   #emit(change: AgentRegistryChange | undefined): void {
@@ -393,6 +434,7 @@ export async function discoverAgents(options: DiscoverAgentsOptions): Promise<Ag
     filter,
     options.requireValid ?? true,
     logger,
+    options.verifyCards,
   );
   try {
     await registry.start(options.signal);

@@ -33,6 +33,10 @@ import type { AgentAddress } from './agent-address.js';
 import { openConnection } from './mqtt-connection.js';
 import type { MqttConnectionOptions } from './mqtt-connection.js';
 import type { BinaryArtifactOptions } from './binary-artifacts.js';
+import { signAgentCard } from './card-signatures.js';
+import type { CardSigningOptions } from './card-signatures.js';
+import { withSecurityMetadata } from './security-metadata.js';
+import type { CardSecurityMetadata } from './security-metadata.js';
 import { BearerVerifier } from './oauth.js';
 import type { BearerAuthOptions } from './oauth.js';
 import { Responder } from './responder.js';
@@ -74,6 +78,16 @@ export interface ServeA2AOverMqttOptions {
    * answers such requests in JSON (and says so in `a2a-artifact-mode`).
    */
   binaryArtifacts?: BinaryArtifactOptions | false;
+  /**
+   * Sign the published card (JWS over its canonical JSON, A2A v1.0 §8.4), again on every `updateCard`.
+   * Discovery subscribers verify it with `discoverAgents({ verifyCards })`.
+   */
+  signCard?: CardSigningOptions;
+  /**
+   * Public key metadata for the card (`jwksUri`, inline `jwks`), published in the
+   * `urn:a2a:mqtt-profile:v1` extension as EIP-0033 describes. Only public key members are kept.
+   */
+  securityMetadata?: CardSecurityMetadata;
   /** Where tasks live. Default: a fresh `InMemoryTaskStore`. */
   taskStore?: TaskStore;
   /** Broker URL written into the card when it differs from the one connected to (for example behind a proxy). */
@@ -159,7 +173,13 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
   });
   const publishesCard = options.publishCard ?? true;
 
-  const card = buildAgentCard(options.card, { brokerUrl: brokerUrlOf(preliminaryUrl), ...address });
+  /** The card as published: completed, with security metadata, signed when asked. */
+  const finishCard = async (input: AgentCardInput, brokerUrl: string): Promise<AgentCard> => {
+    let built = buildAgentCard(input, { brokerUrl, ...address });
+    if (options.securityMetadata) built = withSecurityMetadata(built, options.securityMetadata);
+    return options.signCard ? await signAgentCard(built, options.signCard) : built;
+  };
+  const card = await finishCard(options.card, brokerUrlOf(preliminaryUrl));
   const will: MqttWill = {
     topic: discoveryTopic,
     payload: JSON.stringify(agentCardToJson(card)),
@@ -184,10 +204,7 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
       );
     }
     if (options.brokerUrl === undefined && opened.brokerUrl !== undefined) {
-      Object.assign(
-        card,
-        buildAgentCard(options.card, { brokerUrl: brokerUrlOf(opened.brokerUrl), ...address }),
-      );
+      Object.assign(card, await finishCard(options.card, brokerUrlOf(opened.brokerUrl)));
     }
   }
 
@@ -306,10 +323,7 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
       // Updated in place: the SDK request handler holds this very object.
       Object.assign(
         card,
-        buildAgentCard(input, {
-          brokerUrl: card.supportedInterfaces[0]?.url ?? brokerUrlOf(opened.brokerUrl),
-          ...address,
-        }),
+        await finishCard(input, card.supportedInterfaces[0]?.url ?? brokerUrlOf(opened.brokerUrl)),
       );
       registered = true;
       await publishCard(A2AStatus.Online, signal);

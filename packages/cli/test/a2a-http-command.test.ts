@@ -6,7 +6,7 @@ import { serveA2AOverMqtt } from '@mqtt-agents/a2a';
 import type { A2AMqttAgent } from '@mqtt-agents/a2a';
 import { startTestBroker } from '@mqtt-agents/broker/vitest';
 import type { TestBroker } from '@mqtt-agents/broker/vitest';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { cli, unique } from './cli-process.js';
 import type { CliProcess } from './cli-process.js';
 import { EchoExecutor, StepsExecutor, textOf, userMessage } from './fixtures.js';
@@ -58,7 +58,9 @@ const request = (text: string) => ({
 });
 
 describe.concurrent('mqtt-agents a2a http', { timeout: 30_000 }, () => {
-  it("serves each agent's card at a well-known url, advertising its HTTP JSON-RPC interface", async () => {
+  it("serves each agent's card at a well-known url, advertising its HTTP JSON-RPC interface", async ({
+    expect,
+  }) => {
     const response = await fetch(new URL(`/a2a/${org}/${unit}/echo/.well-known/agent-card.json`, baseUrl));
     expect(response.status).toBe(200);
     const card = (await response.json()) as {
@@ -77,7 +79,7 @@ describe.concurrent('mqtt-agents a2a http', { timeout: 30_000 }, () => {
     ]);
   });
 
-  it('relays SendMessage from an A2A HTTP client to the agent on MQTT', async () => {
+  it('relays SendMessage from an A2A HTTP client to the agent on MQTT', async ({ expect }) => {
     const client = await new ClientFactory().createFromUrl(`${baseUrl}/a2a/${org}/${unit}/echo/`);
     const result = (await client.sendMessage(request('over http'))) as Task;
     expect(result.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
@@ -90,7 +92,7 @@ describe.concurrent('mqtt-agents a2a http', { timeout: 30_000 }, () => {
     ).rejects.toBeInstanceOf(TaskNotFoundError);
   });
 
-  it('relays a streaming task as server-sent events, update by update', async () => {
+  it('relays a streaming task as server-sent events, update by update', async ({ expect }) => {
     const client = await new ClientFactory().createFromUrl(`${baseUrl}/a2a/${org}/${unit}/steps/`);
     const kinds: string[] = [];
     for await (const event of client.sendMessageStream(request('2'))) {
@@ -111,7 +113,9 @@ describe.concurrent('mqtt-agents a2a http', { timeout: 30_000 }, () => {
     ]);
   });
 
-  it('lists the agents at GET /agents and answers 404 for an agent that is not on the broker', async () => {
+  it('lists the agents at GET /agents and answers 404 for an agent that is not on the broker', async ({
+    expect,
+  }) => {
     const list = (await (await fetch(new URL('/agents', baseUrl))).json()) as {
       agents: Array<{ id: string; url: string; card: string }>;
     };

@@ -3,8 +3,8 @@ import type { A2AMqttAgent } from '@mqtt-agents/a2a';
 import { startTestBroker } from '@mqtt-agents/broker/vitest';
 import type { TestBroker } from '@mqtt-agents/broker/vitest';
 import type { AgentExecutor } from '@a2a-js/sdk/server';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliRun, unique } from './cli-process.js';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { cliInProcess, cliRun, unique } from './cli-process.js';
 import { EchoExecutor, FailingExecutor, GreeterExecutor, StepsExecutor } from './fixtures.js';
 
 let broker: TestBroker;
@@ -44,8 +44,10 @@ afterAll(async () => {
 const send = (agentId: string, text: string, ...flags: string[]) =>
   cliRun(['a2a', 'send', `${org}/${unit}/${agentId}`, text, '--url', broker.url, ...flags]);
 
-describe.concurrent('mqtt-agents a2a send', { timeout: 60_000 }, () => {
-  it('streams the status and artifact updates of a streaming agent, then exits 0 on completion', async () => {
+describe.concurrent('mqtt-agents a2a send', { timeout: 90_000 }, () => {
+  it('streams the status and artifact updates of a streaming agent, then exits 0 on completion', async ({
+    expect,
+  }) => {
     const result = await send('steps', '3');
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
@@ -67,14 +69,16 @@ describe.concurrent('mqtt-agents a2a send', { timeout: 60_000 }, () => {
     ]);
   });
 
-  it('sends a plain SendMessage to an agent that does not stream, and prints its artifacts', async () => {
+  it('sends a plain SendMessage to an agent that does not stream, and prints its artifacts', async ({
+    expect,
+  }) => {
     const result = await send('echo', 'hello there');
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/artifact echo: echo: hello there\n/);
     expect(result.stdout).toMatch(/task [0-9a-f-]{36} completed: done\n$/);
   });
 
-  it('--json prints every response as A2A JSON, one per line', async () => {
+  it('--json prints every response as A2A JSON, one per line', async ({ expect }) => {
     const result = await send('steps', '1', '--json');
     expect(result.code).toBe(0);
     const responses = result.stdout
@@ -85,7 +89,7 @@ describe.concurrent('mqtt-agents a2a send', { timeout: 60_000 }, () => {
     expect(responses.at(-1)?.statusUpdate).toMatchObject({ status: { state: 'TASK_STATE_COMPLETED' } });
   });
 
-  it('continues an input-required task with --task and --context', async () => {
+  it('continues an input-required task with --task and --context', async ({ expect }) => {
     const first = await send('greeter', 'hi');
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/input-required: what is your name\?/);
@@ -103,11 +107,13 @@ describe.concurrent('mqtt-agents a2a send', { timeout: 60_000 }, () => {
     expect(second.stdout).toMatch(new RegExp(`task ${hint?.[1]} completed: hello, Ada\\n$`));
   });
 
-  it('exits 1 with one line when the task fails, the agent is unknown, or the address is invalid', async () => {
+  it('exits 1 with one line when the task fails, the agent is unknown, or the address is invalid', async ({
+    expect,
+  }) => {
     const [failed, unknown, invalid] = await Promise.all([
       send('failing', 'print'),
-      cliRun(['a2a', 'send', `${org}/${unit}/nobody`, 'hi', '--url', broker.url, '--wait', '300ms']),
-      cliRun(['a2a', 'send', 'just-an-agent', 'hi', '--url', broker.url]),
+      cliInProcess(['a2a', 'send', `${org}/${unit}/nobody`, 'hi', '--url', broker.url, '--wait', '300ms']),
+      cliInProcess(['a2a', 'send', 'just-an-agent', 'hi', '--url', broker.url]),
     ]);
     expect(failed.code).toBe(1);
     expect(failed.stdout).toMatch(/failed: the printer is on fire/);

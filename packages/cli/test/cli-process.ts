@@ -5,6 +5,7 @@ import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { main } from '../src/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repoRoot = resolve(here, '../../..');
@@ -19,7 +20,7 @@ export const serverEverything = [
 ];
 
 /** How long a spawned command may take to print what a test waits for (tsx compiles on start). */
-export const SPAWN_TIMEOUT = 30_000;
+export const SPAWN_TIMEOUT = 45_000;
 
 export interface CliProcess {
   readonly child: ChildProcessWithoutNullStreams;
@@ -130,6 +131,24 @@ export async function cliRun(
   const process = cli(args, options);
   const code = await process.exit;
   return { code, stdout: process.stdout(), stderr: process.stderr() };
+}
+
+/**
+ * Run `mqtt-agents <args...>` in this process, with its output captured: for usage errors and other
+ * one-line failures, which take the same path through `main` without the cost of a process start.
+ */
+export async function cliInProcess(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, {
+    stdout: (text) => void (stdout += text),
+    stderr: (text) => void (stderr += text),
+    signal: new AbortController().signal,
+    env: {},
+  });
+  return { code, stdout, stderr };
 }
 
 let sequence = 0;

@@ -3,8 +3,8 @@ import { startTestBroker } from '@mqtt-agents/broker/vitest';
 import type { TestBroker } from '@mqtt-agents/broker/vitest';
 import { serveMcpOverMqtt } from '@mqtt-agents/mcp';
 import type { McpServerHost } from '@mqtt-agents/mcp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, cliRun, unique } from './cli-process.js';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { cli, cliInProcess, cliRun, unique } from './cli-process.js';
 import { EchoExecutor, StepsExecutor, buildToolServer } from './fixtures.js';
 
 let broker: TestBroker;
@@ -62,8 +62,10 @@ afterAll(async () => {
   await broker.close();
 });
 
-describe.concurrent('mqtt-agents ls and watch', { timeout: 60_000 }, () => {
-  it('ls --json lists servers with their instances and roles, and agents with status and skills', async () => {
+describe.concurrent('mqtt-agents ls and watch', { timeout: 90_000 }, () => {
+  it('ls --json lists servers with their instances and roles, and agents with status and skills', async ({
+    expect,
+  }) => {
     const result = await cliRun([
       'ls',
       '--json',
@@ -97,7 +99,7 @@ describe.concurrent('mqtt-agents ls and watch', { timeout: 60_000 }, () => {
     ]);
   });
 
-  it('ls prints a table per kind', async () => {
+  it('ls prints a table per kind', async ({ expect }) => {
     const result = await cliRun([
       'ls',
       '--url',
@@ -121,7 +123,9 @@ describe.concurrent('mqtt-agents ls and watch', { timeout: 60_000 }, () => {
     expect(result.stdout).toMatch(new RegExp(`${org}/plant/steps +Steps +online +steps \\(streaming\\)`));
   });
 
-  it('watch --json reports the current state, then servers and agents as they come and go', async () => {
+  it('watch --json reports the current state, then servers and agents as they come and go', async ({
+    expect,
+  }) => {
     // The watch sees the whole org; the ls tests running alongside look at unit 'plant' only.
     await using watch = cli([
       'watch',
@@ -180,7 +184,7 @@ describe.concurrent('mqtt-agents ls and watch', { timeout: 60_000 }, () => {
     expect(await watch.stop()).toBe(0);
   });
 
-  it('watch prints one line per change when stdout is not a terminal', async () => {
+  it('watch prints one line per change when stdout is not a terminal', async ({ expect }) => {
     await using watch = cli([
       'watch',
       '--url',
@@ -200,11 +204,11 @@ describe.concurrent('mqtt-agents ls and watch', { timeout: 60_000 }, () => {
     );
   });
 
-  it('fails in one line when the broker cannot be reached or a flag is wrong', async () => {
+  it('fails in one line when the broker cannot be reached or a flag is wrong', async ({ expect }) => {
     const [unreachable, badUrl, unitOnly] = await Promise.all([
-      cliRun(['ls', '--url', 'mqtt://127.0.0.1:1']),
-      cliRun(['watch', '--url', 'http://example.com']),
-      cliRun(['ls', '--url', broker.url, '--unit', 'x']),
+      cliInProcess(['ls', '--url', 'mqtt://127.0.0.1:1']),
+      cliInProcess(['watch', '--url', 'http://example.com']),
+      cliInProcess(['ls', '--url', broker.url, '--unit', 'x']),
     ]);
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(

@@ -3,8 +3,8 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { startTestBroker } from '@mqtt-agents/broker/vitest';
 import type { TestBroker } from '@mqtt-agents/broker/vitest';
 import { serveMcpOverMqtt } from '@mqtt-agents/mcp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliCommand, cliRun, repoRoot, unique } from './cli-process.js';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { cliCommand, cliInProcess, repoRoot, unique } from './cli-process.js';
 import { buildToolServer } from './fixtures.js';
 
 let broker: TestBroker;
@@ -41,8 +41,10 @@ function stdioHost(args: string[]): {
   return { client: new Client({ name: 'stdio-host', version: '1.0.0' }), transport, stderr: () => stderr };
 }
 
-describe.concurrent('mqtt-agents mcp connect', { timeout: 60_000 }, () => {
-  it('is a stdio MCP server for any stdio host, relaying to a server discovered on MQTT', async () => {
+describe.concurrent('mqtt-agents mcp connect', { timeout: 90_000 }, () => {
+  it('is a stdio MCP server for any stdio host, relaying to a server discovered on MQTT', async ({
+    expect,
+  }) => {
     const name = `connect/${unique('tools')}`;
     await using _server = await serveMcpOverMqtt({
       mqtt: { url: broker.url },
@@ -68,7 +70,7 @@ describe.concurrent('mqtt-agents mcp connect', { timeout: 60_000 }, () => {
     await host.client.close(); // closes stdin: the command ends the MQTT session and exits
   });
 
-  it('ends, saying so in one line, when the MQTT server goes away', async () => {
+  it('ends, saying so in one line, when the MQTT server goes away', async ({ expect }) => {
     const name = `connect/${unique('vanishing')}`;
     const server = await serveMcpOverMqtt({
       mqtt: { url: broker.url },
@@ -88,10 +90,10 @@ describe.concurrent('mqtt-agents mcp connect', { timeout: 60_000 }, () => {
     );
   });
 
-  it('fails in one line when the server is not on the broker or the name is invalid', async () => {
+  it('fails in one line when the server is not on the broker or the name is invalid', async ({ expect }) => {
     const [missing, invalid] = await Promise.all([
-      cliRun(['mcp', 'connect', 'connect/nobody-home', '--url', broker.url, '--wait', '300ms']),
-      cliRun(['mcp', 'connect', 'connect/+/bad', '--url', broker.url]),
+      cliInProcess(['mcp', 'connect', 'connect/nobody-home', '--url', broker.url, '--wait', '300ms']),
+      cliInProcess(['mcp', 'connect', 'connect/+/bad', '--url', broker.url]),
     ]);
     expect(missing).toMatchObject({
       code: 1,

@@ -4,7 +4,7 @@ import { startTestBroker } from '@mqtt-agents/broker/vitest';
 import type { TestBroker } from '@mqtt-agents/broker/vitest';
 import { serveMcpOverMqtt } from '@mqtt-agents/mcp';
 import type { McpServerHost } from '@mqtt-agents/mcp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { cli, unique } from './cli-process.js';
 import type { CliProcess } from './cli-process.js';
 import { buildToolServer } from './fixtures.js';
@@ -54,7 +54,9 @@ afterAll(async () => {
 });
 
 describe.concurrent('mqtt-agents mcp http', { timeout: 30_000 }, () => {
-  it('lets the SDK Streamable HTTP client use an MQTT server: tools, progress, one session per client', async () => {
+  it('lets the SDK Streamable HTTP client use an MQTT server: tools, progress, one session per client', async ({
+    expect,
+  }) => {
     const { client, transport } = httpClient(`/mcp/${prefix}/tools`);
     await client.connect(transport);
     const sessionId = transport.sessionId;
@@ -83,7 +85,7 @@ describe.concurrent('mqtt-agents mcp http', { timeout: 30_000 }, () => {
     await bridge.waitFor(new RegExp(`session ${sessionId}: closed`));
   });
 
-  it('lists the servers it bridges at GET /mcp, with their HTTP urls', async () => {
+  it('lists the servers it bridges at GET /mcp, with their HTTP urls', async ({ expect }) => {
     const response = await fetch(new URL('/mcp', baseUrl));
     expect(response.status).toBe(200);
     const body = (await response.json()) as {
@@ -100,7 +102,7 @@ describe.concurrent('mqtt-agents mcp http', { timeout: 30_000 }, () => {
     );
   });
 
-  it('answers 404 for a server that is not on the broker, and for an unknown session', async () => {
+  it('answers 404 for a server that is not on the broker, and for an unknown session', async ({ expect }) => {
     const { client, transport } = httpClient(`/mcp/${prefix}/nothing-here`);
     await expect(client.connect(transport)).rejects.toThrow(/404|not found|no MCP server/i);
     const unknown = await fetch(new URL(`/mcp/${prefix}/tools`, baseUrl), {
@@ -115,7 +117,9 @@ describe.concurrent('mqtt-agents mcp http', { timeout: 30_000 }, () => {
     expect(unknown.status).toBe(404);
   });
 
-  it('follows presence: a server that comes online gets an endpoint, one that stops ends its sessions', async () => {
+  it('follows presence: a server that comes online gets an endpoint, one that stops ends its sessions', async ({
+    expect,
+  }) => {
     const name = `${prefix}/late`;
     const late = await serve(name, `${prefix}-late`);
     await bridge.waitFor(new RegExp(`\\+ \\S+/mcp/${name} `));

@@ -2,8 +2,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { startTestBroker } from '@mqtt-agents/broker/vitest';
 import type { TestBroker } from '@mqtt-agents/broker/vitest';
 import { createMcpMqttClientHost } from '@mqtt-agents/mcp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cli, cliRun, serverEverything, unique } from './cli-process.js';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { cli, cliInProcess, serverEverything, unique } from './cli-process.js';
 
 let broker: TestBroker;
 beforeAll(async () => {
@@ -18,8 +18,10 @@ function textOf(result: unknown): string {
   return content.map((part) => part.text ?? '').join('');
 }
 
-describe.concurrent('mqtt-agents mcp serve', { timeout: 60_000 }, () => {
-  it('publishes server-everything on MQTT, one process per session, for SDK clients over MQTT', async () => {
+describe.concurrent('mqtt-agents mcp serve', { timeout: 90_000 }, () => {
+  it('publishes server-everything on MQTT, one process per session, for SDK clients over MQTT', async ({
+    expect,
+  }) => {
     const name = `cli/${unique('everything')}`;
     await using serve = cli(['mcp', 'serve', '--url', broker.url, '--name', name, '--', ...serverEverything]);
     await serve.waitFor(/serving '.+' on mqtt:\/\/\S+ as (\S+) \(one process per session\)/);
@@ -56,7 +58,7 @@ describe.concurrent('mqtt-agents mcp serve', { timeout: 60_000 }, () => {
     await expect.poll(() => host.instancesOf(name).length).toBe(0);
   });
 
-  it('--shared runs one process for every session and keeps their request ids apart', async () => {
+  it('--shared runs one process for every session and keeps their request ids apart', async ({ expect }) => {
     const name = `cli/${unique('shared')}`;
     await using serve = cli([
       'mcp',
@@ -90,7 +92,7 @@ describe.concurrent('mqtt-agents mcp serve', { timeout: 60_000 }, () => {
     expect(await serve.stop()).toBe(0);
   });
 
-  it('leaves a will: a killed bridge goes offline for clients', async () => {
+  it('leaves a will: a killed bridge goes offline for clients', async ({ expect }) => {
     const name = `cli/${unique('killed')}`;
     await using serve = cli([
       'mcp',
@@ -114,11 +116,13 @@ describe.concurrent('mqtt-agents mcp serve', { timeout: 60_000 }, () => {
     await expect.poll(() => host.instancesOf(name).length, { timeout: 10_000 }).toBe(0);
   });
 
-  it('fails in one line: missing name, missing command, command not found, broker unreachable', async () => {
+  it('fails in one line: missing name, missing command, command not found, broker unreachable', async ({
+    expect,
+  }) => {
     const [noName, noCommand, notFound, unreachable] = await Promise.all([
-      cliRun(['mcp', 'serve', '--url', broker.url, '--', 'node']),
-      cliRun(['mcp', 'serve', '--url', broker.url, '--name', 'x/y']),
-      cliRun([
+      cliInProcess(['mcp', 'serve', '--url', broker.url, '--', 'node']),
+      cliInProcess(['mcp', 'serve', '--url', broker.url, '--name', 'x/y']),
+      cliInProcess([
         'mcp',
         'serve',
         '--shared',
@@ -129,7 +133,7 @@ describe.concurrent('mqtt-agents mcp serve', { timeout: 60_000 }, () => {
         '--',
         'no-such-command-4711',
       ]),
-      cliRun(['mcp', 'serve', '--url', 'mqtt://127.0.0.1:1', '--name', 'x/y', '--', 'node']),
+      cliInProcess(['mcp', 'serve', '--url', 'mqtt://127.0.0.1:1', '--name', 'x/y', '--', 'node']),
     ]);
     expect(noName).toMatchObject({
       code: 2,
