@@ -63,7 +63,7 @@ export default defineConfig({
       ...(mosquitto
         ? [
             {
-              extends: true,
+              extends: true as const,
               test: {
                 name: 'integration-mosquitto',
                 include: integrationFiles,
@@ -73,8 +73,12 @@ export default defineConfig({
               },
             },
             {
-              extends: true,
-              test: { name: 'reliability-mosquitto', ...reliability, env: { MQTT_AGENTS_TEST_BROKER: 'mosquitto' } },
+              extends: true as const,
+              test: {
+                name: 'reliability-mosquitto',
+                ...reliability,
+                env: { MQTT_AGENTS_TEST_BROKER: 'mosquitto' },
+              },
             },
           ]
         : []),

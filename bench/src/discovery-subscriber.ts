@@ -83,7 +83,10 @@ function countInstances(host: { servers(): Map<string, unknown[]> }): number {
 }
 
 async function mcp(): Promise<Held> {
-  const host = await createMcpMqttClientHost({ mqtt: { url }, serverNameFilters: [empty ? 'nothing-here/#' : '#'] });
+  const host = await createMcpMqttClientHost({
+    mqtt: { url },
+    serverNameFilters: [empty ? 'nothing-here/#' : '#'],
+  });
   if (empty) return { entries: 0, close: () => host.close() };
   await until(() => countInstances(host) >= presences, `${presences} MCP server presences`);
   return { entries: countInstances(host), close: () => host.close() };

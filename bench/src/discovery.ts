@@ -14,7 +14,17 @@ import { serverOnlineNotification } from '@mqtt-agents/mcp';
 import mqtt, { type MqttClient } from 'mqtt';
 import { startEmbeddedBroker, startMosquittoBroker, type BrokerUnderTest } from './lib/brokers.js';
 import { median } from './lib/measure.js';
-import { integer, kib, machineLines, ms, ratio, recordTargets, table, writeSection, type TargetResult } from './lib/report.js';
+import {
+  integer,
+  kib,
+  machineLines,
+  ms,
+  ratio,
+  recordTargets,
+  table,
+  writeSection,
+  type TargetResult,
+} from './lib/report.js';
 
 const CARDS = Number(process.env.BENCH_DISCOVERY_CARDS ?? 10_000);
 const PRESENCES = Number(process.env.BENCH_DISCOVERY_PRESENCES ?? 1_000);
@@ -39,7 +49,10 @@ function cardPayload(index: number): { topic: string; payload: string } {
     },
     { brokerUrl: 'mqtt://broker.example:1883', org, unit },
   );
-  return { topic: `$a2a/v1/discovery/${org}/${unit}/${agentId}`, payload: JSON.stringify(AgentCard.toJSON(card)) };
+  return {
+    topic: `$a2a/v1/discovery/${org}/${unit}/${agentId}`,
+    payload: JSON.stringify(AgentCard.toJSON(card)),
+  };
 }
 
 function presencePayload(index: number): { topic: string; payload: string; serverId: string } {
@@ -48,7 +61,11 @@ function presencePayload(index: number): { topic: string; payload: string; serve
   return {
     topic: `$mcp-server/presence/${serverId}/${serverName}`,
     payload: JSON.stringify(
-      serverOnlineNotification({ serverName, description: `Press ${index} controls`, meta: { site: 'plant 1' } }),
+      serverOnlineNotification({
+        serverName,
+        description: `Press ${index} controls`,
+        meta: { site: 'plant 1' },
+      }),
     ),
     serverId,
   };
@@ -92,7 +109,9 @@ async function populate(url: string): Promise<{ cardBytes: number; presenceBytes
       client.publishAsync(topic, payload, {
         qos: 1,
         retain: true,
-        properties: { userProperties: { 'MCP-COMPONENT-TYPE': 'mcp-server', 'MCP-MQTT-CLIENT-ID': serverId } },
+        properties: {
+          userProperties: { 'MCP-COMPONENT-TYPE': 'mcp-server', 'MCP-MQTT-CLIENT-ID': serverId },
+        },
       }),
     );
   }
@@ -138,8 +157,13 @@ interface BrokerResults {
   modes: Map<string, SubscriberResult>;
 }
 
-async function measure(broker: BrokerUnderTest, sizes: { card: number; presence: number }): Promise<BrokerResults> {
-  process.stdout.write(`${broker.label}: publishing ${integer(CARDS)} cards and ${integer(PRESENCES)} presences\n`);
+async function measure(
+  broker: BrokerUnderTest,
+  sizes: { card: number; presence: number },
+): Promise<BrokerResults> {
+  process.stdout.write(
+    `${broker.label}: publishing ${integer(CARDS)} cards and ${integer(PRESENCES)} presences\n`,
+  );
   const populated = await populate(broker.url);
   sizes.card = populated.cardBytes;
   sizes.presence = populated.presenceBytes;
@@ -216,7 +240,9 @@ async function main(): Promise<void> {
   ].join('\n');
   await writeSection('Discovery at scale', body);
   recordTargets('discovery', targets);
-  process.stdout.write(`discovery benchmark done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(
+    `discovery benchmark done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+  );
 }
 
 await main();

@@ -33,7 +33,9 @@ function keep(close: () => Promise<void>): number {
 }
 
 function listen(server: Server): Promise<number> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
 }
 
 function closeServer(server: Server): Promise<void> {
@@ -96,7 +98,11 @@ async function mcpMqtt(
 }
 
 /** MQTT.js alone: echo every request to its Response Topic with its Correlation Data (QoS 1). */
-async function rawEcho(brokerUrl: string, requestTopic: string, noDelay: boolean): Promise<{ handle: number }> {
+async function rawEcho(
+  brokerUrl: string,
+  requestTopic: string,
+  noDelay: boolean,
+): Promise<{ handle: number }> {
   const client = mqtt.connect(brokerUrl, {
     protocolVersion: 5,
     clientId: `bench-echo-${randomUUID()}`,
@@ -129,7 +135,12 @@ async function a2aHttp(): Promise<{ handle: number; card: unknown }> {
     description: 'bench echo agent',
     version: '1.0.0',
     supportedInterfaces: [
-      { url: `http://127.0.0.1:${port}/a2a/jsonrpc`, protocolBinding: 'JSONRPC', tenant: '', protocolVersion: '1.0' },
+      {
+        url: `http://127.0.0.1:${port}/a2a/jsonrpc`,
+        protocolBinding: 'JSONRPC',
+        tenant: '',
+        protocolVersion: '1.0',
+      },
     ],
     capabilities: { streaming: true, pushNotifications: false, extensions: [] },
     defaultInputModes: ['text/plain'],
@@ -202,7 +213,11 @@ process.on('message', (message: PeerRequest & { id: number }) => {
   handle(message).then(
     (result) => process.send?.({ id: message.id, ok: true, result }),
     (error: unknown) =>
-      process.send?.({ id: message.id, ok: false, error: error instanceof Error ? error.stack : String(error) }),
+      process.send?.({
+        id: message.id,
+        ok: false,
+        error: error instanceof Error ? error.stack : String(error),
+      }),
   );
 });
 process.on('disconnect', () => process.exit(0));

@@ -18,7 +18,6 @@ import { integer, machineLines, ms, table, writeSection } from './lib/report.js'
 const PROFILE_DIRECTORY = fileURLToPath(new URL('../profiles/', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-
 /** Where a frame's code lives, coarsely: our packages, the SDKs, MQTT.js, Node.js, V8. */
 function categoryOf(frame: CallFrame): string {
   const url = frame.url;
@@ -33,7 +32,12 @@ function categoryOf(frame: CallFrame): string {
   }
   if (url.includes('@modelcontextprotocol')) return '@modelcontextprotocol/sdk';
   if (url.includes('/zod')) return 'zod';
-  if (url.includes('/mqtt-packet/') || url.includes('/mqtt/') || url.includes('/bl/') || url.includes('readable-stream'))
+  if (
+    url.includes('/mqtt-packet/') ||
+    url.includes('/mqtt/') ||
+    url.includes('/bl/') ||
+    url.includes('readable-stream')
+  )
     return 'MQTT.js + mqtt-packet';
   if (url.startsWith('node:')) return 'Node.js internals';
   if (url.includes('/tsx/') || url.includes('/esbuild')) return 'tsx loader';
@@ -118,7 +122,12 @@ function describe(name: string, summary: Summary): string {
     '',
     table(
       ['Frame', 'Self time', 'Share', 'Code'],
-      summary.selfTop.map(([frame, value, category]) => [`\`${frame}\``, ms(value), share(value, busy), category]),
+      summary.selfTop.map(([frame, value, category]) => [
+        `\`${frame}\``,
+        ms(value),
+        share(value, busy),
+        category,
+      ]),
     ),
     '',
     'Our own functions by inclusive time (everything they call included):',
@@ -158,7 +167,12 @@ interface Run {
 async function profileRun(variant: 'as-is' | 'proposed-fix'): Promise<Run> {
   const script = fileURLToPath(new URL('./profile-load.ts', import.meta.url));
   const child = fork(script, [PROFILE_DIRECTORY, variant], {
-    execArgv: ['--conditions=@mqtt-agents/source', '--import', import.meta.resolve('tsx'), '--enable-source-maps'],
+    execArgv: [
+      '--conditions=@mqtt-agents/source',
+      '--import',
+      import.meta.resolve('tsx'),
+      '--enable-source-maps',
+    ],
     env: { ...process.env, BENCH_PROFILE: '1' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -183,17 +197,37 @@ async function main(): Promise<void> {
     `${((1000 * busyOf(summary)) / (load.rate * (durationMs / 1000))).toFixed(0)} µs`;
   const pct = (value: number): string => `${(100 * value).toFixed(1)}%`;
   const comparison: string[][] = [
-    ['Rate during the profile', `${integer(before.load.rate)} calls/s`, `${integer(after.load.rate)} calls/s`],
-    ['p50 / p99', `${ms(before.load.p50)} / ${ms(before.load.p99)}`, `${ms(after.load.p50)} / ${ms(after.load.p99)}`],
+    [
+      'Rate during the profile',
+      `${integer(before.load.rate)} calls/s`,
+      `${integer(after.load.rate)} calls/s`,
+    ],
+    [
+      'p50 / p99',
+      `${ms(before.load.p50)} / ${ms(before.load.p99)}`,
+      `${ms(after.load.p50)} / ${ms(after.load.p99)}`,
+    ],
   ];
   for (const side of ['client', 'server'] as const) {
     const a = summarise(before[side]);
     const b = summarise(after[side]);
     comparison.push(
       [`${side}: CPU per call`, perCall(a, before.load), perCall(b, after.load)],
-      [`${side}: \`writev\` system calls, share of busy time`, pct(selfShare(before[side], /^writev /)), pct(selfShare(after[side], /^writev /))],
-      [`${side}: \`debug\` (MQTT.js logging), share`, pct(selfShare(before[side], /\/debug\//)), pct(selfShare(after[side], /\/debug\//))],
-      [`${side}: garbage collector, share`, pct(selfShare(before[side], /^\(garbage collector\)/)), pct(selfShare(after[side], /^\(garbage collector\)/))],
+      [
+        `${side}: \`writev\` system calls, share of busy time`,
+        pct(selfShare(before[side], /^writev /)),
+        pct(selfShare(after[side], /^writev /)),
+      ],
+      [
+        `${side}: \`debug\` (MQTT.js logging), share`,
+        pct(selfShare(before[side], /\/debug\//)),
+        pct(selfShare(after[side], /\/debug\//)),
+      ],
+      [
+        `${side}: garbage collector, share`,
+        pct(selfShare(before[side], /^\(garbage collector\)/)),
+        pct(selfShare(after[side], /^\(garbage collector\)/)),
+      ],
     );
   }
   const body = [

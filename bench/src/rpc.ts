@@ -41,7 +41,11 @@ function result(name: string, concurrency: Concurrency): LoadResult | undefined 
   return results.get(name)?.get(concurrency);
 }
 
-async function measure(name: string, open: () => Promise<Pairing>, concurrencies: readonly Concurrency[] = CONCURRENCIES) {
+async function measure(
+  name: string,
+  open: () => Promise<Pairing>,
+  concurrencies: readonly Concurrency[] = CONCURRENCIES,
+) {
   const pairing = await open();
   try {
     for (const concurrency of concurrencies) {
@@ -50,7 +54,7 @@ async function measure(name: string, open: () => Promise<Pairing>, concurrencies
       if (!byConcurrency) results.set(name, (byConcurrency = new Map()));
       byConcurrency.set(concurrency, outcome);
       process.stdout.write(
-        `${name.padEnd(34)} c=${String(concurrency).padEnd(3)} ${integer(outcome.rate).padStart(7)} calls/s  p50 ${ms(outcome.p50)}  p99 ${ms(outcome.p99)}${outcome.errors ? `  ${outcome.errors} errors (${outcome.firstError})` : ''}\n`,
+        `${name.padEnd(54)} c=${String(concurrency).padEnd(3)} ${integer(outcome.rate).padStart(7)} calls/s  p50 ${ms(outcome.p50)}  p99 ${ms(outcome.p99)}${outcome.errors ? `  ${outcome.errors} errors (${outcome.firstError})` : ''}\n`,
       );
     }
   } finally {
@@ -58,7 +62,10 @@ async function measure(name: string, open: () => Promise<Pairing>, concurrencies
   }
 }
 
-async function withBroker(start: () => Promise<BrokerUnderTest>, body: (broker: BrokerUnderTest) => Promise<void>) {
+async function withBroker(
+  start: () => Promise<BrokerUnderTest>,
+  body: (broker: BrokerUnderTest) => Promise<void>,
+) {
   const broker = await start();
   try {
     await body(broker);
@@ -75,7 +82,9 @@ async function runAll(peer: Peer): Promise<void> {
     await withBroker(start, async (broker) => {
       await measure(`raw MQTT.js, ${broker.label}`, () => openRawRequestReply(peer, broker.url, true));
       await measure(`MCP over MQTT, ${broker.label}`, () => openMcpMqtt(peer, broker.url));
-      await measure(`MCP over MQTT, ${broker.label}, proposed core fix`, () => openMcpMqtt(peer, broker.url, true));
+      await measure(`MCP over MQTT, ${broker.label}, proposed core fix`, () =>
+        openMcpMqtt(peer, broker.url, true),
+      );
       await measure(`A2A over MQTT, ${broker.label}`, () => openA2aMqtt(peer, broker.url));
     });
   }
@@ -212,7 +221,7 @@ function overheadSection(targets: TargetResult[]): string {
     '',
     table(header('Through the same broker'), rows),
     '',
-    "What Nagle's algorithm costs: Mosquitto with `set_tcp_nodelay false` (its default). \"Nagle on (all ends)\" also",
+    'What Nagle\'s algorithm costs: Mosquitto with `set_tcp_nodelay false` (its default). "Nagle on (all ends)" also',
     'leaves MQTT.js sockets as Node.js opens them; `@mqtt-agents/core` always sets TCP_NODELAY on its own',
     "sockets, so for MCP only the broker's side waits. Tell Mosquitto users to set `set_tcp_nodelay true`.",
     '',

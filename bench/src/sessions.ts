@@ -17,7 +17,17 @@ import { startEmbeddedBroker, startMosquittoBroker, type BrokerUnderTest } from 
 import { PAYLOAD_TEXT } from './lib/fixtures.js';
 import { DEFAULT_LOAD, delay, runLoad, type LoadResult } from './lib/measure.js';
 import { startPeer, type Peer } from './lib/peer.js';
-import { integer, kib, machineLines, ms, ratio, recordTargets, table, writeSection, type TargetResult } from './lib/report.js';
+import {
+  integer,
+  kib,
+  machineLines,
+  ms,
+  ratio,
+  recordTargets,
+  table,
+  writeSection,
+  type TargetResult,
+} from './lib/report.js';
 
 const SESSIONS = Number(process.env.BENCH_SESSIONS ?? 1_000);
 const GENERATOR_CONNECTIONS = 4;
@@ -50,8 +60,15 @@ class SessionGenerator {
     });
   }
 
-  static async connect(url: string, server: { serverId: string; serverName: string }): Promise<SessionGenerator> {
-    const client = mqtt.connect(url, { protocolVersion: 5, clientId: `bench-sessions-${randomUUID()}`, reconnectPeriod: 0 });
+  static async connect(
+    url: string,
+    server: { serverId: string; serverName: string },
+  ): Promise<SessionGenerator> {
+    const client = mqtt.connect(url, {
+      protocolVersion: 5,
+      clientId: `bench-sessions-${randomUUID()}`,
+      reconnectPeriod: 0,
+    });
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
       client.once('error', reject);
@@ -65,7 +82,9 @@ class SessionGenerator {
   private publish(mcpClientId: string, topic: string, message: Record<string, unknown>): void {
     this.client.publish(topic, JSON.stringify(message), {
       qos: 1,
-      properties: { userProperties: { 'MCP-COMPONENT-TYPE': 'mcp-client', 'MCP-MQTT-CLIENT-ID': mcpClientId } },
+      properties: {
+        userProperties: { 'MCP-COMPONENT-TYPE': 'mcp-client', 'MCP-MQTT-CLIENT-ID': mcpClientId },
+      },
     });
   }
 
@@ -96,7 +115,10 @@ class SessionGenerator {
       capabilities: {},
       clientInfo: { name: 'bench-session', version: '1.0.0' },
     });
-    this.publish(mcpClientId, this.rpcTopic(mcpClientId), { jsonrpc: '2.0', method: 'notifications/initialized' });
+    this.publish(mcpClientId, this.rpcTopic(mcpClientId), {
+      jsonrpc: '2.0',
+      method: 'notifications/initialized',
+    });
   }
 
   async callEcho(mcpClientId: string): Promise<void> {
@@ -140,13 +162,21 @@ async function measure(broker: BrokerUnderTest, peer: Peer): Promise<BrokerResul
   const generators = await Promise.all(
     Array.from({ length: GENERATOR_CONNECTIONS }, () => SessionGenerator.connect(broker.url, server)),
   );
-  const ids = Array.from({ length: SESSIONS }, (_, index) => `bench-client-${index}-${randomUUID().slice(0, 6)}`);
+  const ids = Array.from(
+    { length: SESSIONS },
+    (_, index) => `bench-client-${index}-${randomUUID().slice(0, 6)}`,
+  );
   const generatorOf = (index: number): SessionGenerator => generators[index % GENERATOR_CONNECTIONS]!;
   try {
     // Baseline: one session, IN_FLIGHT calls at a time.
     await generatorOf(0).open(ids[0]!);
-    const single = await runLoad(() => generatorOf(0).callEcho(ids[0]!), { concurrency: IN_FLIGHT, ...DEFAULT_LOAD });
-    process.stdout.write(`${broker.label}: 1 session, ${IN_FLIGHT} in flight: ${integer(single.rate)} calls/s, p99 ${ms(single.p99)}\n`);
+    const single = await runLoad(() => generatorOf(0).callEcho(ids[0]!), {
+      concurrency: IN_FLIGHT,
+      ...DEFAULT_LOAD,
+    });
+    process.stdout.write(
+      `${broker.label}: 1 session, ${IN_FLIGHT} in flight: ${integer(single.rate)} calls/s, p99 ${ms(single.p99)}\n`,
+    );
 
     await delay(200);
     const before = await peer.request<Memory>({ op: 'memory' });
@@ -162,7 +192,8 @@ async function measure(broker: BrokerUnderTest, peer: Peer): Promise<BrokerResul
     );
     const setupMs = performance.now() - setupStart;
     const sessions = await peer.request<number>({ op: 'sessions', handle });
-    if (sessions !== SESSIONS) throw new Error(`expected ${SESSIONS} sessions on the host, found ${sessions}`);
+    if (sessions !== SESSIONS)
+      throw new Error(`expected ${SESSIONS} sessions on the host, found ${sessions}`);
     await delay(200);
     const after = await peer.request<Memory>({ op: 'memory' });
     const memoryPerSession = {
@@ -173,36 +204,27 @@ async function measure(broker: BrokerUnderTest, peer: Peer): Promise<BrokerResul
       `${broker.label}: ${SESSIONS} sessions open in ${ms(setupMs)}, ${kib(memoryPerSession.heapUsed)} heap per session\n`,
     );
 
-    // The same load spread over every session, round robin.
+    // The same load spread over every session, round robin; then as many calls in flight as sessions, so
+    // that every session has one call in flight (round robin hands each worker the next session).
     let turn = 0;
-    const spread = await runLoad(
-      () => {
-        const index = turn++ % SESSIONS;
-        return generatorOf(index).callEcho(ids[index]!);
-      },
-      { concurrency: IN_FLIGHT, ...DEFAULT_LOAD },
+    const roundRobin = (): Promise<void> => {
+      const index = turn++ % SESSIONS;
+      return generatorOf(index).callEcho(ids[index]!);
+    };
+    const spread = await runLoad(roundRobin, { concurrency: IN_FLIGHT, ...DEFAULT_LOAD });
+    process.stdout.write(
+      `${broker.label}: ${SESSIONS} sessions, ${IN_FLIGHT} in flight: ${integer(spread.rate)} calls/s, p99 ${ms(spread.p99)}\n`,
     );
-    process.stdout.write(`${broker.label}: ${SESSIONS} sessions, ${IN_FLIGHT} in flight: ${integer(spread.rate)} calls/s, p99 ${ms(spread.p99)}\n`);
-    // Every session with one call in flight.
-    let worker = 0;
-    const all = await runLoad(
-      (() => {
-        const slots = new Map<number, number>();
-        return () => {
-          // Each of the SESSIONS workers sticks to its own session.
-          const self = worker++ % SESSIONS;
-          const index = slots.get(self) ?? self;
-          slots.set(self, index);
-          return generatorOf(index).callEcho(ids[index]!);
-        };
-      })(),
-      { concurrency: SESSIONS, ...DEFAULT_LOAD },
+    const all = await runLoad(roundRobin, { concurrency: SESSIONS, ...DEFAULT_LOAD });
+    process.stdout.write(
+      `${broker.label}: ${SESSIONS} sessions, ${SESSIONS} in flight: ${integer(all.rate)} calls/s, p99 ${ms(all.p99)}\n`,
     );
-    process.stdout.write(`${broker.label}: ${SESSIONS} sessions, ${SESSIONS} in flight: ${integer(all.rate)} calls/s, p99 ${ms(all.p99)}\n`);
     return { label: broker.label, setupMs, memoryPerSession, single, spread, all };
   } finally {
     await Promise.all(
-      generators.map((generator, index) => generator.close(ids.filter((_, id) => id % GENERATOR_CONNECTIONS === index))),
+      generators.map((generator, index) =>
+        generator.close(ids.filter((_, id) => id % GENERATOR_CONNECTIONS === index)),
+      ),
     );
     await peer.request({ op: 'stop', handle });
   }
@@ -255,7 +277,7 @@ async function main(): Promise<void> {
     `its own process; ${integer(SESSIONS)} client sessions opened on it (100 initializes in flight), held open, and called.`,
     `The clients are a load generator speaking the binding on ${GENERATOR_CONNECTIONS} MQTT connections, each carrying`,
     `${integer(SESSIONS / GENERATOR_CONNECTIONS)} mcp-client-ids (initialize on the control topic, \`notifications/initialized\`, then`,
-    'requests on each session\'s RPC topic): on the wire and for the server it is the same as separate clients,',
+    "requests on each session's RPC topic): on the wire and for the server it is the same as separate clients,",
     'and it keeps the client side from dominating the measurement. Memory per session is the server',
     "process's growth (JS heap after a full GC, and RSS) from one session to all of them, divided by the",
     `sessions added. Latency: the same ${IN_FLIGHT} calls in flight on one session (baseline) and spread round robin`,

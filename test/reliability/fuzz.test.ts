@@ -94,8 +94,25 @@ const badPayload: fc.Arbitrary<Buffer> = fc
   )
   .filter((payload) => payload.length > 0 && !isJsonRpcMessage(payload));
 
+/** Publish as the fuzzer, failing (not hanging) if the broker does not acknowledge it. */
 async function publish(topic: string, payload: Buffer, options: IClientPublishOptions = {}): Promise<void> {
-  await fuzzer.publishAsync(topic, payload, { qos: 1, ...options });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const properties = { ...options.properties };
+  // mqtt-packet writes an empty user property map as nothing at all, and MQTT.js then never sends the packet.
+  if (properties.userProperties && Object.keys(properties.userProperties).length === 0)
+    delete properties.userProperties;
+  await Promise.race([
+    fuzzer.publishAsync(topic, payload, { qos: 1, ...options, properties }),
+    new Promise((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new Error(`the broker did not acknowledge a publish on '${topic}' (${JSON.stringify(options)})`),
+          ),
+        REPORT_TIMEOUT_MS,
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 function asMcp(component: 'mcp-client' | 'mcp-server', clientId: string): IClientPublishOptions {

@@ -105,6 +105,9 @@ export async function startMosquittoBroker(options: MosquittoBenchOptions = {}):
   };
 }
 
-export function startBrokerByName(name: BrokerName, options: MosquittoBenchOptions = {}): Promise<BrokerUnderTest> {
+export function startBrokerByName(
+  name: BrokerName,
+  options: MosquittoBenchOptions = {},
+): Promise<BrokerUnderTest> {
   return name === 'embedded' ? startEmbeddedBroker() : startMosquittoBroker(options);
 }

@@ -23,7 +23,12 @@ export function createEchoMcpServer(): McpServer {
 }
 
 export function textPart(text: string): Part {
-  return { content: { $case: 'text', value: text }, mediaType: 'text/plain', filename: '', metadata: undefined };
+  return {
+    content: { $case: 'text', value: text },
+    mediaType: 'text/plain',
+    filename: '',
+    metadata: undefined,
+  };
 }
 
 export function userMessage(text: string): Message {
@@ -40,7 +45,9 @@ export function userMessage(text: string): Message {
 }
 
 function textOf(message: Message | undefined): string {
-  return (message?.parts ?? []).map((part) => (part.content?.$case === 'text' ? part.content.value : '')).join('');
+  return (message?.parts ?? [])
+    .map((part) => (part.content?.$case === 'text' ? part.content.value : ''))
+    .join('');
 }
 
 /** Task submitted, an artifact echoing the user's text, completed: the usual lifecycle of a short task. */
@@ -54,7 +61,11 @@ export class EchoExecutor implements AgentExecutor {
       AgentEvent.task({
         id: taskId,
         contextId,
-        status: { state: TaskState.TASK_STATE_SUBMITTED, message: undefined, timestamp: new Date().toISOString() },
+        status: {
+          state: TaskState.TASK_STATE_SUBMITTED,
+          message: undefined,
+          timestamp: new Date().toISOString(),
+        },
         artifacts: [],
         history: [context.userMessage],
         metadata: undefined,
@@ -81,7 +92,11 @@ export class EchoExecutor implements AgentExecutor {
       AgentEvent.statusUpdate({
         taskId,
         contextId,
-        status: { state: TaskState.TASK_STATE_COMPLETED, message: undefined, timestamp: new Date().toISOString() },
+        status: {
+          state: TaskState.TASK_STATE_COMPLETED,
+          message: undefined,
+          timestamp: new Date().toISOString(),
+        },
         metadata: undefined,
       }),
     );

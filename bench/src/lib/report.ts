@@ -14,6 +14,7 @@ export const REPORT_FILE = fileURLToPath(new URL('../../../docs/benchmarks.md', 
 /** Section titles (after `## `), in the order they appear in the report. Unknown sections go last. */
 export const SECTION_ORDER = [
   'Summary',
+  'Notes on the targets',
   'Machine',
   'MCP tools/call: MQTT vs Streamable HTTP',
   'Transport overhead vs the raw MQTT limit',
@@ -24,13 +25,21 @@ export const SECTION_ORDER = [
   'Broker',
 ];
 
-const HEADER =
-  '# Benchmarks\n\nRecorded runs of the harness in `bench/` (`pnpm bench`). Numbers are from one machine and one run: compare the ratios, not the absolute values.\n';
+export const HEADER = [
+  '# Benchmarks',
+  '',
+  'Recorded runs of the harness in `bench/`: `pnpm bench` runs every benchmark end to end and rewrites this file',
+  '(each section can also be rerun alone, see its text). Every benchmark measures its baseline in the same run;',
+  'numbers are from one machine and one run, so compare the ratios, not the absolute values. Benchmarks are not',
+  'tests and gate nothing.',
+  '',
+].join('\n');
 
 export const integer = (value: number): string =>
   Number.isFinite(value) ? Math.round(value).toLocaleString('en-US') : 'n/a';
 export const ms = (value: number): string => (Number.isFinite(value) ? `${value.toFixed(2)} ms` : 'n/a');
-export const kib = (bytes: number): string => (Number.isFinite(bytes) ? `${(bytes / 1024).toFixed(1)} KiB` : 'n/a');
+export const kib = (bytes: number): string =>
+  Number.isFinite(bytes) ? `${(bytes / 1024).toFixed(1)} KiB` : 'n/a';
 export const ratio = (a: number, b: number): string =>
   Number.isFinite(a / b) && b !== 0 ? `${(a / b).toFixed(2)}x` : 'n/a';
 export const percent = (a: number, b: number): string =>
@@ -56,10 +65,15 @@ function splitSections(document: string): { head: string; sections: Map<string, 
   return { head: head.trimEnd(), sections };
 }
 
-/** Replace (or add) the section `## {title}` of docs/benchmarks.md with `body` (without the title line). */
-export async function writeSection(title: string, body: string): Promise<void> {
+/**
+ * Replace (or add) the section `## {title}` of docs/benchmarks.md with `body` (without the title line). With
+ * `header`, the text before the first section is replaced too.
+ */
+export async function writeSection(title: string, body: string, header?: string): Promise<void> {
   const document = await readFile(REPORT_FILE, 'utf8').catch(() => HEADER);
-  const { head, sections } = splitSections(document);
+  const split = splitSections(document);
+  const head = header === undefined ? split.head : header.trimEnd();
+  const sections = split.sections;
   sections.set(title, `## ${title}\n\n${body.trim()}`);
   const rank = (name: string): number => {
     const index = SECTION_ORDER.indexOf(name);

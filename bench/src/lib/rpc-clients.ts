@@ -22,9 +22,10 @@ export interface Pairing {
 
 const PAYLOAD = Buffer.from(PAYLOAD_TEXT);
 
-function checkEcho(result: { content?: unknown }): void {
+function checkEcho(result: Record<string, unknown>): void {
   const content = result.content as Array<{ type: string; text?: string }> | undefined;
-  if (content?.[0]?.text !== PAYLOAD_TEXT) throw new Error(`unexpected tools/call result: ${JSON.stringify(result)}`);
+  if (content?.[0]?.text !== PAYLOAD_TEXT)
+    throw new Error(`unexpected tools/call result: ${JSON.stringify(result)}`);
 }
 
 function mcpCall(client: Client): () => Promise<unknown> {
@@ -52,7 +53,12 @@ export async function openMcpHttp(peer: Peer, json: boolean): Promise<Pairing> {
  */
 export async function openMcpMqtt(peer: Peer, brokerUrl: string, proposedFix = false): Promise<Pairing> {
   const serverName = `bench/${randomUUID().slice(0, 8)}/echo`;
-  const { handle } = await peer.request<{ handle: number }>({ op: 'mcp-mqtt', brokerUrl, serverName, proposedFix });
+  const { handle } = await peer.request<{ handle: number }>({
+    op: 'mcp-mqtt',
+    brokerUrl,
+    serverName,
+    proposedFix,
+  });
   const clients = await createMcpMqttClientHost({ mqtt: { url: brokerUrl }, serverNameFilters: ['bench/#'] });
   if (proposedFix) applyProposedCoreFix(clients.connection.client);
   const client = new Client({ name: 'bench', version: '1.0.0' });
@@ -76,8 +82,17 @@ export async function openRawRequestReply(peer: Peer, brokerUrl: string, noDelay
   const id = randomUUID();
   const requestTopic = `bench/raw/${id}/request`;
   const replyTopic = `bench/raw/${id}/reply`;
-  const { handle } = await peer.request<{ handle: number }>({ op: 'raw-echo', brokerUrl, requestTopic, noDelay });
-  const client = mqtt.connect(brokerUrl, { protocolVersion: 5, clientId: `bench-raw-${id}`, reconnectPeriod: 0 });
+  const { handle } = await peer.request<{ handle: number }>({
+    op: 'raw-echo',
+    brokerUrl,
+    requestTopic,
+    noDelay,
+  });
+  const client = mqtt.connect(brokerUrl, {
+    protocolVersion: 5,
+    clientId: `bench-raw-${id}`,
+    reconnectPeriod: 0,
+  });
   await new Promise<void>((resolve, reject) => {
     client.once('connect', () => resolve());
     client.once('error', reject);
@@ -95,7 +110,10 @@ export async function openRawRequestReply(peer: Peer, brokerUrl: string, noDelay
     new Promise((resolve) => {
       const correlationData = randomBytes(16);
       pending.set(correlationData.toString('base64'), resolve);
-      client.publish(requestTopic, PAYLOAD, { qos: 1, properties: { responseTopic: replyTopic, correlationData } });
+      client.publish(requestTopic, PAYLOAD, {
+        qos: 1,
+        properties: { responseTopic: replyTopic, correlationData },
+      });
     });
   if (!(await call()).equals(PAYLOAD)) throw new Error('raw echo returned another payload');
   return {
@@ -112,7 +130,10 @@ function sendMessageRequest(): SendMessageRequest {
 }
 
 function checkTask(answer: unknown): void {
-  const task = answer as { status?: { state?: unknown }; artifacts?: Array<{ parts?: Array<{ content?: { value?: unknown } }> }> };
+  const task = answer as {
+    status?: { state?: unknown };
+    artifacts?: Array<{ parts?: Array<{ content?: { value?: unknown } }> }>;
+  };
   if (task.artifacts?.[0]?.parts?.[0]?.content?.value !== PAYLOAD_TEXT) {
     throw new Error(`unexpected SendMessage answer: ${JSON.stringify(answer).slice(0, 300)}`);
   }

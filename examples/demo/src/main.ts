@@ -6,13 +6,13 @@ import { TaskState } from '@a2a-js/sdk';
 import type { Task } from '@a2a-js/sdk';
 import { ClientFactory } from '@a2a-js/sdk/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { discoverAgents, mqttTransportFactory, serveA2AOverMqtt } from '@mqtt-agents/a2a';
+import { discoverAgents, mqttTransportFactory } from '@mqtt-agents/a2a';
 import { startBroker } from '@mqtt-agents/broker';
-import { createMcpMqttClientHost, serveMcpOverMqtt } from '@mqtt-agents/mcp';
+import { createMcpMqttClientHost } from '@mqtt-agents/mcp';
 import type { McpServerChange } from '@mqtt-agents/mcp';
 import { colorStyle, plainStyle, traceBroker } from './trace.js';
-import { InspectorExecutor, PlannerExecutor, ReporterExecutor } from './world/a2a-agents.js';
-import { CAMERA, PRESS, buildCameraServer, buildPressServer } from './world/mcp-servers.js';
+import { CAMERA, PRESS } from './world/mcp-servers.js';
+import { ORG, UNIT, startAgents, startMcpServers } from './world/start-world.js';
 import { artifactText, userMessage } from './world/parts.js';
 
 const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
@@ -27,9 +27,6 @@ const section = (title: string, explanation: string): void => {
   write(`   ${explanation}`);
 };
 const say = (line: string): void => write(`   ${bold('»')} ${line}`);
-
-const org = 'com.acme';
-const unit = 'plant-1';
 
 function toolText(result: unknown): string {
   const content = (result as { content?: Array<{ text?: string }> }).content ?? [];
@@ -51,97 +48,13 @@ async function main(): Promise<void> {
     'Two MCP servers come online',
     `${PRESS} runs as two instances, ${CAMERA} as one. Each publishes a retained presence; its will clears it.`,
   );
-  const presses = [
-    { instance: 'press-a', strokes: 0 },
-    { instance: 'press-b', strokes: 0 },
-  ];
-  await using pressA = await serveMcpOverMqtt({
-    mqtt,
-    serverName: PRESS,
-    serverId: 'press-a',
-    description: 'Hydraulic press of line 7',
-    createServer: () => buildPressServer(presses[0]!),
-  });
-  await using pressB = await serveMcpOverMqtt({
-    mqtt,
-    serverName: PRESS,
-    serverId: 'press-b',
-    description: 'Hydraulic press of line 7',
-    createServer: () => buildPressServer(presses[1]!),
-  });
-  await using camera = await serveMcpOverMqtt({
-    mqtt,
-    serverName: CAMERA,
-    serverId: 'camera-1',
-    description: 'Inspection camera of line 7',
-    createServer: () => buildCameraServer(),
-  });
+  await using mcpServers = await startMcpServers(mqtt);
 
   section(
     'Three A2A agents come online',
-    `Each connects as ${org}/${unit}/<agent> and retains its Agent Card. The reporter streams; the inspector uses the camera's MCP tool.`,
+    `Each connects as ${ORG}/${UNIT}/<agent> and retains its Agent Card. The reporter streams; the inspector uses the camera's MCP tool.`,
   );
-  // The inspector is an MCP client too: it reaches the camera through its own client host.
-  await using inspectorTools = await createMcpMqttClientHost({
-    mqtt,
-    clientId: 'inspector-tools',
-    serverNameFilters: [CAMERA],
-  });
-  const cameraClient = new Client({ name: 'inspector', version: '1.0.0' });
-  await inspectorTools.connect(cameraClient, CAMERA);
-  await using _inspector = await serveA2AOverMqtt({
-    mqtt,
-    org,
-    unit,
-    agentId: 'inspector',
-    card: {
-      name: 'Inspector',
-      description: 'Inspects one part with the line camera',
-      skills: [{ id: 'inspect', name: 'Inspect a part' }],
-    },
-    executor: new InspectorExecutor(async (part) =>
-      toolText(await cameraClient.callTool({ name: 'inspect', arguments: { part } })),
-    ),
-  });
-  await using _reporter = await serveA2AOverMqtt({
-    mqtt,
-    org,
-    unit,
-    agentId: 'reporter',
-    card: {
-      name: 'Reporter',
-      description: 'Writes inspection reports, streamed line by line',
-      capabilities: { streaming: true, pushNotifications: false, extensions: [] },
-      skills: [{ id: 'report', name: 'Write a report' }],
-    },
-    executor: new ReporterExecutor(),
-  });
-  const plannerExecutor = new PlannerExecutor();
-  await using planner = await serveA2AOverMqtt({
-    mqtt,
-    org,
-    unit,
-    agentId: 'planner',
-    card: {
-      name: 'Planner',
-      description: 'Plans quality checks and delegates them',
-      skills: [{ id: 'plan', name: 'Plan a quality check', examples: ['inspect P-101, P-102 and P-103'] }],
-    },
-    executor: plannerExecutor,
-  });
-  // The planner reaches its colleagues over its own connection (client id com.acme/plant-1/planner).
-  const plannerMqtt = { connection: planner.connection };
-  await using colleagues = await discoverAgents({ mqtt: plannerMqtt, org, unit });
-  await using plannerTransports = mqttTransportFactory({ mqtt: plannerMqtt, org, unit, agentId: 'planner' });
-  const plannerClients = new ClientFactory({ transports: [plannerTransports] });
-  plannerExecutor.colleagues = {
-    inspector: await plannerClients.createFromAgentCard(
-      (await colleagues.waitFor('inspector', { online: true })).card,
-    ),
-    reporter: await plannerClients.createFromAgentCard(
-      (await colleagues.waitFor('reporter', { online: true })).card,
-    ),
-  };
+  await using _agents = await startAgents(mqtt);
 
   // --- the client --------------------------------------------------------------------------------------
   section(
@@ -153,7 +66,7 @@ async function main(): Promise<void> {
     clientId: 'demo-client',
     serverNameFilters: ['factory/#'],
   });
-  await using agents = await discoverAgents({ mqtt, org, unit, agentId: 'demo-client' });
+  await using agents = await discoverAgents({ mqtt, org: ORG, unit: UNIT, agentId: 'demo-client' });
   await tools.waitForServer(CAMERA);
   await Promise.all(['planner', 'inspector', 'reporter'].map((id) => agents.waitFor(id, { online: true })));
   for (const [name, instances] of [...tools.servers()].sort(([a], [b]) => a.localeCompare(b))) {
@@ -186,7 +99,12 @@ async function main(): Promise<void> {
     'The client delegates a multi-step task to the planner',
     'The planner asks the inspector about each part (the inspector asks the camera over MCP), then has the reporter stream a report.',
   );
-  await using requests = mqttTransportFactory({ mqtt, org, unit, agentId: 'demo-client-requests' });
+  await using requests = mqttTransportFactory({
+    mqtt,
+    org: ORG,
+    unit: UNIT,
+    agentId: 'demo-client-requests',
+  });
   const planning = await new ClientFactory({ transports: [requests] }).createFromAgentCard(
     (agents.get('planner') ?? (await agents.waitFor('planner'))).card,
   );
@@ -221,7 +139,7 @@ async function main(): Promise<void> {
   const bClosed = new Promise<void>((resolve) => {
     clientOnB.onclose = () => resolve();
   });
-  await pressB.close();
+  await mcpServers.pressB.close();
   const change = await offline;
   await bClosed;
   trace.mute();
@@ -238,7 +156,6 @@ async function main(): Promise<void> {
 
   // --- the end -----------------------------------------------------------------------------------------
   await clientOnA.close();
-  await cameraClient.close();
   const { mcp, a2a } = trace.counts;
   write();
   write(
@@ -248,8 +165,6 @@ async function main(): Promise<void> {
   );
   write('Next: the same world across processes and hosts, with the mqtt-agents CLI (docs/cli.md).');
   trace.stop();
-  void pressA;
-  void camera;
 }
 
 main().catch((error: unknown) => {

@@ -231,7 +231,9 @@ class Registry implements AgentRegistry {
       };
       const current = this.#agents.get(key);
       this.#agents.set(key, agent);
-      this.#emit(current ? { type: 'updated', key, agent, previous: current } : { type: 'added', key, agent });
+      this.#emit(
+        current ? { type: 'updated', key, agent, previous: current } : { type: 'added', key, agent },
+      );
     };
     const verify = this.#verify;
     if (!verify) {

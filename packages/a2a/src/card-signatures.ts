@@ -76,7 +76,7 @@ export async function signAgentCard(card: AgentCard, options: CardSigningOptions
     })
     .sign(options.privateKey as CryptoKey);
   const signature: AgentCardSignature = {
-    protected: jws.protected ?? "",
+    protected: jws.protected ?? '',
     signature: jws.signature,
     header: undefined,
   };
@@ -90,7 +90,8 @@ function defaultResolver(trustedJkus: readonly string[]): CardKeyResolver {
     const jku = header.jku;
     if (jku === undefined) throw new Error('the signature names no jku and no keys were given');
     if (!jku.startsWith('https://')) throw new Error(`jku '${jku}' is not an https URL`);
-    if (trustedJkus.length > 0 && !isTrustedJku(jku, trustedJkus)) throw new Error(`jku '${jku}' is not trusted`);
+    if (trustedJkus.length > 0 && !isTrustedJku(jku, trustedJkus))
+      throw new Error(`jku '${jku}' is not trusted`);
     let set = remoteSets.get(jku);
     if (!set) {
       set = createRemoteJWKSet(new URL(jku));
@@ -101,7 +102,10 @@ function defaultResolver(trustedJkus: readonly string[]): CardKeyResolver {
 }
 
 /** Verify the signatures of a card (the SDK's `AgentCard`). See `verifyAgentCardJson`. */
-export function verifyAgentCard(card: AgentCard, options: CardVerificationOptions = {}): Promise<CardVerification> {
+export function verifyAgentCard(
+  card: AgentCard,
+  options: CardVerificationOptions = {},
+): Promise<CardVerification> {
   return verifyAgentCardJson(AgentCard.toJSON(card) as Record<string, unknown>, options);
 }
 
@@ -145,7 +149,10 @@ export async function verifyAgentCardJson(
         signature: entry.signature,
         ...(entry.header ? { header: entry.header as JWSHeaderParameters } : {}),
       };
-      await flattenedVerify(jws, async (protectedHeader) => (await resolve(protectedHeader ?? {})) as CryptoKey);
+      await flattenedVerify(
+        jws,
+        async (protectedHeader) => (await resolve(protectedHeader ?? {})) as CryptoKey,
+      );
       return { status: 'valid', kid: header.kid, jku: header.jku };
     } catch (error) {
       reasons.push(error instanceof Error ? error.message : String(error));

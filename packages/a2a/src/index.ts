@@ -37,6 +37,29 @@ export type {
   BuildAgentCardOptions,
 } from './agent-card.js';
 export { agentAddressOf, rememberAgentAddress } from './agent-address.js';
+
+// --- card signatures and security metadata ---
+export {
+  canonicalCardPayload,
+  isTrustedJku,
+  signAgentCard,
+  verifyAgentCard,
+  verifyAgentCardJson,
+} from './card-signatures.js';
+export type {
+  CardKeyResolver,
+  CardSigningOptions,
+  CardVerification,
+  CardVerificationOptions,
+  JoseKey,
+} from './card-signatures.js';
+export {
+  MQTT_PROFILE_EXTENSION_URI,
+  cardSecurityMetadata,
+  publicJwk,
+  withSecurityMetadata,
+} from './security-metadata.js';
+export type { CardSecurityMetadata } from './security-metadata.js';
 export type { AgentAddress } from './agent-address.js';
 
 // --- requester side ---
@@ -62,6 +85,18 @@ export type { AuthErrorKind } from './auth-errors.js';
 // --- binary artifact mode ---
 export { ArtifactAssembler, readBinaryChunk } from './binary-artifacts.js';
 export type { BinaryArtifactOptions, BinaryChunk } from './binary-artifacts.js';
+
+// --- untrusted-broker security profile ---
+export {
+  JOSE_COMPACT,
+  JOSE_JSON,
+  UBSP_V1,
+  decryptPayload,
+  encryptPayload,
+  pickEncryptionKey,
+  ubspPublicJwk,
+} from './ubsp.js';
+export type { ServeUbspOptions, UbspKey, UbspOptions } from './ubsp.js';
 
 // --- OAuth 2.0 / OIDC ---
 export { BearerTokenUser, bearerRequirements, isTlsConnection, scopesOf } from './oauth.js';

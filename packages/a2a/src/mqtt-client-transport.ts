@@ -42,6 +42,8 @@ import { MqttAuthError, readAuthErrorKind } from './auth-errors.js';
 import { ArtifactAssembler, isBinaryChunk, readBinaryChunk } from './binary-artifacts.js';
 import { MqttBindingError, readBindingErrorKind } from './binding-errors.js';
 import { bearerRequirements, isTlsConnection, secondsToExpiry } from './oauth.js';
+import { UBSP_V1, UbspHeader, decryptPayload, encryptPayload } from './ubsp.js';
+import type { PeerKeyResolver, ReplayGuard, UbspOptions } from './ubsp.js';
 import type { RequesterAuthOptions } from './oauth.js';
 import type { JsonRpcErrorObject } from './binding-errors.js';
 import { delay } from './mqtt-connection.js';
@@ -68,6 +70,12 @@ export interface RequesterSession {
   readonly auth: RequesterAuthOptions | undefined;
   /** Largest JSON reply accepted, in bytes. */
   readonly maxReplyBytes: number;
+  /** The requester's own address (`a2a-requester-agent-id`). */
+  readonly identity: AgentAddress;
+  /** The reply topic requests name as Response Topic. */
+  readonly replyTopic: string;
+  /** The untrusted-broker profile: every request encrypted, every reply decrypted. */
+  readonly ubsp: { options: UbspOptions; keys: PeerKeyResolver; replay: ReplayGuard } | undefined;
   /** `binary`: streaming requests ask for native binary artifact chunks. */
   readonly artifactMode: 'json' | 'binary';
   readonly policy: RetryPolicy;
@@ -110,6 +118,12 @@ interface Route {
   readonly agent: AgentAddress | undefined;
   /** The agent came from the route store (pool answer or handover), not from the transport's target. */
   readonly learnt: boolean;
+}
+
+function base64url(bytes: Uint8Array): string {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 function uuid(): string {
@@ -189,6 +203,8 @@ export class MqttClientTransport implements Transport {
   readonly #parsed = new WeakMap<MqttMessage, ParsedReply>();
   /** Scopes to ask the token provider for; undefined when requests carry no token. */
   readonly #tokenScopes: readonly string[] | undefined;
+  /** The card the transport was created from, if any. */
+  readonly #card: AgentCard | undefined;
 
   constructor(
     session: RequesterSession,
@@ -197,6 +213,7 @@ export class MqttClientTransport implements Transport {
     card?: AgentCard,
   ) {
     this.#session = session;
+    this.#card = card;
     const auth = session.auth;
     const alternatives = bearerRequirements(card);
     this.#tokenScopes =
@@ -413,8 +430,8 @@ export class MqttClientTransport implements Transport {
     return parsed;
   }
 
-  #parseUncached(reply: MqttMessage): ParsedReply {
-    const decoded = decodeJson(reply.payload, { maxBytes: this.#session.maxReplyBytes });
+  #parseUncached(reply: MqttMessage, payload: Uint8Array = reply.payload): ParsedReply {
+    const decoded = decodeJson(payload, { maxBytes: this.#session.maxReplyBytes });
     if (!decoded.ok) {
       throw new MqttAgentsError(
         'PROTOCOL_ERROR',
@@ -508,6 +525,95 @@ export class MqttClientTransport implements Transport {
   }
 
   /**
+   * Encrypt one attempt's request to the responder's key (`ubsp-v1`): bound to this requester, the
+   * recipient and the reply topic. Fails closed: without a trusted key nothing is sent.
+   */
+  async #seal(
+    payload: string,
+    properties: Omit<MqttPublishProperties, 'responseTopic' | 'correlationData'>,
+    route: Route,
+  ): Promise<{
+    payload: string;
+    properties: Omit<MqttPublishProperties, 'responseTopic' | 'correlationData'>;
+  }> {
+    const ubsp = this.#session.ubsp;
+    if (!ubsp) return { payload, properties };
+    const recipient = route.agent;
+    if (!recipient) {
+      throw new MqttAgentsError(
+        'UNSUPPORTED',
+        `ubsp-v1 needs one recipient, and ${this.#name} has many members: send to a member directly`,
+      );
+    }
+    const card =
+      !route.learnt && this.#card && !isPoolAddress(this.target) && recipient.agentId === this.target.agentId
+        ? this.#card
+        : undefined;
+    const key = await ubsp.keys.resolve(recipient, card);
+    const requesterId = this.#session.identity.agentId;
+    const sealed = await encryptPayload(
+      payload,
+      key,
+      {
+        [UbspHeader.Requester]: requesterId,
+        [UbspHeader.Recipient]: recipient.agentId,
+        [UbspHeader.ResponseTopic]: this.#session.replyTopic,
+      },
+      {
+        serialization: ubsp.options.serialization ?? 'compact',
+        maxAgeSeconds: ubsp.options.maxAgeSeconds ?? 60,
+      },
+    );
+    return {
+      payload: sealed.payload,
+      properties: {
+        ...properties,
+        contentType: sealed.contentType,
+        userProperties: {
+          ...properties.userProperties,
+          [A2AUserProperty.SecurityProfile]: UBSP_V1,
+          [A2AUserProperty.RequesterAgentId]: requesterId,
+          [A2AUserProperty.RecipientAgentId]: recipient.agentId,
+          ...(key.kid === undefined ? {} : { [A2AUserProperty.RecipientKid]: key.kid }),
+        },
+      },
+    };
+  }
+
+  /**
+   * Decrypt and check a reply to a `ubsp-v1` request: it must be protected (a plaintext
+   * `transport_protocol_error` is the one exception: the agent could not read the request's metadata),
+   * addressed to this requester, bound to this correlation, and not replayed.
+   */
+  async #open(reply: MqttMessage, correlation: Uint8Array): Promise<ParsedReply> {
+    const ubsp = this.#session.ubsp as NonNullable<RequesterSession['ubsp']>;
+    const fail = (reason: string): never => {
+      throw new MqttAgentsError('PROTOCOL_ERROR', `rejected a ubsp-v1 reply from ${this.#name}: ${reason}`, {
+        details: { topic: reply.topic },
+      });
+    };
+    if (getUserProperty(reply.properties, A2AUserProperty.SecurityProfile) !== UBSP_V1) {
+      const parsed = this.#parse(reply);
+      if (parsed.kind === 'error' && readBindingErrorKind(parsed.error) === 'transport_protocol_error')
+        return parsed;
+      return fail('it is not protected (plaintext)');
+    }
+    let decrypted;
+    try {
+      decrypted = await decryptPayload(reply.payload, reply.properties.contentType, ubsp.options.privateKey);
+    } catch {
+      return fail('it cannot be decrypted with this requester key');
+    }
+    const header = decrypted.header;
+    if (header[UbspHeader.Requester] !== this.#session.identity.agentId)
+      fail('it is addressed to another requester');
+    if (header[UbspHeader.CorrelationData] !== base64url(correlation)) fail('it belongs to another request');
+    const replay = ubsp.replay.check(header);
+    if (replay !== undefined) fail(replay);
+    return this.#parseUncached(reply, decrypted.plaintext);
+  }
+
+  /**
    * Where an attempt goes: the task's known responder (learnt from a pooled answer or a handover), else
    * this transport's agent or pool.
    */
@@ -578,11 +684,18 @@ export class MqttClientTransport implements Transport {
     let refusedToken = false;
     for (let attempt = 1; ; attempt++) {
       const route = await this.#route(plan.taskId);
-      const replies = requestReply.stream(route.topic, payload, {
-        isFinal: (reply) => this.#isFinalReply(reply, plan),
+      const sealed = await this.#seal(
+        payload,
+        await this.#attemptProperties(properties, attempt, signal),
+        route,
+      );
+      const protectedReplies = this.#session.ubsp !== undefined;
+      const replies = requestReply.stream(route.topic, sealed.payload, {
+        // Protected replies can only be read asynchronously: the loop below decides where the stream ends.
+        isFinal: protectedReplies ? () => false : (reply) => this.#isFinalReply(reply, plan),
         timeoutMs: policy.replyFirstTimeoutMs,
         idleTimeoutMs: policy.streamIdleTimeoutMs,
-        properties: await this.#attemptProperties(properties, attempt, signal),
+        properties: sealed.properties,
         dedupKey: replyDedupKey,
         ...(signal ? { signal } : {}),
       });
@@ -600,7 +713,9 @@ export class MqttClientTransport implements Transport {
             if (artifact) yield new ReassembledItem(artifact);
             continue;
           }
-          const parsed = this.#parse(reply);
+          const parsed = protectedReplies
+            ? await this.#open(reply, replies.correlationData)
+            : this.#parse(reply);
           await this.#learnResponder(reply, route, plan, parsed.kind === 'error');
           if (parsed.kind === 'error') {
             const error = toA2AError(parsed.error, parsed.id);
@@ -627,11 +742,13 @@ export class MqttClientTransport implements Transport {
             throw error;
           }
           received++;
-          if (plan.isFinal(parsed.result)) {
+          const final = plan.isFinal(parsed.result);
+          if (final) {
             // Artifacts whose last chunk never came go out before the stream's final item.
             for (const artifact of assembler.flush()) yield new ReassembledItem(artifact);
           }
           yield parsed.result;
+          if (final) break;
         }
         if (retryBecause === undefined) return;
       } catch (error) {

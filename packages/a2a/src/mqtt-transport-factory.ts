@@ -23,6 +23,8 @@ import type { MqttConnectionOptions } from './mqtt-connection.js';
 import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
 import type { RequesterAuthOptions } from './oauth.js';
+import { PeerKeyResolver, ReplayGuard } from './ubsp.js';
+import type { UbspOptions } from './ubsp.js';
 import { createMemoryTaskRouteStore, isPoolAddress } from './task-routes.js';
 import type { PoolAddress, TaskRouteStore } from './task-routes.js';
 
@@ -73,6 +75,14 @@ export interface MqttTransportFactoryOptions {
    * protocol errors. Default 16 MiB.
    */
   maxReplyBytes?: number;
+  /**
+   * The untrusted-broker profile `ubsp-v1`: every request is JWE-encrypted to the agent's key (from its
+   * card's security metadata, only signed cards with `verifyCards`), every reply must be encrypted to
+   * `privateKey`'s public key, which responders find in this requester's card: publish one (serve the
+   * requester as an agent and share its connection) or give agents a `resolveKey`. Nothing is ever sent in
+   * plaintext when no trusted key is found.
+   */
+  ubsp?: UbspOptions;
   /** Told about replies that match no request (missing, unknown or late correlation). */
   onUnmatchedReply?: (reply: MqttMessage, reason: UnmatchedReplyReason) => void;
   logger?: Logger;
@@ -248,6 +258,18 @@ export class MqttTransportFactory implements TransportFactory {
         auth: this.#options.auth,
         artifactMode: this.#options.artifactMode ?? 'json',
         maxReplyBytes: this.#options.maxReplyBytes ?? 16 * 1024 * 1024,
+        identity: this.identity,
+        replyTopic: this.replyTopic,
+        ubsp: this.#options.ubsp
+          ? {
+              options: this.#options.ubsp,
+              keys: new PeerKeyResolver(this.#options.ubsp, opened.connection, this.#logger),
+              replay: new ReplayGuard({
+                maxAgeSeconds: this.#options.ubsp.maxAgeSeconds ?? 60,
+                clockToleranceSeconds: this.#options.ubsp.clockToleranceSeconds ?? 30,
+              }),
+            }
+          : undefined,
         requestReply,
         policy,
         requestExpirySeconds: this.#options.requestExpirySeconds,
@@ -271,6 +293,7 @@ export class MqttTransportFactory implements TransportFactory {
         return;
       }
       await session.requestReply.close();
+      await session.ubsp?.keys.close();
       if (session.owned) await session.connection.close();
     })());
   }

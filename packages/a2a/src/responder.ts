@@ -39,6 +39,8 @@ import { bindingErrorObject } from './binding-errors.js';
 import type { BindingErrorKind, JsonRpcErrorObject } from './binding-errors.js';
 import { RecentMap } from './recent-map.js';
 import type { BearerVerifier } from './oauth.js';
+import { JOSE_COMPACT, JOSE_JSON, UBSP_V1, UbspHeader, decryptPayload, encryptPayload } from './ubsp.js';
+import type { PeerKeyResolver, ReplayGuard, ServeUbspOptions, UbspKey } from './ubsp.js';
 import type { RequesterTaskIdStore } from './requester-task-ids.js';
 import { isStreamFinalResponse, isStreamFinalState, isTerminalState } from './stream-states.js';
 
@@ -128,6 +130,8 @@ export interface ResponderOptions {
   auth?: BearerVerifier;
   /** Binary artifact mode: supported unless false. */
   binaryArtifacts?: BinaryArtifactOptions | false;
+  /** The untrusted-broker profile: decrypts protected requests and encrypts their replies. */
+  ubsp?: { options: ServeUbspOptions; keys: PeerKeyResolver; replay: ReplayGuard };
 }
 
 interface ReplyPath {
@@ -142,6 +146,8 @@ interface ReplyPath {
   artifactMode?: ArtifactMode;
   /** Next `a2a-chunk-seqno` per artifact of this stream. */
   seqnos?: Map<string, number>;
+  /** A `ubsp-v1` request: replies are encrypted to the requester's key. */
+  ubsp?: { requesterId: string; key: UbspKey; kid: string | undefined; serialization: 'compact' | 'json' };
 }
 
 type SendOutcome =
@@ -202,6 +208,12 @@ function isAsyncIterable(value: unknown): value is AsyncGenerator<unknown, void,
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
+function base64url(bytes: Uint8Array): string {
+  let binary = '';
+  for (const byte of bytes) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
 function hex(bytes: Uint8Array): string {
   let out = '';
   for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
@@ -251,6 +263,7 @@ export class Responder {
   private readonly logger: Logger;
   private readonly auth: BearerVerifier | undefined;
   private readonly binary: BinaryArtifactOptions | undefined;
+  private readonly ubsp: ResponderOptions['ubsp'];
   private readonly maxConcurrent: number;
   private readonly maxQueued: number;
   private readonly maxRequestBytes: number;
@@ -274,6 +287,7 @@ export class Responder {
     this.logger = options.logger;
     this.auth = options.auth;
     this.binary = options.binaryArtifacts === false ? undefined : (options.binaryArtifacts ?? {});
+    this.ubsp = options.ubsp;
     const limits = options.limits ?? {};
     this.maxConcurrent = limits.maxConcurrentRequests ?? 100;
     this.maxQueued = limits.maxQueuedRequests ?? 1000;
@@ -405,7 +419,85 @@ export class Responder {
     }
   }
 
-  private async process(message: MqttMessage, path: ReplyPath, release: () => void): Promise<void> {
+  /**
+   * The untrusted-broker profile on a request: checks its metadata (`a2a-security-profile`,
+   * `a2a-requester-agent-id`, `a2a-recipient-agent-id` naming this agent), decrypts it, checks the protected
+   * header against the metadata and for replays, and resolves the requester's key for the replies. Returns
+   * the request with its plaintext payload, or undefined once it has been answered with an error.
+   */
+  private async unwrap(message: MqttMessage, path: ReplyPath): Promise<MqttMessage | undefined> {
+    const properties = message.properties;
+    const profile = getUserProperty(properties, A2AUserProperty.SecurityProfile);
+    const encrypted = properties.contentType === JOSE_COMPACT || properties.contentType === JOSE_JSON;
+    const refuse = async (reason: string): Promise<undefined> => {
+      this.logger.info(`refused a request on '${message.topic}': ${reason}`);
+      await this.replyError(path, null, 'transport_protocol_error', reason);
+      return undefined;
+    };
+    if (profile === undefined && !encrypted) {
+      if (this.ubsp?.options.required) return refuse('this agent accepts only ubsp-v1 protected requests');
+      return message;
+    }
+    if (profile === undefined)
+      return refuse(`an encrypted payload needs ${A2AUserProperty.SecurityProfile} ubsp-v1`);
+    if (profile !== UBSP_V1)
+      return refuse(`unsupported ${A2AUserProperty.SecurityProfile} '${profile.slice(0, 40)}'`);
+    const ubsp = this.ubsp;
+    if (!ubsp) return refuse('this agent does not support ubsp-v1');
+    const requesterId = getUserProperty(properties, A2AUserProperty.RequesterAgentId);
+    const recipientId = getUserProperty(properties, A2AUserProperty.RecipientAgentId);
+    if (requesterId === undefined || recipientId === undefined) {
+      return refuse(
+        `ubsp-v1 requests need ${A2AUserProperty.RequesterAgentId} and ${A2AUserProperty.RecipientAgentId}`,
+      );
+    }
+    if (recipientId !== this.agentId) {
+      return refuse(`${A2AUserProperty.RecipientAgentId} '${recipientId.slice(0, 80)}' is not this agent`);
+    }
+    if (!encrypted)
+      return refuse('a ubsp-v1 request must be a JWE (application/jose or application/jose+json)');
+    let decrypted;
+    try {
+      decrypted = await decryptPayload(message.payload, properties.contentType, ubsp.options.privateKey);
+    } catch {
+      return refuse('cannot decrypt the ubsp-v1 payload');
+    }
+    const header = decrypted.header;
+    if (
+      header[UbspHeader.Requester] !== requesterId ||
+      header[UbspHeader.Recipient] !== this.agentId ||
+      header[UbspHeader.ResponseTopic] !== path.topic
+    ) {
+      return refuse('the protected header does not match the request metadata');
+    }
+    const replay = ubsp.replay.check(header);
+    if (replay !== undefined) {
+      this.logger.warn(`security: rejected a ubsp-v1 request on '${message.topic}': ${replay}`);
+      return refuse(replay);
+    }
+    const replyTopic = parseA2aTopic(path.topic);
+    const [org, unit] = this.tenant.split('/') as [string, string];
+    const requester =
+      replyTopic?.kind === 'reply' && replyTopic.agentId === requesterId
+        ? { org: replyTopic.orgId, unit: replyTopic.unitId, agentId: requesterId }
+        : { org, unit, agentId: requesterId };
+    try {
+      const resolved = await ubsp.keys.resolve(requester, undefined);
+      path.ubsp = {
+        requesterId,
+        key: resolved.key,
+        kid: resolved.kid,
+        serialization: decrypted.serialization,
+      };
+    } catch (error) {
+      return refuse(`cannot resolve the requester's ubsp-v1 key: ${(error as Error).message}`);
+    }
+    return { ...message, payload: decrypted.plaintext };
+  }
+
+  private async process(original: MqttMessage, path: ReplyPath, release: () => void): Promise<void> {
+    const message = await this.unwrap(original, path);
+    if (!message) return;
     const decoded = decodeJson(message.payload, { maxBytes: this.maxRequestBytes });
     if (!decoded.ok) {
       const code =
@@ -818,12 +910,34 @@ export class Responder {
   private async reply(path: ReplyPath, body: unknown): Promise<void> {
     try {
       const userProperties = this.replyUserProperties(path);
+      let payload = JSON.stringify(body);
+      let contentType = 'application/json';
+      const ubsp = path.ubsp;
+      if (ubsp && this.ubsp) {
+        const correlation = path.correlationData ?? new Uint8Array(0);
+        const sealed = await encryptPayload(
+          payload,
+          { key: ubsp.key, kid: ubsp.kid },
+          {
+            [UbspHeader.Requester]: ubsp.requesterId,
+            [UbspHeader.Responder]: this.agentId,
+            [UbspHeader.CorrelationData]: base64url(correlation),
+          },
+          { serialization: ubsp.serialization, maxAgeSeconds: this.ubsp.options.maxAgeSeconds ?? 60 },
+        );
+        payload = sealed.payload;
+        contentType = sealed.contentType;
+        userProperties[A2AUserProperty.SecurityProfile] = UBSP_V1;
+        userProperties[A2AUserProperty.RequesterAgentId] = ubsp.requesterId;
+        userProperties[A2AUserProperty.ResponderAgentId] ??= this.agentId;
+        if (ubsp.kid !== undefined) userProperties[A2AUserProperty.RecipientKid] = ubsp.kid;
+      }
       const properties = createPublishProperties({
-        contentType: 'application/json',
+        contentType,
         ...(path.correlationData === undefined ? {} : { correlationData: path.correlationData }),
         ...(Object.keys(userProperties).length === 0 ? {} : { userProperties }),
       }) as MqttPublishProperties;
-      await this.connection.publish(path.topic, JSON.stringify(body), { qos: 1, properties });
+      await this.connection.publish(path.topic, payload, { qos: 1, properties });
     } catch (error) {
       this.logger.warn(`could not publish a reply to '${path.topic}'`, error);
     }

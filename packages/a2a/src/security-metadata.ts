@@ -20,7 +20,8 @@ export function cardSecurityMetadata(cardJson: unknown): CardSecurityMetadata {
     ?.extensions;
   if (!Array.isArray(extensions)) return {};
   for (const extension of extensions) {
-    const metadata = (extension as { params?: { securityMetadata?: unknown } } | null)?.params?.securityMetadata;
+    const metadata = (extension as { params?: { securityMetadata?: unknown } } | null)?.params
+      ?.securityMetadata;
     if (typeof metadata !== 'object' || metadata === null) continue;
     const { jwksUri, jwks } = metadata as { jwksUri?: unknown; jwks?: unknown };
     const keys = (jwks as { keys?: unknown } | undefined)?.keys;
@@ -31,7 +32,6 @@ export function cardSecurityMetadata(cardJson: unknown): CardSecurityMetadata {
   }
   return {};
 }
-
 
 /**
  * The card with `metadata` in its `urn:a2a:mqtt-profile:v1` extension (added, or merged into an existing

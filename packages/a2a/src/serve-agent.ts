@@ -36,6 +36,8 @@ import type { BinaryArtifactOptions } from './binary-artifacts.js';
 import { signAgentCard } from './card-signatures.js';
 import type { CardSigningOptions } from './card-signatures.js';
 import { withSecurityMetadata } from './security-metadata.js';
+import { PeerKeyResolver, ReplayGuard, ubspPublicJwk } from './ubsp.js';
+import type { ServeUbspOptions } from './ubsp.js';
 import type { CardSecurityMetadata } from './security-metadata.js';
 import { BearerVerifier } from './oauth.js';
 import type { BearerAuthOptions } from './oauth.js';
@@ -88,6 +90,13 @@ export interface ServeA2AOverMqttOptions {
    * `urn:a2a:mqtt-profile:v1` extension as EIP-0033 describes. Only public key members are kept.
    */
   securityMetadata?: CardSecurityMetadata;
+  /**
+   * The untrusted-broker profile `ubsp-v1`: the card publishes the public key of `privateKey` (inline JWKS
+   * in the security metadata); protected requests are decrypted and their replies and stream items
+   * encrypted to the requester's key, resolved from its card (only signed ones with `verifyCards`).
+   * `required: true` refuses plaintext requests.
+   */
+  ubsp?: ServeUbspOptions;
   /** Where tasks live. Default: a fresh `InMemoryTaskStore`. */
   taskStore?: TaskStore;
   /** Broker URL written into the card when it differs from the one connected to (for example behind a proxy). */
@@ -173,10 +182,15 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
   });
   const publishesCard = options.publishCard ?? true;
 
+  const ubspKey = options.ubsp ? await ubspPublicJwk(options.ubsp) : undefined;
+  const securityMetadata: CardSecurityMetadata = {
+    ...options.securityMetadata,
+    ...(ubspKey ? { jwks: { keys: [...(options.securityMetadata?.jwks?.keys ?? []), ubspKey] } } : {}),
+  };
   /** The card as published: completed, with security metadata, signed when asked. */
   const finishCard = async (input: AgentCardInput, brokerUrl: string): Promise<AgentCard> => {
     let built = buildAgentCard(input, { brokerUrl, ...address });
-    if (options.securityMetadata) built = withSecurityMetadata(built, options.securityMetadata);
+    built = withSecurityMetadata(built, securityMetadata);
     return options.signCard ? await signAgentCard(built, options.signCard) : built;
   };
   const card = await finishCard(options.card, brokerUrlOf(preliminaryUrl));
@@ -208,6 +222,7 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
     }
   }
 
+  const peerKeys = options.ubsp ? new PeerKeyResolver(options.ubsp, connection, logger) : undefined;
   const taskIds = new RequesterTaskIdStore(options.taskStore ?? new InMemoryTaskStore());
   const requestHandler = new DefaultRequestHandler(
     card,
@@ -225,6 +240,18 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
     agentId: address.agentId,
     ...(options.auth ? { auth: new BearerVerifier(options.auth) } : {}),
     ...(options.binaryArtifacts === undefined ? {} : { binaryArtifacts: options.binaryArtifacts }),
+    ...(options.ubsp && peerKeys
+      ? {
+          ubsp: {
+            options: options.ubsp,
+            keys: peerKeys,
+            replay: new ReplayGuard({
+              maxAgeSeconds: options.ubsp.maxAgeSeconds ?? 60,
+              clockToleranceSeconds: options.ubsp.clockToleranceSeconds ?? 30,
+            }),
+          },
+        }
+      : {}),
     requestHandler,
     taskIds,
     card: () => card,
@@ -288,6 +315,7 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
         }
       }
       await responder.drain(options.shutdownGraceMs ?? 2_000);
+      await peerKeys?.close();
       for (const cleanup of cleanups.splice(0)) cleanup();
       if (connection.connected) {
         try {

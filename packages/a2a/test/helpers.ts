@@ -367,10 +367,20 @@ export function sendMessageBody(
 
 export interface FakeRequest {
   topic: string;
+  /** The payload as received (the body is a placeholder when it is not JSON, e.g. encrypted). */
+  payload: Buffer;
   body: { jsonrpc: string; id: string | number; method: string; params: Record<string, unknown> };
   correlation: Buffer;
   responseTopic: string;
   packet: IPublishPacket;
+}
+
+function parseOr(payload: Buffer, fallback: unknown): unknown {
+  try {
+    return JSON.parse(payload.toString('utf8'));
+  } catch {
+    return fallback;
+  }
 }
 
 /**
@@ -395,7 +405,8 @@ export class FakeResponder {
       if (topic !== requestTopic) return;
       const request: FakeRequest = {
         topic,
-        body: JSON.parse(payload.toString('utf8')) as FakeRequest['body'],
+        body: parseOr(payload, { jsonrpc: '2.0', id: 0, method: '', params: {} }) as FakeRequest['body'],
+        payload,
         correlation: Buffer.from(packet.properties?.correlationData ?? Buffer.alloc(0)),
         responseTopic: packet.properties?.responseTopic ?? '',
         packet,

@@ -29,6 +29,9 @@ export function buildToolServer(instance: string): McpServer {
             params: { progressToken: token, progress: step, total: n },
           });
         }
+        // Work between steps. (Without it, the last progress and the result can reach a stdio or HTTP host
+        // in one read, and the SDK client handles the result first and drops the progress.)
+        await new Promise((resolve) => setTimeout(resolve, 5));
       }
       return { content: [{ type: 'text', text: `counted to ${n}` }] };
     },

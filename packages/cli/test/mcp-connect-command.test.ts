@@ -4,7 +4,7 @@ import { startTestBroker } from '@mqtt-agents/broker/vitest';
 import type { TestBroker } from '@mqtt-agents/broker/vitest';
 import { serveMcpOverMqtt } from '@mqtt-agents/mcp';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { cliCommand, cliInProcess, repoRoot, unique } from './cli-process.js';
+import { cli, cliCommand, cliInProcess, repoRoot, unique } from './cli-process.js';
 import { buildToolServer } from './fixtures.js';
 
 let broker: TestBroker;
@@ -68,6 +68,38 @@ describe.concurrent('mqtt-agents mcp connect', { timeout: 90_000 }, () => {
     expect(progress).toEqual([1, 2]);
     expect(host.stderr()).toMatch(new RegExp(`relaying stdio to '${name}' \\(instance \\S+\\) on mqtt://`));
     await host.client.close(); // closes stdin: the command ends the MQTT session and exits
+  });
+
+  it('answers a script that writes its requests without waiting and closes stdin', async ({ expect }) => {
+    const name = `connect/${unique('piped')}`;
+    await using _server = await serveMcpOverMqtt({
+      mqtt: { url: broker.url },
+      serverName: name,
+      description: 'tools for a pipe',
+      createServer: () => buildToolServer('piped'),
+    });
+    await using connect = cli(['mcp', 'connect', name, '--url', broker.url]);
+    const lines = [
+      {
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'initialize',
+        params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'sh', version: '1' } },
+      },
+      { jsonrpc: '2.0', method: 'notifications/initialized' },
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'add', arguments: { a: 40, b: 2 } } },
+    ];
+    // All at once, then EOF: tools/call must not overtake initialize, and the answers must come back.
+    connect.child.stdin.end(lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+    expect(await connect.exit).toBe(0);
+    const answers = connect
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { id: number; result: Record<string, unknown> });
+    expect(answers.map((answer) => answer.id)).toEqual([1, 2]);
+    expect(answers[0]?.result).toMatchObject({ serverInfo: { name: 'test-tools' } });
+    expect(answers[1]?.result).toEqual({ content: [{ type: 'text', text: '42' }] });
   });
 
   it('ends, saying so in one line, when the MQTT server goes away', async ({ expect }) => {

@@ -33,7 +33,7 @@ export class ReporterExecutor implements AgentExecutor {
     bus.publish(AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_WORKING, 'writing the report')));
     const rework = findings.filter((finding) => !/: ok\b/.test(finding));
     const lines = [
-      `Inspection report, ${findings.length} parts`,
+      `Inspection report, ${findings.length} part${findings.length === 1 ? '' : 's'}`,
       ...findings.map((finding) => `  ${/: ok\b/.test(finding) ? '✓' : '✗'} ${finding}`),
       `Verdict: ${rework.length === 0 ? 'release the batch' : `rework ${rework.map((line) => line.split(':')[0]).join(', ')}`}`,
     ];
@@ -97,7 +97,11 @@ export class PlannerExecutor implements AgentExecutor {
     bus.publish(AgentEvent.artifactUpdate(artifact(context, 'report', report)));
     bus.publish(
       AgentEvent.statusUpdate(
-        status(context, TaskState.TASK_STATE_COMPLETED, `${parts.length} parts inspected`),
+        status(
+          context,
+          TaskState.TASK_STATE_COMPLETED,
+          `${parts.length} part${parts.length === 1 ? '' : 's'} inspected`,
+        ),
       ),
     );
     bus.finished();

@@ -127,6 +127,7 @@ async function a2aHttpCommand(argv: string[], context: CommandContext): Promise<
   };
 
   const app = express();
+  app.disable('x-powered-by');
   app.get('/agents', (_request, response) => {
     response.json({
       agents: registry

@@ -30,6 +30,40 @@ Options:
   -h, --help             show this help
 `;
 
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+/** The progress display on a terminal: one line, redrawn in place, erased when real output comes. */
+class Spinner {
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #frame = 0;
+  #shown = false;
+
+  constructor(
+    private readonly io: CommandContext,
+    private readonly elapsed: () => string,
+  ) {}
+
+  start(label: string): void {
+    this.#timer = setInterval(() => {
+      this.#frame = (this.#frame + 1) % FRAMES.length;
+      this.io.stdout(`\r\x1b[2K${this.elapsed()}  ${FRAMES[this.#frame]} ${label}`);
+      this.#shown = true;
+    }, 100);
+    this.#timer.unref?.();
+  }
+
+  clear(): void {
+    if (this.#shown) this.io.stdout('\r\x1b[2K');
+    this.#shown = false;
+  }
+
+  stop(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.clear();
+  }
+}
+
 function userMessage(text: string, taskId: string, contextId: string): Message {
   return {
     messageId: globalThis.crypto.randomUUID(),
@@ -74,7 +108,12 @@ async function a2aSendCommand(argv: string[], context: CommandContext): Promise<
   const logger = cliLogger(context, 'mqtt-agents a2a send', context.debug);
   const started = Date.now();
   const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(2).padStart(6)}s`;
-  const show = (line: string): void => context.stdout(values.json ? `${line}\n` : `${elapsed()}  ${line}\n`);
+  // On a terminal, a spinner line shows the wait between updates; it is cleared before each update.
+  const spinner = context.isTTY && !values.json ? new Spinner(context, elapsed) : undefined;
+  const show = (line: string): void => {
+    spinner?.clear();
+    context.stdout(values.json ? `${line}\n` : `${elapsed()}  ${line.replace(/\n/g, '\n         ')}\n`);
+  };
 
   // One MQTT connection for discovery and requests, as requester {org}/{unit}/cli-<random>.
   const requesterId = `cli-${globalThis.crypto.randomUUID().slice(0, 8)}`;
@@ -121,6 +160,7 @@ async function a2aSendCommand(argv: string[], context: CommandContext): Promise<
       metadata: undefined,
     };
     const streaming = agent.card.capabilities?.streaming === true && !values['no-stream'];
+    spinner?.start(`waiting for ${agent.card.name}`);
     if (!values.json) {
       show(`→ ${address.key} (${agent.card.name}${streaming ? ', streaming' : ''}): ${text}`);
     }
@@ -173,6 +213,7 @@ async function a2aSendCommand(argv: string[], context: CommandContext): Promise<
     if (abort.aborted && !context.signal.aborted) throw new CommandError(`no outcome within ${timeout} ms`);
     throw error;
   } finally {
+    spinner?.stop();
     await transports.close();
     await registry.close();
     await connection.close();

@@ -139,26 +139,36 @@ async function watchCommand(argv: string[], context: CommandContext): Promise<nu
       `\x1b[H\x1b[2J mqtt-agents watch ${url}   ${clock()}   (Ctrl-C to stop)\n\n${formatInventory(inventory.snapshot())}`,
     );
   };
-  const changed = (event: Record<string, unknown>, line: string): void => {
-    if (mode === 'json') context.stdout(`${JSON.stringify(event)}\n`);
-    else if (mode === 'lines') context.stdout(`${line}\n`);
-    else redraw ??= setTimeout(draw, 50);
+  // What is already there comes first, sorted (MCP servers, then agents); then changes as they happen.
+  let initial: Array<{ order: string; output: string }> | undefined = [];
+  const changed = (order: string, event: Record<string, unknown>, line: string): void => {
+    const output = mode === 'json' ? `${JSON.stringify(event)}\n` : `${line}\n`;
+    if (mode === 'screen') redraw ??= setTimeout(draw, 50);
+    else if (initial) initial.push({ order, output });
+    else context.stdout(output);
   };
   const loops = [
     (async () => {
       for await (const change of inventory.mcp.discover({ signal: context.signal })) {
-        changed(mcpChangeEvent(change), mcpChangeLine(change));
+        changed(
+          `mcp ${change.server.serverName} ${change.server.serverId}`,
+          mcpChangeEvent(change),
+          mcpChangeLine(change),
+        );
       }
     })(),
     (async () => {
       for await (const change of inventory.agents.changes({ signal: context.signal })) {
-        changed(a2aChangeEvent(change), a2aChangeLine(change));
+        changed(`a2a ${change.key}`, a2aChangeEvent(change), a2aChangeLine(change));
       }
     })(),
   ];
   try {
     await inventory.sync();
     const snapshot = inventory.snapshot();
+    const known = (initial ?? []).sort((a, b) => a.order.localeCompare(b.order));
+    initial = undefined;
+    for (const entry of known) context.stdout(entry.output);
     if (mode === 'json') {
       context.stdout(
         `${JSON.stringify({ type: 'ready', broker: url, mcpServers: snapshot.mcpServers.length, a2aAgents: snapshot.a2aAgents.length })}\n`,

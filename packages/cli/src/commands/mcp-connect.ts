@@ -40,8 +40,6 @@ async function mcpConnectCommand(argv: string[], context: CommandContext): Promi
   const serverName = assertServerName(positionals[0] as string);
   const wait = parseDuration('wait', values.wait, 10_000);
   const url = brokerUrl(values.url, context);
-  const { stdin, stdoutStream } = context;
-  if (!stdin || !stdoutStream) throw new CommandError('mcp connect needs the process stdin and stdout');
   const prefix = 'mqtt-agents mcp connect';
 
   const logger = cliLogger(context, prefix, context.debug);
@@ -63,6 +61,8 @@ async function mcpConnectCommand(argv: string[], context: CommandContext): Promi
       }
       throw error;
     }
+    const { stdin, stdoutStream } = context;
+    if (!stdin || !stdoutStream) throw new CommandError('mcp connect needs the process stdin and stdout');
     const mqttTransport = await host.createTransport(serverName, {
       ...(values['server-id'] === undefined ? {} : { serverId: values['server-id'] }),
       signal: context.signal,
@@ -84,6 +84,8 @@ async function mcpConnectCommand(argv: string[], context: CommandContext): Promi
       void relay.closed.then(resolve);
     });
     const end = await ended;
+    // stdin closed right after the last request (a pipe, a script): let the answers come back first.
+    if (end === 'stdin') await relay.drain(5_000);
     await relay.close();
     if (end === 'server') {
       throw new CommandError(`the session with '${serverName}' (instance ${mqttTransport.serverId}) ended`);

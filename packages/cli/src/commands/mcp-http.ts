@@ -76,6 +76,7 @@ async function mcpHttpCommand(argv: string[], context: CommandContext): Promise<
   let baseUrl = '';
 
   const app = express();
+  app.disable('x-powered-by');
   if (values['allowed-host']) app.use(hostHeaderValidation(values['allowed-host']));
   else if (['127.0.0.1', 'localhost', '::1'].includes(bindHost)) app.use(localhostHostValidation());
   app.use(express.json({ limit: '16mb' }));

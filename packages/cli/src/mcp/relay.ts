@@ -15,6 +15,8 @@ export interface RelayOptions {
 /** A running relay between two transports; `close()` closes both. */
 export interface Relay {
   start(): Promise<void>;
+  /** Resolves once every request from the client side has its answer, or after `timeoutMs`. */
+  drain(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
   /** Resolves when the relay closed, from either side. */
   readonly closed: Promise<RelayEnd>;
@@ -43,6 +45,8 @@ function progressTokenOf(message: JSONRPCMessage): string | number | undefined {
  */
 export function relayTransports(client: Transport, server: Transport, options: RelayOptions = {}): Relay {
   const progress = new Map<string | number, RequestId>();
+  const pending = new Set<string>();
+  let drained: (() => void) | undefined;
   const requestTokens = new Map<string, string | number>();
   let closing: Promise<void> | undefined;
   let resolveClosed: (end: RelayEnd) => void = () => {};
@@ -82,19 +86,35 @@ export function relayTransports(client: Transport, server: Transport, options: R
       .catch((sendError: unknown) => report(sendError as Error, 'client'));
   };
 
-  client.onmessage = (message) => {
+  // Nothing may overtake `initialize`: over MQTT it travels on the server's control topic and the rest on
+  // the session's topic, so a client that does not wait for its answer (a pipe, a script) would otherwise
+  // reach the server before the session exists. Messages after it wait for its response.
+  let initializing: string | undefined;
+  let held: JSONRPCMessage[] = [];
+  const forward = (message: JSONRPCMessage): void => {
+    server.send(message).catch((error: unknown) => failRequest(message, error));
+  };
+
+  const fromClient = (message: JSONRPCMessage): void => {
+    if (initializing !== undefined) {
+      held.push(message);
+      return;
+    }
     if (isRequest(message)) {
+      if (message.method === 'initialize') initializing = String(message.id);
+      pending.add(String(message.id));
       const token = progressTokenOf(message);
       if (token !== undefined) {
         progress.set(token, message.id);
         requestTokens.set(String(message.id), token);
       }
     }
-    server.send(message).catch((error: unknown) => failRequest(message, error));
+    forward(message);
   };
   server.onmessage = (message) => {
     let sendOptions: TransportSendOptions | undefined;
     if (isResponse(message)) {
+      pending.delete(String(message.id));
       const token = requestTokens.get(String(message.id));
       if (token !== undefined) {
         requestTokens.delete(String(message.id));
@@ -106,7 +126,15 @@ export function relayTransports(client: Transport, server: Transport, options: R
       if (related !== undefined) sendOptions = { relatedRequestId: related };
     }
     client.send(message, sendOptions).catch((error: unknown) => report(error as Error, 'client'));
+    if (initializing !== undefined && isResponse(message) && String(message.id) === initializing) {
+      initializing = undefined;
+      const waiting = held;
+      held = [];
+      for (const next of waiting) fromClient(next);
+    }
+    if (pending.size === 0 && initializing === undefined) drained?.();
   };
+  client.onmessage = fromClient;
   client.onerror = (error) => report(error, 'client');
   server.onerror = (error) => report(error, 'server');
   client.onclose = () => void closeBoth('client');
@@ -117,6 +145,19 @@ export function relayTransports(client: Transport, server: Transport, options: R
       // The server side first: nothing from the client may arrive before there is somewhere to send it.
       await server.start();
       await client.start();
+    },
+    drain(timeoutMs) {
+      if ((pending.size === 0 && initializing === undefined) || closing) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const timer = setTimeout(finish, timeoutMs);
+        function finish(): void {
+          clearTimeout(timer);
+          drained = undefined;
+          resolve();
+        }
+        drained = finish;
+        void closed.then(finish);
+      });
     },
     close: () => closeBoth('relay'),
     closed,

@@ -1,0 +1,169 @@
+// Leaks: request/response cycles by the hundred thousand, with the heap measured after a full GC before and
+// after. Everything runs in this process (both hosts, and the embedded broker in that lane), so whatever one
+// cycle leaves behind anywhere shows up. Growth must stay under a bound far below what one leaked object per
+// cycle would cost.
+import { Role } from '@a2a-js/sdk';
+import { ClientFactory } from '@a2a-js/sdk/client';
+import { AgentEvent } from '@a2a-js/sdk/server';
+import type { AgentExecutor } from '@a2a-js/sdk/server';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { mqttTransportFactory, serveA2AOverMqtt } from '@mqtt-agents/a2a';
+import { startTestBroker } from '@mqtt-agents/broker/vitest';
+import type { TestBroker } from '@mqtt-agents/broker/vitest';
+import { createMcpMqttClientHost, serveMcpOverMqtt } from '@mqtt-agents/mcp';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { z } from 'zod';
+import { heapAfterGc, unique } from './helpers.js';
+
+const MCP_CYCLES = Number(process.env.RELIABILITY_LEAK_CYCLES ?? 100_000);
+const A2A_CYCLES = Number(process.env.RELIABILITY_A2A_LEAK_CYCLES ?? 20_000);
+const CONCURRENCY = 64;
+/** 2 MiB: about 20 bytes per MCP cycle; a leaked request record (a few hundred bytes) would be ten times more. */
+const MAX_GROWTH_BYTES = 2 * 1024 * 1024;
+
+let broker: TestBroker;
+beforeAll(async () => {
+  broker = await startTestBroker();
+});
+afterAll(async () => {
+  await broker.close();
+});
+
+/** Run `count` calls, CONCURRENCY at a time; returns how many succeeded. */
+async function cycles(count: number, call: (index: number) => Promise<void>): Promise<number> {
+  let next = 0;
+  let done = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < count) {
+        await call(next++);
+        done++;
+      }
+    }),
+  );
+  return done;
+}
+
+it(
+  `${MCP_CYCLES.toLocaleString('en-US')} MCP tools/call cycles leave the heap where it was`,
+  { timeout: 300_000 },
+  async () => {
+    const serverName = `leaks/${unique('press')}`;
+    await using server = await serveMcpOverMqtt({
+      mqtt: { url: broker.url },
+      serverName,
+      description: 'leak check',
+      createServer: () => {
+        const mcp = new McpServer({ name: 'leaks', version: '1.0.0' });
+        mcp.registerTool('echo', { inputSchema: { text: z.string() } }, async ({ text }) => ({
+          content: [{ type: 'text', text }],
+        }));
+        return mcp;
+      },
+    });
+    await using clients = await createMcpMqttClientHost({
+      mqtt: { url: broker.url },
+      serverNameFilters: ['leaks/#'],
+    });
+    const client = new Client({ name: 'leaks', version: '1.0.0' });
+    await clients.connect(client, serverName);
+    const call = async (index: number): Promise<void> => {
+      const result = await client.callTool({ name: 'echo', arguments: { text: `call ${index}` } });
+      if ((result.content as Array<{ text?: string }>)[0]?.text !== `call ${index}`)
+        throw new Error('wrong answer');
+    };
+
+    // Warm up: JIT, pools and caches reach their steady size first.
+    await cycles(5_000, call);
+    const before = await heapAfterGc();
+    expect(await cycles(MCP_CYCLES, call)).toBe(MCP_CYCLES);
+    const after = await heapAfterGc();
+    console.info(`heap growth over ${MCP_CYCLES} MCP cycles: ${after - before} bytes`);
+    expect(after - before).toBeLessThan(MAX_GROWTH_BYTES);
+    expect(server.sessions.size).toBe(1);
+    await client.close();
+  },
+);
+
+/** Answers with a plain Message: nothing goes to the task store, so nothing may stay behind. */
+const pong: AgentExecutor = {
+  async execute(context, bus) {
+    bus.publish(
+      AgentEvent.message({
+        messageId: globalThis.crypto.randomUUID(),
+        contextId: context.contextId,
+        taskId: '',
+        role: Role.ROLE_AGENT,
+        parts: [
+          {
+            content: { $case: 'text', value: 'pong' },
+            mediaType: 'text/plain',
+            filename: '',
+            metadata: undefined,
+          },
+        ],
+        metadata: undefined,
+        extensions: [],
+        referenceTaskIds: [],
+      }),
+    );
+    bus.finished();
+  },
+  async cancelTask() {},
+};
+
+it(
+  `${A2A_CYCLES.toLocaleString('en-US')} A2A SendMessage cycles leave the heap where it was, once the dedup windows are full`,
+  { timeout: 300_000 },
+  async () => {
+    const org = unique('org');
+    await using agent = await serveA2AOverMqtt({
+      mqtt: { url: broker.url },
+      org,
+      unit: 'u',
+      agentId: 'pong',
+      card: { name: 'Pong' },
+      executor: pong,
+    });
+    await using transports = mqttTransportFactory({
+      mqtt: { url: broker.url },
+      org,
+      unit: 'u',
+      agentId: 'requester',
+    });
+    const client = await new ClientFactory({ transports: [transports] }).createFromAgentCard(agent.card);
+    const call = async (): Promise<void> => {
+      const answer = await client.sendMessage({
+        tenant: '',
+        message: {
+          messageId: globalThis.crypto.randomUUID(),
+          contextId: '',
+          taskId: '',
+          role: Role.ROLE_USER,
+          parts: [
+            {
+              content: { $case: 'text', value: 'ping' },
+              mediaType: 'text/plain',
+              filename: '',
+              metadata: undefined,
+            },
+          ],
+          metadata: undefined,
+          extensions: [],
+          referenceTaskIds: [],
+        },
+        configuration: undefined,
+        metadata: undefined,
+      });
+      if (!('parts' in answer)) throw new Error('expected a message');
+    };
+    // The agent remembers recent requests for retry dedup, capped at 10,000 entries per map: fill the caps first.
+    await cycles(12_000, call);
+    const before = await heapAfterGc();
+    expect(await cycles(A2A_CYCLES, call)).toBe(A2A_CYCLES);
+    const after = await heapAfterGc();
+    console.info(`heap growth over ${A2A_CYCLES} A2A cycles: ${after - before} bytes`);
+    expect(after - before).toBeLessThan(MAX_GROWTH_BYTES);
+  },
+);
