@@ -16,7 +16,10 @@ import type { BrokerPlugin } from './plugin.js';
 const DISCOVERY_PREFIX = '$a2a/v1/discovery/';
 const IDENTIFIER = /^[A-Za-z0-9_.-]+$/;
 
-/** PUBACK reason codes the registry refuses with. */
+/**
+ * PUBACK reason codes the registry refuses with (only codes MQTT 5 allows in PUBACK: 0x96 "Message rate too
+ * high" is a DISCONNECT code, and MQTT.js treats it in a PUBACK as a protocol error).
+ */
 export const A2A_REGISTRY_REASON = {
   /** The topic is not `$a2a/v1/discovery/{org}/{unit}/{agent}` with valid identifiers. */
   invalidTopic: 0x90,
@@ -27,7 +30,7 @@ export const A2A_REGISTRY_REASON = {
   /** Larger than `maxCardBytes`. */
   tooLarge: 0x97,
   /** More registrations than the rate limit allows. */
-  rateTooHigh: 0x96,
+  rateTooHigh: 0x97,
 } as const;
 
 export interface A2aRegistryOptions {
@@ -203,6 +206,7 @@ export function a2aRegistry(
        * untouched), unless it already says so.
        */
       const stamp = (topic: string, clientId: string): void => {
+        if (broker.closed) return;
         const retained = broker.getRetained(topic);
         if (!retained || retained.payload.length === 0) return;
         const status = broker.clientIds.includes(clientId) ? 'online' : 'offline';
