@@ -8,8 +8,8 @@
  *
  *   node --conditions=@mqtt-agents/source --import tsx bench/src/rpc.ts
  */
-import { startMosquittoBroker, startEmbeddedBroker, type BrokerUnderTest } from './lib/brokers.js';
-import { DEFAULT_LOAD, runLoad, type LoadResult } from './lib/measure.js';
+import { startEmbeddedBroker, startMosquittoBroker, type BrokerUnderTest } from './lib/brokers.js';
+import { median, runLoad, type LoadResult } from './lib/measure.js';
 import { startPeer, type Peer } from './lib/peer.js';
 import {
   integer,
@@ -34,67 +34,78 @@ import {
 const CONCURRENCIES = [1, 64] as const;
 type Concurrency = (typeof CONCURRENCIES)[number];
 
-/** Results by pairing name, then concurrency. */
-const results = new Map<string, Map<Concurrency, LoadResult>>();
+/**
+ * Every pairing is measured once per round, the rounds interleaved, and each number reported is the median
+ * over the rounds: on a shared machine the load drifts, and interleaving keeps a drift from landing on one
+ * side of a ratio only.
+ */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const LOAD = {
+  warmupMs: Number(process.env.BENCH_WARMUP_MS ?? 500),
+  durationMs: Number(process.env.BENCH_DURATION_MS ?? 2_000),
+};
+
+/** Results by pairing name, then concurrency, one per round. */
+const samples = new Map<string, Map<Concurrency, LoadResult[]>>();
 
 function result(name: string, concurrency: Concurrency): LoadResult | undefined {
-  return results.get(name)?.get(concurrency);
+  const rounds = samples.get(name)?.get(concurrency);
+  if (!rounds || rounds.length === 0) return undefined;
+  return {
+    rate: median(rounds.map((round) => round.rate)),
+    p50: median(rounds.map((round) => round.p50)),
+    p99: median(rounds.map((round) => round.p99)),
+    calls: rounds.reduce((sum, round) => sum + round.calls, 0),
+    errors: rounds.reduce((sum, round) => sum + round.errors, 0),
+    firstError: rounds.find((round) => round.firstError)?.firstError,
+  };
 }
 
-async function measure(
-  name: string,
-  open: () => Promise<Pairing>,
-  concurrencies: readonly Concurrency[] = CONCURRENCIES,
-) {
-  const pairing = await open();
-  try {
-    for (const concurrency of concurrencies) {
-      const outcome = await runLoad(pairing.call, { concurrency, ...DEFAULT_LOAD });
-      let byConcurrency = results.get(name);
-      if (!byConcurrency) results.set(name, (byConcurrency = new Map()));
-      byConcurrency.set(concurrency, outcome);
-      process.stdout.write(
-        `${name.padEnd(54)} c=${String(concurrency).padEnd(3)} ${integer(outcome.rate).padStart(7)} calls/s  p50 ${ms(outcome.p50)}  p99 ${ms(outcome.p99)}${outcome.errors ? `  ${outcome.errors} errors (${outcome.firstError})` : ''}\n`,
-      );
-    }
-  } finally {
-    await pairing.close();
-  }
-}
-
-async function withBroker(
-  start: () => Promise<BrokerUnderTest>,
-  body: (broker: BrokerUnderTest) => Promise<void>,
-) {
-  const broker = await start();
-  try {
-    await body(broker);
-  } finally {
-    await broker.close();
+async function measure(name: string, pairing: Pairing, round: number): Promise<void> {
+  for (const concurrency of CONCURRENCIES) {
+    const outcome = await runLoad(pairing.call, { concurrency, ...LOAD });
+    let byConcurrency = samples.get(name);
+    if (!byConcurrency) samples.set(name, (byConcurrency = new Map()));
+    byConcurrency.set(concurrency, [...(byConcurrency.get(concurrency) ?? []), outcome]);
+    process.stdout.write(
+      `${round} ${name.padEnd(54)} c=${String(concurrency).padEnd(3)} ${integer(outcome.rate).padStart(7)} calls/s  p50 ${ms(outcome.p50)}  p99 ${ms(outcome.p99)}${outcome.errors ? `  ${outcome.errors} errors (${outcome.firstError})` : ''}\n`,
+    );
   }
 }
 
 async function runAll(peer: Peer): Promise<void> {
-  await measure('MCP, Streamable HTTP (JSON)', () => openMcpHttp(peer, true));
-  await measure('MCP, Streamable HTTP (SSE)', () => openMcpHttp(peer, false));
-  await measure('A2A, JSON-RPC over HTTP', () => openA2aHttp(peer));
-  for (const start of [startEmbeddedBroker, () => startMosquittoBroker()]) {
-    await withBroker(start, async (broker) => {
-      await measure(`raw MQTT.js, ${broker.label}`, () => openRawRequestReply(peer, broker.url, true));
-      await measure(`MCP over MQTT, ${broker.label}`, () => openMcpMqtt(peer, broker.url));
-      await measure(`MCP over MQTT, ${broker.label}, proposed core fix`, () =>
+  const brokers: BrokerUnderTest[] = [];
+  const pairings: Array<{ name: string; pairing: Pairing }> = [];
+  const open = async (name: string, opening: () => Promise<Pairing>): Promise<void> => {
+    pairings.push({ name, pairing: await opening() });
+  };
+  try {
+    const embedded = await startEmbeddedBroker();
+    brokers.push(embedded);
+    const mosquitto = await startMosquittoBroker();
+    brokers.push(mosquitto);
+    const nagle = await startMosquittoBroker({ noDelay: false });
+    brokers.push(nagle);
+    await open('MCP, Streamable HTTP (JSON)', () => openMcpHttp(peer, true));
+    await open('MCP, Streamable HTTP (SSE)', () => openMcpHttp(peer, false));
+    await open('A2A, JSON-RPC over HTTP', () => openA2aHttp(peer));
+    for (const broker of [embedded, mosquitto]) {
+      await open(`raw MQTT.js, ${broker.label}`, () => openRawRequestReply(peer, broker.url, true));
+      await open(`MCP over MQTT, ${broker.label}`, () => openMcpMqtt(peer, broker.url));
+      await open(`MCP over MQTT, ${broker.label}, proposed core fix`, () =>
         openMcpMqtt(peer, broker.url, true),
       );
-      await measure(`A2A over MQTT, ${broker.label}`, () => openA2aMqtt(peer, broker.url));
-    });
+      await open(`A2A over MQTT, ${broker.label}`, () => openA2aMqtt(peer, broker.url));
+    }
+    await open('raw MQTT.js, Nagle on (all ends)', () => openRawRequestReply(peer, nagle.url, false));
+    await open('MCP over MQTT, Mosquitto, Nagle on', () => openMcpMqtt(peer, nagle.url));
+    for (let round = 1; round <= ROUNDS; round++) {
+      for (const { name, pairing } of pairings) await measure(name, pairing, round);
+    }
+  } finally {
+    for (const { pairing } of pairings) await pairing.close().catch(() => undefined);
+    for (const broker of brokers) await broker.close();
   }
-  await withBroker(
-    () => startMosquittoBroker({ noDelay: false }),
-    async (broker) => {
-      await measure('raw MQTT.js, Nagle on (all ends)', () => openRawRequestReply(peer, broker.url, false));
-      await measure('MCP over MQTT, Mosquitto, Nagle on', () => openMcpMqtt(peer, broker.url));
-    },
-  );
 }
 
 // --- Report ----------------------------------------------------------------------------------------------------
@@ -167,8 +178,9 @@ function mcpSection(targets: TargetResult[]): string {
     'The same `McpServer` (one `echo` tool; 1 KiB of text in, the same 1 KiB back as the result) served over the',
     "official SDK's Streamable HTTP transport (stateful, JSON responses or an SSE stream per request) and over",
     '`@mqtt-agents/mcp` (server host, client host, QoS 1). One SDK `Client` calls `tools/call` back to back with',
-    `1 or 64 calls in flight for ${DEFAULT_LOAD.durationMs / 1000} s after ${DEFAULT_LOAD.warmupMs} ms of warm-up. The server runs in its own process, each`,
-    'broker in its own process, the client in a third. "vs baseline" is the rate divided by Streamable HTTP (JSON).',
+    `1 or 64 calls in flight for ${LOAD.durationMs / 1000} s after ${LOAD.warmupMs} ms of warm-up, in ${ROUNDS} interleaved rounds over every pairing of`,
+    'this section and the next two; each number is the median of the rounds. The server runs in its own process,',
+    'each broker in its own process, the client in a third. "vs baseline" is the rate / Streamable HTTP (JSON).',
     '',
     table(header('Transport'), rows),
   ].join('\n');

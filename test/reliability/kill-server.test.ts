@@ -25,7 +25,7 @@ const OFFLINE_WITHIN_MS = 1.5 * KEEPALIVE_S * 1000 + 750;
  */
 const MOSQUITTO_KEEPALIVE_LATENESS_MS = 5_000;
 /** Once the broker published the will, the SDK must report it at once. */
-const REPORTED_WITHIN_MS = 300;
+const REPORTED_WITHIN_MS = 500;
 
 function offlineWithin(signal: 'SIGKILL' | 'SIGSTOP'): number {
   return signal === 'SIGSTOP' && brokerKind === 'mosquitto'
