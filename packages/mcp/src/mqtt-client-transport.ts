@@ -18,7 +18,13 @@ import {
   methodOf,
 } from './inbound-messages.js';
 import type { McpMqttLink } from './mcp-mqtt-link.js';
-import { REQUEST_TIMEOUT_ERROR_CODE, RequestDeadlines, requestIdKey } from './request-deadlines.js';
+import {
+  RequestDeadlines,
+  requestIdKey,
+  timeoutCancellation,
+  timeoutResponse,
+  type ExpiredRequest,
+} from './request-deadlines.js';
 
 /** @internal What a client connection gives each of its session transports. */
 export interface ClientSessionWiring {
@@ -314,25 +320,13 @@ export class MqttClientTransport implements Transport {
     }
   }
 
-  private expire(request: { id: RequestId; method: string; milliseconds: number }): void {
+  private expire(request: ExpiredRequest): void {
     if (this.state !== 'started') return;
     if (request.method !== 'initialize') {
       this.wiring.link
-        .publishMessage(this.rpcTopic, {
-          jsonrpc: '2.0',
-          method: 'notifications/cancelled',
-          params: { requestId: request.id, reason: 'request timed out' },
-        })
+        .publishMessage(this.rpcTopic, timeoutCancellation(request))
         .catch((error: unknown) => this.wiring.link.logger.debug('could not send a cancellation', error));
     }
-    this.sequencer.push({
-      jsonrpc: '2.0',
-      id: request.id,
-      error: {
-        code: REQUEST_TIMEOUT_ERROR_CODE,
-        message: `${request.method} timed out after ${request.milliseconds} ms`,
-        data: { timeout: request.milliseconds },
-      },
-    });
+    this.sequencer.push(timeoutResponse(request));
   }
 }

@@ -12,7 +12,13 @@ import {
   methodOf,
 } from './inbound-messages.js';
 import type { McpMqttLink } from './mcp-mqtt-link.js';
-import { REQUEST_TIMEOUT_ERROR_CODE, RequestDeadlines, requestIdKey } from './request-deadlines.js';
+import {
+  RequestDeadlines,
+  requestIdKey,
+  timeoutCancellation,
+  timeoutResponse,
+  type ExpiredRequest,
+} from './request-deadlines.js';
 
 /** How a session ends, as the server host decides it. */
 export interface SessionEnding {
@@ -252,23 +258,11 @@ export class MqttServerSessionTransport implements Transport {
     this.sequencer.push(message);
   }
 
-  private expire(request: { id: RequestId; method: string; milliseconds: number }): void {
+  private expire(request: ExpiredRequest): void {
     if (this.state !== 'started') return;
     this.wiring.link
-      .publishMessage(this.wiring.rpcTopic, {
-        jsonrpc: '2.0',
-        method: 'notifications/cancelled',
-        params: { requestId: request.id, reason: 'request timed out' },
-      })
+      .publishMessage(this.wiring.rpcTopic, timeoutCancellation(request))
       .catch((error: unknown) => this.wiring.link.logger.debug('could not send a cancellation', error));
-    this.sequencer.push({
-      jsonrpc: '2.0',
-      id: request.id,
-      error: {
-        code: REQUEST_TIMEOUT_ERROR_CODE,
-        message: `${request.method} timed out after ${request.milliseconds} ms`,
-        data: { timeout: request.milliseconds },
-      },
-    });
+    this.sequencer.push(timeoutResponse(request));
   }
 }

@@ -3,6 +3,35 @@ import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextpro
 /** JSON-RPC error code the SDK uses for a request that timed out (`ErrorCode.RequestTimeout`). */
 export const REQUEST_TIMEOUT_ERROR_CODE = -32001;
 
+/** An expired request, as `RequestDeadlines` reports it. */
+export interface ExpiredRequest {
+  readonly id: RequestId;
+  readonly method: string;
+  readonly milliseconds: number;
+}
+
+/** The `notifications/cancelled` a transport sends its peer for a request it gave up on. */
+export function timeoutCancellation(request: ExpiredRequest): JSONRPCMessage {
+  return {
+    jsonrpc: '2.0',
+    method: 'notifications/cancelled',
+    params: { requestId: request.id, reason: 'request timed out' },
+  };
+}
+
+/** The error response a transport hands its own SDK side for a request that ran out of time. */
+export function timeoutResponse(request: ExpiredRequest): JSONRPCMessage {
+  return {
+    jsonrpc: '2.0',
+    id: request.id,
+    error: {
+      code: REQUEST_TIMEOUT_ERROR_CODE,
+      message: `${request.method} timed out after ${request.milliseconds} ms`,
+      data: { timeout: request.milliseconds },
+    },
+  };
+}
+
 /** A map key for a JSON-RPC id that keeps `0` and `'0'` apart and never treats `0` as missing. */
 export function requestIdKey(id: RequestId): string {
   return `${typeof id === 'number' ? 'n' : 's'}:${id}`;
@@ -20,7 +49,7 @@ export interface RequestDeadlinesOptions {
   /** Milliseconds per method; methods that are absent get no transport timeout. */
   timeouts: ReadonlyMap<string, number>;
   /** Called when a request ran out of time: the transport answers it locally and tells the peer. */
-  onExpired(request: { id: RequestId; method: string; milliseconds: number }): void;
+  onExpired(request: ExpiredRequest): void;
 }
 
 /**
