@@ -130,31 +130,59 @@ function uuid(): string {
   return globalThis.crypto.randomUUID();
 }
 
+/** Typed stream items already decoded from a reply's JSON result (each reply is read by `isFinal`, then used). */
+const decodedItems = new WeakMap<object, StreamResponse>();
+
 function streamResponseOf(result: unknown): StreamResponse {
   if (result instanceof ReassembledItem) return result.response;
-  return StreamResponse.fromJSON(typeof result === 'object' && result !== null ? result : {});
+  if (typeof result !== 'object' || result === null) return StreamResponse.fromJSON({});
+  let decoded = decodedItems.get(result);
+  if (decoded === undefined) {
+    decoded = StreamResponse.fromJSON(result);
+    decodedItems.set(result, decoded);
+  }
+  return decoded;
 }
 
-/** 32-bit FNV-1a with a given offset basis. */
-function fnv(bytes: Uint8Array, basis: number): string {
-  let hash = basis;
-  for (const byte of bytes) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193);
+/** 64-bit fingerprint (two 32-bit FNV-1a hashes with different offset bases, one pass) and the length. */
+function fingerprint(bytes: Uint8Array): string {
+  let low = 0x811c9dc5;
+  let high = 0x01000193;
+  for (let index = 0; index < bytes.length; index++) {
+    const byte = bytes[index] as number;
+    low = Math.imul(low ^ byte, 0x01000193);
+    high = Math.imul(high ^ byte, 0x01000193);
   }
-  return (hash >>> 0).toString(16);
+  return `json\n${bytes.length}\n${(low >>> 0).toString(16)}.${(high >>> 0).toString(16)}`;
 }
+
+const FIRST_JSON_REPLY = 'json\nfirst';
 
 /**
- * Duplicate key of a reply (QoS 1 redelivery): chunk identity for binary chunks, whose payloads may well be
- * byte-identical (core's default would drop them), and a 64-bit payload fingerprint otherwise.
+ * Duplicate keys (QoS 1 redelivery) for the replies of one attempt: chunk identity for binary chunks, whose
+ * payloads may well be byte-identical (core's default would drop them), and a payload fingerprint otherwise.
+ * Most requests get one JSON reply, so the first is only fingerprinted once a second one arrives; until then
+ * the attempt holds on to that one payload.
  */
-function replyDedupKey(reply: MqttMessage): string | undefined {
-  if (isBinaryChunk(reply)) {
-    const get = (name: string) => getUserProperty(reply.properties, name) ?? '';
-    return `chunk\n${get(A2AUserProperty.TaskId)}\n${get(A2AUserProperty.ArtifactId)}\n${get(A2AUserProperty.ChunkSeqno)}`;
-  }
-  return `json\n${reply.payload.byteLength}\n${fnv(reply.payload, 0x811c9dc5)}${fnv(reply.payload, 0x01000193)}`;
+function replyDedupKeys(): (reply: MqttMessage) => string {
+  let firstPayload: Uint8Array | undefined;
+  let firstFingerprint: string | undefined;
+  return (reply) => {
+    if (isBinaryChunk(reply)) {
+      const get = (name: string) => getUserProperty(reply.properties, name) ?? '';
+      return `chunk\n${get(A2AUserProperty.TaskId)}\n${get(A2AUserProperty.ArtifactId)}\n${get(A2AUserProperty.ChunkSeqno)}`;
+    }
+    if (firstPayload === undefined && firstFingerprint === undefined) {
+      firstPayload = reply.payload;
+      return FIRST_JSON_REPLY;
+    }
+    if (firstPayload !== undefined) {
+      firstFingerprint = fingerprint(firstPayload);
+      firstPayload = undefined;
+    }
+    const key = fingerprint(reply.payload);
+    return key === firstFingerprint ? FIRST_JSON_REPLY : key;
+  };
 }
 
 /** Service parameters travel as `a2a-` user properties (`A2A-Version` -> `a2a-version`, `Authorization` -> `a2a-authorization`). */
@@ -696,7 +724,7 @@ export class MqttClientTransport implements Transport {
         timeoutMs: policy.replyFirstTimeoutMs,
         idleTimeoutMs: policy.streamIdleTimeoutMs,
         properties: sealed.properties,
-        dedupKey: replyDedupKey,
+        dedupKey: replyDedupKeys(),
         ...(signal ? { signal } : {}),
       });
       const assembler = new ArtifactAssembler();

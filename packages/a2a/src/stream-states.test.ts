@@ -78,4 +78,26 @@ describe('StreamFolder', () => {
     folder.add(item({ message: { messageId: 'm', role: 'ROLE_AGENT', parts: [] } }));
     expect(folder.result()).toMatchObject({ messageId: 'm' });
   });
+
+  it('never modifies the items it folds, and copies a snapshot only when an update follows', () => {
+    const folder = new StreamFolder();
+    const snapshot = task('TASK_STATE_SUBMITTED');
+    const before = structuredClone(snapshot);
+    folder.add(snapshot);
+    expect(folder.result()).toBe(snapshot.payload?.$case === 'task' ? snapshot.payload.value : undefined);
+    folder.add(
+      item({
+        artifactUpdate: {
+          taskId: 't',
+          contextId: 'c',
+          artifact: { artifactId: 'a', parts: [{ text: '1' }] },
+        },
+      }),
+    );
+    folder.add(status('TASK_STATE_COMPLETED'));
+    expect(snapshot).toEqual(before);
+    const result = folder.result();
+    expect(result && 'status' in result && result.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
+    expect(result && 'artifacts' in result ? result.artifacts : []).toHaveLength(1);
+  });
 });

@@ -69,10 +69,13 @@ export function isSendMessageFinalResponse(response: StreamResponse): boolean {
 
 /**
  * Folds the items of a reply stream into the result a non-streaming `SendMessage` would have returned:
- * the last Message, or the Task with every status and artifact update applied.
+ * the last Message, or the Task with every status and artifact update applied. The items added are never
+ * modified; the result may share objects with them (a Task snapshot is copied only when an update follows).
  */
 export class StreamFolder {
   private task: Task | undefined;
+  /** The task is the folder's own (built or copied here), not a snapshot from an added item. */
+  private ownsTask = false;
   private message: Message | undefined;
 
   add(response: StreamResponse): void {
@@ -82,7 +85,8 @@ export class StreamFolder {
         this.message = payload.value;
         break;
       case 'task':
-        this.task = structuredClone(payload.value);
+        this.task = payload.value;
+        this.ownsTask = false;
         break;
       case 'statusUpdate': {
         const update = payload.value;
@@ -116,15 +120,21 @@ export class StreamFolder {
     return this.message ?? this.task;
   }
 
+  /** The task to apply an update to, owned by the folder (copy on first write). */
   private ensureTask(taskId: string, contextId: string): Task {
-    this.task ??= {
-      id: taskId,
-      contextId,
-      status: undefined,
-      artifacts: [],
-      history: [],
-      metadata: undefined,
-    };
+    if (this.task === undefined) {
+      this.task = {
+        id: taskId,
+        contextId,
+        status: undefined,
+        artifacts: [],
+        history: [],
+        metadata: undefined,
+      };
+    } else if (!this.ownsTask) {
+      this.task = structuredClone(this.task);
+    }
+    this.ownsTask = true;
     return this.task;
   }
 }

@@ -258,6 +258,57 @@ describe('streaming reply mapping', () => {
     expect(textOf(answer as Message)).toBe('hello Bob');
   });
 
+  it('drops byte-identical replies of one stream (QoS 1 redelivery), the first one included, and keeps the rest', async () => {
+    const org = uniqueId('org');
+    const requestTopic = `$a2a/v1/request/${org}/u/echoing`;
+    await using responder = await FakeResponder.start(broker.url, requestTopic, async (request, fake) => {
+      const { taskId, contextId } = request.body.params.message as { taskId: string; contextId: string };
+      const submitted = { result: { task: taskJson(taskId, contextId, 'TASK_STATE_SUBMITTED') } };
+      const working = {
+        result: { statusUpdate: { taskId, contextId, status: { state: 'TASK_STATE_WORKING' } } },
+      };
+      const chunk = {
+        result: {
+          artifactUpdate: {
+            taskId,
+            contextId,
+            append: true,
+            artifact: { artifactId: 'a', parts: [{ text: 'x' }] },
+          },
+        },
+      };
+      const done = {
+        result: { statusUpdate: { taskId, contextId, status: { state: 'TASK_STATE_COMPLETED' } } },
+      };
+      for (const body of [submitted, submitted, working, chunk, chunk, working, submitted, done]) {
+        await fake.reply(request, body);
+      }
+    });
+    await using factory = mqttTransportFactory({
+      mqtt: { url: broker.url },
+      org,
+      unit: 'u',
+      agentId: 'requester',
+    });
+    const transport = await factory.transportFor({ org, unit: 'u', agentId: 'echoing' });
+    const items: StreamResponse[] = [];
+    for await (const item of transport.sendMessageStream({
+      tenant: '',
+      message: userMessage('say it twice'),
+      configuration: undefined,
+      metadata: undefined,
+    })) {
+      items.push(item);
+    }
+    expect(items.map((item) => item.payload?.$case)).toEqual([
+      'task',
+      'statusUpdate',
+      'artifactUpdate',
+      'statusUpdate',
+    ]);
+    expect(responder.requests).toHaveLength(1);
+  });
+
   it('accepts a streamed answer to a non-streaming SendMessage and folds it into the final task', async () => {
     const org = uniqueId('org');
     const requestTopic = `$a2a/v1/request/${org}/u/pythonic`;

@@ -14,7 +14,7 @@ import type {
 } from 'mqtt';
 import { nanoid } from 'nanoid';
 import { MqttAgentsError, abortError } from './errors.js';
-import { createLogger } from './logger.js';
+import { createLogger, debugEnabled } from './logger.js';
 import type { Logger } from './logger.js';
 import type { UserProperties } from './mqtt-properties.js';
 import { matchTopicFilter } from './topic-filter.js';
@@ -304,6 +304,17 @@ function grantedOf(packet: unknown): number[] | undefined {
 
 type Listener = (...args: never[]) => void;
 
+interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
+/** Runs a callback after the I/O callbacks of the current event-loop turn; `undefined` where there is none. */
+const scheduleAfterIo = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
+
+/** MQTT.js's own debug logging, which costs a call with rest arguments per step even when it is off. */
+function noMqttJsLog(): void {}
+
 interface Settler {
   reject(error: MqttAgentsError): void;
 }
@@ -325,6 +336,10 @@ class Connection implements MqttConnection {
   readonly #ackReasons = new Map<number, number>();
   readonly #streamsWithNoDelay = new WeakSet<object>();
   readonly #clientListeners: Array<[string, (...args: never[]) => void]> = [];
+  /** The stream corked until the end of this event-loop turn, if any (see `#batchWrites`). */
+  #corked: Corkable | undefined;
+  /** `[...#handlers]`, rebuilt only after a handler was added or removed. */
+  #handlerSnapshot: ReadonlyArray<{ filter: string; handler: MqttMessageHandler }> | undefined;
 
   constructor(client: MqttClient, ownsClient: boolean, requestedClientId: string, logger: Logger) {
     this.client = client;
@@ -336,8 +351,12 @@ class Connection implements MqttConnection {
     this.#connack = readConnackInfo(previous ?? { cmd: 'connack', sessionPresent: false }, requestedClientId);
     this.#listen('packetsend', (packet: Packet) => {
       if (packet.cmd === 'connect') this.#applyNoDelay();
+      else this.#batchWrites();
     });
-    this.#listen('packetreceive', (packet: Packet) => this.#onPacket(packet));
+    this.#listen('packetreceive', (packet: Packet) => {
+      this.#batchWrites();
+      this.#onPacket(packet);
+    });
     this.#listen('connect', (packet: IConnackPacket) => this.#onConnect(packet));
     this.#listen('close', () => this.#onClose());
     this.#listen('end', () => void this.close());
@@ -380,6 +399,26 @@ class Connection implements MqttConnection {
     } catch (error) {
       this.#logger.debug('could not set TCP_NODELAY', error);
     }
+  }
+
+  /**
+   * Keep the socket corked until the end of the current event-loop turn, so that every packet this turn
+   * produces (the PUBACKs and replies for a whole network read, a burst of requests) leaves in one `writev`
+   * instead of one system call per packet (mqtt-packet uncorks after each packet on the next tick). With
+   * TCP_NODELAY set, this is the only batching there is. Skipped where the stream cannot cork or there is
+   * no `setImmediate` (browsers): a timer would add latency instead of removing system calls.
+   */
+  #batchWrites(): void {
+    if (this.#corked || scheduleAfterIo === undefined) return;
+    const stream = (this.client as { stream?: unknown }).stream as Partial<Corkable> | null | undefined;
+    if (typeof stream?.cork !== 'function' || typeof stream.uncork !== 'function') return;
+    const corked = stream as Corkable;
+    this.#corked = corked;
+    corked.cork();
+    scheduleAfterIo(() => {
+      this.#corked = undefined;
+      corked.uncork();
+    });
   }
 
   #onPacket(packet: Packet): void {
@@ -427,7 +466,8 @@ class Connection implements MqttConnection {
     let message: MqttMessage | undefined;
     let matched = false;
     // A snapshot, so a handler added while dispatching does not get this message; removed ones are skipped.
-    for (const entry of [...this.#handlers]) {
+    const handlers = (this.#handlerSnapshot ??= [...this.#handlers]);
+    for (const entry of handlers) {
       if (!this.#handlers.has(entry)) continue;
       let matches: boolean;
       try {
@@ -478,8 +518,9 @@ class Connection implements MqttConnection {
   addMessageHandler(filter: string, handler: MqttMessageHandler): () => void {
     const entry = { filter, handler };
     this.#handlers.add(entry);
+    this.#handlerSnapshot = undefined;
     return () => {
-      this.#handlers.delete(entry);
+      if (this.#handlers.delete(entry)) this.#handlerSnapshot = undefined;
     };
   }
 
@@ -748,6 +789,7 @@ class Connection implements MqttConnection {
     this.#emit('connection-close');
     this.#listeners.clear();
     this.#handlers.clear();
+    this.#handlerSnapshot = undefined;
     if (this.#ownsClient) await this.#endClient();
     for (const [event, listener] of this.#clientListeners) {
       if (event !== 'error' || !this.#ownsClient)
@@ -792,6 +834,7 @@ function buildClientOptions(
     manualConnect: true,
     properties,
   };
+  if (base.log === undefined && !debugEnabled('mqttjs:client')) clientOptions.log = noMqttJsLog;
   if (options.username !== undefined) clientOptions.username = options.username;
   if (options.password !== undefined) clientOptions.password = toWire(options.password) as string;
   if (options.will) {

@@ -30,6 +30,11 @@ function namespaceEnabled(namespace: string, pattern: string): boolean {
     });
 }
 
+/** @internal Whether `DEBUG` enables `namespace` (for libraries with their own `debug` logging, like MQTT.js). */
+export function debugEnabled(namespace: string): boolean {
+  return namespaceEnabled(namespace, readDebugVariable());
+}
+
 function defaultSink(line: string): void {
   const stderr = (globalThis as { process?: { stderr?: { write(text: string): unknown } } }).process?.stderr;
   if (stderr) stderr.write(`${line}\n`);

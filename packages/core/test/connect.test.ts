@@ -463,6 +463,90 @@ describe('MqttConnection', () => {
     expect(all.filter((topic) => topic === 'disp/x')).toHaveLength(1);
   });
 
+  it('gives a handler added while dispatching the next message only, and skips one removed meanwhile', async () => {
+    await connection.subscribe('snapshot/#');
+    const late: string[] = [];
+    const removed: string[] = [];
+    let removeLate: (() => void) | undefined;
+    let removeRemoved: (() => void) | undefined = undefined;
+    const removeFirst = connection.addMessageHandler('snapshot/#', () => {
+      removeLate ??= connection.addMessageHandler('snapshot/#', (next) => void late.push(next.topic));
+      removeRemoved?.();
+    });
+    removeRemoved = connection.addMessageHandler('snapshot/#', (message) => void removed.push(message.topic));
+    const first = nextMessage(connection, 'snapshot/1');
+    await connection.publish('snapshot/1', 'x');
+    await first;
+    const second = nextMessage(connection, 'snapshot/2');
+    await connection.publish('snapshot/2', 'x');
+    await second;
+    expect(late).toEqual(['snapshot/2']);
+    expect(removed).toEqual([]);
+    removeFirst();
+    removeLate?.();
+  });
+
+  it('sends the packets of one event-loop turn in one socket write (cork until setImmediate)', async () => {
+    await using batching = await connectMqtt({ url: broker.url });
+    await batching.subscribe('batch/+');
+    const socket = batching.client.stream as unknown as {
+      _write: (...args: unknown[]) => void;
+      _writev?: (...args: unknown[]) => void;
+    };
+    let writes = 0;
+    const write = socket._write.bind(socket);
+    socket._write = (...args) => {
+      writes++;
+      write(...args);
+    };
+    const writev = socket._writev?.bind(socket);
+    if (writev) {
+      socket._writev = (...args) => {
+        writes++;
+        writev(...args);
+      };
+    }
+    const received: string[] = [];
+    const all = new Promise<void>((resolve) =>
+      batching.addMessageHandler('batch/+', (message) => {
+        received.push(message.topic);
+        if (received.length === 20) resolve();
+      }),
+    );
+    // Twenty publishes spread over twenty ticks of one turn: mqtt-packet alone flushes once per tick.
+    for (let index = 0; index < 20; index++) {
+      void batching.publish(`batch/${index}`, 'x', { qos: 0 });
+      await new Promise<void>((resolve) => process.nextTick(resolve));
+    }
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(writes).toBe(1);
+    await all;
+    expect(received).toEqual(Array.from({ length: 20 }, (_, index) => `batch/${index}`));
+  });
+
+  it('leaves MQTT.js debug logging off unless DEBUG enables it, and keeps a log function you pass', async () => {
+    const lines: unknown[] = [];
+    const previous = process.env.DEBUG;
+    delete process.env.DEBUG;
+    try {
+      await using quiet = await connectMqtt({ url: broker.url });
+      await using own = await connectMqtt({
+        url: broker.url,
+        mqttOptions: { log: (...args) => void lines.push(args) },
+      });
+      process.env.DEBUG = 'mqttjs*';
+      await using debugging = await connectMqtt({ url: broker.url });
+      expect(quiet.client.options.log).toBeTypeOf('function');
+      expect(lines.length).toBeGreaterThan(0);
+      // Left to MQTT.js, which logs through the `debug` package when DEBUG names it.
+      expect(debugging.client.options.log).toBeUndefined();
+      expect(own.connected && quiet.connected && debugging.connected).toBe(true);
+    } finally {
+      if (previous === undefined) delete process.env.DEBUG;
+      else process.env.DEBUG = previous;
+    }
+  });
+
   it('routes messages of a shared subscription to handlers registered with the $share filter', async () => {
     const filter = '$share/workers/shared/jobs';
     await connection.subscribe(filter);

@@ -15,7 +15,6 @@ import {
   mcpServerCapabilityTopic,
   mcpServerControlTopic,
   mcpServerPresenceTopic,
-  parseMcpTopic,
   readPublishMetadata,
 } from '@mqtt-agents/core';
 import type { Logger, MqttConnection, MqttMessage, MqttQoS } from '@mqtt-agents/core';
@@ -35,6 +34,22 @@ import { randomId } from './random-id.js';
 import { serverOnlineNotification } from './server-presence.js';
 import type { McpServerRbac } from './server-presence.js';
 import { TypedEvents } from './typed-events.js';
+
+const RPC_PREFIX = '$mcp-rpc/';
+const CLIENT_PRESENCE_PREFIX = '$mcp-client/presence/';
+const CLIENT_CAPABILITY_PREFIX = '$mcp-client/capability/';
+
+/** The per-session topics a server host routes by mcp-client-id. */
+type SessionTopicKind = 'rpc' | 'client-presence' | 'client-capability';
+
+/**
+ * The mcp-client-id level of a topic that matched the route of `kind`: `$mcp-rpc/{id}/{server-id}/{name}`,
+ * `$mcp-client/presence/{id}` or `$mcp-client/capability/{id}`.
+ */
+function sessionTopicClientId(topic: string, kind: SessionTopicKind): string {
+  if (kind === 'rpc') return topic.slice(RPC_PREFIX.length, topic.indexOf('/', RPC_PREFIX.length));
+  return topic.slice((kind === 'client-presence' ? CLIENT_PRESENCE_PREFIX : CLIENT_CAPABILITY_PREFIX).length);
+}
 
 /** What `createServer` may return: an SDK `McpServer` or a low-level `Server` (anything with `connect`). */
 export interface McpServerLike {
@@ -196,9 +211,13 @@ export class McpServerHost {
     const rpcFilter = `$mcp-rpc/+/${this.serverId}/${this.serverName}`;
     this.removers.push(
       this.link.route(this.controlTopic, (message) => this.onControl(message)),
-      this.link.route(rpcFilter, (message) => this.onSessionTopic(message)),
-      this.link.route('$mcp-client/presence/+', (message) => this.onSessionTopic(message)),
-      this.link.route('$mcp-client/capability/+', (message) => this.onSessionTopic(message)),
+      this.link.route(rpcFilter, (message) => this.onSessionTopic(message, 'rpc')),
+      this.link.route(`${CLIENT_PRESENCE_PREFIX}+`, (message) =>
+        this.onSessionTopic(message, 'client-presence'),
+      ),
+      this.link.route(`${CLIENT_CAPABILITY_PREFIX}+`, (message) =>
+        this.onSessionTopic(message, 'client-capability'),
+      ),
       this.connection.on('connection-drop', () => this.onConnectionDrop()),
       this.connection.on('connection-open', () => this.onReconnect()),
       this.connection.on('connection-close', () => void this.close()),
@@ -507,31 +526,30 @@ export class McpServerHost {
     }
   }
 
-  /** RPC, client presence and client capability topics: routed by the topic's mcp-client-id. */
-  private onSessionTopic(message: MqttMessage): void {
+  /**
+   * RPC, client presence and client capability topics: routed by the topic's mcp-client-id. The route's
+   * filter already fixed the topic's shape, so the id is sliced out of it; only an id that belongs to no
+   * session is validated (a known id was validated when its session was initialized).
+   */
+  private onSessionTopic(message: MqttMessage, kind: SessionTopicKind): void {
     if (this.closing) return;
-    const topic = parseMcpTopic(message.topic);
-    if (
-      !topic ||
-      (topic.kind !== 'rpc' && topic.kind !== 'client-presence' && topic.kind !== 'client-capability')
-    ) {
-      return;
-    }
-    if (topic.kind === 'rpc' && (topic.serverId !== this.serverId || topic.serverName !== this.serverName))
-      return;
-    const { mcpClientId } = topic;
+    const mcpClientId = sessionTopicClientId(message.topic, kind);
     const record = this.records.get(mcpClientId);
     if (!record) {
-      if (topic.kind === 'client-presence' || this.recentlyEnded.has(mcpClientId)) {
-        // A client that already de-initialized may still announce its disconnect or have messages in flight.
-        this.logger.debug(`dropped a message from client '${mcpClientId}' after its session ended`);
+      if (kind === 'client-presence' || this.recentlyEnded.has(mcpClientId)) {
+        // A client that already de-initialized may still announce its disconnect or have messages in flight;
+        // every client's presence reaches every server.
+        this.logger.debug(`dropped a message from client '${mcpClientId}' without a session here`);
         return;
       }
+      const valid = isValidIdentifier('mcp-client-id', mcpClientId);
       this.report(
-        this.problem(`dropped a message for a session that does not exist: client '${mcpClientId}'`, {
-          topic: message.topic,
-          mcpClientId,
-        }),
+        this.problem(
+          valid
+            ? `dropped a message for a session that does not exist: client '${mcpClientId}'`
+            : `dropped a message on '${message.topic}': '${mcpClientId}' is not a valid mcp-client-id`,
+          { topic: message.topic, mcpClientId },
+        ),
       );
       return;
     }
@@ -547,7 +565,7 @@ export class McpServerHost {
       );
       return;
     }
-    if (topic.kind === 'client-presence' && message.payload.byteLength === 0) {
+    if (kind === 'client-presence' && message.payload.byteLength === 0) {
       void transport.end({ notifyPeer: false, unsubscribe: true });
       return;
     }
@@ -578,7 +596,7 @@ export class McpServerHost {
         void transport.end({ notifyPeer: false, unsubscribe: true });
         return;
       }
-      if (topic.kind === 'client-presence') {
+      if (kind === 'client-presence') {
         this.report(
           this.problem(`unexpected ${methodOf(rpc) ?? 'response'} on the client presence topic`, {
             topic: message.topic,

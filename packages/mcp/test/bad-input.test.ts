@@ -249,6 +249,20 @@ describe('sessions that do not exist, and spoofing', () => {
     await fixture.server.close();
   });
 
+  it('a capability message from a client id the binding does not allow is reported', async () => {
+    const fixture = await serve();
+    // Sessions subscribe to their own client's topics; an application sharing the connection may not.
+    await fixture.server.connection.subscribe('$mcp-client/capability/+');
+    const peer = await RawPeer.connect(broker.url);
+    await peer.publishAs('mcp-client', '$mcp-client/capability/not a valid id', {
+      jsonrpc: '2.0',
+      method: 'notifications/roots/list_changed',
+    });
+    await fixture.errors.waitFor(/'not a valid id' is not a valid mcp-client-id/);
+    await peer.close();
+    await fixture.server.close();
+  });
+
   it('initialize without MCP-MQTT-CLIENT-ID is reported and not answered', async () => {
     const fixture = await serve();
     const peer = await RawPeer.connect(broker.url);
