@@ -17,7 +17,6 @@ import express from 'express';
 import mqtt from 'mqtt';
 import { startCpuProfile } from './lib/cpu-profile.js';
 import { EchoExecutor, createEchoMcpServer } from './lib/fixtures.js';
-import { applyProposedCoreFix } from './lib/proposed-core-fix.js';
 import { collectGarbage } from './lib/measure.js';
 import type { PeerRequest } from './lib/peer.js';
 
@@ -80,18 +79,13 @@ async function mcpHttp(json: boolean): Promise<{ handle: number; url: string }> 
   return { handle, url: `http://127.0.0.1:${port}/mcp` };
 }
 
-async function mcpMqtt(
-  brokerUrl: string,
-  serverName: string,
-  proposedFix: boolean,
-): Promise<{ handle: number; serverId: string }> {
+async function mcpMqtt(brokerUrl: string, serverName: string): Promise<{ handle: number; serverId: string }> {
   const host = await serveMcpOverMqtt({
     mqtt: { url: brokerUrl },
     serverName,
     description: 'bench echo server',
     createServer: () => createEchoMcpServer(),
   });
-  if (proposedFix) applyProposedCoreFix(host.connection.client);
   const handle = keep(() => host.close());
   sessionCounts.set(handle, () => host.sessions.size);
   return { handle, serverId: host.serverId };
@@ -171,7 +165,7 @@ async function handle(request: PeerRequest): Promise<unknown> {
     case 'mcp-http':
       return await mcpHttp(request.json);
     case 'mcp-mqtt':
-      return await mcpMqtt(request.brokerUrl, request.serverName, request.proposedFix === true);
+      return await mcpMqtt(request.brokerUrl, request.serverName);
     case 'raw-echo':
       return await rawEcho(request.brokerUrl, request.requestTopic, request.noDelay);
     case 'a2a-http':

@@ -1,9 +1,10 @@
 /**
- * The workload bench/src/profile.ts profiles: MCP tools/call over MQTT at concurrency 64 through the embedded
- * broker (in its own process), the server host in the peer process. CPU profiles of this process (the
- * client) and of the peer process (the server) cover the measured window only.
+ * The workload bench/src/profile.ts and before-after.ts profile: MCP tools/call or A2A SendMessage over MQTT
+ * at concurrency 64 through the embedded broker (in its own process), the serving side in the peer process.
+ * CPU profiles of this process (the client) and of the peer process (the server) cover the measured window
+ * only; they are written to `<directory>/client-<label>.cpuprofile` and `server-<label>.cpuprofile`.
  *
- *   profile-load.ts <directory> <as-is | proposed-fix>
+ *   profile-load.ts <directory> <label> <mcp | a2a>
  */
 import { join } from 'node:path';
 import { startEmbeddedBroker } from './lib/brokers.js';
@@ -11,17 +12,21 @@ import { startCpuProfile } from './lib/cpu-profile.js';
 import { runLoad } from './lib/measure.js';
 import { startPeer } from './lib/peer.js';
 import { integer, ms } from './lib/report.js';
-import { openMcpMqtt } from './lib/rpc-clients.js';
+import { openA2aMqtt, openMcpMqtt } from './lib/rpc-clients.js';
 
-const [directory, variant] = process.argv.slice(2) as [string, 'as-is' | 'proposed-fix'];
+const [directory, label, workload] = process.argv.slice(2) as [string, string, 'mcp' | 'a2a'];
+if (!directory || !label || (workload !== 'mcp' && workload !== 'a2a')) {
+  throw new Error('usage: profile-load.ts <directory> <label> <mcp | a2a>');
+}
 const broker = await startEmbeddedBroker();
 const peer = await startPeer();
 try {
-  const pairing = await openMcpMqtt(peer, broker.url, variant === 'proposed-fix');
+  const pairing =
+    workload === 'mcp' ? await openMcpMqtt(peer, broker.url) : await openA2aMqtt(peer, broker.url);
   // Warm up unprofiled, then profile both sides while the load runs.
   await runLoad(pairing.call, { concurrency: 64, warmupMs: 0, durationMs: 1_000 });
-  await peer.request({ op: 'profile-start', file: join(directory, `server-${variant}.cpuprofile`) });
-  const stop = await startCpuProfile(join(directory, `client-${variant}.cpuprofile`));
+  await peer.request({ op: 'profile-start', file: join(directory, `server-${label}.cpuprofile`) });
+  const stop = await startCpuProfile(join(directory, `client-${label}.cpuprofile`));
   const result = await runLoad(pairing.call, {
     concurrency: 64,
     warmupMs: 0,
@@ -30,7 +35,7 @@ try {
   await stop();
   await peer.request({ op: 'profile-stop' });
   process.stdout.write(
-    `profiled load (${variant}): ${integer(result.rate)} calls/s, p50 ${ms(result.p50)}, p99 ${ms(result.p99)}\n`,
+    `profiled ${workload} load (${label}): ${integer(result.rate)} calls/s, p50 ${ms(result.p50)}, p99 ${ms(result.p99)}\n`,
   );
   process.send?.(result);
   await pairing.close();

@@ -92,9 +92,6 @@ async function runAll(peer: Peer): Promise<void> {
     for (const broker of [embedded, mosquitto]) {
       await open(`raw MQTT.js, ${broker.label}`, () => openRawRequestReply(peer, broker.url, true));
       await open(`MCP over MQTT, ${broker.label}`, () => openMcpMqtt(peer, broker.url));
-      await open(`MCP over MQTT, ${broker.label}, proposed core fix`, () =>
-        openMcpMqtt(peer, broker.url, true),
-      );
       await open(`A2A over MQTT, ${broker.label}`, () => openA2aMqtt(peer, broker.url));
     }
     await open('raw MQTT.js, Nagle on (all ends)', () => openRawRequestReply(peer, nagle.url, false));
@@ -190,12 +187,7 @@ function overheadSection(targets: TargetResult[]): string {
   const rows: string[][] = [];
   for (const broker of BROKERS) {
     const raw = `raw MQTT.js, ${broker}`;
-    rows.push(
-      row(raw),
-      row(`MCP over MQTT, ${broker}`, raw),
-      row(`MCP over MQTT, ${broker}, proposed core fix`, raw),
-      row(`A2A over MQTT, ${broker}`, raw),
-    );
+    rows.push(row(raw), row(`MCP over MQTT, ${broker}`, raw), row(`A2A over MQTT, ${broker}`, raw));
     for (const concurrency of CONCURRENCIES) {
       const ceiling = result(raw, concurrency);
       const mcp = result(`MCP over MQTT, ${broker}`, concurrency);
@@ -228,8 +220,8 @@ function overheadSection(targets: TargetResult[]): string {
     'The ceiling for any RPC over MQTT: MQTT.js alone, publishing the same 1 KiB payload at QoS 1 with Response',
     'Topic and Correlation Data, a responder in the peer process echoing it at QoS 1, replies matched by',
     'correlation, TCP_NODELAY on both ends. MCP `tools/call` and A2A `SendMessage` (a task that completes with',
-    'a 1 KiB artifact) through the same broker, as a share of it ("vs baseline" = rate / raw rate). The',
-    '"proposed core fix" rows apply the `@mqtt-agents/core` change the profile suggests (see Profile) from outside.',
+    'a 1 KiB artifact) through the same broker, as a share of it ("vs baseline" = rate / raw rate). How the',
+    'profile\'s fixes moved these numbers: "Before and after the profile fixes" (`pnpm bench:before-after`).',
     '',
     table(header('Through the same broker'), rows),
     '',

@@ -40,7 +40,7 @@ const STEPS: Step[] = [
   {
     name: 'profile',
     script: 'profile.ts',
-    what: 'CPU profile of MCP over MQTT at concurrency 64',
+    what: 'CPU profiles of MCP and A2A over MQTT at concurrency 64',
     limitMs: 120_000,
   },
   { name: 'broker', script: 'broker.ts', what: '6: embedded broker vs Mosquitto', limitMs: 150_000 },

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 export type PeerRequest =
   | { op: 'mcp-http'; json: boolean }
-  | { op: 'mcp-mqtt'; brokerUrl: string; serverName: string; proposedFix?: boolean }
+  | { op: 'mcp-mqtt'; brokerUrl: string; serverName: string }
   | { op: 'raw-echo'; brokerUrl: string; requestTopic: string; noDelay: boolean }
   | { op: 'a2a-http' }
   | { op: 'a2a-mqtt'; brokerUrl: string; address: { org: string; unit: string; agentId: string } }

@@ -21,7 +21,8 @@ export const SECTION_ORDER = [
   'A2A SendMessage: MQTT vs JSON-RPC over HTTP',
   'Discovery at scale',
   'Sessions: one server host, 1,000 client sessions',
-  'Profile: MCP over MQTT at concurrency 64',
+  'Profile: MCP and A2A over MQTT at concurrency 64',
+  'Before and after the profile fixes',
   'Broker',
 ];
 

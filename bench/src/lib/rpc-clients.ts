@@ -13,7 +13,6 @@ import { createMcpMqttClientHost } from '@mqtt-agents/mcp';
 import mqtt from 'mqtt';
 import { PAYLOAD_TEXT, userMessage } from './fixtures.js';
 import type { Peer } from './peer.js';
-import { applyProposedCoreFix } from './proposed-core-fix.js';
 
 export interface Pairing {
   call(): Promise<unknown>;
@@ -47,20 +46,15 @@ export async function openMcpHttp(peer: Peer, json: boolean): Promise<Pairing> {
   };
 }
 
-/**
- * Our transport: a server host in the peer process, a client host here, an ordinary SDK Client. With
- * `proposedFix`, both MQTT connections get the change of lib/proposed-core-fix.ts.
- */
-export async function openMcpMqtt(peer: Peer, brokerUrl: string, proposedFix = false): Promise<Pairing> {
+/** Our transport: a server host in the peer process, a client host here, an ordinary SDK Client. */
+export async function openMcpMqtt(peer: Peer, brokerUrl: string): Promise<Pairing> {
   const serverName = `bench/${randomUUID().slice(0, 8)}/echo`;
   const { handle } = await peer.request<{ handle: number }>({
     op: 'mcp-mqtt',
     brokerUrl,
     serverName,
-    proposedFix,
   });
   const clients = await createMcpMqttClientHost({ mqtt: { url: brokerUrl }, serverNameFilters: ['bench/#'] });
-  if (proposedFix) applyProposedCoreFix(clients.connection.client);
   const client = new Client({ name: 'bench', version: '1.0.0' });
   await clients.connect(client, serverName, { signal: AbortSignal.timeout(10_000) });
   checkEcho(await client.callTool({ name: 'echo', arguments: { text: PAYLOAD_TEXT } }));
