@@ -36,7 +36,7 @@ export class RequesterTaskIdStore implements TaskStore {
     if (stored) return stored;
     const reservation = this.reservations.get(context);
     if (reservation?.taskId !== taskId) return undefined;
-    return structuredClone(reservation.staged ?? placeholder(reservation));
+    return reservation.staged ? structuredClone(reservation.staged) : placeholder(reservation);
   }
 
   async save(task: Task, context: ServerCallContext): Promise<void> {

@@ -214,18 +214,19 @@ function base64url(bytes: Uint8Array): string {
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
+const HEX_DIGITS = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
 function hex(bytes: Uint8Array): string {
   let out = '';
-  for (const byte of bytes) out += byte.toString(16).padStart(2, '0');
+  for (let index = 0; index < bytes.length; index++) out += HEX_DIGITS[bytes[index] as number];
   return out;
 }
 
 /** 32-bit FNV-1a of a payload: cheap identity for telling a redelivery from a new request. */
 function fingerprint(bytes: Uint8Array): string {
   let hash = 0x811c9dc5;
-  for (const byte of bytes) {
-    hash ^= byte;
-    hash = Math.imul(hash, 0x01000193);
+  for (let index = 0; index < bytes.length; index++) {
+    hash = Math.imul(hash ^ (bytes[index] as number), 0x01000193);
   }
   return `${bytes.length}:${(hash >>> 0).toString(16)}`;
 }
