@@ -27,6 +27,7 @@ import {
 } from './lib/profile-summary.js';
 import { integer, machineLines, ms, table, writeSection } from './lib/report.js';
 import type { OverheadSample } from './overhead-load.js';
+import { PACKAGES, nodeArgs } from './lib/node-args.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BASE_REF = process.argv[2] ?? process.env.BENCH_BASE_REF ?? '7db4741';
@@ -68,6 +69,7 @@ async function checkOut(ref: string, directory: string): Promise<void> {
   } catch {
     await pnpm(['install', '--frozen-lockfile', '--reporter=silent'], directory);
   }
+  if (PACKAGES === 'dist') await pnpm(['build'], directory);
 }
 
 interface Tree {
@@ -79,17 +81,10 @@ interface Tree {
 async function overheadRound(tree: Tree, scratch: string, round: number): Promise<void> {
   const output = join(scratch, `${tree.label}-${round}.json`);
   process.stdout.write(`\nround ${round}, ${tree.label}:\n`);
-  await run(
-    process.execPath,
-    [
-      '--conditions=@mqtt-agents/source',
-      '--import',
-      import.meta.resolve('tsx'),
-      join(tree.root, 'bench/src/overhead-load.ts'),
-    ],
-    tree.root,
-    { ...process.env, BENCH_OUTPUT: output },
-  );
+  await run(process.execPath, [...nodeArgs(), join(tree.root, 'bench/src/overhead-load.ts')], tree.root, {
+    ...process.env,
+    BENCH_OUTPUT: output,
+  });
   tree.samples.push(...(JSON.parse(await readFile(output, 'utf8')) as OverheadSample[]));
 }
 
@@ -223,7 +218,7 @@ async function main(): Promise<void> {
     }
     const loadAtEnd = os.loadavg();
     const body = [
-      machineLines().slice(0, 2).join('\n'),
+      machineLines().slice(0, 3).join('\n'),
       `- Load average (1 min): ${loadAtStart[0]!.toFixed(2)} at the start, ${loadAtEnd[0]!.toFixed(2)} at the end; ${((performance.now() - started) / 1000).toFixed(0)} s in all`,
       '',
       `Before: the packages at \`${base}\`; after: \`${head}\`${dirty ? ' with uncommitted changes' : ''}. The same harness drives both`,

@@ -21,6 +21,7 @@ import {
   wireSubscribe,
   type WireClient,
 } from './wire.js';
+import { nodeArgs } from './lib/node-args.js';
 
 const PAYLOAD = Buffer.alloc(1024, 0x61);
 const WARMUP_MS = 500;
@@ -49,7 +50,7 @@ async function startEmbedded(): Promise<BrokerUnderTest> {
   const script = fileURLToPath(new URL('./embedded-broker.ts', import.meta.url));
   const child: ChildProcess = fork(script, [], {
     // Sibling packages resolve to their TypeScript source: no build needed.
-    execArgv: ['--conditions=@mqtt-agents/source', '--import', import.meta.resolve('tsx'), '--expose-gc'],
+    execArgv: nodeArgs('--expose-gc'),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const request = <T>(type: string, reply: string): Promise<T> =>

@@ -25,6 +25,7 @@ import {
   writeSection,
   type TargetResult,
 } from './lib/report.js';
+import { nodeArgs } from './lib/node-args.js';
 
 const CARDS = Number(process.env.BENCH_DISCOVERY_CARDS ?? 10_000);
 const PRESENCES = Number(process.env.BENCH_DISCOVERY_PRESENCES ?? 1_000);
@@ -138,7 +139,7 @@ function subscriber(mode: string, url: string): Promise<SubscriberResult> {
     script,
     [`--mode=${mode}`, `--url=${url}`, `--cards=${CARDS}`, `--presences=${PRESENCES}`, `--runs=${RUNS}`],
     {
-      execArgv: ['--conditions=@mqtt-agents/source', '--import', import.meta.resolve('tsx'), '--expose-gc'],
+      execArgv: nodeArgs('--expose-gc'),
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   );

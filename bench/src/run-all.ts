@@ -20,6 +20,7 @@ import {
   writeSection,
   type TargetResult,
 } from './lib/report.js';
+import { nodeArgs } from './lib/node-args.js';
 
 interface Step {
   name: string;
@@ -57,11 +58,10 @@ function run(step: Step, resultsDirectory: string): Promise<StepResult> {
   const script = fileURLToPath(new URL(`./${step.script}`, import.meta.url));
   const started = performance.now();
   process.stdout.write(`\n=== ${step.name}: benchmark ${step.what}\n`);
-  const child = spawn(
-    process.execPath,
-    ['--conditions=@mqtt-agents/source', '--import', import.meta.resolve('tsx'), script],
-    { stdio: 'inherit', env: { ...process.env, BENCH_RESULTS_DIR: resultsDirectory } },
-  );
+  const child = spawn(process.execPath, [...nodeArgs(), script], {
+    stdio: 'inherit',
+    env: { ...process.env, BENCH_RESULTS_DIR: resultsDirectory },
+  });
   return new Promise((resolve) => {
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
       ),
     ].join('\n');
     const machine = [
-      ...machineLines().slice(0, 2),
+      ...machineLines().slice(0, 3),
       `- Load average (1 / 5 / 15 min): ${loadAtStart.map((value) => value.toFixed(2)).join(' / ')} at the start, ${loadAtEnd
         .map((value) => value.toFixed(2))
         .join(' / ')} at the end`,

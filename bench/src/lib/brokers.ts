@@ -6,6 +6,7 @@ import { fork } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { startMosquitto } from '@mqtt-agents/broker/vitest';
+import { nodeArgs } from './node-args.js';
 
 export type BrokerName = 'embedded' | 'mosquitto';
 
@@ -22,7 +23,7 @@ export interface BrokerUnderTest {
 export async function startEmbeddedBroker(): Promise<BrokerUnderTest> {
   const script = fileURLToPath(new URL('../embedded-broker.ts', import.meta.url));
   const child = fork(script, [], {
-    execArgv: ['--conditions=@mqtt-agents/source', '--import', import.meta.resolve('tsx'), '--expose-gc'],
+    execArgv: nodeArgs('--expose-gc'),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));

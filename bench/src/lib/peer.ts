@@ -4,6 +4,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { nodeArgs } from './node-args.js';
 
 export type PeerRequest =
   | { op: 'mcp-http'; json: boolean }
@@ -34,13 +35,7 @@ export interface Peer {
 export async function startPeer(): Promise<Peer> {
   const script = fileURLToPath(new URL('../peer-process.ts', import.meta.url));
   const child: ChildProcess = fork(script, [], {
-    execArgv: [
-      '--conditions=@mqtt-agents/source',
-      '--import',
-      import.meta.resolve('tsx'),
-      '--expose-gc',
-      ...(process.env.BENCH_PROFILE === '1' ? ['--enable-source-maps'] : []),
-    ],
+    execArgv: nodeArgs('--expose-gc', ...(process.env.BENCH_PROFILE === '1' ? ['--enable-source-maps'] : [])),
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

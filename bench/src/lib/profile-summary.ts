@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import type { CallFrame, CpuProfile } from './cpu-profile.js';
 import type { LoadResult } from './measure.js';
 import { integer, ms, table } from './report.js';
+import { nodeArgs } from './node-args.js';
 
 /** The workloads profile-load.ts can run: MCP tools/call or A2A SendMessage, concurrency 64, embedded broker. */
 export type ProfiledWorkload = 'mcp' | 'a2a';
@@ -186,12 +187,7 @@ export async function runProfiledLoad(
   workload: ProfiledWorkload,
 ): Promise<ProfiledRun> {
   const child = fork(script, [directory, label, workload], {
-    execArgv: [
-      '--conditions=@mqtt-agents/source',
-      '--import',
-      import.meta.resolve('tsx'),
-      '--enable-source-maps',
-    ],
+    execArgv: nodeArgs('--enable-source-maps'),
     env: { ...process.env, BENCH_PROFILE: '1', BENCH_PROFILE_MS: String(PROFILE_MS) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

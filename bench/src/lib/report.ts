@@ -8,6 +8,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packagesLine } from './node-args.js';
 
 export const REPORT_FILE = fileURLToPath(new URL('../../../docs/benchmarks.md', import.meta.url));
 
@@ -101,6 +102,7 @@ export function machineLines(): string[] {
   return [
     `- CPU: ${cpus[0]?.model.trim() ?? 'unknown'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM`,
     `- Node.js ${process.version}, Mosquitto ${mosquittoVersion()}, ${os.type()} ${os.release()}`,
+    packagesLine(),
     `- Load average when this benchmark started: ${os
       .loadavg()
       .map((value) => value.toFixed(2))
