@@ -53,7 +53,9 @@ async function main(): Promise<void> {
   await rm(PROFILE_DIRECTORY, { recursive: true, force: true });
   await mkdir(PROFILE_DIRECTORY, { recursive: true });
   const mcp = await runProfiledLoad(SCRIPT, PROFILE_DIRECTORY, 'mcp', 'mcp');
+  const mcpHttp = await runProfiledLoad(SCRIPT, PROFILE_DIRECTORY, 'mcp-http', 'mcp-http');
   const a2a = await runProfiledLoad(SCRIPT, PROFILE_DIRECTORY, 'a2a', 'a2a');
+  const a2aHttp = await runProfiledLoad(SCRIPT, PROFILE_DIRECTORY, 'a2a-http', 'a2a-http');
   const body = [
     machineLines().join('\n'),
     '',
@@ -61,16 +63,19 @@ async function main(): Promise<void> {
     'process). V8 CPU profiles (the format `--cpu-prof` writes, sampled every 0.5 ms) of the client process (SDK',
     '`Client` + `createMcpMqttClientHost`, or `ClientFactory` + `mqttTransportFactory`) and of the server process',
     '(`serveMcpOverMqtt`, or `serveA2AOverMqtt`), recorded through `node:inspector`',
-    `for ${PROFILE_MS / 1000} s of load only, after a 1 s warm-up, positions mapped to the TypeScript sources. Reproduce with`,
-    '`node --conditions=@mqtt-agents/source --import tsx bench/src/profile.ts`; the profiles are written to',
-    '`bench/profiles/*.cpuprofile` (not committed; open them in Chrome DevTools or speedscope). The packages run',
-    "from source through tsx, whose `__name` helper (esbuild's keepNames, on every closure created) does not exist",
-    'in the published build. Shares are of busy (non-idle) time, self time; "SDK + zod" is the official MCP or',
-    'A2A SDK. What the profile fixes changed: "Before and after the profile fixes".',
+    `for ${PROFILE_MS / 1000} s of load only, after a 1 s warm-up, positions mapped to the sources through the source maps.`,
+    'Reproduce with `pnpm build && node --import tsx bench/src/profile.ts`; the profiles are written to',
+    '`bench/profiles/*.cpuprofile` (not committed; open them in Chrome DevTools or speedscope). Shares are of busy',
+    '(non-idle) time, self time; "SDK + zod" is the official MCP or A2A SDK. The HTTP rows profile the official',
+    "SDKs' own HTTP transports (express for A2A) under the same load, for comparison; the broker process is not",
+    "profiled, so MQTT's total per call also includes the broker's share. What the profile fixes changed: \"Before",
+    'and after the profile fixes".',
     '',
     overview([
-      ['MCP', mcp],
-      ['A2A', a2a],
+      ['MCP over MQTT', mcp],
+      ['MCP, Streamable HTTP (JSON)', mcpHttp],
+      ['A2A over MQTT', a2a],
+      ['A2A, JSON-RPC over HTTP', a2aHttp],
     ]),
     '',
     describeProfile('MCP client process', summarise(mcp.client)),

@@ -81,9 +81,29 @@ function run(step: Step, resultsDirectory: string): Promise<StepResult> {
   });
 }
 
+/** The share of all cores' time spent busy during one second in which this process only waits. */
+async function othersBusyShare(): Promise<number> {
+  const sample = (): { idle: number; total: number } => {
+    let idle = 0;
+    let total = 0;
+    for (const cpu of os.cpus()) {
+      const times = cpu.times;
+      idle += times.idle;
+      total += times.user + times.nice + times.sys + times.idle + times.irq;
+    }
+    return { idle, total };
+  };
+  const before = sample();
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  const after = sample();
+  const total = after.total - before.total;
+  return total > 0 ? 1 - (after.idle - before.idle) / total : 0;
+}
+
 async function main(): Promise<void> {
   const started = performance.now();
   const loadAtStart = os.loadavg();
+  const othersAtStart = await othersBusyShare();
   const selected = process.argv.slice(2);
   const steps = selected.length > 0 ? STEPS.filter((step) => selected.includes(step.name)) : STEPS;
   const resultsDirectory = await mkdtemp(join(os.tmpdir(), 'mqtt-agents-bench-'));
@@ -98,17 +118,18 @@ async function main(): Promise<void> {
     const totalSeconds = (performance.now() - started) / 1000;
     const loadAtEnd = os.loadavg();
     const cores = os.cpus().length;
-    // Only the load before the first step tells whether others share the machine: by the end, the load
-    // average is mostly the benchmark's own processes.
-    const busy = loadAtStart[0]! > cores / 2;
+    // Whether others share the machine is judged before the first step, while this process only waits: the
+    // load average lags (it still counts the build that precedes `pnpm bench`) and, by the end, mostly counts
+    // the benchmark's own processes.
+    const busy = othersAtStart > 0.25;
 
     const summary = [
       `\`pnpm bench\` ran ${steps.map((step) => step.name).join(', ')} in ${totalSeconds.toFixed(0)} s on ${new Date().toISOString().slice(0, 10)}.`,
       ...(busy
         ? [
             '',
-            `**The machine was shared while this ran** (1-minute load average ${loadAtStart[0]!.toFixed(1)} before the first`,
-            `benchmark, on ${cores} cores): absolute numbers are low and noisy, and so are the ratios`,
+            `**The machine was shared while this ran** (${(100 * othersAtStart).toFixed(0)}% of its ${cores} cores busy with other work in`,
+            'the second before the first benchmark): absolute numbers are low and noisy, and so are the ratios',
             'of measurements taken a few seconds apart. Rerun `pnpm bench` on a quiet machine before quoting them.',
           ]
         : []),
@@ -135,6 +156,7 @@ async function main(): Promise<void> {
     ].join('\n');
     const machine = [
       ...machineLines().slice(0, 3),
+      `- Other work on the machine before the first benchmark: ${(100 * othersAtStart).toFixed(0)}% of the cores' time`,
       `- Load average (1 / 5 / 15 min): ${loadAtStart.map((value) => value.toFixed(2)).join(' / ')} at the start, ${loadAtEnd
         .map((value) => value.toFixed(2))
         .join(' / ')} at the end`,

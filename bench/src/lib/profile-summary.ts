@@ -11,8 +11,11 @@ import type { LoadResult } from './measure.js';
 import { integer, ms, table } from './report.js';
 import { nodeArgs } from './node-args.js';
 
-/** The workloads profile-load.ts can run: MCP tools/call or A2A SendMessage, concurrency 64, embedded broker. */
-export type ProfiledWorkload = 'mcp' | 'a2a';
+/**
+ * The workloads profile-load.ts can run, all at concurrency 64: MCP tools/call or A2A SendMessage over MQTT
+ * (embedded broker), or over the official SDKs' HTTP transports (Streamable HTTP with JSON responses, JSON-RPC).
+ */
+export type ProfiledWorkload = 'mcp' | 'a2a' | 'mcp-http' | 'a2a-http';
 
 /** Where a frame's code lives, coarsely: our packages, the SDKs, MQTT.js, Node.js, V8. */
 function categoryOf(frame: CallFrame): string {
@@ -23,7 +26,9 @@ function categoryOf(frame: CallFrame): string {
     return 'V8 / native';
   }
   for (const name of ['core', 'mcp', 'a2a', 'broker']) {
-    if (url.includes(`/packages/${name}/src/`)) return `@mqtt-agents/${name}`;
+    if (url.includes(`/packages/${name}/src/`) || url.includes(`/packages/${name}/dist/`)) {
+      return `@mqtt-agents/${name}`;
+    }
   }
   if (url.includes('@modelcontextprotocol')) return '@modelcontextprotocol/sdk';
   if (url.includes('@a2a-js')) return '@a2a-js/sdk';
