@@ -168,7 +168,7 @@ function profileTable(profiles: Array<[string, ProfiledRun, ProfiledRun]>): stri
           pct1(selfShare(after[side], /^writev /)),
         ],
         [
-          `${workload} ${side}: \`debug\` (MQTT.js logging)`,
+          `${workload} ${side}: \`debug\` (logging in MQTT.js and mqtt-packet)`,
           pct1(selfShare(before[side], /\/debug\//)),
           pct1(selfShare(after[side], /\/debug\//)),
         ],
