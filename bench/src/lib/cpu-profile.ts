@@ -29,6 +29,8 @@ function mapToSource(profile: CpuProfile): void {
       if (entry && 'originalLine' in entry) {
         frame.lineNumber = entry.originalLine;
         frame.columnNumber = entry.originalColumn;
+        // A bundle (a package's dist/index.js) maps back to one of several sources: name that one.
+        if (entry.originalSource) frame.url = new URL(entry.originalSource, frame.url).href;
       }
     } catch {
       // Keep the generated position.
