@@ -4,7 +4,7 @@
  * needs to hold the full registry, and the heap it takes per entry. Baseline: MQTT.js alone receiving the
  * same retained messages and keeping the last payload per topic.
  *
- *   node --conditions=@mqtt-agents/source --import tsx bench/src/discovery.ts
+ *   node --import tsx bench/src/discovery.ts
  */
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

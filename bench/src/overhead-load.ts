@@ -3,7 +3,7 @@
  * tools/call and A2A SendMessage through the embedded broker and Mosquitto, at concurrency 1 and 64, with
  * whatever packages this checkout has. Writes the results as JSON to the file named by `BENCH_OUTPUT`.
  *
- *   BENCH_OUTPUT=out.json node --conditions=@mqtt-agents/source --import tsx bench/src/overhead-load.ts
+ *   BENCH_OUTPUT=out.json node --import tsx bench/src/overhead-load.ts
  */
 import { writeFile } from 'node:fs/promises';
 import { startEmbeddedBroker, startMosquittoBroker, type BrokerUnderTest } from './lib/brokers.js';

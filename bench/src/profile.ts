@@ -5,7 +5,7 @@
  * our own functions by inclusive time, into the "Profile" section of the report. The .cpuprofile files stay
  * in bench/profiles/ (open them in Chrome DevTools or speedscope).
  *
- *   node --conditions=@mqtt-agents/source --import tsx bench/src/profile.ts
+ *   node --import tsx bench/src/profile.ts
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';

@@ -6,7 +6,7 @@
  *   3. A2A SendMessage over MQTT vs @a2a-js/sdk's JSON-RPC over HTTP.
  * The servers run in a peer process, the brokers in their own processes, the clients here.
  *
- *   node --conditions=@mqtt-agents/source --import tsx bench/src/rpc.ts
+ *   node --import tsx bench/src/rpc.ts
  */
 import { startEmbeddedBroker, startMosquittoBroker, type BrokerUnderTest } from './lib/brokers.js';
 import { median, runLoad, type LoadResult } from './lib/measure.js';

@@ -3,7 +3,7 @@
  * targets and the machine into docs/benchmarks.md. Budget: under 10 minutes on 2 cores; each step has its
  * own limit and a step that fails or overruns is reported, not fatal to the others.
  *
- *   node --conditions=@mqtt-agents/source --import tsx bench/src/run-all.ts [step ...]
+ *   node --import tsx bench/src/run-all.ts [step ...]
  *
  * Steps: rpc (benchmarks 1-3), discovery (4), sessions (5), profile, broker (6). Default: all of them.
  */

@@ -9,7 +9,7 @@
  * `notifications/initialized`, then requests on `$mcp-rpc/{mcp-client-id}/{server-id}/{server-name}`, with
  * MCP-COMPONENT-TYPE and MCP-MQTT-CLIENT-ID on every publish).
  *
- *   node --conditions=@mqtt-agents/source --import tsx bench/src/sessions.ts
+ *   node --import tsx bench/src/sessions.ts
  */
 import { randomUUID } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
