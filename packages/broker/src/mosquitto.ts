@@ -74,6 +74,10 @@ export async function startMosquitto(options: StartMosquittoOptions = {}): Promi
       'log_dest stdout',
       'log_type error',
       'log_type warning',
+      // Started as root, Mosquitto switches to the `mosquitto` user before it reads certificates and plugin
+      // files, which then cannot be read from a private directory such as a fresh checkout under mktemp.
+      // A test broker stays the user that started it.
+      ...(process.getuid?.() === 0 ? ['user root'] : []),
       ...(options.config ?? []),
     ];
     await writeFile(configFile, `${config.join('\n')}\n`);
