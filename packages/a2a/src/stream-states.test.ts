@@ -5,6 +5,10 @@ import { StreamFolder, isSendMessageFinalResponse, isStreamFinalResponse } from 
 const item = (json: Record<string, unknown>): StreamResponse => StreamResponse.fromJSON(json);
 const task = (state: string) => item({ task: { id: 't', contextId: 'c', status: { state } } });
 const status = (state: string) => item({ statusUpdate: { taskId: 't', contextId: 'c', status: { state } } });
+const artifact = (artifactId: string, text: string, append = false) =>
+  item({
+    artifactUpdate: { taskId: 't', contextId: 'c', append, artifact: { artifactId, parts: [{ text }] } },
+  });
 
 describe('stream end', () => {
   it('ends a stream on a message, a final status update, or a terminal task snapshot', () => {
@@ -36,34 +40,9 @@ describe('StreamFolder', () => {
   it('folds status and artifact updates (replace and append) into the task', () => {
     const folder = new StreamFolder();
     folder.add(task('TASK_STATE_SUBMITTED'));
-    folder.add(
-      item({
-        artifactUpdate: {
-          taskId: 't',
-          contextId: 'c',
-          artifact: { artifactId: 'a', parts: [{ text: '1' }] },
-        },
-      }),
-    );
-    folder.add(
-      item({
-        artifactUpdate: {
-          taskId: 't',
-          contextId: 'c',
-          append: true,
-          artifact: { artifactId: 'a', parts: [{ text: '2' }] },
-        },
-      }),
-    );
-    folder.add(
-      item({
-        artifactUpdate: {
-          taskId: 't',
-          contextId: 'c',
-          artifact: { artifactId: 'b', parts: [{ text: 'x' }] },
-        },
-      }),
-    );
+    folder.add(artifact('a', '1'));
+    folder.add(artifact('a', '2', true));
+    folder.add(artifact('b', 'x'));
     folder.add(status('TASK_STATE_COMPLETED'));
     const result = folder.result();
     expect(result && 'status' in result && result.status?.state).toBe(TaskState.TASK_STATE_COMPLETED);
@@ -85,15 +64,7 @@ describe('StreamFolder', () => {
     const before = structuredClone(snapshot);
     folder.add(snapshot);
     expect(folder.result()).toBe(snapshot.payload?.$case === 'task' ? snapshot.payload.value : undefined);
-    folder.add(
-      item({
-        artifactUpdate: {
-          taskId: 't',
-          contextId: 'c',
-          artifact: { artifactId: 'a', parts: [{ text: '1' }] },
-        },
-      }),
-    );
+    folder.add(artifact('a', '1'));
     folder.add(status('TASK_STATE_COMPLETED'));
     expect(snapshot).toEqual(before);
     const result = folder.result();
