@@ -326,6 +326,8 @@ class Connection implements MqttConnection {
   #closing: Promise<void> | undefined;
   #up: boolean;
   #lastError: Error | undefined;
+  /** Client errors since the connection was last up: a broker that stays away fails every reconnect attempt. */
+  #errorsWhileDown = 0;
   readonly #ownsClient: boolean;
   readonly #requestedClientId: string;
   readonly #logger: Logger;
@@ -362,7 +364,14 @@ class Connection implements MqttConnection {
     this.#listen('end', () => void this.close());
     this.#listen('error', (error: Error) => {
       this.#lastError = error;
-      this.#logger.warn(`mqtt client error: ${error.message}`);
+      if (this.#up) {
+        this.#logger.warn(`mqtt client error: ${error.message}`);
+        return;
+      }
+      // Offline, MQTT.js reports every failed reconnect attempt: warn about the first, the rest go to debug.
+      this.#errorsWhileDown++;
+      if (this.#errorsWhileDown === 1) this.#logger.warn(`mqtt client error: ${error.message}`);
+      else this.#logger.debug(`mqtt client error (${this.#errorsWhileDown} while offline): ${error.message}`);
     });
     this.#listen('disconnect', (packet: { reasonCode?: number }) => {
       this.#logger.warn(`broker sent DISCONNECT ${describeReasonCode(packet.reasonCode ?? 0)}`);
@@ -444,6 +453,10 @@ class Connection implements MqttConnection {
     this.#applyNoDelay();
     this.#up = true;
     this.#lastError = undefined;
+    if (this.#errorsWhileDown > 1) {
+      this.#logger.info(`connected again after ${this.#errorsWhileDown} connection errors`);
+    }
+    this.#errorsWhileDown = 0;
     this.#connack = readConnackInfo(packet, this.#requestedClientId);
     if (this.#closed) return;
     this.#logger.debug(

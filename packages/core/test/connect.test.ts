@@ -252,6 +252,69 @@ describe('connectMqtt', () => {
     expect(connection.connected).toBe(true);
   });
 
+  it('warns once while the broker stays away, logs the failed reconnects at debug, and says when it is back', async () => {
+    // A TCP relay in front of the broker stands in for it: closing the relay takes the broker away.
+    const target = new URL(broker.url);
+    const links = new Set<net.Socket>();
+    let relay: net.Server | undefined;
+    const openRelay = async (port: number): Promise<number> => {
+      relay = net.createServer((client) => {
+        const upstream = net.connect(Number(target.port), target.hostname);
+        for (const socket of [client, upstream]) {
+          links.add(socket);
+          socket.on('error', () => undefined);
+          socket.on('close', () => {
+            links.delete(socket);
+            client.destroy();
+            upstream.destroy();
+          });
+        }
+        client.pipe(upstream).pipe(client);
+      });
+      relay.listen(port, '127.0.0.1');
+      await once(relay, 'listening');
+      return (relay.address() as net.AddressInfo).port;
+    };
+    const closeRelay = async (): Promise<void> => {
+      const closed = relay ? once(relay, 'close') : Promise.resolve();
+      relay?.close();
+      for (const socket of links) socket.destroy();
+      await closed;
+    };
+    const lines: Array<[string, string]> = [];
+    const record = (level: string) => (message: string) => void lines.push([level, message]);
+    const logger = {
+      debug: record('debug'),
+      info: record('info'),
+      warn: record('warn'),
+      error: record('error'),
+    };
+    const clientErrors = (level: string) =>
+      lines.filter(([at, message]) => at === level && message.startsWith('mqtt client error'));
+
+    const port = await openRelay(0);
+    const connection = await connectMqtt({ url: `mqtt://127.0.0.1:${port}`, reconnectPeriodMs: 50, logger });
+    try {
+      await closeRelay();
+      await vi.waitFor(() => expect(clientErrors('debug').length).toBeGreaterThanOrEqual(3), {
+        timeout: 10_000,
+        interval: 20,
+      });
+      const back = new Promise<void>((resolve) => connection.on('connection-open', () => resolve()));
+      await openRelay(port);
+      await back;
+      expect(clientErrors('warn')).toHaveLength(1);
+      expect(lines).toContainEqual([
+        'info',
+        expect.stringMatching(/^connected again after \d+ connection errors$/),
+      ]);
+      expect(connection.connected).toBe(true);
+    } finally {
+      await connection.close();
+      await closeRelay();
+    }
+  });
+
   it('sends the will with its properties when the link dies, and none after a clean close', async () => {
     await using watcher = await connectMqtt({ url: broker.url });
     await watcher.subscribe('will/#');
