@@ -42,7 +42,8 @@ import { MqttAuthError, readAuthErrorKind } from './auth-errors.js';
 import { ArtifactAssembler, isBinaryChunk, readBinaryChunk } from './binary-artifacts.js';
 import { MqttBindingError, readBindingErrorKind } from './binding-errors.js';
 import { bearerRequirements, isTlsConnection, secondsToExpiry } from './oauth.js';
-import { UBSP_V1, UbspHeader, decryptPayload, encryptPayload } from './ubsp.js';
+import { payloadFingerprint } from './payload-fingerprint.js';
+import { UBSP_V1, UbspHeader, decryptPayload, encryptPayload, ubspCorrelationHeader } from './ubsp.js';
 import type { PeerKeyResolver, ReplayGuard, UbspOptions } from './ubsp.js';
 import type { RequesterAuthOptions } from './oauth.js';
 import type { JsonRpcErrorObject } from './binding-errors.js';
@@ -120,12 +121,6 @@ interface Route {
   readonly learnt: boolean;
 }
 
-function base64url(bytes: Uint8Array): string {
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
 function uuid(): string {
   return globalThis.crypto.randomUUID();
 }
@@ -142,18 +137,6 @@ function streamResponseOf(result: unknown): StreamResponse {
     decodedItems.set(result, decoded);
   }
   return decoded;
-}
-
-/** 64-bit fingerprint (two 32-bit FNV-1a hashes with different offset bases, one pass) and the length. */
-function fingerprint(bytes: Uint8Array): string {
-  let low = 0x811c9dc5;
-  let high = 0x01000193;
-  for (let index = 0; index < bytes.length; index++) {
-    const byte = bytes[index] as number;
-    low = Math.imul(low ^ byte, 0x01000193);
-    high = Math.imul(high ^ byte, 0x01000193);
-  }
-  return `json\n${bytes.length}\n${(low >>> 0).toString(16)}.${(high >>> 0).toString(16)}`;
 }
 
 const FIRST_JSON_REPLY = 'json\nfirst';
@@ -177,11 +160,11 @@ function replyDedupKeys(): (reply: MqttMessage) => string {
       return FIRST_JSON_REPLY;
     }
     if (firstPayload !== undefined) {
-      firstFingerprint = fingerprint(firstPayload);
+      firstFingerprint = payloadFingerprint(firstPayload);
       firstPayload = undefined;
     }
-    const key = fingerprint(reply.payload);
-    return key === firstFingerprint ? FIRST_JSON_REPLY : key;
+    const print = payloadFingerprint(reply.payload);
+    return print === firstFingerprint ? FIRST_JSON_REPLY : `json\n${print}`;
   };
 }
 
@@ -635,7 +618,8 @@ export class MqttClientTransport implements Transport {
     const header = decrypted.header;
     if (header[UbspHeader.Requester] !== this.#session.identity.agentId)
       fail('it is addressed to another requester');
-    if (header[UbspHeader.CorrelationData] !== base64url(correlation)) fail('it belongs to another request');
+    if (header[UbspHeader.CorrelationData] !== ubspCorrelationHeader(correlation))
+      fail('it belongs to another request');
     const replay = ubsp.replay.check(header);
     if (replay !== undefined) fail(replay);
     return this.#parseUncached(reply, decrypted.plaintext);

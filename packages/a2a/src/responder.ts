@@ -11,6 +11,7 @@ import {
   MqttAgentsError,
   assertAgentId,
   classifyJsonRpc,
+  correlationKey,
   createPublishProperties,
   getUserProperty,
   decodeJson,
@@ -39,7 +40,16 @@ import { bindingErrorObject } from './binding-errors.js';
 import type { BindingErrorKind, JsonRpcErrorObject } from './binding-errors.js';
 import { RecentMap } from './recent-map.js';
 import type { BearerVerifier } from './oauth.js';
-import { JOSE_COMPACT, JOSE_JSON, UBSP_V1, UbspHeader, decryptPayload, encryptPayload } from './ubsp.js';
+import { payloadFingerprint } from './payload-fingerprint.js';
+import {
+  JOSE_COMPACT,
+  JOSE_JSON,
+  UBSP_V1,
+  UbspHeader,
+  decryptPayload,
+  encryptPayload,
+  ubspCorrelationHeader,
+} from './ubsp.js';
 import type { PeerKeyResolver, ReplayGuard, ServeUbspOptions, UbspKey } from './ubsp.js';
 import type { RequesterTaskIdStore } from './requester-task-ids.js';
 import { isStreamFinalResponse, isStreamFinalState, isTerminalState } from './stream-states.js';
@@ -208,29 +218,6 @@ function isAsyncIterable(value: unknown): value is AsyncGenerator<unknown, void,
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
-function base64url(bytes: Uint8Array): string {
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-const HEX_DIGITS = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
-
-function hex(bytes: Uint8Array): string {
-  let out = '';
-  for (let index = 0; index < bytes.length; index++) out += HEX_DIGITS[bytes[index] as number];
-  return out;
-}
-
-/** 32-bit FNV-1a of a payload: cheap identity for telling a redelivery from a new request. */
-function fingerprint(bytes: Uint8Array): string {
-  let hash = 0x811c9dc5;
-  for (let index = 0; index < bytes.length; index++) {
-    hash = Math.imul(hash ^ (bytes[index] as number), 0x01000193);
-  }
-  return `${bytes.length}:${(hash >>> 0).toString(16)}`;
-}
-
 /** The task a request is about, when it names one. */
 export function referencedTaskId(method: string, params: Record<string, unknown>): string | undefined {
   let value: unknown;
@@ -359,8 +346,8 @@ export class Responder {
     const path: ReplyPath = { topic: responseTopic, correlationData, pooled };
 
     // A QoS 1 redelivery carries the same correlation and payload: the first copy is already being answered.
-    const deliveryKey = `${responseTopic}\n${hex(correlationData)}`;
-    const print = fingerprint(message.payload);
+    const deliveryKey = `${responseTopic}\n${correlationKey(correlationData)}`;
+    const print = payloadFingerprint(message.payload);
     if (this.deliveries.get(deliveryKey) === print) {
       this.logger.debug(`ignored a duplicate delivery on '${message.topic}' (same correlation and payload)`);
       return;
@@ -922,7 +909,7 @@ export class Responder {
           {
             [UbspHeader.Requester]: ubsp.requesterId,
             [UbspHeader.Responder]: this.agentId,
-            [UbspHeader.CorrelationData]: base64url(correlation),
+            [UbspHeader.CorrelationData]: ubspCorrelationHeader(correlation),
           },
           { serialization: ubsp.serialization, maxAgeSeconds: this.ubsp.options.maxAgeSeconds ?? 60 },
         );

@@ -2,7 +2,14 @@
 // to end, to keys resolved from the peer's (signed) Agent Card, with replay protection (`jti`, `exp`).
 import type { AgentCard } from '@a2a-js/sdk';
 import { AgentCard as AgentCardCodec } from '@a2a-js/sdk';
-import { CompactEncrypt, FlattenedEncrypt, compactDecrypt, exportJWK, flattenedDecrypt } from 'jose';
+import {
+  CompactEncrypt,
+  FlattenedEncrypt,
+  base64url,
+  compactDecrypt,
+  exportJWK,
+  flattenedDecrypt,
+} from 'jose';
 import type {
   CompactJWEHeaderParameters,
   CryptoKey,
@@ -73,6 +80,11 @@ export const UbspHeader = {
   ResponseTopic: 'a2a-response-topic',
   CorrelationData: 'a2a-correlation-data',
 } as const;
+
+/** The `a2a-correlation-data` header value for a request's Correlation Data: base64url, no padding. */
+export function ubspCorrelationHeader(correlationData: Uint8Array): string {
+  return base64url.encode(correlationData);
+}
 
 function keyManagementAlgorithm(key: UbspKey): string {
   const jwk = key as JWK;

@@ -323,7 +323,7 @@ const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(
 /** A stable string key for any correlation bytes (lowercase hex): equal bytes give equal keys. */
 export function correlationKey(bytes: Uint8Array): string {
   let key = '';
-  for (const byte of bytes) key += HEX[byte];
+  for (let index = 0; index < bytes.length; index++) key += HEX[bytes[index] as number];
   return key;
 }
 
