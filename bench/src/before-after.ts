@@ -88,19 +88,12 @@ async function overheadRound(tree: Tree, scratch: string, round: number): Promis
   tree.samples.push(...(JSON.parse(await readFile(output, 'utf8')) as OverheadSample[]));
 }
 
-function rateOf(tree: Tree, name: string, concurrency: number): number {
+/** The median over the rounds of one measure of one pairing at one concurrency. */
+function medianOf(tree: Tree, name: string, concurrency: number, measure: 'rate' | 'p50'): number {
   return median(
     tree.samples
       .filter((sample) => sample.name === name && sample.concurrency === concurrency)
-      .map((sample) => sample.result.rate),
-  );
-}
-
-function p50Of(tree: Tree, name: string, concurrency: number): number {
-  return median(
-    tree.samples
-      .filter((sample) => sample.name === name && sample.concurrency === concurrency)
-      .map((sample) => sample.result.p50),
+      .map((sample) => sample.result[measure]),
   );
 }
 
@@ -114,15 +107,15 @@ function throughputTable(before: Tree, after: Tree): string {
       for (const concurrency of [1, 64]) {
         const name = `${what}, ${broker}`;
         const raw = `raw MQTT.js, ${broker}`;
-        const rateBefore = rateOf(before, name, concurrency);
-        const rateAfter = rateOf(after, name, concurrency);
+        const rateBefore = medianOf(before, name, concurrency, 'rate');
+        const rateAfter = medianOf(after, name, concurrency, 'rate');
         rows.push([
           name,
           `${concurrency}`,
-          `${integer(rateBefore)} (${pct(rateBefore / rateOf(before, raw, concurrency))})`,
-          `${integer(rateAfter)} (${pct(rateAfter / rateOf(after, raw, concurrency))})`,
+          `${integer(rateBefore)} (${pct(rateBefore / medianOf(before, raw, concurrency, 'rate'))})`,
+          `${integer(rateAfter)} (${pct(rateAfter / medianOf(after, raw, concurrency, 'rate'))})`,
           `${(rateAfter / rateBefore).toFixed(2)}x`,
-          `${ms(p50Of(before, name, concurrency))} / ${ms(p50Of(after, name, concurrency))}`,
+          `${ms(medianOf(before, name, concurrency, 'p50'))} / ${ms(medianOf(after, name, concurrency, 'p50'))}`,
         ]);
       }
     }

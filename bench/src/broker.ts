@@ -7,11 +7,8 @@
  *
  * Needs `mosquitto` on PATH (or MOSQUITTO_BIN). Bounded: well under two minutes.
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { readdir, readFile, readlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import type * as BrokerTesting from '@mqtt-agents/broker/vitest';
+import { pathToFileURL } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import {
   publishTemplate,
@@ -21,7 +18,8 @@ import {
   wireSubscribe,
   type WireClient,
 } from './wire.js';
-import { nodeArgs } from './lib/node-args.js';
+import { startEmbeddedBroker, startMosquittoBroker, type BrokerUnderTest } from './lib/brokers.js';
+import { REPORT_FILE, integer, kib, mosquittoVersion, ratio, table, writeSection } from './lib/report.js';
 
 const PAYLOAD = Buffer.alloc(1024, 0x61);
 const WARMUP_MS = 500;
@@ -32,98 +30,9 @@ const IDLE_CONNECTIONS = 1_000;
 /** In-flight QoS 1 window, the same for both brokers (Mosquitto is configured to it). */
 const QOS1_WINDOW = 100;
 
-// --- Brokers under test, each in its own process ---------------------------------------------------------------
+// --- Brokers under test, each in its own process (lib/brokers.ts) ------------------------------------------------
 
-export interface Memory {
-  rss: number;
-  heapUsed?: number;
-}
-
-interface BrokerUnderTest {
-  readonly name: 'embedded' | 'mosquitto';
-  readonly port: number;
-  memory(): Promise<Memory>;
-  close(): Promise<void>;
-}
-
-async function startEmbedded(): Promise<BrokerUnderTest> {
-  const script = fileURLToPath(new URL('./embedded-broker.ts', import.meta.url));
-  const child: ChildProcess = fork(script, [], {
-    // Sibling packages resolve to their TypeScript source: no build needed.
-    execArgv: nodeArgs('--expose-gc'),
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const request = <T>(type: string, reply: string): Promise<T> =>
-    new Promise((resolve, reject) => {
-      const onMessage = (message: { type?: string }) => {
-        if (message.type !== reply) return;
-        child.off('message', onMessage);
-        resolve(message as T);
-      };
-      child.on('message', onMessage);
-      child.once('exit', (code) => reject(new Error(`embedded broker exited with code ${code}`)));
-      if (type) child.send({ type });
-    });
-  const { port } = await request<{ port: number }>('', 'ready');
-  return {
-    name: 'embedded',
-    port,
-    memory: async () => {
-      const { rss, heapUsed } = await request<Memory>('memory', 'memory');
-      return { rss, heapUsed };
-    },
-    close: async () => {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.send({ type: 'close' });
-      await exited;
-    },
-  };
-}
-
-/** The pid of the process listening on a loopback port (found through /proc: Mosquitto's helper hides it). */
-async function pidListeningOn(port: number): Promise<number | undefined> {
-  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
-  const table = await readFile('/proc/net/tcp', 'utf8');
-  const row = table
-    .split('\n')
-    .slice(1)
-    .map((line) => line.trim().split(/\s+/))
-    .find((fields) => fields[1]?.endsWith(`:${hexPort}`) && fields[3] === '0A');
-  const inode = row?.[9];
-  if (!inode) return undefined;
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      for (const fd of await readdir(`/proc/${entry}/fd`)) {
-        if ((await readlink(`/proc/${entry}/fd/${fd}`).catch(() => '')) === `socket:[${inode}]`)
-          return Number(entry);
-      }
-    } catch {
-      // Not ours to read.
-    }
-  }
-  return undefined;
-}
-
-async function startMosquittoBroker(): Promise<BrokerUnderTest> {
-  // The broker package's source, found through its package.json: no build and no export condition needed here.
-  const source = new URL('./src/mosquitto.ts', import.meta.resolve('@mqtt-agents/broker/package.json'));
-  const { startMosquitto } = (await import(source.href)) as typeof BrokerTesting;
-  // The same QoS 1 window as the embedded broker gets from the clients (Mosquitto's default is 20).
-  const mosquitto = await startMosquitto({ config: [`max_inflight_messages ${QOS1_WINDOW}`] });
-  const pid = await pidListeningOn(mosquitto.port);
-  return {
-    name: 'mosquitto',
-    port: mosquitto.port,
-    memory: async () => {
-      if (pid === undefined) return { rss: Number.NaN };
-      const status = await readFile(`/proc/${pid}/status`, 'utf8');
-      const kib = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1]);
-      return { rss: kib * 1024 };
-    },
-    close: () => mosquitto.close(),
-  };
-}
+type Memory = Awaited<ReturnType<BrokerUnderTest['memory']>>;
 
 // --- Scenarios -------------------------------------------------------------------------------------------------
 
@@ -329,24 +238,9 @@ async function measure(broker: BrokerUnderTest): Promise<Results> {
 
 // --- Report ----------------------------------------------------------------------------------------------------
 
-function mosquittoVersion(): string {
-  const binary = process.env.MOSQUITTO_BIN ?? 'mosquitto';
-  let output = '';
-  try {
-    output = execFileSync(binary, ['-h'], { encoding: 'utf8' });
-  } catch (error) {
-    // `mosquitto -h` prints its usage and exits with status 3.
-    output = String((error as { stdout?: unknown }).stdout ?? '');
-  }
-  return /mosquitto version (\S+)/.exec(output)?.[1] ?? 'unknown';
-}
-
-const integer = (value: number): string => Math.round(value).toLocaleString('en-US');
 const milliseconds = (value: number): string => `${value.toFixed(3)} ms`;
-const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
-const ratio = (a: number, b: number): string => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : 'n/a');
 
-function table(embedded: Results, mosquitto: Results): string {
+function resultsTable(embedded: Results, mosquitto: Results): string {
   const rows: Array<[string, string, string, string]> = [
     [
       'QoS 0 throughput, 1 KiB (msg/s)',
@@ -386,36 +280,7 @@ function table(embedded: Results, mosquitto: Results): string {
     ],
     ['JS heap per idle connection', kib(embedded.memory.heapUsed ?? Number.NaN), 'n/a (C)', 'n/a'],
   ];
-  const header: [string, string, string, string] = [
-    'Scenario',
-    'Embedded',
-    'Mosquitto',
-    'Embedded / Mosquitto',
-  ];
-  const widths = header.map((cell, column) =>
-    Math.max(cell.length, ...rows.map((row) => row[column]!.length)),
-  );
-  const line = (cells: string[]): string =>
-    `| ${cells.map((cell, column) => cell.padEnd(widths[column]!)).join(' | ')} |`;
-  return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
-}
-
-/** Put `section` in docs/benchmarks.md, replacing an earlier "## Broker" section. */
-export async function writeReport(section: string): Promise<string> {
-  const file = fileURLToPath(new URL('../../docs/benchmarks.md', import.meta.url));
-  let document = await readFile(file, 'utf8').catch(
-    () =>
-      '# Benchmarks\n\nRecorded runs of the harness in `bench/`. Numbers are from one machine and one run: compare the ratios, not the absolute values.\n',
-  );
-  const start = document.indexOf('\n## Broker\n');
-  if (start === -1) {
-    document = `${document.trimEnd()}\n\n${section}`;
-  } else {
-    const next = document.indexOf('\n## ', start + 1);
-    document = `${document.slice(0, start + 1)}${section}${next === -1 ? '' : document.slice(next)}`;
-  }
-  await writeFile(file, `${document.trimEnd()}\n`);
-  return file;
+  return table(['Scenario', 'Embedded', 'Mosquitto', 'Embedded / Mosquitto'], rows);
 }
 
 export interface BrokerBenchmark {
@@ -425,7 +290,7 @@ export interface BrokerBenchmark {
   machine: string;
   /** The Markdown table with ratios. */
   table: string;
-  /** The whole "## Broker" section of docs/benchmarks.md. */
+  /** The "Broker" section of docs/benchmarks.md, without its title. */
   section: string;
 }
 
@@ -433,14 +298,15 @@ export interface BrokerBenchmark {
 export async function runBrokerBenchmark(): Promise<BrokerBenchmark> {
   // Other work on the machine skews every number: record how busy it was.
   const loadBefore = os.loadavg()[0]!;
-  const embeddedBroker = await startEmbedded();
+  const embeddedBroker = await startEmbeddedBroker();
   let embedded: Results;
   try {
     embedded = await measure(embeddedBroker);
   } finally {
     await embeddedBroker.close();
   }
-  const mosquittoBroker = await startMosquittoBroker();
+  // The same QoS 1 window as the embedded broker gets from the clients (Mosquitto's default is 20).
+  const mosquittoBroker = await startMosquittoBroker({ config: [`max_inflight_messages ${QOS1_WINDOW}`] });
   let mosquitto: Results;
   try {
     mosquitto = await measure(mosquittoBroker);
@@ -454,10 +320,8 @@ export async function runBrokerBenchmark(): Promise<BrokerBenchmark> {
     `- Node.js ${process.version}, Mosquitto ${mosquittoVersion()} (\`set_tcp_nodelay true\`, \`max_inflight_messages ${QOS1_WINDOW}\`)`,
     `- ${os.type()} ${os.release()}, ${new Date().toISOString().slice(0, 10)}, 1-minute load average ${loadBefore.toFixed(1)} before and ${os.loadavg()[0]!.toFixed(1)} after the run (idle: near 0)`,
   ].join('\n');
-  const result = table(embedded, mosquitto);
+  const result = resultsTable(embedded, mosquitto);
   const section = [
-    '## Broker',
-    '',
     'The embedded broker (`@mqtt-agents/broker`) against Mosquitto, each alone in its own process, the',
     'clients in a third (TCP_NODELAY on every socket). Reproduce with `node --import tsx bench/src/broker.ts`.',
     '',
@@ -488,6 +352,6 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const started = now();
   const { machine, table, section } = await runBrokerBenchmark();
   process.stdout.write(`\n${machine}\n\n${table}\n\n`);
-  const file = await writeReport(section);
-  process.stdout.write(`written to ${file} in ${((now() - started) / 1000).toFixed(1)} s\n`);
+  await writeSection('Broker', section);
+  process.stdout.write(`written to ${REPORT_FILE} in ${((now() - started) / 1000).toFixed(1)} s\n`);
 }

@@ -62,6 +62,8 @@ export async function startEmbeddedBroker(): Promise<BrokerUnderTest> {
 export interface MosquittoBenchOptions {
   /** Default true (`set_tcp_nodelay true`); false leaves Nagle's algorithm on, Mosquitto's default. */
   noDelay?: boolean;
+  /** More mosquitto.conf lines. */
+  config?: string[];
 }
 
 /** The pid of the process listening on a loopback port (Mosquitto's helper does not expose it). */
@@ -90,7 +92,9 @@ async function pidListeningOn(port: number): Promise<number | undefined> {
 export async function startMosquittoBroker(options: MosquittoBenchOptions = {}): Promise<BrokerUnderTest> {
   const noDelay = options.noDelay ?? true;
   // startMosquitto writes `set_tcp_nodelay true`; a later line wins in mosquitto.conf.
-  const mosquitto = await startMosquitto({ config: noDelay ? [] : ['set_tcp_nodelay false'] });
+  const mosquitto = await startMosquitto({
+    config: [...(noDelay ? [] : ['set_tcp_nodelay false']), ...(options.config ?? [])],
+  });
   const pid = await pidListeningOn(mosquitto.port).catch(() => undefined);
   return {
     name: 'mosquitto',
