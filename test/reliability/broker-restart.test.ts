@@ -6,7 +6,7 @@
 // Scale: 10,000 + 10,000 (RELIABILITY_RESTART_REQUESTS overrides it), about 15-25 s per lane on 2 cores. The
 // A2A requester uses the profile's default reply timeout (15 s): with the queue limits lifted so nothing is
 // shed, a shorter one expires while thousands of requests still wait in the agent's queue on a busy machine.
-import { Role, TaskState } from '@a2a-js/sdk';
+import { TaskState } from '@a2a-js/sdk';
 import type { Task } from '@a2a-js/sdk';
 import { ClientFactory } from '@a2a-js/sdk/client';
 import { AgentEvent, InMemoryTaskStore } from '@a2a-js/sdk/server';
@@ -18,7 +18,16 @@ import { discoverAgents, mqttTransportFactory, serveA2AOverMqtt } from '@mqtt-ag
 import { createMcpMqttClientHost, serveMcpOverMqtt } from '@mqtt-agents/mcp';
 import { expect, it } from 'vitest';
 import { z } from 'zod';
-import { brokerKind, delay, eventually, settle, startRestartableBroker, unique } from './helpers.js';
+import {
+  brokerKind,
+  delay,
+  eventually,
+  settle,
+  startRestartableBroker,
+  textPart,
+  unique,
+  userMessage,
+} from './helpers.js';
 
 const REQUESTS = Number(process.env.RELIABILITY_RESTART_REQUESTS ?? 10_000);
 /** How long each MCP call may take before the SDK gives up on it. */
@@ -28,15 +37,6 @@ const RETRY = { replyFirstTimeoutMs: 15_000, maxAttempts: 4, initialBackoffMs: 2
 /** The longest an A2A request may take: every attempt's reply timeout plus every backoff (+20% jitter). */
 const A2A_BUDGET_MS = RETRY.maxAttempts * RETRY.replyFirstTimeoutMs + (250 + 500 + 1_000) * 1.2;
 const WORK_MS = 300;
-
-function text(value: string) {
-  return {
-    content: { $case: 'text' as const, value },
-    mediaType: 'text/plain',
-    filename: '',
-    metadata: undefined,
-  };
-}
 
 /** Completes every task after WORK_MS with an artifact echoing the message; counts runs per message id. */
 class CountingExecutor implements AgentExecutor {
@@ -71,7 +71,7 @@ class CountingExecutor implements AgentExecutor {
           artifactId: 'echo',
           name: 'echo',
           description: '',
-          parts: [text(echoed)],
+          parts: [textPart(echoed)],
           metadata: undefined,
           extensions: [],
         },
@@ -174,16 +174,9 @@ it.skipIf(brokerKind === 'external')(
           settle(
             a2a.sendMessage({
               tenant: '',
-              message: {
+              message: userMessage(`request ${index}`, {
                 messageId: `message-${index}-${globalThis.crypto.randomUUID()}`,
-                contextId: '',
-                taskId: '',
-                role: Role.ROLE_USER,
-                parts: [text(`request ${index}`)],
-                metadata: undefined,
-                extensions: [],
-                referenceTaskIds: [],
-              },
+              }),
               configuration: undefined,
               metadata: undefined,
             }),
@@ -263,16 +256,7 @@ it.skipIf(brokerKind === 'external')(
       await again.close();
       const after = (await a2a.sendMessage({
         tenant: '',
-        message: {
-          messageId: globalThis.crypto.randomUUID(),
-          contextId: '',
-          taskId: '',
-          role: Role.ROLE_USER,
-          parts: [text('after')],
-          metadata: undefined,
-          extensions: [],
-          referenceTaskIds: [],
-        },
+        message: userMessage('after'),
         configuration: undefined,
         metadata: undefined,
       })) as Task;

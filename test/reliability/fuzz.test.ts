@@ -1,10 +1,7 @@
 // Fuzz every topic each package subscribes to with property-based garbage (fast-check), for a bounded number
 // of runs: nothing crashes, nothing rejects unhandled, every bad message is reported (onerror, an error
 // reply, an `invalid` registry change, an unmatched-reply callback), and everything still works afterwards.
-import { Role } from '@a2a-js/sdk';
 import { ClientFactory } from '@a2a-js/sdk/client';
-import { AgentEvent } from '@a2a-js/sdk/server';
-import type { AgentExecutor } from '@a2a-js/sdk/server';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { discoverAgents, mqttTransportFactory, serveA2AOverMqtt } from '@mqtt-agents/a2a';
@@ -17,7 +14,7 @@ import mqtt from 'mqtt';
 import type { IClientPublishOptions, MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { eventually, recordingLogger, unique } from './helpers.js';
+import { answeringExecutor, eventually, recordingLogger, unique, userMessage } from './helpers.js';
 
 /** Runs per topic: enough to cover every generator branch many times, bounded to seconds. */
 const RUNS = Number(process.env.RELIABILITY_FUZZ_RUNS ?? 40);
@@ -236,31 +233,7 @@ describe('MCP: server host and client host', () => {
 
 // --- A2A -------------------------------------------------------------------------------------------------------
 
-const answering: AgentExecutor = {
-  async execute(context, bus) {
-    bus.publish(
-      AgentEvent.message({
-        messageId: globalThis.crypto.randomUUID(),
-        contextId: context.contextId,
-        taskId: '',
-        role: Role.ROLE_AGENT,
-        parts: [
-          {
-            content: { $case: 'text', value: 'pong' },
-            mediaType: 'text/plain',
-            filename: '',
-            metadata: undefined,
-          },
-        ],
-        metadata: undefined,
-        extensions: [],
-        referenceTaskIds: [],
-      }),
-    );
-    bus.finished();
-  },
-  async cancelTask() {},
-};
+const answering = answeringExecutor('pong');
 
 describe('A2A: agent, registry and requester', () => {
   it(
@@ -303,23 +276,7 @@ describe('A2A: agent, registry and requester', () => {
       const ping = () =>
         client.sendMessage({
           tenant: '',
-          message: {
-            messageId: globalThis.crypto.randomUUID(),
-            contextId: '',
-            taskId: '',
-            role: Role.ROLE_USER,
-            parts: [
-              {
-                content: { $case: 'text', value: 'ping' },
-                mediaType: 'text/plain',
-                filename: '',
-                metadata: undefined,
-              },
-            ],
-            metadata: undefined,
-            extensions: [],
-            referenceTaskIds: [],
-          },
+          message: userMessage('ping'),
           configuration: undefined,
           metadata: undefined,
         });

@@ -8,6 +8,10 @@ import { startBroker } from '@mqtt-agents/broker';
 import type { Broker, BrokerOptions } from '@mqtt-agents/broker';
 import { startMosquitto, testBrokerKind } from '@mqtt-agents/broker/vitest';
 import type { MosquittoProcess } from '@mqtt-agents/broker/vitest';
+import { Role } from '@a2a-js/sdk';
+import type { Message, Part } from '@a2a-js/sdk';
+import { AgentEvent } from '@a2a-js/sdk/server';
+import type { AgentExecutor } from '@a2a-js/sdk/server';
 import type { Logger } from '@mqtt-agents/core';
 
 export const brokerKind = testBrokerKind();
@@ -181,4 +185,37 @@ export async function spawnServerProcess(
     void exited.then(() => reject(new Error(`server process exited at start: ${stderr}`)));
   });
   return { child, info, exited, kill: (signal) => void child.kill(signal) };
+}
+
+/** A plain-text A2A part. */
+export function textPart(value: string): Part {
+  return { content: { $case: 'text', value }, mediaType: 'text/plain', filename: '', metadata: undefined };
+}
+
+/** A user message with one text part and a fresh message id (override any field with `fields`). */
+export function userMessage(text: string, fields: Partial<Message> = {}): Message {
+  return {
+    messageId: globalThis.crypto.randomUUID(),
+    contextId: '',
+    taskId: '',
+    role: Role.ROLE_USER,
+    parts: [textPart(text)],
+    metadata: undefined,
+    extensions: [],
+    referenceTaskIds: [],
+    ...fields,
+  };
+}
+
+/** Answers every request at once with the agent message `text`: nothing goes to the task store. */
+export function answeringExecutor(text: string): AgentExecutor {
+  return {
+    async execute(context, bus) {
+      bus.publish(
+        AgentEvent.message(userMessage(text, { role: Role.ROLE_AGENT, contextId: context.contextId })),
+      );
+      bus.finished();
+    },
+    async cancelTask() {},
+  };
 }

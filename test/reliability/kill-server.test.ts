@@ -4,7 +4,6 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { ClientFactory } from '@a2a-js/sdk/client';
-import { Role } from '@a2a-js/sdk';
 import { discoverAgents, mqttTransportFactory } from '@mqtt-agents/a2a';
 import type { AgentRegistry, AgentRegistryChange } from '@mqtt-agents/a2a';
 import { startTestBroker } from '@mqtt-agents/broker/vitest';
@@ -13,7 +12,7 @@ import { createMcpMqttClientHost } from '@mqtt-agents/mcp';
 import type { McpServerChange } from '@mqtt-agents/mcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
-import { brokerKind, settle, spawnServerProcess, unique } from './helpers.js';
+import { brokerKind, settle, spawnServerProcess, unique, userMessage } from './helpers.js';
 
 const KEEPALIVE_S = 2;
 /** The broker declares a silent client dead after 1.5x its keep alive; allow a little for delivery. */
@@ -174,23 +173,7 @@ describe.each([
         const pending = settle(
           client.sendMessage({
             tenant: '',
-            message: {
-              messageId: globalThis.crypto.randomUUID(),
-              contextId: '',
-              taskId: '',
-              role: Role.ROLE_USER,
-              parts: [
-                {
-                  content: { $case: 'text', value: 'are you there?' },
-                  mediaType: 'text/plain',
-                  filename: '',
-                  metadata: undefined,
-                },
-              ],
-              metadata: undefined,
-              extensions: [],
-              referenceTaskIds: [],
-            },
+            message: userMessage('are you there?'),
             configuration: undefined,
             metadata: undefined,
           }),

@@ -2,10 +2,7 @@
 // after. Everything runs in this process (both hosts, and the embedded broker in that lane), so whatever one
 // cycle leaves behind anywhere shows up. Growth must stay under a bound far below what one leaked object per
 // cycle would cost.
-import { Role } from '@a2a-js/sdk';
 import { ClientFactory } from '@a2a-js/sdk/client';
-import { AgentEvent } from '@a2a-js/sdk/server';
-import type { AgentExecutor } from '@a2a-js/sdk/server';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { mqttTransportFactory, serveA2AOverMqtt } from '@mqtt-agents/a2a';
@@ -14,7 +11,7 @@ import type { TestBroker } from '@mqtt-agents/broker/vitest';
 import { createMcpMqttClientHost, serveMcpOverMqtt } from '@mqtt-agents/mcp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
-import { heapAfterGc, unique } from './helpers.js';
+import { answeringExecutor, heapAfterGc, unique, userMessage } from './helpers.js';
 
 const MCP_CYCLES = Number(process.env.RELIABILITY_LEAK_CYCLES ?? 100_000);
 const A2A_CYCLES = Number(process.env.RELIABILITY_A2A_LEAK_CYCLES ?? 20_000);
@@ -87,31 +84,7 @@ it(
 );
 
 /** Answers with a plain Message: nothing goes to the task store, so nothing may stay behind. */
-const pong: AgentExecutor = {
-  async execute(context, bus) {
-    bus.publish(
-      AgentEvent.message({
-        messageId: globalThis.crypto.randomUUID(),
-        contextId: context.contextId,
-        taskId: '',
-        role: Role.ROLE_AGENT,
-        parts: [
-          {
-            content: { $case: 'text', value: 'pong' },
-            mediaType: 'text/plain',
-            filename: '',
-            metadata: undefined,
-          },
-        ],
-        metadata: undefined,
-        extensions: [],
-        referenceTaskIds: [],
-      }),
-    );
-    bus.finished();
-  },
-  async cancelTask() {},
-};
+const pong = answeringExecutor('pong');
 
 it(
   `${A2A_CYCLES.toLocaleString('en-US')} A2A SendMessage cycles leave the heap where it was, once the dedup windows are full`,
@@ -136,23 +109,7 @@ it(
     const call = async (): Promise<void> => {
       const answer = await client.sendMessage({
         tenant: '',
-        message: {
-          messageId: globalThis.crypto.randomUUID(),
-          contextId: '',
-          taskId: '',
-          role: Role.ROLE_USER,
-          parts: [
-            {
-              content: { $case: 'text', value: 'ping' },
-              mediaType: 'text/plain',
-              filename: '',
-              metadata: undefined,
-            },
-          ],
-          metadata: undefined,
-          extensions: [],
-          referenceTaskIds: [],
-        },
+        message: userMessage('ping'),
         configuration: undefined,
         metadata: undefined,
       });

@@ -1,10 +1,7 @@
 // Slow and stuck peers: an A2A executor that never answers, an MCP tool that never answers, and an MCP client
 // that never acknowledges what it receives (its Receive Maximum full). Timeouts fire, memory stays bounded,
 // and the other sessions of the same server go on as if nothing happened.
-import { Role } from '@a2a-js/sdk';
-import type { Message } from '@a2a-js/sdk';
 import { ClientFactory } from '@a2a-js/sdk/client';
-import { AgentEvent } from '@a2a-js/sdk/server';
 import type { AgentExecutor } from '@a2a-js/sdk/server';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
@@ -17,7 +14,7 @@ import mqtt from 'mqtt';
 import type { IPublishPacket } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { eventually, heapAfterGc, settle, unique } from './helpers.js';
+import { answeringExecutor, eventually, heapAfterGc, settle, unique, userMessage } from './helpers.js';
 
 let broker: TestBroker;
 beforeAll(async () => {
@@ -26,21 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await broker.close();
 });
-
-function message(text: string): Message {
-  return {
-    messageId: globalThis.crypto.randomUUID(),
-    contextId: '',
-    taskId: '',
-    role: Role.ROLE_USER,
-    parts: [
-      { content: { $case: 'text', value: text }, mediaType: 'text/plain', filename: '', metadata: undefined },
-    ],
-    metadata: undefined,
-    extensions: [],
-    referenceTaskIds: [],
-  };
-}
 
 /** Run `round` sequentially `count` times; the latency of each, in ms. */
 async function timedRounds(count: number, round: (index: number) => Promise<void>): Promise<number[]> {
@@ -65,7 +47,7 @@ function expectServedPromptly(latencies: number[]): void {
 
 const send = (text: string) => ({
   tenant: '',
-  message: message(text),
+  message: userMessage(text),
   configuration: undefined,
   metadata: undefined,
 });
@@ -79,19 +61,7 @@ const stuckExecutor: AgentExecutor = {
 };
 
 /** Answers at once with a message. */
-const quickExecutor: AgentExecutor = {
-  async execute(context, bus) {
-    bus.publish(
-      AgentEvent.message({
-        ...message('done'),
-        role: Role.ROLE_AGENT,
-        contextId: context.contextId,
-      }),
-    );
-    bus.finished();
-  },
-  async cancelTask() {},
-};
+const quickExecutor = answeringExecutor('done');
 
 function echoServer(onHang: { started: number; aborted: number }): McpServer {
   const server = new McpServer({ name: 'peers', version: '1.0.0' });
