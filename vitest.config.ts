@@ -33,6 +33,14 @@ const reliability = {
   hookTimeout: 30_000,
 };
 
+// Attacks as tests (`pnpm test:security`): spoofing, wildcard reach, retained abuse, payload
+// canonicalisation, replay windows and resource exhaustion, on both brokers where they apply.
+const security = {
+  include: ['test/security/**/*.test.ts'],
+  testTimeout: 60_000,
+  hookTimeout: 30_000,
+};
+
 export default defineConfig({
   resolve: { conditions },
   // Only our own packages use the source condition; external packages (MQTT.js's `require('ws')`) must
@@ -60,8 +68,16 @@ export default defineConfig({
         extends: true,
         test: { name: 'reliability', ...reliability, env: { MQTT_AGENTS_TEST_BROKER: 'embedded' } },
       },
+      {
+        extends: true,
+        test: { name: 'security', ...security, env: { MQTT_AGENTS_TEST_BROKER: 'embedded' } },
+      },
       ...(mosquitto
         ? [
+            {
+              extends: true as const,
+              test: { name: 'security-mosquitto', ...security, env: { MQTT_AGENTS_TEST_BROKER: 'mosquitto' } },
+            },
             {
               extends: true as const,
               test: {

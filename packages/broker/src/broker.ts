@@ -137,6 +137,7 @@ export class MqttBroker implements Broker {
       authorizePublish: options.authorizePublish,
       authorizeSubscribe: options.authorizeSubscribe,
       connackUserProperties: options.connackUserProperties,
+      rewritePublish: options.rewritePublish,
     };
     this.logger = options.logger ?? SILENT_LOGGER;
     this.host = options.host ?? '127.0.0.1';

@@ -23,7 +23,14 @@ import { dispatchPacket } from './handlers/index.js';
 import type { Message } from './message.js';
 import { createPacketParser, type PacketParser, type PacketReceiver } from './packet-parser.js';
 import type { Session } from './session-store.js';
-import type { ClientInfo, DisconnectCause, ProtocolVersion, QoS, TransportKind } from './types.js';
+import type {
+  ClientInfo,
+  DisconnectCause,
+  PeerCertificate,
+  ProtocolVersion,
+  QoS,
+  TransportKind,
+} from './types.js';
 import type { Will } from './will.js';
 
 const CONNECTING = 0;
@@ -111,6 +118,8 @@ export class ClientConnection implements PacketReceiver {
   readonly stream: Duplex;
   readonly transport: TransportKind;
   readonly remoteAddress: string | undefined;
+  /** The TLS client certificate the listener verified, for `authenticate` (set by TLS listeners). */
+  peerCertificate: PeerCertificate | undefined = undefined;
   private readonly parser: PacketParser;
   state: ConnectionState = CONNECTING;
   protocolVersion: ProtocolVersion = 5;

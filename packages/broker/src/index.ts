@@ -2,6 +2,7 @@
 export { startBroker } from './start-broker.js';
 export type {
   AuthenticateContext,
+  AuthenticateResult,
   Broker,
   BrokerEventName,
   BrokerEvents,
@@ -17,6 +18,8 @@ export type {
   HandleOptions,
   HookResult,
   MaybePromise,
+  PeerCertificate,
+  Principal,
   ProtocolVersion,
   PublishedMessage,
   PublishProperties,

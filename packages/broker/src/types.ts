@@ -63,13 +63,43 @@ export interface ClientInfo {
   readonly userProperties: Readonly<UserProperties>;
   readonly remoteAddress: string | undefined;
   readonly transport: TransportKind;
+  /** Who the client authenticated as, when an `authenticate` hook returned a principal. */
+  readonly principal: Principal | undefined;
 }
+
+/**
+ * An authenticated identity: the credential a client proved (a password-file user, a JWT subject, a TLS
+ * client certificate), and the roles it holds. Policy plugins decide on it, never on what the client claims.
+ */
+export interface Principal {
+  /** The credential's name (user name, JWT `sub`, certificate subject CN). */
+  readonly name: string;
+  /** How it was proven, e.g. `password`, `jwt`, `mtls`. */
+  readonly method: string;
+  /** Roles of the principal, e.g. `operator`. Empty for an ordinary agent. */
+  readonly roles: readonly string[];
+}
+
+/** What an `authenticate` hook answers: allow, refuse with a reason code, or allow as a principal. */
+export type AuthenticateResult = HookResult | { readonly principal: Principal };
 
 /** What `authenticate` sees: the client as it asks to connect, with its password. */
 export interface AuthenticateContext extends ClientInfo {
   readonly password: Buffer | undefined;
   /** True when the client sent an empty client id and `id` was assigned by the broker. */
   readonly assignedClientId: boolean;
+  /** The verified TLS client certificate (TLS listener with `requestCert`), else undefined. */
+  readonly peerCertificate: PeerCertificate | undefined;
+}
+
+/** The parts of a verified TLS client certificate that authentication uses. */
+export interface PeerCertificate {
+  /** Subject fields (`CN`, `O`, ...). */
+  readonly subject: Readonly<Record<string, string | string[]>>;
+  /** SHA-256 fingerprint, colon-separated upper-case hex (as Node reports it). */
+  readonly fingerprint256: string;
+  /** True when the chain verified against the listener's `ca`. */
+  readonly authorized: boolean;
 }
 
 /** An application message as hooks and events see it. */
@@ -104,7 +134,7 @@ export type HookResult = true | ReasonCode;
 
 export interface BrokerHooks {
   /** Decide whether a client may connect. Default: everyone may. */
-  authenticate?: (context: AuthenticateContext) => MaybePromise<HookResult>;
+  authenticate?: (context: AuthenticateContext) => MaybePromise<AuthenticateResult>;
   /** Decide whether a client may publish a message (its will included). Default: allowed. */
   authorizePublish?: (client: ClientInfo, message: PublishedMessage) => MaybePromise<HookResult>;
   /**
@@ -117,6 +147,12 @@ export interface BrokerHooks {
    * values such as `MCP-SERVER-NAME`).
    */
   connackUserProperties?: (client: ClientInfo) => UserProperties | undefined;
+  /**
+   * Properties to route an accepted message with instead of the ones it arrived with (runs after
+   * `authorizePublish` allowed it; undefined keeps them). Identity plugins use it to remove user properties
+   * a client may not set and to stamp the verified sender.
+   */
+  rewritePublish?: (client: ClientInfo, message: PublishedMessage) => PublishProperties | undefined;
 }
 
 export interface WebSocketListenerOptions {

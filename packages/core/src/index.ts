@@ -139,6 +139,7 @@ export {
   MAX_MESSAGE_EXPIRY_INTERVAL,
   McpComponentType,
   McpUserProperty,
+  SenderUserProperty,
   correlationKey,
   createPublishProperties,
   getContentType,
@@ -158,6 +159,7 @@ export {
 export type {
   A2AUserPropertyName,
   McpUserPropertyName,
+  SenderUserPropertyName,
   PublishMetadata,
   PublishPacketView,
   PublishProperties,

@@ -9,6 +9,7 @@ import type { ConnackProperties } from '../encoder.js';
 import { checkTopicName } from '../topic.js';
 import type {
   AuthenticateContext,
+  AuthenticateResult,
   ClientInfo,
   ConnectProperties,
   HookResult,
@@ -125,6 +126,7 @@ export function handleConnect(client: ClientConnection, packet: IConnectPacket):
     userProperties: properties.userProperties ?? EMPTY_USER_PROPERTIES,
     remoteAddress: client.remoteAddress,
     transport: client.transport,
+    principal: undefined,
   });
   const pending: PendingConnect = { info, assigned, sessionExpiry, willSpec };
 
@@ -134,8 +136,9 @@ export function handleConnect(client: ClientConnection, packet: IConnectPacket):
     ...info,
     password: packet.password,
     assignedClientId: assigned,
+    peerCertificate: client.peerCertificate,
   });
-  let verdict: HookResult | Promise<HookResult>;
+  let verdict: AuthenticateResult | Promise<AuthenticateResult>;
   try {
     verdict = authenticate(context);
   } catch (error) {
@@ -147,7 +150,7 @@ export function handleConnect(client: ClientConnection, packet: IConnectPacket):
       (error: unknown) => hookFailed(client, error),
     );
   }
-  return finishConnect(client, pending, verdict as HookResult);
+  return finishConnect(client, pending, verdict as AuthenticateResult);
 }
 
 function hookFailed(client: ClientConnection, error: unknown): void {
@@ -155,16 +158,25 @@ function hookFailed(client: ClientConnection, error: unknown): void {
   client.refuseConnect(0x80, 'authentication failed');
 }
 
-function finishConnect(client: ClientConnection, pending: PendingConnect, verdict: HookResult): void {
+function finishConnect(
+  client: ClientConnection,
+  pending: PendingConnect,
+  verdict: AuthenticateResult,
+): void {
   if (client.state !== 0 /* still connecting: the socket may have gone while the hook ran */) return;
-  if (verdict !== true) {
+  const principal = typeof verdict === 'object' && verdict !== null ? verdict.principal : undefined;
+  if (verdict !== true && principal === undefined) {
     const reasonCode = typeof verdict === 'number' && verdict >= 0x80 ? verdict : 0x87;
     client.refuseConnect(reasonCode);
     return;
   }
   const broker = client.broker;
   const settings = broker.settings;
-  const { info, assigned, sessionExpiry } = pending;
+  const { assigned, sessionExpiry } = pending;
+  const info: ClientInfo =
+    principal === undefined
+      ? pending.info
+      : Object.freeze({ ...pending.info, principal: Object.freeze({ ...principal, roles: Object.freeze([...principal.roles]) }) });
   const properties = info.properties;
   const clientId = info.id;
 

@@ -114,7 +114,8 @@ function finishPublish(
     else if (qos === 2) client.writeAck(PACKET_PUBREC, packetId, client.version5 ? reasonCode : 0);
     return;
   }
-  const matched = client.broker.publishMessage(message, client.info);
+  const routed = rewritten(client, message);
+  const matched = client.broker.publishMessage(routed, client.info);
   if (qos === 1) {
     client.writeAck(PACKET_PUBACK, packetId, matched > 0 ? 0 : 0x10);
   } else if (qos === 2) {
@@ -122,4 +123,27 @@ function finishPublish(
     if (session) (session.inboundQos2 ??= new Set()).add(packetId);
     client.writeAck(PACKET_PUBREC, packetId, matched > 0 ? 0 : 0x10);
   }
+}
+
+/** The message with the properties `rewritePublish` asks for (the same message when it keeps them). */
+function rewritten(client: ClientConnection, message: Message): Message {
+  const rewrite = client.broker.hooks.rewritePublish;
+  if (!rewrite || !client.info) return message;
+  let properties: PublishProperties | undefined;
+  try {
+    properties = rewrite(client.info, message);
+  } catch (error) {
+    client.broker.logger.error('mqtt-agents:broker: rewritePublish hook failed', error);
+    return message;
+  }
+  if (properties === undefined || properties === message.properties) return message;
+  return new Message(
+    message.topic,
+    message.payload,
+    message.qos,
+    message.retain,
+    properties,
+    message.publisherId,
+    message.expiresAt,
+  );
 }

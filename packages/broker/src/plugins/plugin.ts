@@ -1,6 +1,14 @@
 // Opt-in broker plugins: a set of hooks (authenticate, authorizePublish, authorizeSubscribe,
 // connackUserProperties) plus, optionally, code that runs against the started broker (events, publish).
-import type { Broker, BrokerHooks, HookResult, MaybePromise, UserProperties } from '../types.js';
+import type {
+  AuthenticateResult,
+  Broker,
+  BrokerHooks,
+  HookResult,
+  MaybePromise,
+  Principal,
+  UserProperties,
+} from '../types.js';
 
 /** An opt-in feature of the embedded broker. Combine several with `composePlugins`. */
 export interface BrokerPlugin {
@@ -47,6 +55,37 @@ function firstRefusal<A extends unknown[]>(
   };
 }
 
+type AuthenticateHook = NonNullable<BrokerHooks['authenticate']>;
+
+/**
+ * Run `authenticate` hooks in order: the first refusal wins; otherwise the first principal a hook returns
+ * is the client's.
+ */
+function firstAuthenticateRefusal(hooks: AuthenticateHook[]): AuthenticateHook | undefined {
+  if (hooks.length <= 1) return hooks[0];
+  return (context) => {
+    let principal: { readonly principal: Principal } | undefined;
+    const run = (index: number): MaybePromise<AuthenticateResult> => {
+      for (let at = index; at < hooks.length; at++) {
+        const verdict = (hooks[at] as AuthenticateHook)(context);
+        if (isThenable(verdict)) return verdict.then((resolved) => settle(resolved) ?? run(at + 1));
+        const refused = settle(verdict);
+        if (refused !== undefined) return refused;
+      }
+      return principal ?? true;
+    };
+    const settle = (verdict: AuthenticateResult): AuthenticateResult | undefined => {
+      if (verdict === true) return undefined;
+      if (typeof verdict === 'object') {
+        principal ??= verdict;
+        return undefined;
+      }
+      return verdict;
+    };
+    return run(0);
+  };
+}
+
 /**
  * One plugin made of several: authorization hooks run in order and the first refusal wins; CONNACK user
  * properties are merged; `attach` attaches them all.
@@ -58,12 +97,23 @@ export function composePlugins(...plugins: BrokerPlugin[]): BrokerPlugin {
     );
   const connack = pick('connackUserProperties');
   const hooks: BrokerHooks = {};
-  const authenticate = firstRefusal(pick('authenticate'));
+  const authenticate = firstAuthenticateRefusal(pick('authenticate'));
   const authorizePublish = firstRefusal(pick('authorizePublish'));
   const authorizeSubscribe = firstRefusal(pick('authorizeSubscribe'));
   if (authenticate) hooks.authenticate = authenticate;
   if (authorizePublish) hooks.authorizePublish = authorizePublish;
   if (authorizeSubscribe) hooks.authorizeSubscribe = authorizeSubscribe;
+  const rewrite = pick('rewritePublish');
+  if (rewrite.length > 0) {
+    // Each rewrite sees the properties the previous one produced.
+    hooks.rewritePublish = (client, message) => {
+      let properties = message.properties;
+      for (const hook of rewrite) {
+        properties = hook(client, properties === message.properties ? message : { ...message, properties }) ?? properties;
+      }
+      return properties === message.properties ? undefined : properties;
+    };
+  }
   if (connack.length > 0) {
     hooks.connackUserProperties = (client) => {
       let merged: UserProperties | undefined;
