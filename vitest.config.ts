@@ -76,7 +76,11 @@ export default defineConfig({
         ? [
             {
               extends: true as const,
-              test: { name: 'security-mosquitto', ...security, env: { MQTT_AGENTS_TEST_BROKER: 'mosquitto' } },
+              test: {
+                name: 'security-mosquitto',
+                ...security,
+                env: { MQTT_AGENTS_TEST_BROKER: 'mosquitto' },
+              },
             },
             {
               extends: true as const,

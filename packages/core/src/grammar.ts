@@ -27,6 +27,7 @@ export {
   validateTopicName,
 } from './topic-filter.js';
 export type { SharedSubscription, TopicRule, TopicValidation } from './topic-filter.js';
+export { PRINTABLE_MAX_LENGTH, printable } from './printable.js';
 export { DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_JSON_DEPTH, decodeJson } from './json-codec.js';
 export type { DecodeJsonOptions, DecodeResult, JsonDecodeError, JsonDecodeErrorCode } from './json-codec.js';
 export { JSONRPC_VERSION, classifyJsonRpc, isJsonRpcId } from './json-rpc.js';
@@ -38,10 +39,5 @@ export type {
   JsonRpcRequest,
   JsonRpcSingleClassification,
 } from './json-rpc.js';
-export {
-  A2AUserProperty,
-  McpComponentType,
-  McpUserProperty,
-  SenderUserProperty,
-} from './property-names.js';
+export { A2AUserProperty, McpComponentType, McpUserProperty, SenderUserProperty } from './property-names.js';
 export type { A2AUserPropertyName, McpUserPropertyName, SenderUserPropertyName } from './property-names.js';

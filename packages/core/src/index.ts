@@ -3,6 +3,7 @@
 // --- errors and logging ---
 export { MqttAgentsError, abortError } from './errors.js';
 export type { MqttAgentsErrorCode, MqttAgentsErrorOptions } from './errors.js';
+export { PRINTABLE_MAX_LENGTH, printable } from './printable.js';
 export { createLogger, silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
 

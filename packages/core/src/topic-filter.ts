@@ -1,3 +1,4 @@
+import { printable } from './printable.js';
 import { MqttAgentsError } from './errors.js';
 
 /** The longest topic name or topic filter MQTT can carry: a UTF-8 string of at most 65535 bytes. */
@@ -127,14 +128,8 @@ export function validateTopicFilter(filter: string): TopicValidation {
 
 /** Quote a value for an error message: one line, control characters escaped, long values cut. */
 export function quoteForMessage(value: unknown): string {
-  if (typeof value !== 'string') return String(value);
-  const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
-  // Keep messages on one line and readable: escape control characters and unpaired surrogates.
-  // eslint-disable-next-line no-control-regex
-  const escaped = shown.replace(/[\u0000-\u001f\u007f-\u009f]|[\uD800-\uDFFF]/gu, (character) => {
-    return `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  });
-  return `'${escaped}'`;
+  // One line, readable, and nothing a terminal would interpret.
+  return `'${printable(value, 80)}'`;
 }
 
 /** Throw `INVALID_TOPIC` unless `topic` is a valid MQTT 5 topic name; return it otherwise. */
