@@ -128,6 +128,7 @@ export function validateTopicFilter(filter: string): TopicValidation {
 
 /** Quote a value for an error message: one line, control characters escaped, long values cut. */
 export function quoteForMessage(value: unknown): string {
+  if (typeof value !== 'string') return String(value);
   // One line, readable, and nothing a terminal would interpret.
   return `'${printable(value, 80)}'`;
 }
