@@ -147,8 +147,8 @@ export function parseA2aClientId(clientId: string): A2aAgentAddress | undefined 
  * Recognise an A2A over MQTT topic. Returns `undefined` for anything else, including topics whose ids
  * break the identifier rules. Never throws.
  *
- * `$a2a/v1/request/{org}/{unit}/pool/{pool}` (seven levels) is a pool request; a six-level request topic
- * is always a direct request, even to an agent whose id is `pool`.
+ * `$a2a/v1/request/{org}/{unit}/pool/{pool}` (seven levels) is a pool request. The agent id `pool` is
+ * reserved (see `RESERVED_A2A_AGENT_IDS`), so `$a2a/v1/request/{org}/{unit}/pool` is no topic at all.
  */
 export function parseA2aTopic(topic: string): A2aTopic | undefined {
   if (typeof topic !== 'string' || !topic.startsWith(`${ROOT}/`)) return undefined;

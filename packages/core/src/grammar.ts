@@ -5,6 +5,7 @@
 export {
   A2A_IDENTIFIER_PATTERN,
   IDENTIFIER_MAX_BYTES,
+  RESERVED_A2A_AGENT_IDS,
   RESERVED_MCP_SERVER_IDS,
   isValidIdentifier,
   validateIdentifier,
@@ -39,5 +40,11 @@ export type {
   JsonRpcRequest,
   JsonRpcSingleClassification,
 } from './json-rpc.js';
+export {
+  DEFAULT_MAX_JSON_RPC_PAYLOAD_BYTES,
+  decodeJsonRpcPayload,
+  unclassifiableJsonRpc,
+} from './json-rpc-payload.js';
+export type { DecodeJsonRpcPayloadOptions, JsonRpcPayload } from './json-rpc-payload.js';
 export { A2AUserProperty, McpComponentType, McpUserProperty, SenderUserProperty } from './property-names.js';
 export type { A2AUserPropertyName, McpUserPropertyName, SenderUserPropertyName } from './property-names.js';

@@ -4,6 +4,7 @@ import { MqttAgentsError } from './errors.js';
 import {
   A2A_IDENTIFIER_PATTERN,
   IDENTIFIER_MAX_BYTES,
+  RESERVED_A2A_AGENT_IDS,
   assertAgentId,
   assertGroupId,
   assertIdentifier,
@@ -189,6 +190,7 @@ describe('A2A identifiers', () => {
   it.each(a2aKinds)('%s accepts every value matching ^[A-Za-z0-9_.-]+$ within the limit', (kind) => {
     fc.assert(
       fc.property(valid, (value) => {
+        fc.pre(kind !== 'agent-id' || !RESERVED_A2A_AGENT_IDS.includes(value));
         expect(validateIdentifier(kind, value)).toEqual({ ok: true });
         expect(assertIdentifier(kind, value)).toBe(value);
       }),
@@ -216,6 +218,17 @@ describe('A2A identifiers', () => {
         expect(isValidIdentifier('agent-id', broken)).toBe(false);
       }),
     );
+  });
+
+  it("reserves the agent id 'pool' (the pool keyword of request topics) and nothing else", () => {
+    expect(RESERVED_A2A_AGENT_IDS).toEqual(['pool']);
+    expect(validateIdentifier('agent-id', 'pool')).toMatchObject({ ok: false, rule: 'reserved' });
+    expect(() => assertAgentId('pool')).toThrow("invalid agent id 'pool': 'pool' is reserved");
+    expect(validateIdentifier('agent-id', 'Pool')).toEqual({ ok: true });
+    expect(validateIdentifier('agent-id', 'pools')).toEqual({ ok: true });
+    for (const kind of ['org-id', 'unit-id', 'pool-id', 'reply-suffix', 'group-id'] as const) {
+      expect(validateIdentifier(kind, 'pool')).toEqual({ ok: true });
+    }
   });
 
   it('names the most useful rule', () => {

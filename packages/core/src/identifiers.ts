@@ -68,6 +68,14 @@ export const A2A_IDENTIFIER_PATTERN = /^[A-Za-z0-9_.-]+$/;
  */
 export const RESERVED_MCP_SERVER_IDS: readonly string[] = Object.freeze(['presence', 'capability']);
 
+/**
+ * Agent ids that cannot be used: the pool request topic `$a2a/v1/request/{org}/{unit}/pool/{pool}` puts the
+ * keyword `pool` where a direct request topic has the agent id, so an agent called `pool` would have its
+ * requests matched by every pool filter ending in `pool/#` (a pool member's wildcard, a broker ACL rule
+ * such as EMQX's `$a2a/v1/request/${org}/${unit}/pool/#`). A topic grammar's keyword is never an identifier.
+ */
+export const RESERVED_A2A_AGENT_IDS: readonly string[] = Object.freeze(['pool']);
+
 const OK: IdentifierValidation = Object.freeze({ ok: true });
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -120,11 +128,15 @@ function checkFilterLevels(value: string): IdentifierValidation {
  * Every kind refuses the empty string, NUL, other control characters, whitespace, unpaired surrogates
  * and values longer than {@link IDENTIFIER_MAX_BYTES}. Single-level kinds refuse `/`; names refuse `+` and
  * `#`; server names and filters refuse empty levels; filters allow `+` and `#` as whole levels (`#` last);
- * A2A kinds allow only `[A-Za-z0-9_.-]`; server ids `presence` and `capability` are reserved.
+ * A2A kinds allow only `[A-Za-z0-9_.-]`; server ids `presence` and `capability` and the agent id `pool` are
+ * reserved (they are keywords of the topic grammar at the same level).
  */
 export function validateIdentifier(kind: IdentifierKind, value: unknown): IdentifierValidation {
   if (typeof value !== 'string') return fail('type', 'a string is required');
   const max = IDENTIFIER_MAX_BYTES[kind];
+  if (kind === 'agent-id' && RESERVED_A2A_AGENT_IDS.includes(value)) {
+    return fail('reserved', `'${value}' is reserved`);
+  }
   if (isA2aKind(kind) && A2A_IDENTIFIER_PATTERN.test(value) && value.length <= max) return OK;
 
   if (value.length === 0) return fail('empty', 'it must not be empty');

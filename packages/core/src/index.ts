@@ -11,6 +11,7 @@ export type { Logger } from './logger.js';
 export {
   A2A_IDENTIFIER_PATTERN,
   IDENTIFIER_MAX_BYTES,
+  RESERVED_A2A_AGENT_IDS,
   RESERVED_MCP_SERVER_IDS,
   assertAgentId,
   assertGroupId,
@@ -126,6 +127,12 @@ export type {
   JsonRpcSingleClassification,
   JsonRpcSuccessResponse,
 } from './json-rpc.js';
+export {
+  DEFAULT_MAX_JSON_RPC_PAYLOAD_BYTES,
+  decodeJsonRpcPayload,
+  unclassifiableJsonRpc,
+} from './json-rpc-payload.js';
+export type { DecodeJsonRpcPayloadOptions, JsonRpcPayload } from './json-rpc-payload.js';
 
 // --- MQTT 5 properties ---
 export {

@@ -1,9 +1,9 @@
-import { classifyJsonRpc, decodeJson } from '@mqtt-agents/core';
+import { DEFAULT_MAX_JSON_RPC_PAYLOAD_BYTES, decodeJsonRpcPayload } from '@mqtt-agents/core';
 import type { JsonRpcSingleClassification } from '@mqtt-agents/core';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 
-/** Default largest inbound payload a transport decodes, in bytes. */
-export const DEFAULT_MAX_INBOUND_BYTES = 16 * 1024 * 1024;
+/** Default largest inbound payload a transport decodes, in bytes (16 MiB). */
+export const DEFAULT_MAX_INBOUND_BYTES = DEFAULT_MAX_JSON_RPC_PAYLOAD_BYTES;
 
 /** What one MQTT payload held: the JSON-RPC messages to deliver, in order, and what was wrong with the rest. */
 export interface DecodedPayload {
@@ -34,23 +34,19 @@ function accept(item: JsonRpcSingleClassification, into: DecodedPayload): void {
 }
 
 /**
- * Decode an inbound payload with the safe JSON decoder and split it into single JSON-RPC messages.
- * Batches are split and delivered one by one. Never throws.
+ * Decode an inbound payload and split it into single JSON-RPC messages, with core's canonical
+ * `decodeJsonRpcPayload`: the very parse the embedded broker's RBAC judges (BOM stripped, batches split
+ * the same way). Batches are split and delivered one by one. Never throws.
  */
 export function decodeMcpPayload(payload: Uint8Array, maxBytes = DEFAULT_MAX_INBOUND_BYTES): DecodedPayload {
   const result: DecodedPayload = { messages: [], problems: [], batch: false };
-  const decoded = decodeJson(payload, { maxBytes });
+  const decoded = decodeJsonRpcPayload(payload, { maxBytes });
   if (!decoded.ok) {
     result.problems.push(decoded.error.message);
     return result;
   }
-  const classified = classifyJsonRpc(decoded.value);
-  if (classified.kind === 'batch') {
-    result.batch = true;
-    for (const item of classified.items) accept(item, result);
-  } else {
-    accept(classified, result);
-  }
+  result.batch = decoded.batch;
+  for (const item of decoded.items) accept(item, result);
   return result;
 }
 
