@@ -200,6 +200,10 @@ export class MqttBroker implements Broker {
     return session ? [...session.subscriptions.values()].map((subscription) => subscription.toJSON()) : [];
   }
 
+  hasSession(clientId: string): boolean {
+    return this.sessions.get(clientId) !== undefined;
+  }
+
   handle(stream: Duplex, options: HandleOptions = {}): void {
     if (this.closing || stream.destroyed) {
       stream.destroy();
@@ -211,6 +215,7 @@ export class MqttBroker implements Broker {
       options.transport ?? 'stream',
       options.remoteAddress,
     );
+    if (options.peerCertificate) connection.peerCertificate = options.peerCertificate;
     this.connections.add(connection);
   }
 

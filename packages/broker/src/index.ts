@@ -42,3 +42,20 @@ export { MCP_RBAC_ERROR_CODE, mcpBrokerHelpers } from './plugins/mcp-helpers.js'
 export type { McpBrokerHelpersOptions, McpRole, McpRoleAssignment } from './plugins/mcp-helpers.js';
 export { agentTopicAcl } from './plugins/topic-acl.js';
 export type { AgentTopicAclOptions } from './plugins/topic-acl.js';
+
+// Authentication: password file (scrypt), JWT (jose), mTLS; client ids bound to credentials; principals.
+export { OPERATOR_ROLE, brokerAuth } from './plugins/auth/broker-auth.js';
+export type { BrokerAuthOptions } from './plugins/auth/broker-auth.js';
+export { matchesClientIdPattern, parseClientIdPattern } from './plugins/auth/client-id-pattern.js';
+export type { ClientIdPattern } from './plugins/auth/client-id-pattern.js';
+export {
+  formatPasswordEntry,
+  parsePasswordFile,
+  readPasswordFile,
+  updatePasswordFile,
+} from './plugins/auth/password-file.js';
+export type { ParsedPasswordEntry, PasswordEntry } from './plugins/auth/password-file.js';
+export { DEFAULT_SCRYPT_COST, hashPassword } from './plugins/auth/password-hash.js';
+export type { HashPasswordOptions } from './plugins/auth/password-hash.js';
+export type { JwtAuthOptions, JwtKey } from './plugins/auth/jwt-auth.js';
+export type { MtlsAuthOptions, MtlsClient } from './plugins/auth/mtls-auth.js';

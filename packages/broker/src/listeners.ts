@@ -7,7 +7,12 @@ import { createServer as createNetServer, type AddressInfo, type Server, type So
 import { Duplex } from 'node:stream';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
-import type { HandleOptions, TlsListenerOptions, WebSocketListenerOptions } from './types.js';
+import type {
+  HandleOptions,
+  PeerCertificate,
+  TlsListenerOptions,
+  WebSocketListenerOptions,
+} from './types.js';
 
 export type ListenerKind = 'tcp' | 'tls' | 'ws';
 
@@ -75,17 +80,51 @@ export async function listenTcp(
   };
 }
 
+/** The client certificate of a TLS socket when its chain verified against the listener's `ca`, else undefined. */
+function verifiedPeerCertificate(socket: TLSSocket): PeerCertificate | undefined {
+  if (!socket.authorized) return undefined;
+  const certificate = socket.getPeerCertificate();
+  if (!certificate || typeof certificate.fingerprint256 !== 'string' || !certificate.subject)
+    return undefined;
+  const subject: Record<string, string | string[]> = {};
+  for (const [key, value] of Object.entries(certificate.subject)) {
+    if (typeof value === 'string' || Array.isArray(value)) subject[key] = value;
+  }
+  return Object.freeze({
+    subject: Object.freeze(subject),
+    fingerprint256: certificate.fingerprint256,
+    authorized: true,
+  });
+}
+
 export async function listenTls(
   host: string,
   options: TlsListenerOptions,
   onConnection: ConnectionHandler,
 ): Promise<Listener> {
   const listenHost = options.host ?? host;
+  const requestCert = options.requestCert === true;
+  if (requestCert && options.ca === undefined) {
+    throw new TypeError(
+      'invalid broker option tls.requestCert: client certificates need tls.ca to verify them',
+    );
+  }
   const server = createTlsServer(
-    { key: options.key, cert: options.cert, ca: options.ca },
+    {
+      key: options.key,
+      cert: options.cert,
+      ca: options.ca,
+      requestCert,
+      rejectUnauthorized: requestCert && options.rejectUnauthorized !== false,
+    },
     (socket: TLSSocket) => {
       prepareSocket(socket);
-      onConnection(socket, { transport: 'tls', remoteAddress: socket.remoteAddress });
+      const peerCertificate = requestCert ? verifiedPeerCertificate(socket) : undefined;
+      onConnection(socket, {
+        transport: 'tls',
+        remoteAddress: socket.remoteAddress,
+        ...(peerCertificate ? { peerCertificate } : {}),
+      });
     },
   );
   server.on('tlsClientError', () => {

@@ -172,6 +172,16 @@ export interface TlsListenerOptions {
   port?: number;
   /** Defaults to the broker's `host`. */
   host?: string;
+  /**
+   * Ask clients for a certificate, verified against `ca` (mTLS). A verified certificate reaches the
+   * `authenticate` hook as `peerCertificate`; an unverified one never does. Default false.
+   */
+  requestCert?: boolean;
+  /**
+   * With `requestCert`: fail the TLS handshake of a client without a certificate that verifies against `ca`.
+   * Default true (as Node's); false lets such clients connect and authenticate otherwise (a password).
+   */
+  rejectUnauthorized?: boolean;
 }
 
 export interface BrokerOptions extends BrokerHooks {
@@ -252,6 +262,8 @@ export interface BrokerPublishOptions {
 export interface HandleOptions {
   remoteAddress?: string;
   transport?: TransportKind;
+  /** The verified TLS client certificate of the connection (the TLS listener sets it). */
+  peerCertificate?: PeerCertificate;
 }
 
 /** A running broker. */
@@ -279,6 +291,8 @@ export interface Broker extends AsyncDisposable {
   getRetained(topic: string): PublishedMessage | undefined;
   /** The subscriptions of a session (connected or not). */
   getSubscriptions(clientId: string): SubscriptionRequest[];
+  /** True while the broker holds a session for this client id (connected, or offline and not expired). */
+  hasSession(clientId: string): boolean;
   /** Serve one MQTT connection over any duplex stream (a socket, a WebSocket stream, an in-memory pair). */
   handle(stream: Duplex, options?: HandleOptions): void;
   /** Publish a message from the broker itself (no hooks are called). */
