@@ -35,7 +35,7 @@ export const OPERATOR_ROLE = 'operator';
 export interface BrokerAuthOptions {
   /** Password-file entries (`readPasswordFile(path)`, `parsePasswordFile(text)`). */
   passwords?: readonly (PasswordEntry | ParsedPasswordEntry)[];
-  /** JWT in the CONNECT password (the user name, when sent, must be the token's `sub`). */
+  /** JWT in the CONNECT password; the user name must be empty or the token's `sub`. */
   jwt?: JwtAuthOptions;
   /** Verified TLS client certificates (a TLS listener with `requestCert` and `ca`). `true`: the defaults. */
   mtls?: MtlsAuthOptions | true;
