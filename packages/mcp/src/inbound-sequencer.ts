@@ -1,4 +1,4 @@
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import { isNotification, isResponse } from './inbound-messages.js';
 
 function nextMacrotask(): Promise<void> {
@@ -11,20 +11,21 @@ function nextMacrotask(): Promise<void> {
  * progress notification and the response arrive in the same network read (common over MQTT, and MQTT.js
  * may hand them over with `process.nextTick` in between, before any promise job runs), the last progress
  * would be lost. So a response that arrives while a notification delivered in the same macrotask may still
- * be pending in the SDK waits one macrotask. Everything else is delivered at once.
+ * be pending in the SDK waits one macrotask. Everything else is delivered at once. Each message keeps the
+ * `MessageExtraInfo` (the caller's identity) it was pushed with.
  */
 export class InboundSequencer {
-  private readonly inbox: JSONRPCMessage[] = [];
+  private readonly inbox: Array<{ message: JSONRPCMessage; extra: MessageExtraInfo | undefined }> = [];
   private draining = false;
   private notificationInFlight = false;
-  private readonly deliver: (message: JSONRPCMessage) => void;
+  private readonly deliver: (message: JSONRPCMessage, extra: MessageExtraInfo | undefined) => void;
 
-  constructor(deliver: (message: JSONRPCMessage) => void) {
+  constructor(deliver: (message: JSONRPCMessage, extra: MessageExtraInfo | undefined) => void) {
     this.deliver = deliver;
   }
 
-  push(message: JSONRPCMessage): void {
-    this.inbox.push(message);
+  push(message: JSONRPCMessage, extra?: MessageExtraInfo): void {
+    this.inbox.push({ message, extra });
     if (!this.draining) void this.drain();
   }
 
@@ -35,9 +36,10 @@ export class InboundSequencer {
   private async drain(): Promise<void> {
     this.draining = true;
     try {
-      for (let message = this.inbox.shift(); message !== undefined; message = this.inbox.shift()) {
+      for (let item = this.inbox.shift(); item !== undefined; item = this.inbox.shift()) {
+        const { message, extra } = item;
         if (this.notificationInFlight && isResponse(message)) await nextMacrotask();
-        this.deliver(message);
+        this.deliver(message, extra);
         if (isNotification(message) && !this.notificationInFlight) {
           this.notificationInFlight = true;
           setTimeout(() => (this.notificationInFlight = false), 0);

@@ -9,6 +9,9 @@ export type {
   ServeMcpOverMqttOptions,
 } from './mcp-server-host.js';
 export { MqttServerSessionTransport } from './mqtt-server-session-transport.js';
+export type { McpCallerIdentity } from './caller-identity.js';
+export { DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_SENDER } from './session-admission.js';
+export { DEFAULT_INITIALIZATION_TIMEOUT_MS, DEFAULT_SESSION_IDLE_TIMEOUT_MS } from './session-activity.js';
 
 // --- client side ---
 export { McpClientHost, createMcpMqttClientHost } from './mcp-client-host.js';

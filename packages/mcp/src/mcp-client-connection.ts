@@ -1,4 +1,4 @@
-import { MqttAgentsError, mcpClientPresenceTopic, parseMcpTopic } from '@mqtt-agents/core';
+import { MqttAgentsError, mcpClientPresenceTopic, parseMcpTopic, printable } from '@mqtt-agents/core';
 import type { Logger, MqttMessage } from '@mqtt-agents/core';
 import type { HealthCheckOptions } from './health-check.js';
 import { DISCONNECTED_NOTIFICATION, decodeMcpPayload } from './inbound-messages.js';
@@ -160,6 +160,17 @@ export class McpClientConnection {
     if (!topic) return;
     if (topic.kind !== 'rpc' && topic.kind !== 'server-capability') return;
     if (topic.kind === 'rpc' && topic.mcpClientId !== this.mcpClientId) return;
+    if (topic.kind === 'rpc' && message.retain) {
+      // Replies and server requests are never retained: a retained one is a replay for every subscriber.
+      const error = new MqttAgentsError(
+        'PROTOCOL_ERROR',
+        `ignored a retained message on '${printable(message.topic)}': mcp requests and replies are never retained`,
+        { details: { topic: message.topic } },
+      );
+      this.report(error);
+      this.sessions.get(topic.serverId)?.report(error);
+      return;
+    }
     const transport = this.sessions.get(topic.serverId);
     if (!transport || transport.serverName !== topic.serverName) {
       if (topic.kind === 'rpc' && this.recentlyEnded.has(topic.serverId)) {

@@ -15,12 +15,15 @@ import {
   mcpServerCapabilityTopic,
   mcpServerControlTopic,
   mcpServerPresenceTopic,
+  printable,
   readPublishMetadata,
 } from '@mqtt-agents/core';
 import type { Logger, MqttConnection, MqttMessage, MqttQoS } from '@mqtt-agents/core';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { bindingConnectOptions, serverWill } from './binding-connect-options.js';
+import { brokerCaller, callerAuthInfo, sameCaller, stampedSender, topicCaller } from './caller-identity.js';
+import type { McpCallerIdentity, StampedSender } from './caller-identity.js';
 import { resolveRequestTimeouts } from './default-timeouts.js';
 import type { RequestTimeoutsOption } from './default-timeouts.js';
 import type { HealthCheckOptions } from './health-check.js';
@@ -31,6 +34,16 @@ import type { McpMqttConnectOptions } from './mqtt-connect-options.js';
 import { MqttServerSessionTransport } from './mqtt-server-session-transport.js';
 import type { SessionEnding } from './mqtt-server-session-transport.js';
 import { randomId } from './random-id.js';
+import {
+  DEFAULT_MAX_SESSIONS,
+  DEFAULT_MAX_SESSIONS_PER_SENDER,
+  SessionAdmission,
+  isRefusal,
+  sessionLimit,
+  sessionTimeout,
+} from './session-admission.js';
+import type { SessionRefusal, SessionSlot } from './session-admission.js';
+import { DEFAULT_INITIALIZATION_TIMEOUT_MS, DEFAULT_SESSION_IDLE_TIMEOUT_MS } from './session-activity.js';
 import { serverOnlineNotification } from './server-presence.js';
 import type { McpServerRbac } from './server-presence.js';
 import { TypedEvents } from './typed-events.js';
@@ -69,6 +82,11 @@ export interface McpServerSession {
   readonly initializeParams: Readonly<Record<string, unknown>>;
   /** User properties of the PUBLISH that carried `initialize`. */
   readonly userProperties: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Who the client is, as far as the host verified it (`verifiedBy: 'broker'` with `trustBrokerIdentity`,
+   * else `'topic'`). Tool handlers get the same as `extra.authInfo`.
+   */
+  readonly caller: McpCallerIdentity;
 }
 
 export interface ServeMcpOverMqttOptions {
@@ -99,8 +117,38 @@ export interface ServeMcpOverMqttOptions {
   healthCheck?: HealthCheckOptions;
   /** Identical capability notifications within this many ms are published once. Default 0 (same tick). */
   coalesceWindowMs?: number;
-  /** Refuse new sessions beyond this many. Default unlimited. */
+  /**
+   * Refuse new sessions beyond this many (initializing ones included) with a JSON-RPC error to the client.
+   * Default 1000 (`DEFAULT_MAX_SESSIONS`); `Infinity` for no limit.
+   */
   maxSessions?: number;
+  /**
+   * With `trustBrokerIdentity`: refuse a sender's sessions beyond this many, counted per authenticated
+   * principal (per stamped MQTT client id when the broker does not authenticate). Default 16
+   * (`DEFAULT_MAX_SESSIONS_PER_SENDER`). Without `trustBrokerIdentity` the host cannot tell senders apart:
+   * a broker ACL that binds `$mcp-rpc/{id}/...` to the client id `{id}` is what keeps one connection to one
+   * mcp-client-id (and so to one session per server instance).
+   */
+  maxSessionsPerSender?: number;
+  /**
+   * Close a session whose client sent nothing for this many ms (and has no request in progress):
+   * `notifications/disconnected` to the client, its subscriptions removed. Default 30 min
+   * (`DEFAULT_SESSION_IDLE_TIMEOUT_MS`); 0 never. A client health check keeps an idle client's session.
+   */
+  sessionIdleTimeoutMs?: number;
+  /**
+   * Close a session whose client did not send `notifications/initialized` within this many ms of the
+   * initialize response. Default 30 s (`DEFAULT_INITIALIZATION_TIMEOUT_MS`); 0 never.
+   */
+  initializationTimeoutMs?: number;
+  /**
+   * Trust the sender identity the broker stamps (`mqtt-agents-sender-*` user properties, `SenderUserProperty`):
+   * an initialize whose `MCP-MQTT-CLIENT-ID` differs from the stamped client id is refused, messages on a
+   * session's topics must come from its client, `maxSessionsPerSender` applies, and tool handlers see the
+   * principal and roles. Only on a broker that strips these properties from clients and stamps them (the
+   * embedded broker with `agentTopicAcl`): anywhere else a client can write them itself. Default false.
+   */
+  trustBrokerIdentity?: boolean;
   /** Largest inbound payload decoded, in bytes; larger ones are dropped and reported. Default 16 MiB. */
   maxInboundBytes?: number;
   /** Receives every problem the host notices (bad input, failed sessions); also logged. */
@@ -112,8 +160,11 @@ export interface ServeMcpOverMqttOptions {
 export interface McpServerHostEvents {
   /** A session finished `initialize` (its response went out). */
   'session-open': (session: McpServerSession) => void;
-  /** A session ended, for whatever reason. */
-  'session-close': (session: McpServerSession) => void;
+  /**
+   * A session ended, for whatever reason; `reason` is set when the host ended it on its own (reaped when
+   * idle or never initialized, failed health check, connection lost, replaced by a new initialize).
+   */
+  'session-close': (session: McpServerSession, reason: MqttAgentsError | undefined) => void;
   /** A problem the host reported (the same errors `onerror` receives). */
   error: (error: Error) => void;
 }
@@ -122,6 +173,8 @@ interface SessionRecord {
   session: McpServerSession;
   server: McpServerLike | undefined;
   open: boolean;
+  /** Its place in the session limits; moved to the new record when the client initializes again. */
+  slot: SessionSlot | undefined;
 }
 
 const CAPABILITY_NOTIFICATIONS = {
@@ -150,6 +203,10 @@ export class McpServerHost {
   /** Clients whose sessions ended lately: late messages from them are expected, not suspicious. */
   private readonly recentlyEnded = new Set<string>();
   private readonly timeouts: ReadonlyMap<string, number>;
+  private readonly admission: SessionAdmission;
+  private readonly idleTimeoutMs: number;
+  private readonly initializationTimeoutMs: number;
+  private readonly trustBrokerIdentity: boolean;
   private readonly controlTopic: string;
   private readonly presenceTopic: string;
   private readonly capabilityTopic: string;
@@ -180,6 +237,25 @@ export class McpServerHost {
     this.meta = init.options.meta;
     this.rbac = init.options.rbac;
     this.timeouts = resolveRequestTimeouts(init.options.requestTimeouts);
+    this.admission = new SessionAdmission({
+      maxSessions: sessionLimit(init.options.maxSessions, DEFAULT_MAX_SESSIONS, 'maxSessions'),
+      maxSessionsPerSender: sessionLimit(
+        init.options.maxSessionsPerSender,
+        DEFAULT_MAX_SESSIONS_PER_SENDER,
+        'maxSessionsPerSender',
+      ),
+    });
+    this.idleTimeoutMs = sessionTimeout(
+      init.options.sessionIdleTimeoutMs,
+      DEFAULT_SESSION_IDLE_TIMEOUT_MS,
+      'sessionIdleTimeoutMs',
+    );
+    this.initializationTimeoutMs = sessionTimeout(
+      init.options.initializationTimeoutMs,
+      DEFAULT_INITIALIZATION_TIMEOUT_MS,
+      'initializationTimeoutMs',
+    );
+    this.trustBrokerIdentity = init.options.trustBrokerIdentity === true;
     this.link = new McpMqttLink({
       connection: init.connection,
       componentType: McpComponentType.Server,
@@ -331,9 +407,58 @@ export class McpServerHost {
 
   // --- inbound ---
 
+  /**
+   * Requests, replies and `initialize` are never retained (only presence and capability messages may
+   * be): a retained one is a replay the broker hands every new subscriber, so it is reported and dropped.
+   */
+  private droppedRetained(message: MqttMessage): boolean {
+    if (!message.retain) return false;
+    this.report(
+      this.problem(
+        `ignored a retained message on '${printable(message.topic)}': mcp requests and replies are never retained`,
+        { topic: message.topic },
+      ),
+    );
+    return true;
+  }
+
+  /**
+   * With `trustBrokerIdentity`: the broker-stamped sender of a message for client `mcpClientId`, or the
+   * reason to drop it (no stamp, or another client's). Undefined sender when the host does not trust stamps.
+   */
+  private verifiedSender(
+    message: MqttMessage,
+    mcpClientId: string,
+    options: { allowUnstamped: boolean },
+  ): { ok: true; sender: StampedSender | undefined } | { ok: false; problem: string } {
+    if (!this.trustBrokerIdentity) return { ok: true, sender: undefined };
+    const sender = stampedSender(message);
+    if (sender === undefined) {
+      return options.allowUnstamped
+        ? { ok: true, sender: undefined }
+        : {
+            ok: false,
+            problem: `no broker-stamped sender on '${printable(message.topic)}' (trustBrokerIdentity is on): dropped`,
+          };
+    }
+    if (sender.clientId !== mcpClientId) {
+      return {
+        ok: false,
+        problem: `mqtt client '${printable(sender.clientId)}' sent a message for client '${printable(mcpClientId)}' on '${printable(message.topic)}': dropped`,
+      };
+    }
+    return { ok: true, sender };
+  }
+
   private onControl(message: MqttMessage): void {
-    if (this.closing) return;
-    const mcpClientId = getUserProperty(message.properties, McpUserProperty.MqttClientId);
+    if (this.closing || this.droppedRetained(message)) return;
+    let mcpClientId = getUserProperty(message.properties, McpUserProperty.MqttClientId);
+    let sender: StampedSender | undefined;
+    if (this.trustBrokerIdentity) {
+      // A stamping broker names the sender; a message without MCP-MQTT-CLIENT-ID is the stamped client's.
+      sender = stampedSender(message);
+      mcpClientId ??= sender?.clientId;
+    }
     const decoded = decodeMcpPayload(
       message.payload,
       this.options.maxInboundBytes ?? DEFAULT_MAX_INBOUND_BYTES,
@@ -347,6 +472,23 @@ export class McpServerHost {
       this.report(this.problem('json-rpc batch on the control topic was split', { topic: message.topic }));
     }
     for (const rpc of decoded.messages) {
+      if (this.trustBrokerIdentity && mcpClientId !== undefined) {
+        const verified = this.verifiedSender(message, mcpClientId, { allowUnstamped: false });
+        if (!verified.ok) {
+          // Never answered: the answer would go to the client the sender claims to be, who did not ask.
+          this.report(
+            this.problem(
+              `refused ${methodOf(rpc) ?? 'a response'} on the control topic: ${verified.problem}`,
+              {
+                topic: message.topic,
+                mcpClientId,
+                sender: sender?.clientId,
+              },
+            ),
+          );
+          continue;
+        }
+      }
       if (!isRequest(rpc) || rpc.method !== 'initialize') {
         this.rejectOnControl(rpc, mcpClientId);
         continue;
@@ -368,9 +510,11 @@ export class McpServerHost {
         retain: message.retain,
         properties: message.properties,
       }).userProperties;
+      const caller = sender !== undefined ? brokerCaller(mcpClientId, sender) : topicCaller(mcpClientId);
+      const clientId = mcpClientId;
       const previous = this.opening.get(mcpClientId) ?? Promise.resolve();
       const next = previous
-        .then(() => this.openSession(mcpClientId, rpc, userProperties))
+        .then(() => this.openSession(clientId, rpc, userProperties, caller))
         .catch((error: unknown) =>
           this.report(
             new MqttAgentsError('PROTOCOL_ERROR', `session with client '${mcpClientId}' failed to open`, {
@@ -413,11 +557,29 @@ export class McpServerHost {
     mcpClientId: string,
     initialize: JSONRPCMessage & { id: RequestId },
     userProperties: Readonly<Record<string, readonly string[]>>,
+    caller: McpCallerIdentity,
   ): Promise<void> {
     if (this.closing) return;
     const rpcTopic = mcpRpcTopic({ mcpClientId, serverId: this.serverId, serverName: this.serverName });
+    const senderKey = this.trustBrokerIdentity ? (caller.principal ?? caller.mqttClientId) : undefined;
     const existing = this.records.get(mcpClientId);
+    let slot: SessionSlot;
     if (existing) {
+      // The replaced session's place passes to the new one (unless the sender changed and must be counted
+      // again), so a client re-initializing at the limit is not refused.
+      let kept = existing.slot;
+      existing.slot = undefined;
+      if (kept === undefined || kept.senderKey !== senderKey) {
+        kept?.release();
+        const admitted = this.admission.admit(senderKey);
+        if (isRefusal(admitted)) {
+          await existing.session.transport.end({ notifyPeer: false, unsubscribe: true });
+          await this.refuse(mcpClientId, rpcTopic, initialize, admitted);
+          return;
+        }
+        kept = admitted;
+      }
+      slot = kept;
       // Spec decision: a second initialize from the same client replaces its session. The topics stay
       // subscribed for the new session, and nothing is published that the new session could mistake.
       await existing.session.transport.end({
@@ -429,24 +591,28 @@ export class McpServerHost {
         ),
       });
     } else {
-      const limit = this.options.maxSessions;
-      if (limit !== undefined && this.records.size >= limit) {
-        this.report(
-          this.problem(`refused client '${mcpClientId}': ${limit} sessions already open`, { mcpClientId }),
-        );
-        await this.link.publishMessage(rpcTopic, {
-          jsonrpc: '2.0',
-          id: initialize.id,
-          error: { code: -32000, message: 'server instance has no room for another session' },
-        });
+      // The slot is taken before any await: a flood of initializes cannot pass the limit while the first
+      // ones are still subscribing.
+      const admitted = this.admission.admit(senderKey);
+      if (isRefusal(admitted)) {
+        await this.refuse(mcpClientId, rpcTopic, initialize, admitted);
         return;
       }
-      // Spec: subscribe to the client's capability, presence and RPC topics before answering initialize.
-      await this.link.subscribe(
-        [mcpClientCapabilityTopic(mcpClientId), mcpClientPresenceTopic(mcpClientId), rpcTopic],
-        { noLocal: true },
-      );
-      if (this.closing) return;
+      slot = admitted;
+      try {
+        // Spec: subscribe to the client's capability, presence and RPC topics before answering initialize.
+        await this.link.subscribe(
+          [mcpClientCapabilityTopic(mcpClientId), mcpClientPresenceTopic(mcpClientId), rpcTopic],
+          { noLocal: true },
+        );
+      } catch (error) {
+        slot.release();
+        throw error;
+      }
+      if (this.closing) {
+        slot.release();
+        return;
+      }
     }
 
     const transport = new MqttServerSessionTransport({
@@ -458,6 +624,9 @@ export class McpServerHost {
       capabilityTopic: this.capabilityTopic,
       timeouts: this.timeouts,
       healthCheck: this.options.healthCheck,
+      idleTimeoutMs: this.idleTimeoutMs,
+      initializationTimeoutMs: this.initializationTimeoutMs,
+      caller,
       onInitialized: (session) => this.onInitialized(session),
       onEnded: (session, ending) => this.onEnded(session, ending),
     });
@@ -470,8 +639,9 @@ export class McpServerHost {
       initializeParams:
         typeof params === 'object' && params !== null ? (params as Record<string, unknown>) : {},
       userProperties,
+      caller,
     };
-    const record: SessionRecord = { session, server: undefined, open: false };
+    const record: SessionRecord = { session, server: undefined, open: false, slot };
     this.records.set(mcpClientId, record);
     this.recentlyEnded.delete(mcpClientId);
     try {
@@ -497,6 +667,35 @@ export class McpServerHost {
     transport.receiveInitialize(initialize);
   }
 
+  /** Answer an initialize the limits refused: a JSON-RPC error the client sees, and a report. */
+  private async refuse(
+    mcpClientId: string,
+    rpcTopic: string,
+    initialize: JSONRPCMessage & { id: RequestId },
+    refusal: SessionRefusal,
+  ): Promise<void> {
+    const perSender = refusal.limit === 'max-sessions-per-sender';
+    this.report(
+      this.problem(
+        perSender
+          ? `refused client '${mcpClientId}': its sender already holds ${refusal.max} sessions (maxSessionsPerSender)`
+          : `refused client '${mcpClientId}': ${refusal.max} sessions already open (maxSessions)`,
+        { mcpClientId, limit: refusal.limit, max: refusal.max },
+      ),
+    );
+    await this.link.publishMessage(rpcTopic, {
+      jsonrpc: '2.0',
+      id: initialize.id,
+      error: {
+        code: -32000,
+        message: perSender
+          ? 'too many sessions from this sender: close one first'
+          : 'server instance has no room for another session',
+        data: { limit: refusal.limit, max: refusal.max },
+      },
+    });
+  }
+
   private onInitialized(transport: MqttServerSessionTransport): void {
     const record = this.records.get(transport.mcpClientId);
     if (!record || record.session.transport !== transport) return;
@@ -508,6 +707,8 @@ export class McpServerHost {
     const record = this.records.get(transport.mcpClientId);
     if (record && record.session.transport === transport) {
       this.records.delete(transport.mcpClientId);
+      record.slot?.release();
+      record.slot = undefined;
       this.recentlyEnded.add(transport.mcpClientId);
       if (this.recentlyEnded.size > 1024)
         this.recentlyEnded.delete(this.recentlyEnded.values().next().value as string);
@@ -522,7 +723,8 @@ export class McpServerHost {
           }),
         ]);
       }
-      this.events.emit('session-close', record.session);
+      if (ending.reason) this.logger.debug(ending.reason.message);
+      this.events.emit('session-close', record.session, ending.reason);
     }
   }
 
@@ -533,6 +735,12 @@ export class McpServerHost {
    */
   private onSessionTopic(message: MqttMessage, kind: SessionTopicKind): void {
     if (this.closing) return;
+    if (kind === 'rpc' && this.droppedRetained(message)) return;
+    if (kind === 'client-presence' && message.retain) {
+      // A retained presence describes the past; the client that just initialized is evidently there.
+      this.logger.debug(`ignored a retained client presence on '${printable(message.topic)}'`);
+      return;
+    }
     const mcpClientId = sessionTopicClientId(message.topic, kind);
     const record = this.records.get(mcpClientId);
     if (!record) {
@@ -563,6 +771,14 @@ export class McpServerHost {
         ),
         transport,
       );
+      return;
+    }
+    // A will carries no stamp (the broker publishes it), so presence may come unstamped.
+    const verified = this.verifiedSender(message, mcpClientId, {
+      allowUnstamped: kind === 'client-presence',
+    });
+    if (!verified.ok) {
+      this.report(this.problem(verified.problem, { topic: message.topic, mcpClientId }), transport);
       return;
     }
     if (kind === 'client-presence' && message.payload.byteLength === 0) {
@@ -605,8 +821,20 @@ export class McpServerHost {
         );
         continue;
       }
-      transport.receive(rpc);
+      transport.receive(rpc, this.messageAuthInfo(transport, verified.sender));
     }
+  }
+
+  /**
+   * The caller identity a message carries: the session's, unless a trusted broker stamped a different
+   * principal or roles on this very message (then the message's own stamp is what the handler sees).
+   */
+  private messageAuthInfo(
+    transport: MqttServerSessionTransport,
+    sender: StampedSender | undefined,
+  ): MessageExtraInfo | undefined {
+    if (sender === undefined || sameCaller(transport.caller, sender)) return undefined;
+    return { authInfo: callerAuthInfo(brokerCaller(transport.mcpClientId, sender)) };
   }
 
   private onConnectionDrop(): void {
@@ -663,6 +891,15 @@ export async function serveMcpOverMqtt(options: ServeMcpOverMqttOptions): Promis
   if (typeof options.description !== 'string') {
     throw new MqttAgentsError('INVALID_PAYLOAD', 'serveMcpOverMqtt needs a description string');
   }
+  // Bad limits fail here, before any connection is opened.
+  sessionLimit(options.maxSessions, DEFAULT_MAX_SESSIONS, 'maxSessions');
+  sessionLimit(options.maxSessionsPerSender, DEFAULT_MAX_SESSIONS_PER_SENDER, 'maxSessionsPerSender');
+  sessionTimeout(options.sessionIdleTimeoutMs, DEFAULT_SESSION_IDLE_TIMEOUT_MS, 'sessionIdleTimeoutMs');
+  sessionTimeout(
+    options.initializationTimeoutMs,
+    DEFAULT_INITIALIZATION_TIMEOUT_MS,
+    'initializationTimeoutMs',
+  );
   let serverName = assertServerName(options.serverName);
   const qos = options.qos ?? 1;
   const connectOptions = options.mqtt;

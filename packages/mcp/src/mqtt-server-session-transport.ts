@@ -12,6 +12,10 @@ import {
   methodOf,
 } from './inbound-messages.js';
 import type { McpMqttLink } from './mcp-mqtt-link.js';
+import { callerAuthInfo } from './caller-identity.js';
+import type { McpCallerIdentity } from './caller-identity.js';
+import { SessionActivity } from './session-activity.js';
+import type { SessionExpiry } from './session-activity.js';
 import {
   RequestDeadlines,
   requestIdKey,
@@ -40,6 +44,11 @@ export interface ServerSessionWiring {
   capabilityTopic: string;
   timeouts: ReadonlyMap<string, number>;
   healthCheck: HealthCheckOptions | undefined;
+  /** Reaping: idle and initialization timeouts in ms (0 turns one off). */
+  idleTimeoutMs: number;
+  initializationTimeoutMs: number;
+  /** Who the session's client is, as the host verified it at initialize. */
+  caller: McpCallerIdentity;
   /** The initialize response went out: the session is established. */
   onInitialized(transport: MqttServerSessionTransport): void;
   /** The session ended; the host forgets it and unsubscribes when asked. */
@@ -60,6 +69,8 @@ export class MqttServerSessionTransport implements Transport {
   /** The mcp-client-id of the session's client. */
   readonly sessionId: string;
   readonly mcpClientId: string;
+  /** The client as the host verified it at initialize; tool handlers see it as `extra.authInfo`. */
+  readonly caller: McpCallerIdentity;
   readonly serverId: string;
   readonly serverName: string;
   onclose?: (() => void) | undefined;
@@ -69,11 +80,13 @@ export class MqttServerSessionTransport implements Transport {
   private readonly wiring: ServerSessionWiring;
   private readonly deadlines: RequestDeadlines;
   private readonly health: HealthCheck;
-  private readonly sequencer = new InboundSequencer((message) => {
-    if (this.state === 'started') this.onmessage?.(message);
+  private readonly activity: SessionActivity;
+  private readonly sequencer = new InboundSequencer((message, extra) => {
+    if (this.state === 'started') this.onmessage?.(message, extra);
   });
+  private readonly authInfo: MessageExtraInfo;
   private state: State = 'created';
-  private queued: JSONRPCMessage[] = [];
+  private queued: Array<{ message: JSONRPCMessage; extra: MessageExtraInfo | undefined }> = [];
   private initializeKey: string | undefined;
   private established = false;
   private protocolVersion: string | undefined;
@@ -86,6 +99,13 @@ export class MqttServerSessionTransport implements Transport {
     this.sessionId = wiring.mcpClientId;
     this.serverId = wiring.serverId;
     this.serverName = wiring.serverName;
+    this.caller = wiring.caller;
+    this.authInfo = { authInfo: callerAuthInfo(wiring.caller) };
+    this.activity = new SessionActivity({
+      idleTimeoutMs: wiring.idleTimeoutMs,
+      initializationTimeoutMs: wiring.initializationTimeoutMs,
+      onExpired: (expiry, milliseconds) => this.expireSession(expiry, milliseconds),
+    });
     this.deadlines = new RequestDeadlines({
       timeouts: wiring.timeouts,
       onExpired: (request) => this.expire(request),
@@ -134,7 +154,7 @@ export class MqttServerSessionTransport implements Transport {
     this.state = 'started';
     const queued = this.queued;
     this.queued = [];
-    for (const message of queued) this.dispatch(message);
+    for (const { message, extra } of queued) this.dispatch(message, extra);
   }
 
   async send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
@@ -166,12 +186,14 @@ export class MqttServerSessionTransport implements Transport {
       if (requestId !== undefined) this.deadlines.forget(requestId);
     }
     await this.wiring.link.publish(this.wiring.rpcTopic, payload);
+    this.activity.sent(message);
     if (isResponse(message) && this.initializeKey === requestIdKey((message as { id: RequestId }).id)) {
       this.initializeKey = undefined;
       if ('result' in message) {
         const version = (message.result as { protocolVersion?: unknown }).protocolVersion;
         if (typeof version === 'string') this.protocolVersion = version;
         this.established = true;
+        this.activity.answeredInitialize();
         if (this.wiring.healthCheck) this.health.schedule(this.wiring.healthCheck);
         this.wiring.onInitialized(this);
       }
@@ -206,14 +228,18 @@ export class MqttServerSessionTransport implements Transport {
     this.receive(message);
   }
 
-  /** @internal A message from the client on the RPC or client capability topic. */
-  receive(message: JSONRPCMessage): void {
+  /**
+   * @internal A message from the client on the RPC or client capability topic. `extra` carries the
+   * caller identity of this very message when the broker stamped one; else the session's is used.
+   */
+  receive(message: JSONRPCMessage, extra?: MessageExtraInfo): void {
     if (this.state === 'closed') return;
+    this.activity.heard(message);
     if (this.state === 'created') {
-      this.queued.push(message);
+      this.queued.push({ message, extra });
       return;
     }
-    this.dispatch(message);
+    this.dispatch(message, extra);
   }
 
   /** @internal Report a problem with this session's inbound traffic. */
@@ -232,6 +258,7 @@ export class MqttServerSessionTransport implements Transport {
     this.state = 'closed';
     this.queued = [];
     this.health.dispose();
+    this.activity.dispose();
     this.deadlines.dispose();
     this.sequencer.clear();
     if (ending.notifyPeer && this.wiring.link.connected) {
@@ -249,13 +276,28 @@ export class MqttServerSessionTransport implements Transport {
     this.onclose?.();
   }
 
-  private dispatch(message: JSONRPCMessage): void {
+  private dispatch(message: JSONRPCMessage, extra: MessageExtraInfo | undefined): void {
     if (this.health.consume(message)) return;
     if (!this.deadlines.observe(message)) {
       this.wiring.link.logger.debug(`dropped a late response from client '${this.mcpClientId}'`);
       return;
     }
-    this.sequencer.push(message);
+    this.sequencer.push(message, extra ?? this.authInfo);
+  }
+
+  /** Reaped: the client never confirmed initialization, or went silent for too long. */
+  private expireSession(expiry: SessionExpiry, milliseconds: number): void {
+    void this.end({
+      notifyPeer: true,
+      unsubscribe: true,
+      reason: new MqttAgentsError(
+        expiry === 'initialization' ? 'REQUEST_TIMEOUT' : 'CLOSED',
+        expiry === 'initialization'
+          ? `client '${this.mcpClientId}' did not send notifications/initialized within ${milliseconds} ms: session closed`
+          : `client '${this.mcpClientId}' was silent for ${milliseconds} ms: idle session closed`,
+        { details: { mcpClientId: this.mcpClientId, expiry, milliseconds } },
+      ),
+    });
   }
 
   private expire(request: ExpiredRequest): void {
