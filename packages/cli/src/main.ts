@@ -46,6 +46,10 @@ const commands: Record<string, LazyCommand | LazyGroup> = {
     summary: 'run the embedded MQTT 5 broker in the foreground',
     load: async () => (await import('./commands/broker.js')).broker,
   },
+  passwd: {
+    summary: 'add a user to a password file of the broker (scrypt hash)',
+    load: async () => (await import('./commands/passwd.js')).passwd,
+  },
   ls: {
     summary: 'list the MCP servers and A2A agents on the broker',
     load: async () => (await import('./commands/ls.js')).ls,
@@ -86,6 +90,7 @@ MCP servers and A2A agents on an MQTT 5 broker, from the command line.
 
 Commands:
   broker            run the embedded MQTT 5 broker in the foreground
+  passwd            add a user to a password file of the broker (scrypt hash)
   ls                list the MCP servers and A2A agents on the broker
   watch             watch MCP servers and A2A agents come and go
   mcp serve         publish a stdio MCP server on MQTT

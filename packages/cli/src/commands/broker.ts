@@ -3,6 +3,7 @@ import type { Command } from '../command.js';
 import { untilAborted } from '../command.js';
 import { parseFlags, parsePort } from '../flags.js';
 import { UsageError, type CliIo } from '../io.js';
+import { brokerSecurity, brokerSecurityFlags, brokerSecurityHelp } from './broker-security.js';
 
 export const brokerHelp = `Usage: mqtt-agents broker [options]
 
@@ -15,7 +16,8 @@ Options:
   --ws-port <port>   also serve MQTT over WebSocket on this port (path /mqtt)
   --quiet            do not log connects and disconnects
   -h, --help         show this help
-`;
+
+${brokerSecurityHelp}`;
 
 function hex(code: number): string {
   return `0x${code.toString(16).padStart(2, '0')}`;
@@ -29,6 +31,7 @@ export async function brokerCommand(argv: string[], io: CliIo): Promise<number> 
       host: { type: 'string' },
       'ws-port': { type: 'string' },
       quiet: { type: 'boolean' },
+      ...brokerSecurityFlags,
     },
   });
   const port = parsePort('port', values.port, 1883);
@@ -40,12 +43,16 @@ export async function brokerCommand(argv: string[], io: CliIo): Promise<number> 
     warn: (message) => io.stderr(`${stamp()} warning: ${message}\n`),
     error: (message) => io.stderr(`${stamp()} error: ${message}\n`),
   };
+  const host = values.host ?? '127.0.0.1';
+  const security = await brokerSecurity(values, { host, logger });
   let broker;
   try {
     broker = await startBroker({
       host: values.host ?? '127.0.0.1',
       port,
       ...(wsPort === undefined ? {} : { ws: { port: wsPort } }),
+      ...(security.tls ? { tls: security.tls } : {}),
+      ...security.plugin?.hooks,
       logger,
     });
   } catch (error) {
@@ -64,9 +71,14 @@ export async function brokerCommand(argv: string[], io: CliIo): Promise<number> 
       io.stdout(`${stamp()} disconnect ${client.id} (${details.cause}${reason})\n`);
     });
   }
-  io.stdout(`mqtt-agents broker listening on ${broker.url}${broker.wsUrl ? ` and ${broker.wsUrl}` : ''}\n`);
+  const detachPlugins = security.plugin?.attach?.(broker);
+  for (const warning of security.warnings) io.stderr(`mqtt-agents broker: warning: ${warning}\n`);
+  const urls = [broker.url, broker.wsUrl, broker.tlsUrl].filter((url) => url !== undefined).join(' and ');
+  const features = security.features.length > 0 ? ` (${security.features.join(', ')})` : '';
+  io.stdout(`mqtt-agents broker listening on ${urls}${features}\n`);
   await untilAborted(io.signal);
   io.stdout('mqtt-agents broker: shutting down\n');
+  detachPlugins?.();
   await broker.close();
   return 0;
 }
