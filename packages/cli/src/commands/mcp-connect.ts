@@ -46,6 +46,8 @@ async function mcpConnectCommand(argv: string[], context: CommandContext): Promi
   const host = await createMcpMqttClientHost({
     mqtt: { url, connectTimeoutMs: 5_000 },
     serverNameFilters: [serverName],
+    // A stdio host may sit idle for hours; server hosts close sessions silent for 30 min by default.
+    healthCheck: { intervalMs: 5 * 60_000, timeoutMs: 60_000 },
     logger,
     signal: context.signal,
   });

@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import { assertServerName } from '@mqtt-agents/core';
 import type { McpServerLike, McpServerSession } from '@mqtt-agents/mcp';
-import { serveMcpOverMqtt } from '@mqtt-agents/mcp';
+import { DEFAULT_MAX_SESSIONS, serveMcpOverMqtt } from '@mqtt-agents/mcp';
 import { cliLogger } from '../cli-logger.js';
 import type { Command, CommandContext } from '../command.js';
 import { untilAborted } from '../command.js';
@@ -11,6 +11,9 @@ import { ChildProcessTransport, describeSpawnError } from '../mcp/child-process-
 import { relayTransports } from '../mcp/relay.js';
 import type { Relay } from '../mcp/relay.js';
 import { SharedStdioServer } from '../mcp/shared-stdio-server.js';
+
+/** Default most sessions in one-process-per-session mode: each session is a child process. */
+const PER_SESSION_PROCESS_LIMIT = 64;
 
 export const mcpServeHelp = `Usage: mqtt-agents mcp serve --name <server-name> [options] -- <command> [args...]
 
@@ -26,7 +29,8 @@ Options:
   --description <text>   description in the presence (default: the command's name)
   --server-id <id>       MQTT client id of this instance (default: generated)
   --shared               one server process for every session instead of one per session
-  --max-sessions <n>     refuse sessions beyond this many
+  --max-sessions <n>     refuse sessions beyond this many (default 64 with one process per session,
+                         else 1000; sessions idle for 30 min are closed)
   --url <url>            broker url (default: $MQTT_URL, else mqtt://localhost:1883)
   -h, --help             show this help
 
@@ -163,7 +167,8 @@ async function mcpServeCommand(argv: string[], context: CommandContext): Promise
       ...(values['server-id'] === undefined ? {} : { serverId: values['server-id'] }),
       description: values.description ?? `${describeCommand(after)} (stdio MCP server)`,
       meta: { bridge: 'mqtt-agents mcp serve', mode: values.shared ? 'shared' : 'per-session' },
-      ...(maxSessions === undefined ? {} : { maxSessions }),
+      // One child process per session: a flood of initializes must not fork a thousand processes.
+      maxSessions: maxSessions ?? (values.shared ? DEFAULT_MAX_SESSIONS : PER_SESSION_PROCESS_LIMIT),
       createServer: (session) =>
         shared
           ? shared.sessionServer(session.mcpClientId)
