@@ -79,6 +79,42 @@ describe('listeners', () => {
     await connection.endAsync();
   });
 
+  it.skipIf(!certificate)('refuses client certificates without a ca to verify them', async () => {
+    await expect(
+      startBroker({ tls: { key: certificate!.key, cert: certificate!.cert, requestCert: true } }),
+    ).rejects.toThrow(/client certificates need tls\.ca/);
+  });
+
+  it.skipIf(!certificate)('gives authenticate only verified client certificates', async () => {
+    const seen: Array<unknown> = [];
+    // The server certificate doubles as the only trusted CA: a client presenting it verifies.
+    await using broker = await startBroker({
+      tls: {
+        key: certificate!.key,
+        cert: certificate!.cert,
+        ca: certificate!.cert,
+        requestCert: true,
+        rejectUnauthorized: false,
+      },
+      authenticate: (context) => {
+        seen.push(context.peerCertificate);
+        return true;
+      },
+    });
+    const base = { protocolVersion: 5 as const, reconnectPeriod: 0, rejectUnauthorized: false };
+    const anonymous = await mqtt.connectAsync(broker.tlsUrl as string, base);
+    await anonymous.endAsync();
+    const withCertificate = await mqtt.connectAsync(broker.tlsUrl as string, {
+      ...base,
+      key: certificate!.key,
+      cert: certificate!.cert,
+    });
+    await withCertificate.endAsync();
+    expect(seen[0]).toBeUndefined();
+    expect(seen[1]).toMatchObject({ subject: { CN: 'localhost' }, authorized: true });
+    expect((seen[1] as { fingerprint256: string }).fingerprint256).toMatch(/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/);
+  });
+
   it('fails to start on a port in use and leaves nothing open', async () => {
     await using first = await startBroker();
     await expect(startBroker({ port: first.port })).rejects.toThrow(/EADDRINUSE/);
