@@ -5,7 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
+import { printable } from '@mqtt-agents/core/grammar';
 import { ClientConnection } from './client-connection.js';
+import { BROKER_LIMIT_DEFAULTS, RETAINED_QUOTA_EXCEEDED } from './limits.js';
 import type { Listener } from './listeners.js';
 import { Message } from './message.js';
 import { RetainedStore } from './retained-store.js';
@@ -13,6 +15,7 @@ import {
   SessionStore,
   Subscription,
   type OutboundMessage,
+  type OverflowReason,
   type Session,
   type SessionLimits,
 } from './session-store.js';
@@ -41,18 +44,53 @@ import { WillScheduler, type Will } from './will.js';
 
 /** Limits after defaults and validation. */
 export interface BrokerSettings {
-  /** 0: no limit beyond MQTT's own. */
   readonly maximumPacketSize: number;
+  readonly packetReadTimeout: number;
   readonly receiveMaximum: number;
   readonly topicAliasMaximum: number;
   readonly maximumSessionExpiryInterval: number;
+  readonly maximumSessions: number;
   readonly serverKeepAlive: number | undefined;
   readonly maximumQos: QoS;
   readonly maximumQueuedMessages: number;
+  readonly maximumQueuedBytes: number;
+  readonly maximumTotalQueuedBytes: number;
+  readonly maximumRetainedMessages: number;
+  readonly maximumRetainedBytes: number;
   readonly connectTimeout: number;
 }
 
+/** Longest wire value (client id, topic) quoted in a log line. */
+const LOGGED_VALUE_LENGTH = 120;
+/** Longest log message the broker hands to its logger. */
+const LOGGED_MESSAGE_LENGTH = 2000;
+
+/** A wire value made safe for a log line: control characters escaped, cut to a sane length. */
+function shown(value: string): string {
+  return printable(value, LOGGED_VALUE_LENGTH);
+}
+
+/**
+ * The logger, with every message escaped once more on the way out: whatever a hook or a future call site
+ * puts in a message, a log line stays one line without terminal escapes. Details pass unchanged.
+ */
+function escapingLogger(logger: BrokerLogger): BrokerLogger {
+  return {
+    debug: (message, ...details) => logger.debug(printable(message, LOGGED_MESSAGE_LENGTH), ...details),
+    info: (message, ...details) => logger.info(printable(message, LOGGED_MESSAGE_LENGTH), ...details),
+    warn: (message, ...details) => logger.warn(printable(message, LOGGED_MESSAGE_LENGTH), ...details),
+    error: (message, ...details) => logger.error(printable(message, LOGGED_MESSAGE_LENGTH), ...details),
+  };
+}
+
 const SILENT_LOGGER: BrokerLogger = { debug() {}, info() {}, warn() {}, error() {} };
+
+const OVERFLOW_REASONS: Record<OverflowReason, string> = {
+  messages: 'its queue holds maximumQueuedMessages',
+  bytes: 'it holds maximumQueuedBytes',
+  'total-bytes': 'all sessions together hold maximumTotalQueuedBytes',
+  'write-buffer': 'its client has not read maximumQueuedBytes already sent',
+};
 const NO_RELEASED: readonly OutboundMessage[] = [];
 
 function integerOption(
@@ -76,27 +114,24 @@ export function normalizeSettings(options: BrokerOptions): BrokerSettings {
     options.serverKeepAlive === undefined
       ? undefined
       : integerOption('serverKeepAlive', options.serverKeepAlive, 0, 0, 65535);
+  const defaults = BROKER_LIMIT_DEFAULTS;
+  const limit = (name: keyof typeof BROKER_LIMIT_DEFAULTS, min: number, max: number): number =>
+    integerOption(name, options[name], defaults[name], min, max);
   return {
-    maximumPacketSize: integerOption('maximumPacketSize', options.maximumPacketSize, 0, 16, 268_435_460),
+    maximumPacketSize: limit('maximumPacketSize', 16, 268_435_460),
+    packetReadTimeout: limit('packetReadTimeout', 1, 2 ** 31 - 1),
     receiveMaximum: integerOption('receiveMaximum', options.receiveMaximum, 65535, 1, 65535),
     topicAliasMaximum: integerOption('topicAliasMaximum', options.topicAliasMaximum, 10, 0, 65535),
-    maximumSessionExpiryInterval: integerOption(
-      'maximumSessionExpiryInterval',
-      options.maximumSessionExpiryInterval,
-      0xffffffff,
-      0,
-      0xffffffff,
-    ),
+    maximumSessionExpiryInterval: limit('maximumSessionExpiryInterval', 0, 0xffffffff),
+    maximumSessions: limit('maximumSessions', 1, 2 ** 31),
     serverKeepAlive,
     maximumQos: integerOption('maximumQos', options.maximumQos, 2, 0, 2) as QoS,
-    maximumQueuedMessages: integerOption(
-      'maximumQueuedMessages',
-      options.maximumQueuedMessages,
-      100_000,
-      0,
-      2 ** 31,
-    ),
-    connectTimeout: integerOption('connectTimeout', options.connectTimeout, 10_000, 1, 2 ** 31 - 1),
+    maximumQueuedMessages: limit('maximumQueuedMessages', 0, 2 ** 31),
+    maximumQueuedBytes: limit('maximumQueuedBytes', 1024, Number.MAX_SAFE_INTEGER),
+    maximumTotalQueuedBytes: limit('maximumTotalQueuedBytes', 1024, Number.MAX_SAFE_INTEGER),
+    maximumRetainedMessages: limit('maximumRetainedMessages', 0, 2 ** 31),
+    maximumRetainedBytes: limit('maximumRetainedBytes', 0, Number.MAX_SAFE_INTEGER),
+    connectTimeout: limit('connectTimeout', 1, 2 ** 31 - 1),
   };
 }
 
@@ -111,7 +146,7 @@ export class MqttBroker implements Broker {
   readonly sessions = new SessionStore();
   readonly subscriptions = new SubscriptionIndex<Subscription>();
   readonly shared = new SharedSubscriptions();
-  readonly retained = new RetainedStore<Message>();
+  readonly retained = new RetainedStore<Message>((message) => message.byteSize());
   readonly wills: WillScheduler;
   /** Every open connection, connected or not. */
   readonly connections = new Set<ClientConnection>();
@@ -139,15 +174,23 @@ export class MqttBroker implements Broker {
       connackUserProperties: options.connackUserProperties,
       rewritePublish: options.rewritePublish,
     };
-    this.logger = options.logger ?? SILENT_LOGGER;
+    this.logger = options.logger ? escapingLogger(options.logger) : SILENT_LOGGER;
     this.host = options.host ?? '127.0.0.1';
     this.events.setMaxListeners(0);
     this.wills = new WillScheduler((will) => this.publishWill(will));
+    const settings = this.settings;
     this.sessionLimits = {
-      maximumQueuedMessages: this.settings.maximumQueuedMessages,
-      onQueueFull: (session, message) =>
+      maximumQueuedMessages: settings.maximumQueuedMessages,
+      maximumQueuedBytes: settings.maximumQueuedBytes,
+      maximumTotalQueuedBytes: settings.maximumTotalQueuedBytes,
+      totalQueuedBytes: 0,
+      onOverflow: (session, message, reason) =>
         this.logger.warn(
-          `mqtt-agents:broker: queue of '${session.clientId}' is full, dropping a message on '${message.topic}'`,
+          `mqtt-agents:broker: dropping messages for '${shown(session.clientId)}' (first on '${shown(message.topic)}'): ${OVERFLOW_REASONS[reason]}; the newest messages are dropped until it has room again`,
+        ),
+      onRecovered: (session, dropped) =>
+        this.logger.info(
+          `mqtt-agents:broker: '${shown(session.clientId)}' has room again after ${dropped} dropped message(s)`,
         ),
     };
   }
@@ -290,6 +333,16 @@ export class MqttBroker implements Broker {
 
   // ---- connections and sessions -------------------------------------------------------------------
 
+  /** Bytes of QoS 1/2 messages all sessions hold, queued or in flight. */
+  get queuedBytes(): number {
+    return this.sessionLimits.totalQueuedBytes;
+  }
+
+  /** True when a CONNECT for this client id would open a session beyond `maximumSessions`. */
+  sessionQuotaReached(clientId: string): boolean {
+    return this.sessions.size >= this.settings.maximumSessions && this.sessions.get(clientId) === undefined;
+  }
+
   assignClientId(): string {
     for (;;) {
       const id = `mqtt-agents-${randomBytes(9).toString('base64url')}`;
@@ -343,7 +396,7 @@ export class MqttBroker implements Broker {
 
   clientConnected(client: ClientConnection, sessionPresent: boolean): void {
     const info = client.info as ClientInfo;
-    this.logger.debug(`mqtt-agents:broker: client '${info.id}' connected`);
+    this.logger.debug(`mqtt-agents:broker: client '${shown(info.id)}' connected`);
     this.emit('client-connect', info, { sessionPresent });
   }
 
@@ -376,7 +429,7 @@ export class MqttBroker implements Broker {
     }
     const info = connection.info;
     if (info) {
-      this.logger.debug(`mqtt-agents:broker: client '${info.id}' disconnected (${cause})`);
+      this.logger.debug(`mqtt-agents:broker: client '${shown(info.id)}' disconnected (${cause})`);
       this.emit('client-disconnect', info, { cause, reasonCode });
     }
   }
@@ -474,16 +527,36 @@ export class MqttBroker implements Broker {
 
   /**
    * Accept a message for delivery: update the retained message of its topic, route it, announce it.
-   * Returns the number of subscriptions it was given to (0 means no matching subscribers).
+   * Returns the number of subscriptions it was given to (0 means no matching subscribers), or
+   * RETAINED_QUOTA_EXCEEDED for a retained message the retained limits refuse (then nothing happens).
    */
   publishMessage(message: Message, client: ClientInfo | undefined): number {
     if (message.retain) {
-      if (message.payload.length === 0) this.retained.delete(message.topic);
-      else this.retained.set(message.topic, message.toRetained());
+      if (message.payload.length === 0) {
+        this.retained.delete(message.topic);
+      } else {
+        const retained = message.toRetained();
+        if (!this.retainedFits(message.topic, retained)) {
+          this.logger.warn(
+            `mqtt-agents:broker: refused a retained message on '${shown(message.topic)}' from '${shown(client?.id ?? '(broker)')}': retained messages are at maximumRetainedMessages or maximumRetainedBytes`,
+          );
+          return RETAINED_QUOTA_EXCEEDED;
+        }
+        this.retained.set(message.topic, retained);
+      }
     }
     const matched = this.route(message);
     if (this.events.listenerCount('message-publish') > 0) this.emit('message-publish', message, client);
     return matched;
+  }
+
+  /** Whether a retained message fits the retained limits (replacing the topic's current one). */
+  private retainedFits(topic: string, message: Message): boolean {
+    const settings = this.settings;
+    const current = this.retained.bytesOf(topic);
+    const count = this.retained.size + (current === undefined ? 1 : 0);
+    const bytes = this.retained.bytes - (current ?? 0) + message.byteSize();
+    return count <= settings.maximumRetainedMessages && bytes <= settings.maximumRetainedBytes;
   }
 
   /**
@@ -580,7 +653,7 @@ export class MqttBroker implements Broker {
 
   reportError(client: ClientInfo | undefined, error: Error): void {
     this.logger.debug(
-      `mqtt-agents:broker: client error (${client?.id ?? 'not connected'}): ${error.message}`,
+      `mqtt-agents:broker: client error (${client ? shown(client.id) : 'not connected'}): ${printable(error.message, LOGGED_MESSAGE_LENGTH)}`,
     );
     if (this.events.listenerCount('client-error') > 0) this.emit('client-error', client, error);
   }

@@ -4,6 +4,7 @@
  * with batched writes, and watches keep alive.
  */
 import type { Duplex } from 'node:stream';
+import { printable } from '@mqtt-agents/core/grammar';
 import type { Packet } from 'mqtt-packet';
 import type { MqttBroker } from './broker.js';
 import {
@@ -42,10 +43,11 @@ export type ConnectionState = typeof CONNECTING | typeof CONNECTED | typeof CLOS
 export const ConnectionStates = { CONNECTING, CONNECTED, CLOSED } as const;
 
 /**
- * QoS 0 messages are dropped for a client whose socket has this much unsent data (a reader that has
- * stalled), so that one stuck subscriber cannot exhaust the broker's memory.
+ * Unsent bytes in a connection's write buffer above which QoS 1/2 messages wait in the session queue
+ * (bounded, counted) instead of being written, until the stream drains: the write buffer of a client that
+ * does not read stays small. (At least the stream's own high-water mark, so that 'drain' always follows.)
  */
-const MAXIMUM_BUFFERED_BYTES = 256 * 1024 * 1024;
+const WRITE_HIGH_WATER_MARK = 1024 * 1024;
 /** How long a closing connection may take to flush and let the peer close before it is destroyed. */
 const CLOSE_GRACE_MS = 1000;
 
@@ -63,6 +65,7 @@ function legacyReturnCode(reasonCode: number): number {
       return 2;
     case 0x88:
     case 0x89:
+    case 0x97:
       return 3;
     case 0x86:
       return 4;
@@ -87,13 +90,21 @@ function onStreamEnd(this: ServedStream): void {
 function onStreamError(this: ServedStream, error: Error): void {
   const connection = this[CONNECTION];
   connection?.broker.logger.debug(
-    `mqtt-agents:broker: connection error (${connection.clientId || 'not connected'})`,
+    `mqtt-agents:broker: connection error (${connection.clientId ? printable(connection.clientId, 120) : 'not connected'})`,
     error,
   );
 }
 
 function onStreamClose(this: ServedStream): void {
   this[CONNECTION]?.streamClosed();
+}
+
+function onStreamDrain(this: ServedStream): void {
+  this[CONNECTION]?.writeDrained();
+}
+
+function onPacketTimer(connection: ClientConnection): void {
+  connection.checkPacketTimeout();
 }
 
 function onConnectTimeout(connection: ClientConnection): void {
@@ -137,6 +148,13 @@ export class ClientConnection implements PacketReceiver {
   /** Session Expiry Interval the client asked for in CONNECT (for the DISCONNECT rule). */
   requestedSessionExpiry = 0;
   corked = false;
+  /** Unsent bytes above which QoS 1/2 messages wait in the session queue (see WRITE_HIGH_WATER_MARK). */
+  private readonly writeHighWaterMark: number;
+  /** When the first byte of the packet being received arrived (0 between packets). */
+  private packetStartedAt = 0;
+  private packetTimer: NodeJS.Timeout | undefined = undefined;
+  /** Packets parsed so far (tells whether a packet completed within a chunk). */
+  private packetsReceived = 0;
   private keepAliveMs = 0;
   private lastActivity = 0;
   private timer: NodeJS.Timeout | undefined = undefined;
@@ -160,6 +178,8 @@ export class ClientConnection implements PacketReceiver {
     stream.on('end', onStreamEnd);
     stream.on('error', onStreamError);
     stream.on('close', onStreamClose);
+    stream.on('drain', onStreamDrain);
+    this.writeHighWaterMark = Math.max(WRITE_HIGH_WATER_MARK, stream.writableHighWaterMark);
     this.timer = setTimeout(onConnectTimeout, broker.settings.connectTimeout, this);
     this.timer.unref();
   }
@@ -172,7 +192,9 @@ export class ClientConnection implements PacketReceiver {
 
   receiveData(chunk: Buffer): void {
     if (this.state === CLOSED) return;
-    this.lastActivity = Date.now();
+    const now = Date.now();
+    this.lastActivity = now;
+    const packetsBefore = this.packetsReceived;
     try {
       this.parser.parse(chunk);
     } catch (error) {
@@ -180,17 +202,52 @@ export class ClientConnection implements PacketReceiver {
       this.receiveParseError(error instanceof Error ? error : new Error(String(error)));
       return;
     }
-    // Refuse an oversize packet as soon as its length is known, before buffering all of it.
-    const limit = this.broker.settings.maximumPacketSize;
     // (Handlers run inside parse() and may have closed the connection.)
-    if (limit > 0 && (this.state as ConnectionState) !== CLOSED) {
+    if ((this.state as ConnectionState) === CLOSED) return;
+    // Refuse an oversize packet as soon as its fixed header declares its length, before buffering its body.
+    const limit = this.broker.settings.maximumPacketSize;
+    if (limit > 0) {
       const pending = this.parser.pendingLength;
-      if (pending >= 0 && 1 + varintSize(pending) + pending > limit) this.packetTooLarge();
+      if (pending >= 0 && 1 + varintSize(pending) + pending > limit) {
+        this.packetTooLarge();
+        return;
+      }
     }
+    // A packet that has begun must complete within the read timeout, however slowly it trickles in.
+    if (!this.parser.midPacket) {
+      this.packetStartedAt = 0;
+      return;
+    }
+    if (this.packetStartedAt === 0 || this.packetsReceived !== packetsBefore) this.packetStartedAt = now;
+    if (this.packetTimer === undefined) {
+      this.packetTimer = setTimeout(onPacketTimer, this.broker.settings.packetReadTimeout, this);
+      this.packetTimer.unref();
+    }
+  }
+
+  /** The read timeout timer fired: close the connection if the packet begun then is still incomplete. */
+  checkPacketTimeout(): void {
+    this.packetTimer = undefined;
+    if (this.state === CLOSED || this.packetStartedAt === 0) return;
+    const timeout = this.broker.settings.packetReadTimeout;
+    const now = Date.now();
+    // While a handler waits for a hook the broker itself does not read: that time does not count.
+    if (this.busy) this.packetStartedAt = now;
+    const waited = now - this.packetStartedAt;
+    if (waited < timeout) {
+      this.packetTimer = setTimeout(onPacketTimer, timeout - waited, this);
+      this.packetTimer.unref();
+      return;
+    }
+    const reason = `packet not complete after ${timeout} ms`;
+    this.broker.reportError(this.info, new Error(reason));
+    if (this.state === CONNECTING) this.close('read-timeout', undefined);
+    else this.disconnect(0x8d, 'read-timeout', reason);
   }
 
   receivePacket(packet: Packet): void {
     if (this.state === CLOSED) return;
+    this.packetsReceived++;
     const limit = this.broker.settings.maximumPacketSize;
     if (limit > 0) {
       const length = packet.length ?? 0;
@@ -262,7 +319,10 @@ export class ClientConnection implements PacketReceiver {
 
   private internalError(error: unknown): void {
     const failure = error instanceof Error ? error : new Error(String(error));
-    this.broker.logger.error(`mqtt-agents:broker: error handling a packet from '${this.clientId}'`, failure);
+    this.broker.logger.error(
+      `mqtt-agents:broker: error handling a packet from '${printable(this.clientId, 120)}'`,
+      failure,
+    );
     this.broker.reportError(this.info, failure);
     if (this.state === CONNECTING) this.refuseConnect(0x80, 'internal error');
     else this.disconnect(0x80, 'protocol-error', 'internal error');
@@ -337,6 +397,13 @@ export class ClientConnection implements PacketReceiver {
     }
   }
 
+  private clearPacketTimer(): void {
+    if (this.packetTimer) {
+      clearTimeout(this.packetTimer);
+      this.packetTimer = undefined;
+    }
+  }
+
   /** Send DISCONNECT (MQTT 5, when connected) and close. */
   disconnect(reasonCode: number, cause: DisconnectCause, reason?: string): void {
     if (this.state === CLOSED) return;
@@ -365,6 +432,7 @@ export class ClientConnection implements PacketReceiver {
     const wasConnected = this.state === CONNECTED;
     this.state = CLOSED;
     this.clearTimer();
+    this.clearPacketTimer();
     this.backlog = undefined;
     if (wasConnected) this.broker.connectionEnded(this, cause, reasonCode);
     if (this.finished) return;
@@ -388,6 +456,19 @@ export class ClientConnection implements PacketReceiver {
 
   private get writable(): boolean {
     return !this.finished && this.stream.writable;
+  }
+
+  /** True while the client leaves so much unread that QoS 1/2 messages wait in the session queue. */
+  get congested(): boolean {
+    return this.stream.writableLength >= this.writeHighWaterMark;
+  }
+
+  /** The write buffer emptied ('drain'): send what waited in the session queue. */
+  writeDrained(): void {
+    const session = this.session;
+    if (this.state !== CONNECTED || !session || session.connection !== this) return;
+    session.drain();
+    session.checkRecovered();
   }
 
   /** Write bytes, batching every write of this tick into one (cork until the next tick). */
@@ -450,7 +531,10 @@ export class ClientConnection implements PacketReceiver {
       expiry = message.remainingExpiry(Date.now());
       if (expiry === 0) return;
     }
-    if (this.stream.writableLength > MAXIMUM_BUFFERED_BYTES) return;
+    if (this.stream.writableLength >= this.broker.settings.maximumQueuedBytes) {
+      this.session?.drop(message, 'write-buffer');
+      return;
+    }
     if (!this.fits(message, 0, expiry, subscriptionIds)) return;
     if (subscriptionIds !== undefined) {
       this.writePublish(message, 0, retain, false, 0, expiry, subscriptionIds);

@@ -1,5 +1,6 @@
 // The public API of @mqtt-agents/broker: an embedded MQTT 5 broker for tests and local development.
 export { startBroker } from './start-broker.js';
+export { BROKER_LIMIT_DEFAULTS } from './limits.js';
 export type {
   AuthenticateContext,
   AuthenticateResult,

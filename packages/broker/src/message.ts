@@ -1,5 +1,8 @@
 import type { PublishProperties, PublishedMessage, QoS } from './types.js';
 
+/** Bytes counted per message for the broker's own objects (message, queue entry, headers). */
+export const MESSAGE_OVERHEAD_BYTES = 128;
+
 /**
  * An application message inside the broker: created once per inbound PUBLISH (or will, or server
  * publish) and shared by every subscriber it is routed to. The encoded topic and properties are
@@ -24,6 +27,8 @@ export class Message implements PublishedMessage {
   /** Last QoS 0 header without subscription identifiers, reused across subscribers. */
   cachedHeader: Buffer | undefined = undefined;
   cachedHeaderKey = -1;
+  /** `byteSize()`, once computed. */
+  private size = -1;
 
   constructor(
     topic: string,
@@ -63,6 +68,30 @@ export class Message implements PublishedMessage {
     if (this.expiresAt === 0) return -1;
     const left = this.expiresAt - now;
     return left <= 0 ? 0 : Math.ceil(left / 1000);
+  }
+
+  /**
+   * The bytes this message stands for in queue and retained-store limits: payload, topic and the
+   * forwarded properties, plus a fixed allowance for the broker's bookkeeping, so that a flood of empty
+   * messages counts too. An estimate (string lengths in UTF-16 code units), computed once.
+   */
+  byteSize(): number {
+    if (this.size >= 0) return this.size;
+    let size = MESSAGE_OVERHEAD_BYTES + this.payload.length + this.topic.length;
+    const properties = this.properties;
+    size += properties.contentType?.length ?? 0;
+    size += properties.responseTopic?.length ?? 0;
+    size += properties.correlationData?.length ?? 0;
+    const user = properties.userProperties;
+    if (user !== undefined) {
+      for (const name in user) {
+        const value = user[name] as string | string[];
+        if (typeof value === 'string') size += name.length + value.length + 8;
+        else for (const item of value) size += name.length + item.length + 8;
+      }
+    }
+    this.size = size;
+    return size;
   }
 
   isExpired(now: number): boolean {

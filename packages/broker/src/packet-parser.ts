@@ -107,6 +107,11 @@ export class PacketParser extends BaseParser {
     return this.packet.length;
   }
 
+  /** True when part of a packet has arrived (its first byte at least) and the rest has not. */
+  get midPacket(): boolean {
+    return this._stateCounter !== 0 || this._list.length > 0;
+  }
+
   /** Protocol version of a CONNECT being parsed (for answering a malformed one). */
   get pendingProtocolVersion(): number | undefined {
     return this.packet.protocolVersion;

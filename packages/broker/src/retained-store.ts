@@ -23,9 +23,24 @@ export interface Expirable {
 export class RetainedStore<T extends Expirable> {
   private readonly root: RetainedNode<T> = createNode<T>(undefined, '');
   private readonly byTopic = new Map<string, RetainedNode<T>>();
+  private totalBytes = 0;
+
+  /** `sizeOf` gives the bytes a message counts for `bytes` (default 0: only the count is kept). */
+  constructor(private readonly sizeOf: (message: T) => number = () => 0) {}
 
   get size(): number {
     return this.byTopic.size;
+  }
+
+  /** Bytes of all retained messages, as `sizeOf` counts them. */
+  get bytes(): number {
+    return this.totalBytes;
+  }
+
+  /** Bytes of the message retained on a topic (expired or not), or undefined when there is none. */
+  bytesOf(topic: string): number | undefined {
+    const message = this.byTopic.get(topic)?.message;
+    return message === undefined ? undefined : this.sizeOf(message);
   }
 
   /** Store (replace) the retained message of a topic. */
@@ -44,7 +59,9 @@ export class RetainedStore<T extends Expirable> {
       }
       this.byTopic.set(topic, node);
     }
+    if (node.message !== undefined) this.totalBytes -= this.sizeOf(node.message);
     node.message = message;
+    this.totalBytes += this.sizeOf(message);
   }
 
   /** Clear the retained message of a topic; returns whether there was one. */
@@ -52,6 +69,7 @@ export class RetainedStore<T extends Expirable> {
     const node = this.byTopic.get(topic);
     if (!node) return false;
     this.byTopic.delete(topic);
+    if (node.message !== undefined) this.totalBytes -= this.sizeOf(node.message);
     node.message = undefined;
     let current: RetainedNode<T> = node;
     while (
@@ -102,6 +120,7 @@ export class RetainedStore<T extends Expirable> {
   clear(): void {
     this.byTopic.clear();
     this.root.children = undefined;
+    this.totalBytes = 0;
   }
 }
 

@@ -45,6 +45,8 @@ export const OUTBOUND_RELEASED = 2;
 export class OutboundMessage {
   packetId = 0;
   state = OUTBOUND_QUEUED;
+  /** What it counts against the session's byte limits (`Message.byteSize()`). */
+  readonly bytes: number;
 
   constructor(
     readonly message: Message,
@@ -53,13 +55,29 @@ export class OutboundMessage {
     readonly subscriptionIds: number[] | undefined,
     /** The shared subscription group it was dispatched through, if any (for re-dispatch). */
     readonly group: SharedGroup | undefined,
-  ) {}
+  ) {
+    this.bytes = message.byteSize();
+  }
 }
 
-/** What a session needs from the broker. */
+/**
+ * Why a session dropped a message: its queue holds `maximumQueuedMessages`, its messages (queued and in
+ * flight) would exceed `maximumQueuedBytes`, all sessions together would exceed `maximumTotalQueuedBytes`,
+ * or (QoS 0) its connection's write buffer already holds `maximumQueuedBytes` the client has not read.
+ */
+export type OverflowReason = 'messages' | 'bytes' | 'total-bytes' | 'write-buffer';
+
+/** The limits every session of a broker shares, and the bytes they hold together. */
 export interface SessionLimits {
   readonly maximumQueuedMessages: number;
-  onQueueFull(session: Session, message: Message): void;
+  readonly maximumQueuedBytes: number;
+  readonly maximumTotalQueuedBytes: number;
+  /** Bytes held by all sessions (kept up to date by the sessions). */
+  totalQueuedBytes: number;
+  /** A session dropped the first message of an overflow episode (later drops are only counted). */
+  onOverflow(session: Session, message: Message, reason: OverflowReason): void;
+  /** A session that was dropping messages has room again; `dropped` messages were lost meanwhile. */
+  onRecovered(session: Session, dropped: number): void;
 }
 
 export class Session {
@@ -81,6 +99,12 @@ export class Session {
   inboundQos2: Set<number> | undefined = undefined;
   private nextPacketId = 1;
   ended = false;
+  /** Bytes of the QoS 1/2 messages this session holds, queued or in flight. */
+  heldBytes = 0;
+  /** True from the first dropped message until the session has room again (one log line per episode). */
+  overflowing = false;
+  /** Messages dropped in the current overflow episode. */
+  private dropped = 0;
 
   /** Scratch fields for merging overlapping subscriptions while routing one message. */
   routeEpoch = 0;
@@ -97,7 +121,12 @@ export class Session {
     return this.queue.length - this.queueHead;
   }
 
-  /** Deliver a message at the given QoS: sent now if connected and allowed, else queued (QoS 0 is dropped). */
+  /**
+   * Deliver a message at the given QoS: sent now if connected, allowed by the client's Receive Maximum and
+   * the connection is not backed up, else queued. QoS 0 is never queued (dropped when the client does not
+   * read). A QoS 1/2 message beyond the session's limits is dropped: the newest message goes, what is
+   * already queued or in flight stays (see `admit`).
+   */
   deliver(
     message: Message,
     qos: QoS,
@@ -114,30 +143,86 @@ export class Session {
     if (
       connection &&
       this.queueHead === this.queue.length &&
-      this.inflight.size < connection.receiveMaximum
+      this.inflight.size < connection.receiveMaximum &&
+      !connection.congested
     ) {
-      this.transmit(entry, connection);
+      if (this.admit(entry)) this.transmit(entry, connection);
     } else {
       this.enqueue(entry);
     }
   }
 
-  /** Queue an outbound message (also used for re-dispatched shared messages). */
+  /** Queue an outbound message (also used for re-dispatched shared messages), within the limits. */
   enqueue(entry: OutboundMessage): void {
     if (this.queue.length - this.queueHead >= this.limits.maximumQueuedMessages) {
-      this.limits.onQueueFull(this, entry.message);
+      this.drop(entry.message, 'messages');
       return;
     }
+    if (!this.admit(entry)) return;
     entry.state = OUTBOUND_QUEUED;
     this.queue.push(entry);
   }
 
-  /** Send queued messages while the client's Receive Maximum allows. */
+  /**
+   * Count a message against the byte limits, or drop it (the newest message is the one dropped: messages in
+   * flight cannot be taken back, and dropping queued ones instead would reorder what the client gets). A
+   * session that holds nothing always takes one message, so a message larger than the limit still flows.
+   */
+  private admit(entry: OutboundMessage): boolean {
+    const limits = this.limits;
+    const bytes = entry.bytes;
+    if (this.heldBytes > 0 && this.heldBytes + bytes > limits.maximumQueuedBytes) {
+      this.drop(entry.message, 'bytes');
+      return false;
+    }
+    if (limits.totalQueuedBytes + bytes > limits.maximumTotalQueuedBytes) {
+      this.drop(entry.message, 'total-bytes');
+      return false;
+    }
+    this.heldBytes += bytes;
+    limits.totalQueuedBytes += bytes;
+    return true;
+  }
+
+  /** A message left the session (acknowledged, expired, too large, handed to another member, ...). */
+  private release(entry: OutboundMessage): void {
+    this.heldBytes -= entry.bytes;
+    this.limits.totalQueuedBytes -= entry.bytes;
+    if (this.overflowing) this.checkRecovered();
+  }
+
+  /** Count a dropped message; the first one of an episode is reported. */
+  drop(message: Message, reason: OverflowReason): void {
+    this.dropped++;
+    if (this.overflowing) return;
+    this.overflowing = true;
+    this.limits.onOverflow(this, message, reason);
+  }
+
+  /** End an overflow episode once the session is down to half of every limit again (no log flapping). */
+  checkRecovered(): void {
+    if (!this.overflowing) return;
+    const limits = this.limits;
+    if (this.heldBytes * 2 > limits.maximumQueuedBytes) return;
+    if (this.queuedCount * 2 > limits.maximumQueuedMessages) return;
+    const connection = this.connection;
+    if (connection && connection.stream.writableLength * 2 > limits.maximumQueuedBytes) return;
+    const dropped = this.dropped;
+    this.overflowing = false;
+    this.dropped = 0;
+    limits.onRecovered(this, dropped);
+  }
+
+  /** Send queued messages while the client's Receive Maximum allows and the connection is not backed up. */
   drain(): void {
     const connection = this.connection;
     if (!connection) return;
     const queue = this.queue;
-    while (this.queueHead < queue.length && this.inflight.size < connection.receiveMaximum) {
+    while (
+      this.queueHead < queue.length &&
+      this.inflight.size < connection.receiveMaximum &&
+      !connection.congested
+    ) {
       const entry = queue[this.queueHead] as OutboundMessage;
       queue[this.queueHead++] = undefined;
       this.transmit(entry, connection);
@@ -159,9 +244,15 @@ export class Session {
     let expiry = -1;
     if (message.expiresAt !== 0) {
       expiry = message.remainingExpiry(Date.now());
-      if (expiry === 0) return;
+      if (expiry === 0) {
+        this.release(entry);
+        return;
+      }
     }
-    if (!connection.fits(message, entry.qos, expiry, entry.subscriptionIds)) return;
+    if (!connection.fits(message, entry.qos, expiry, entry.subscriptionIds)) {
+      this.release(entry);
+      return;
+    }
     const packetId = this.allocatePacketId();
     entry.packetId = packetId;
     entry.state = OUTBOUND_PUBLISHED;
@@ -192,6 +283,7 @@ export class Session {
       const expiry = message.expiresAt === 0 ? -1 : message.remainingExpiry(now);
       if (expiry === 0 || !connection.fits(message, entry.qos, expiry, entry.subscriptionIds)) {
         this.inflight.delete(packetId);
+        this.release(entry);
         continue;
       }
       connection.writePublish(
@@ -212,6 +304,7 @@ export class Session {
     const entry = this.inflight.get(packetId);
     if (entry && entry.qos === 1) {
       this.inflight.delete(packetId);
+      this.release(entry);
       this.drain();
     }
   }
@@ -225,6 +318,7 @@ export class Session {
     if (!entry || entry.qos !== 2) return 'unknown';
     if (reasonCode >= 0x80) {
       this.inflight.delete(packetId);
+      this.release(entry);
       this.drain();
       return 'refused';
     }
@@ -237,6 +331,7 @@ export class Session {
     const entry = this.inflight.get(packetId);
     if (entry && entry.state === OUTBOUND_RELEASED) {
       this.inflight.delete(packetId);
+      this.release(entry);
       this.drain();
     }
   }
@@ -251,6 +346,7 @@ export class Session {
     for (const [packetId, entry] of this.inflight) {
       if (entry.group && entry.qos === 1) {
         this.inflight.delete(packetId);
+        this.release(entry);
         released.push(entry);
       }
     }
@@ -258,8 +354,12 @@ export class Session {
       const kept: OutboundMessage[] = [];
       for (let index = this.queueHead; index < this.queue.length; index++) {
         const entry = this.queue[index] as OutboundMessage;
-        if (entry.group) released.push(entry);
-        else kept.push(entry);
+        if (entry.group) {
+          this.release(entry);
+          released.push(entry);
+        } else {
+          kept.push(entry);
+        }
       }
       this.queue = kept;
       this.queueHead = 0;
@@ -273,6 +373,10 @@ export class Session {
     this.queue = [];
     this.queueHead = 0;
     this.inboundQos2 = undefined;
+    this.limits.totalQueuedBytes -= this.heldBytes;
+    this.heldBytes = 0;
+    this.overflowing = false;
+    this.dropped = 0;
   }
 }
 

@@ -193,20 +193,62 @@ export interface BrokerOptions extends BrokerHooks {
   ws?: WebSocketListenerOptions;
   /** Also listen for MQTT over TLS. */
   tls?: TlsListenerOptions;
-  /** Largest packet the broker accepts, in bytes; sent in CONNACK. Default: no limit beyond MQTT's. */
+  /**
+   * Largest packet the broker accepts, in bytes; sent in CONNACK. A packet whose fixed header declares
+   * more is refused at once (DISCONNECT 0x95 Packet too large, or CONNACK 0x95 before CONNECT completed),
+   * before its body is read. Default 4 MiB (4194304); at most 268435460 (MQTT's own limit).
+   */
   maximumPacketSize?: number;
+  /**
+   * Milliseconds a packet whose first byte arrived has to arrive completely, however slowly it trickles
+   * in and whatever the keep alive (0 disables keep alive, never this): a client that stalls mid-packet
+   * is disconnected (DISCONNECT 0x8D, cause `read-timeout`). Default 30000.
+   */
+  packetReadTimeout?: number;
   /** Unacknowledged QoS 2 publishes a client may have in flight towards the broker; default 65535. */
   receiveMaximum?: number;
   /** Highest topic alias a client may use; default 10 (as Mosquitto). 0 disables topic aliases. */
   topicAliasMaximum?: number;
-  /** Cap on the Session Expiry Interval clients ask for, in seconds; default no cap. */
+  /**
+   * Cap on the Session Expiry Interval clients ask for (and on MQTT 3.1.1 persistent sessions), in
+   * seconds; a capped value is announced in CONNACK. Default 86400 (1 day); 4294967295 for no cap.
+   */
   maximumSessionExpiryInterval?: number;
+  /**
+   * Sessions the broker holds, connected and offline: a CONNECT that would open one more is refused with
+   * CONNACK 0x97 Quota exceeded (MQTT 3.1.1: 3 Server unavailable); resuming or taking over an existing
+   * session is always allowed. Default 10000.
+   */
+  maximumSessions?: number;
   /** When set, overrides the clients' keep alive (sent as Server Keep Alive in CONNACK). */
   serverKeepAlive?: number;
   /** Highest QoS accepted and granted; default 2. */
   maximumQos?: QoS;
-  /** QoS 1/2 messages queued per session (offline or beyond the client's Receive Maximum); default 100000. */
+  /**
+   * QoS 1/2 messages queued per session (offline, beyond the client's Receive Maximum, or waiting for a
+   * client that does not read); default 100000. Beyond it, new messages for the session are dropped.
+   */
   maximumQueuedMessages?: number;
+  /**
+   * Bytes of messages one session may hold: QoS 1/2 messages queued and in flight (payload, topic,
+   * properties and 128 bytes of bookkeeping each), and, for QoS 0, unsent bytes in its connection's write
+   * buffer. Beyond it the newest messages are dropped (never those queued or in flight), with one warning
+   * per session and overflow episode. Default 8 MiB (8388608).
+   */
+  maximumQueuedBytes?: number;
+  /** Bytes all sessions together may hold in QoS 1/2 messages, counted as above. Default 256 MiB (268435456). */
+  maximumTotalQueuedBytes?: number;
+  /**
+   * Topics with a retained message. A retained publish that would store one more is refused (PUBACK /
+   * PUBREC 0x97 Quota exceeded, not routed; the topic keeps its retained message); replacing or clearing
+   * one is always possible. Default 10000.
+   */
+  maximumRetainedMessages?: number;
+  /**
+   * Bytes of all retained messages (payload, topic, properties, 128 bytes each); a retained publish that
+   * would exceed it is refused like one over `maximumRetainedMessages`. Default 64 MiB (67108864).
+   */
+  maximumRetainedBytes?: number;
   /** Milliseconds a new connection has to send CONNECT; default 10000. */
   connectTimeout?: number;
   logger?: BrokerLogger;
@@ -217,6 +259,8 @@ export type DisconnectCause =
   | 'client-disconnect'
   | 'connection-lost'
   | 'keep-alive-timeout'
+  /** A packet did not complete within `packetReadTimeout`. */
+  | 'read-timeout'
   | 'session-takeover'
   | 'protocol-error'
   | 'server-shutdown';

@@ -187,6 +187,12 @@ function finishConnect(
   client.info = info;
   client.will = pending.willSpec ? { ...pending.willSpec, client: info } : undefined;
 
+  if (broker.sessionQuotaReached(clientId)) {
+    const reason = `session refused: the broker holds maximumSessions (${settings.maximumSessions})`;
+    broker.reportError(info, new Error(reason));
+    client.refuseConnect(0x97, 'the broker holds its maximum number of sessions');
+    return;
+  }
   const { session, sessionPresent } = broker.openSession(client, info.cleanStart, sessionExpiry);
 
   if (info.protocolVersion === 5) {

@@ -6,6 +6,7 @@ import { isUtf8 } from 'node:buffer';
 import type { IPublishPacket } from 'mqtt-packet';
 import type { ClientConnection } from '../client-connection.js';
 import { PACKET_PUBACK, PACKET_PUBREC } from '../encoder.js';
+import { RETAINED_QUOTA_EXCEEDED } from '../limits.js';
 import { Message } from '../message.js';
 import { checkTopicName } from '../topic.js';
 import type { HookResult, PublishProperties } from '../types.js';
@@ -116,6 +117,12 @@ function finishPublish(
   }
   const routed = rewritten(client, message);
   const matched = client.broker.publishMessage(routed, client.info);
+  if (matched === RETAINED_QUOTA_EXCEEDED) {
+    // Over the retained limits: refused with 0x97 Quota exceeded, not routed (the old retained message stays).
+    if (qos === 1) client.writeAck(PACKET_PUBACK, packetId, 0x97);
+    else if (qos === 2) client.writeAck(PACKET_PUBREC, packetId, client.version5 ? 0x97 : 0);
+    return;
+  }
   if (qos === 1) {
     client.writeAck(PACKET_PUBACK, packetId, matched > 0 ? 0 : 0x10);
   } else if (qos === 2) {
