@@ -1,4 +1,4 @@
-import type { Logger } from '@mqtt-agents/core';
+import { printable, type Logger } from '@mqtt-agents/core';
 import type { CliIo } from './io.js';
 
 function format(detail: unknown): string {
@@ -29,7 +29,8 @@ export function cliLogger(io: CliIo, prefix: string, debug: boolean): CliLogger 
     (level: string) =>
     (message: string, ...details: unknown[]): void => {
       const suffix = details.length > 0 ? ` (${details.map(format).join(', ')})` : '';
-      io.stderr(`${prefix}: ${level}${message}${suffix}\n`);
+      // Log messages and their details carry values from the wire: one escaped line each.
+      io.stderr(`${prefix}: ${level}${printable(`${message}${suffix}`, 2000)}\n`);
     };
   const debugWrite = debug ? write('debug: ') : () => {};
   const warn = write('warning: ');

@@ -1,4 +1,4 @@
-import { MqttAgentsError } from '@mqtt-agents/core';
+import { MqttAgentsError, printable } from '@mqtt-agents/core';
 
 const NETWORK_REASONS: Record<string, string> = {
   ECONNREFUSED: 'connection refused (is a broker running there? `mqtt-agents broker` starts one)',
@@ -9,8 +9,15 @@ const NETWORK_REASONS: Record<string, string> = {
   ETIMEDOUT: 'connection timed out',
 };
 
-/** One line that says what went wrong, in the user's terms. */
+/**
+ * One line that says what went wrong, in the user's terms. Error messages can carry values from the wire
+ * (an agent's error text, a topic): they are escaped, so the line stays one line without terminal escapes.
+ */
 export function describeError(error: unknown): string {
+  return printable(describe(error), 2000);
+}
+
+function describe(error: unknown): string {
   if (MqttAgentsError.isInstance(error) && error.code === 'CONNECT_FAILED') {
     const details = (error.details ?? {}) as { url?: string; networkCode?: string; timeoutMs?: number };
     const where = details.url ? ` at ${details.url}` : '';

@@ -2,7 +2,7 @@ import type { Message, Task } from '@a2a-js/sdk';
 import { Role, StreamResponse, TaskState } from '@a2a-js/sdk';
 import { ClientFactory } from '@a2a-js/sdk/client';
 import { StreamFolder, discoverAgents, isTerminalState, mqttTransportFactory } from '@mqtt-agents/a2a';
-import { MqttAgentsError, connectMqtt } from '@mqtt-agents/core';
+import { MqttAgentsError, connectMqtt, printable } from '@mqtt-agents/core';
 import { parseAgentAddress, describeStreamResponse, partsText, stateName } from '../a2a/describe.js';
 import { cliLogger } from '../cli-logger.js';
 import type { Command, CommandContext } from '../command.js';
@@ -112,7 +112,12 @@ async function a2aSendCommand(argv: string[], context: CommandContext): Promise<
   const spinner = context.isTTY && !values.json ? new Spinner(context, elapsed) : undefined;
   const show = (line: string): void => {
     spinner?.clear();
-    context.stdout(values.json ? `${line}\n` : `${elapsed()}  ${line.replace(/\n/g, '\n         ')}\n`);
+    // What the agent sent is shown line by line, each escaped (no terminal escapes); JSON escapes itself.
+    const text = line
+      .split('\n')
+      .map((part) => printable(part, 100_000))
+      .join('\n         ');
+    context.stdout(values.json ? `${line}\n` : `${elapsed()}  ${text}\n`);
   };
 
   // One MQTT connection for discovery and requests, as requester {org}/{unit}/cli-<random>.

@@ -1,8 +1,10 @@
 import { startBroker, type BrokerLogger } from '@mqtt-agents/broker';
+import { printable } from '@mqtt-agents/core';
 import type { Command } from '../command.js';
 import { untilAborted } from '../command.js';
 import { parseFlags, parsePort } from '../flags.js';
 import { UsageError, type CliIo } from '../io.js';
+import { brokerLimitFlags, brokerLimits, brokerLimitsHelp } from './broker-limits.js';
 import { brokerSecurity, brokerSecurityFlags, brokerSecurityHelp } from './broker-security.js';
 
 export const brokerHelp = `Usage: mqtt-agents broker [options]
@@ -17,6 +19,7 @@ Options:
   --quiet            do not log connects and disconnects
   -h, --help         show this help
 
+${brokerLimitsHelp}
 ${brokerSecurityHelp}`;
 
 function hex(code: number): string {
@@ -32,16 +35,20 @@ export async function brokerCommand(argv: string[], io: CliIo): Promise<number> 
       'ws-port': { type: 'string' },
       quiet: { type: 'boolean' },
       ...brokerSecurityFlags,
+      ...brokerLimitFlags,
     },
   });
+  const limits = brokerLimits(values);
   const port = parsePort('port', values.port, 1883);
   const wsPort = parsePort('ws-port', values['ws-port'], undefined);
   const stamp = (): string => new Date().toISOString();
+  // Every line carries values from the wire (client ids, topics): escaped, one line each, no terminal escapes.
+  const line = (message: string): string => printable(message, 2000);
   const logger: BrokerLogger = {
     debug() {},
-    info: (message) => io.stdout(`${stamp()} ${message}\n`),
-    warn: (message) => io.stderr(`${stamp()} warning: ${message}\n`),
-    error: (message) => io.stderr(`${stamp()} error: ${message}\n`),
+    info: (message) => io.stdout(`${stamp()} ${line(message)}\n`),
+    warn: (message) => io.stderr(`${stamp()} warning: ${line(message)}\n`),
+    error: (message) => io.stderr(`${stamp()} error: ${line(message)}\n`),
   };
   const host = values.host ?? '127.0.0.1';
   const security = await brokerSecurity(values, { host, logger });
@@ -53,9 +60,11 @@ export async function brokerCommand(argv: string[], io: CliIo): Promise<number> 
       ...(wsPort === undefined ? {} : { ws: { port: wsPort } }),
       ...(security.tls ? { tls: security.tls } : {}),
       ...security.plugin?.hooks,
+      ...limits,
       logger,
     });
   } catch (error) {
+    if (error instanceof RangeError) throw new UsageError(error.message);
     const code = (error as { code?: string }).code;
     if (code === 'EADDRINUSE') throw new UsageError(`port ${port} is already in use (try --port 0)`);
     throw error;
@@ -64,11 +73,13 @@ export async function brokerCommand(argv: string[], io: CliIo): Promise<number> 
     broker.on('client-connect', (client, details) => {
       const version = client.protocolVersion === 5 ? '5' : '3.1.1';
       const resumed = details.sessionPresent ? ', session resumed' : '';
-      io.stdout(`${stamp()} connect    ${client.id} (MQTT ${version}, ${client.transport}${resumed})\n`);
+      io.stdout(
+        `${stamp()} connect    ${printable(client.id)} (MQTT ${version}, ${client.transport}${resumed})\n`,
+      );
     });
     broker.on('client-disconnect', (client, details) => {
       const reason = details.reasonCode === undefined ? '' : ` ${hex(details.reasonCode)}`;
-      io.stdout(`${stamp()} disconnect ${client.id} (${details.cause}${reason})\n`);
+      io.stdout(`${stamp()} disconnect ${printable(client.id)} (${details.cause}${reason})\n`);
     });
   }
   const detachPlugins = security.plugin?.attach?.(broker);

@@ -1,4 +1,5 @@
 import type { AgentRegistryChange } from '@mqtt-agents/a2a';
+import { printable } from '@mqtt-agents/core';
 import type { McpServerChange } from '@mqtt-agents/mcp';
 import { cliLogger } from '../cli-logger.js';
 import type { Command, CommandContext } from '../command.js';
@@ -109,21 +110,24 @@ function a2aChangeEvent(change: AgentRegistryChange): Record<string, unknown> {
 }
 
 function mcpChangeLine(change: McpServerChange): string {
+  const server = change.server;
   const description =
-    change.type === 'online' && change.server.description ? `  ${change.server.description}` : '';
-  return `${clock()} ${change.type === 'online' ? '+' : '-'} mcp  ${change.server.serverName}  (instance ${change.server.serverId} ${change.type})${description}`;
+    change.type === 'online' && server.description ? `  ${printable(server.description)}` : '';
+  return `${clock()} ${change.type === 'online' ? '+' : '-'} mcp  ${printable(server.serverName)}  (instance ${printable(server.serverId)} ${change.type})${description}`;
 }
 
+/** Names, keys and reasons come from the wire: each line is escaped (one line, no terminal escapes). */
 function a2aChangeLine(change: AgentRegistryChange): string {
+  const key = printable(change.key);
   switch (change.type) {
     case 'added':
-      return `${clock()} + a2a  ${change.key}  ${change.agent.card.name} (${change.agent.status})`;
+      return `${clock()} + a2a  ${key}  ${printable(change.agent.card.name)} (${printable(change.agent.status)})`;
     case 'updated':
-      return `${clock()} ~ a2a  ${change.key}  ${change.agent.card.name} (${change.agent.status})`;
+      return `${clock()} ~ a2a  ${key}  ${printable(change.agent.card.name)} (${printable(change.agent.status)})`;
     case 'removed':
-      return `${clock()} - a2a  ${change.key}  (card removed)`;
+      return `${clock()} - a2a  ${key}  (card removed)`;
     case 'invalid':
-      return `${clock()} ! a2a  ${change.key}  invalid card: ${change.reason}`;
+      return `${clock()} ! a2a  ${key}  invalid card: ${printable(change.reason)}`;
   }
 }
 

@@ -1,4 +1,10 @@
+import { printable } from '@mqtt-agents/core';
 import type { A2aAgentEntry, InventorySnapshot, McpServerEntry } from './inventory.js';
+
+/** A value from the wire (a name, a description) as a table cell: one line, no terminal escapes. */
+function cell(text: string, width = 200): string {
+  return printable(truncate(text, width), width + 40);
+}
 
 /** Left-aligned columns, two spaces apart, indented; the last column is not padded. */
 export function table(rows: string[][], indent = '  '): string {
@@ -30,10 +36,10 @@ export function formatServers(servers: readonly McpServerEntry[]): string {
   return table([
     ['NAME', 'INSTANCES', 'ROLES', 'DESCRIPTION'],
     ...servers.map((server) => [
-      server.name,
+      cell(server.name),
       String(server.instances.length),
-      server.roles.length > 0 ? server.roles.join(',') : '-',
-      truncate(server.description || '-', 60),
+      server.roles.length > 0 ? cell(server.roles.join(',')) : '-',
+      cell(server.description || '-', 60),
     ]),
   ]);
 }
@@ -43,10 +49,10 @@ export function formatAgents(agents: readonly A2aAgentEntry[]): string {
   return table([
     ['AGENT', 'NAME', 'STATUS', 'SKILLS'],
     ...agents.map((agent) => [
-      agent.id,
-      truncate(agent.name, 30),
-      agent.status,
-      truncate(
+      cell(agent.id),
+      cell(agent.name, 30),
+      cell(agent.status),
+      cell(
         [agent.skills.map((skill) => skill.id).join(', ') || '-', agent.streaming ? '(streaming)' : '']
           .filter(Boolean)
           .join(' '),
