@@ -2,7 +2,36 @@
 // CONNACK (`MCP-SERVER-NAME`, `MCP-SERVER-NAME-FILTERS`, `MCP-RBAC`), and role-based access control on RPC
 // topics from the roles servers declare in their presence (`meta.rbac.roles`). A refused call gets PUBACK
 // 0x87 and, on the RPC topic, a JSON-RPC error that says what the role may not do (EMQX disconnects instead).
-import type { Broker, ClientInfo, PublishedMessage, UserProperties } from '../types.js';
+//
+// RBAC judges payloads with core's canonical decoder (`decodeJsonRpcPayload`), the one the MCP hosts act
+// on: the same BOM handling, the same batch splitting, the same size and depth limits. What it cannot
+// classify it refuses (0x99). It also binds identities itself, so it holds without `agentTopicAcl`: only
+// `{mcp-client-id}` or `{server-id}` may publish on `$mcp-rpc/{mcp-client-id}/{server-id}/...`, and only
+// `{server-id}` may publish the presence its roles are learned from.
+import {
+  DEFAULT_MAX_JSON_RPC_PAYLOAD_BYTES,
+  decodeJson,
+  decodeJsonRpcPayload,
+  parseMcpTopic,
+  printable,
+  unclassifiableJsonRpc,
+} from '@mqtt-agents/core/grammar';
+import type { JsonRpcId, JsonRpcSingleClassification } from '@mqtt-agents/core/grammar';
+import type {
+  Broker,
+  BrokerLogger,
+  ClientInfo,
+  HookResult,
+  PublishedMessage,
+  UserProperties,
+} from '../types.js';
+import {
+  MCP_RPC_ROOT,
+  NOT_AUTHORIZED,
+  isMcpTopic,
+  mcpClaimProblem,
+  retainRefused,
+} from './agent-topic-rules.js';
 import type { BrokerPlugin } from './plugin.js';
 
 /** One role of a server's `meta.rbac.roles`. */
@@ -29,12 +58,40 @@ export interface McpBrokerHelpersOptions {
   serverNameFilters?: (client: ClientInfo) => readonly string[] | undefined;
   /** A client's roles (`MCP-RBAC` in CONNACK, and what RBAC enforces). */
   roles?: (client: ClientInfo) => readonly McpRoleAssignment[] | undefined;
-  /** Enforce the roles on `$mcp-rpc/...`. Default true when `roles` is given. */
+  /**
+   * Enforce the roles on `$mcp-rpc/...`, and the identity binding RBAC rests on. Default true when `roles`
+   * is given.
+   */
   enforceRbac?: boolean;
+  /**
+   * Largest RPC payload RBAC reads, in bytes; larger ones on a server that declares roles are refused
+   * (0x99). Default 16 MiB, the MCP hosts' inbound limit: keep it at least as large as theirs.
+   */
+  maxPayloadBytes?: number;
+  /** Where refusals are reported (info level, wire values escaped); default silent. */
+  logger?: BrokerLogger;
 }
 
 /** The JSON-RPC error code of a call RBAC refuses (the A2A/MCP-neutral "invalid request" family). */
 export const MCP_RBAC_ERROR_CODE = -32600;
+
+/** PUBACK reason codes of the RBAC plugin (only codes MQTT 5 allows in a PUBACK). */
+export const MCP_RBAC_REASON = {
+  /**
+   * A call the role may not make (in a batch: any of its calls), a publish on another client's RPC topic
+   * or another server's presence, an `MCP-MQTT-CLIENT-ID` naming someone else, a retained RPC or control
+   * message.
+   */
+  notAuthorized: NOT_AUTHORIZED,
+  /**
+   * A payload RBAC cannot classify on the RPC topic of a server that declares roles: not JSON (or invalid
+   * UTF-8, too large, too deep, a `__proto__` key), not JSON-RPC, an empty batch, an invalid batch item.
+   */
+  payloadFormatInvalid: 0x99,
+} as const;
+
+/** Requests of one refused message that get a JSON-RPC error back, at most (a batch can hold thousands). */
+const MAX_REFUSAL_ANSWERS = 64;
 
 const COMPONENT_TYPE = 'MCP-COMPONENT-TYPE';
 
@@ -43,26 +100,64 @@ function componentType(client: ClientInfo): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function allows(list: readonly string[] | 'all' | undefined, value: string | undefined): boolean {
+type Allowance = readonly string[] | 'all';
+
+function allows(list: Allowance | undefined, value: string | undefined): boolean {
   if (list === 'all') return true;
   return value !== undefined && (list ?? []).includes(value);
 }
 
-/** Why `role` may not send `message`, or undefined when it may. */
-function denial(
-  role: McpRole,
-  message: { method: string; params?: Record<string, unknown> },
-): string | undefined {
-  const { method, params } = message;
-  if (method.startsWith('notifications/')) return undefined;
+/** A role list from a presence, with every allowance as `all` or strings (anything else allows nothing). */
+function readRoles(value: unknown): McpRole[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  const allowance = (entry: unknown, absent: Allowance | undefined): Allowance | undefined => {
+    if (entry === undefined) return absent;
+    if (entry === 'all') return 'all';
+    return Array.isArray(entry) ? entry.filter((item): item is string => typeof item === 'string') : [];
+  };
+  return value.flatMap((role: unknown): McpRole[] => {
+    if (typeof role !== 'object' || role === null) return [];
+    const entry = role as Record<string, unknown>;
+    if (typeof entry.name !== 'string') return [];
+    const methods = allowance(entry.allowed_methods, undefined);
+    const tools = allowance(entry.allowed_tools, 'all');
+    const resources = allowance(entry.allowed_resources, 'all');
+    return [
+      {
+        name: entry.name,
+        ...(methods === undefined ? {} : { allowed_methods: methods }),
+        ...(tools === undefined ? {} : { allowed_tools: tools }),
+        ...(resources === undefined ? {} : { allowed_resources: resources }),
+      },
+    ];
+  });
+}
+
+type Call = Extract<JsonRpcSingleClassification, { kind: 'request' | 'notification' }>;
+
+function namedParam(call: Call, name: string): string | undefined {
+  const params = call.message.params;
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) return undefined;
+  const value = (params as Record<string, unknown>)[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * Why `role` may not send `call`, or undefined when it may. Only notifications under `notifications/` are
+ * free; a request is always checked, whatever its method is called, and so is a notification that names
+ * another method (`tools/call` without an id).
+ */
+function denial(role: McpRole, call: Call): string | undefined {
+  const method = call.message.method;
+  if (call.kind === 'notification' && method.startsWith('notifications/')) return undefined;
   if (!allows(role.allowed_methods, method)) return `role '${role.name}' may not call ${method}`;
   if (method === 'tools/call') {
-    const tool = typeof params?.name === 'string' ? params.name : undefined;
+    const tool = namedParam(call, 'name');
     if (!allows(role.allowed_tools ?? 'all', tool))
       return `role '${role.name}' may not call tool '${tool ?? '?'}'`;
   }
   if (method === 'resources/read' || method === 'resources/subscribe' || method === 'resources/unsubscribe') {
-    const uri = typeof params?.uri === 'string' ? params.uri : undefined;
+    const uri = namedParam(call, 'uri');
     if (!allows(role.allowed_resources ?? 'all', uri))
       return `role '${role.name}' may not use resource '${uri ?? '?'}'`;
   }
@@ -80,6 +175,8 @@ export function mcpBrokerHelpers(
   const serverRoles = new Map<string, readonly McpRole[]>();
   let broker: Broker | undefined;
   const enforce = options.enforceRbac ?? options.roles !== undefined;
+  const maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_JSON_RPC_PAYLOAD_BYTES;
+  const logger = options.logger;
 
   const connackUserProperties = (client: ClientInfo): UserProperties | undefined => {
     const type = componentType(client);
@@ -100,34 +197,22 @@ export function mcpBrokerHelpers(
     return Object.keys(properties).length > 0 ? properties : undefined;
   };
 
-  const authorizePublish = (client: ClientInfo, message: PublishedMessage) => {
-    if (!enforce || !message.topic.startsWith('$mcp-rpc/')) return true as const;
-    const [, mcpClientId, serverId, ...nameLevels] = message.topic.split('/');
-    if (client.id !== mcpClientId || serverId === undefined) return true as const; // server side, or not a session
-    const roles = serverRoles.get(serverId);
-    if (!roles || roles.length === 0) return true as const; // the server declares no RBAC
-    let body: unknown;
-    try {
-      body = JSON.parse(message.payload.toString('utf8'));
-    } catch {
-      return true as const; // not ours to judge; the server answers malformed input
-    }
-    const request = body as { id?: unknown; method?: unknown; params?: Record<string, unknown> };
-    if (typeof request?.method !== 'string') return true as const; // a response to the server
-    const serverName = nameLevels.join('/');
-    const assigned = options.roles?.(client)?.find((entry) => entry.serverName === serverName);
-    const role = roles.find((entry) => entry.name === assigned?.roleName);
-    const reason = role
-      ? denial(role, { method: request.method, ...(request.params ? { params: request.params } : {}) })
-      : `no role on server '${serverName}'`;
-    if (reason === undefined) return true as const;
-    if (request.id !== undefined && broker && !broker.closed) {
-      // Tell the caller in its own protocol (QoS 0 publishers get no PUBACK).
+  const refuse = (code: number, client: ClientInfo, topic: string, why: string): HookResult => {
+    logger?.info(
+      `mqtt-agents:broker:mcp-helpers: refused ${printable(client.id)} on ${printable(topic)}: ${why}`,
+    );
+    return code;
+  };
+
+  /** Tell the caller in its own protocol (QoS 0 publishers get no PUBACK). */
+  const answer = (topic: string, serverId: string, ids: readonly JsonRpcId[], reason: string): void => {
+    if (!broker || broker.closed) return;
+    for (const id of ids.slice(0, MAX_REFUSAL_ANSWERS)) {
       broker.publish({
-        topic: message.topic,
+        topic,
         payload: JSON.stringify({
           jsonrpc: '2.0',
-          id: request.id,
+          id,
           error: { code: MCP_RBAC_ERROR_CODE, message: `forbidden by the broker: ${reason}` },
         }),
         qos: 1,
@@ -137,7 +222,65 @@ export function mcpBrokerHelpers(
         },
       });
     }
-    return 0x87;
+  };
+
+  const judgeRpc = (
+    client: ClientInfo,
+    message: PublishedMessage,
+    address: { serverId: string; serverName: string },
+  ): HookResult => {
+    const roles = serverRoles.get(address.serverId);
+    if (!roles || roles.length === 0) return true; // the server declares no RBAC
+    const decoded = decodeJsonRpcPayload(message.payload, { maxBytes: maxPayloadBytes });
+    const unclassifiable = unclassifiableJsonRpc(decoded);
+    if (unclassifiable !== undefined || !decoded.ok) {
+      return refuse(
+        MCP_RBAC_REASON.payloadFormatInvalid,
+        client,
+        message.topic,
+        `cannot judge the payload: ${unclassifiable ?? 'not json'}`,
+      );
+    }
+    const calls = decoded.items.filter(
+      (item): item is Call => item.kind === 'request' || item.kind === 'notification',
+    );
+    if (calls.length === 0) return true; // responses and errors to the server
+    const assigned = options.roles?.(client)?.find((entry) => entry.serverName === address.serverName);
+    const role = roles.find((entry) => entry.name === assigned?.roleName);
+    let reason: string | undefined;
+    for (const call of calls) {
+      reason = role ? denial(role, call) : `no role on server '${address.serverName}'`;
+      if (reason !== undefined) break;
+    }
+    if (reason === undefined) return true;
+    const ids = calls.flatMap((call) => (call.kind === 'request' ? [call.message.id] : []));
+    const why = decoded.batch ? `the batch holds a call it may not make: ${reason}` : reason;
+    answer(message.topic, address.serverId, ids, why);
+    return refuse(MCP_RBAC_REASON.notAuthorized, client, message.topic, why);
+  };
+
+  const authorizePublish = (client: ClientInfo, message: PublishedMessage): HookResult => {
+    if (!enforce || !isMcpTopic(message.topic)) return true;
+    const claim = mcpClaimProblem(client, message);
+    if (claim !== undefined) return refuse(NOT_AUTHORIZED, client, message.topic, claim);
+    if (message.retain && retainRefused(message.topic)) {
+      return refuse(NOT_AUTHORIZED, client, message.topic, 'mcp control and rpc messages are never retained');
+    }
+    const parsed = parseMcpTopic(message.topic);
+    if (parsed?.kind === 'server-presence') {
+      // The roles come from here: only the server itself may say them.
+      return parsed.serverId === client.id
+        ? true
+        : refuse(NOT_AUTHORIZED, client, message.topic, "another server's presence");
+    }
+    if (message.topic.split('/', 1)[0] !== MCP_RPC_ROOT) return true;
+    if (parsed?.kind !== 'rpc')
+      return refuse(NOT_AUTHORIZED, client, message.topic, 'not an rpc topic of the grammar');
+    if (client.id === parsed.serverId) return true; // the server side of the session
+    if (client.id !== parsed.mcpClientId) {
+      return refuse(NOT_AUTHORIZED, client, message.topic, "another client's rpc topic");
+    }
+    return judgeRpc(client, message, parsed);
   };
 
   return {
@@ -145,25 +288,22 @@ export function mcpBrokerHelpers(
     hooks: { connackUserProperties, authorizePublish },
     attach(target: Broker): () => void {
       broker = target;
-      const onPublish = (message: PublishedMessage): void => {
-        if (!message.topic.startsWith('$mcp-server/presence/')) return;
-        const serverId = message.topic.split('/')[2];
-        if (serverId === undefined) return;
+      const onPublish = (message: PublishedMessage, client: ClientInfo | undefined): void => {
+        const parsed = parseMcpTopic(message.topic);
+        if (parsed?.kind !== 'server-presence') return;
+        // Learn only from the server itself (or the broker); authorizePublish already refused the others.
+        if (client !== undefined && client.id !== parsed.serverId) return;
         if (message.payload.length === 0) {
-          serverRoles.delete(serverId);
+          serverRoles.delete(parsed.serverId);
           return;
         }
-        try {
-          const roles = (
-            JSON.parse(message.payload.toString('utf8')) as {
-              params?: { meta?: { rbac?: { roles?: unknown } } };
-            }
-          ).params?.meta?.rbac?.roles;
-          if (Array.isArray(roles)) serverRoles.set(serverId, roles as McpRole[]);
-          else serverRoles.delete(serverId);
-        } catch {
-          serverRoles.delete(serverId);
-        }
+        const decoded = decodeJson(message.payload, { maxBytes: maxPayloadBytes });
+        const presence = decoded.ok
+          ? (decoded.value as { params?: { meta?: { rbac?: { roles?: unknown } } } } | null)
+          : undefined;
+        const roles = readRoles(presence?.params?.meta?.rbac?.roles);
+        if (roles) serverRoles.set(parsed.serverId, roles);
+        else serverRoles.delete(parsed.serverId);
       };
       target.on('message-publish', onPublish);
       return () => {

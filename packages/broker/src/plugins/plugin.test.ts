@@ -33,6 +33,21 @@ describe('composePlugins', () => {
     expect(await refused.hooks.authorizeSubscribe?.(client, subscription)).toBe(0x87);
   });
 
+  it('shows later authenticate hooks the principal an earlier one returned', async () => {
+    const principal = { name: 'ops', method: 'test', roles: ['operator'] };
+    const seen: unknown[] = [];
+    const plugin = composePlugins(
+      { name: 'a', hooks: { authenticate: (context) => (seen.push(context.principal), true) } },
+      { name: 'auth', hooks: { authenticate: async () => ({ principal }) } },
+      { name: 'policy', hooks: { authenticate: (context) => (seen.push(context.principal), true) } },
+    );
+    const context = { id: 'c', principal: undefined } as unknown as Parameters<
+      NonNullable<typeof plugin.hooks.authenticate>
+    >[0];
+    expect(await plugin.hooks.authenticate?.(context)).toEqual({ principal });
+    expect(seen).toEqual([undefined, principal]);
+  });
+
   it('merges CONNACK user properties and attaches every plugin', () => {
     const attached: string[] = [];
     const plugin = composePlugins(

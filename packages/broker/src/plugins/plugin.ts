@@ -59,7 +59,8 @@ type AuthenticateHook = NonNullable<BrokerHooks['authenticate']>;
 
 /**
  * Run `authenticate` hooks in order: the first refusal wins; otherwise the first principal a hook returns
- * is the client's.
+ * is the client's. Later hooks see it as `context.principal` (so compose the authentication plugin first and
+ * the policy plugins after it).
  */
 function firstAuthenticateRefusal(hooks: AuthenticateHook[]): AuthenticateHook | undefined {
   if (hooks.length <= 1) return hooks[0];
@@ -67,7 +68,8 @@ function firstAuthenticateRefusal(hooks: AuthenticateHook[]): AuthenticateHook |
     let principal: { readonly principal: Principal } | undefined;
     const run = (index: number): MaybePromise<AuthenticateResult> => {
       for (let at = index; at < hooks.length; at++) {
-        const verdict = (hooks[at] as AuthenticateHook)(context);
+        const seen = principal === undefined ? context : { ...context, principal: principal.principal };
+        const verdict = (hooks[at] as AuthenticateHook)(seen);
         if (isThenable(verdict)) return verdict.then((resolved) => settle(resolved) ?? run(at + 1));
         const refused = settle(verdict);
         if (refused !== undefined) return refused;
@@ -109,7 +111,9 @@ export function composePlugins(...plugins: BrokerPlugin[]): BrokerPlugin {
     hooks.rewritePublish = (client, message) => {
       let properties = message.properties;
       for (const hook of rewrite) {
-        properties = hook(client, properties === message.properties ? message : { ...message, properties }) ?? properties;
+        properties =
+          hook(client, properties === message.properties ? message : { ...message, properties }) ??
+          properties;
       }
       return properties === message.properties ? undefined : properties;
     };
