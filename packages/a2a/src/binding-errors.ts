@@ -25,18 +25,47 @@ export interface JsonRpcErrorObject {
   data?: unknown;
 }
 
+/** ErrorInfo metadata key that says the request may have run although the answer is an error. */
+export const MAY_HAVE_RUN_METADATA = 'mayHaveRun';
+
 /**
  * The JSON-RPC error object for a binding error: `data` is an array holding one ErrorInfo-style object
  * that also carries `a2a_error`, so readers of either convention (A2A error details, or the profile's
- * `error.data.a2a_error`) find what they look for.
+ * `error.data.a2a_error`) find what they look for. `mayHaveRun` adds ErrorInfo metadata
+ * `{ mayHaveRun: 'true' }`: without it, a binding error means the request did not run.
  */
-export function bindingErrorObject(kind: BindingErrorKind, message: string): JsonRpcErrorObject {
+export function bindingErrorObject(
+  kind: BindingErrorKind,
+  message: string,
+  options: { mayHaveRun?: boolean } = {},
+): JsonRpcErrorObject {
   const { code, reason } = BINDING_ERRORS[kind];
   return {
     code,
     message,
-    data: [{ '@type': ERROR_INFO_TYPE, reason, domain: BINDING_ERROR_DOMAIN, a2a_error: kind }],
+    data: [
+      {
+        '@type': ERROR_INFO_TYPE,
+        reason,
+        domain: BINDING_ERROR_DOMAIN,
+        a2a_error: kind,
+        ...(options.mayHaveRun ? { metadata: { [MAY_HAVE_RUN_METADATA]: 'true' } } : {}),
+      },
+    ],
   };
+}
+
+/** True when a binding error's ErrorInfo says the request may have run. */
+function saysMayHaveRun(data: unknown): boolean {
+  const candidates = Array.isArray(data) ? data : [data];
+  return candidates.some((entry) => {
+    const metadata = (entry as { metadata?: unknown } | null)?.metadata;
+    return (
+      typeof metadata === 'object' &&
+      metadata !== null &&
+      (metadata as Record<string, unknown>)[MAY_HAVE_RUN_METADATA] === 'true'
+    );
+  });
 }
 
 function isBindingErrorKind(value: unknown): value is BindingErrorKind {
@@ -74,8 +103,13 @@ export class MqttBindingError extends A2AError {
   readonly data: unknown;
   /** ErrorInfo reason: `REQUEST_EXPIRED`, `RESPONDER_UNAVAILABLE` or `TRANSPORT_PROTOCOL_ERROR`. */
   override readonly reason: string;
+  /**
+   * True when the request may have run anyway: the agent said so, or an earlier attempt of the same
+   * request went unanswered. False means it did not run.
+   */
+  readonly mayHaveRun: boolean;
 
-  constructor(kind: BindingErrorKind, error: JsonRpcErrorObject) {
+  constructor(kind: BindingErrorKind, error: JsonRpcErrorObject, options: { mayHaveRun?: boolean } = {}) {
     super({ message: error.message });
     this.name = 'MqttBindingError';
     this.kind = kind;
@@ -83,5 +117,6 @@ export class MqttBindingError extends A2AError {
     this.retryable = BINDING_ERRORS[kind].retryable;
     this.data = error.data;
     this.reason = BINDING_ERRORS[kind].reason;
+    this.mayHaveRun = options.mayHaveRun === true || saysMayHaveRun(error.data);
   }
 }

@@ -3,8 +3,12 @@
 // --- agent side ---
 export { serveA2AOverMqtt } from './serve-agent.js';
 export type { A2AMqttAgent, ServeA2AOverMqttOptions } from './serve-agent.js';
-export { A2A_METHODS, MQTT_REQUEST_STATE_KEY, handOverTask } from './responder.js';
+export { A2A_METHODS, DEFAULT_DUPLICATE_WINDOW, MQTT_REQUEST_STATE_KEY, handOverTask } from './responder.js';
 export type { MqttRequestInfo, ResponderLimits } from './responder.js';
+export { BoundedTaskStore, DEFAULT_TASK_STORE_LIMITS, createBoundedTaskStore } from './bounded-task-store.js';
+export type { BoundedTaskStoreOptions } from './bounded-task-store.js';
+export { BrokerIdentityUser } from './caller-identity.js';
+export type { BrokerSender } from './caller-identity.js';
 
 // --- discovery ---
 export { discoverAgents } from './agent-registry.js';
@@ -74,6 +78,7 @@ export type { RetryPolicy } from './retry-policy.js';
 // --- errors and stream semantics ---
 export {
   BINDING_ERRORS,
+  MAY_HAVE_RUN_METADATA,
   MqttBindingError,
   bindingErrorObject,
   readBindingErrorKind,

@@ -28,6 +28,7 @@ import {
   decodeJson,
   getUserProperty,
   isValidIdentifier,
+  printable,
 } from '@mqtt-agents/core';
 import type {
   Logger,
@@ -694,6 +695,8 @@ export class MqttClientTransport implements Transport {
     const signal = options?.signal;
     let budget = policy.maxAttempts;
     let refusedToken = false;
+    /** An earlier attempt was published and went unanswered: the agent may have run it. */
+    let mayHaveRun = false;
     for (let attempt = 1; ; attempt++) {
       const route = await this.#route(plan.taskId);
       const sealed = await this.#seal(
@@ -702,13 +705,15 @@ export class MqttClientTransport implements Transport {
         route,
       );
       const protectedReplies = this.#session.ubsp !== undefined;
+      const dedupKey = replyDedupKeys();
       const replies = requestReply.stream(route.topic, sealed.payload, {
         // Protected replies can only be read asynchronously: the loop below decides where the stream ends.
-        isFinal: protectedReplies ? () => false : (reply) => this.#isFinalReply(reply, plan),
+        // A retained reply never ends a stream: replies are never retained (the loop ignores them).
+        isFinal: protectedReplies ? () => false : (reply) => !reply.retain && this.#isFinalReply(reply, plan),
         timeoutMs: policy.replyFirstTimeoutMs,
         idleTimeoutMs: policy.streamIdleTimeoutMs,
         properties: sealed.properties,
-        dedupKey: replyDedupKeys(),
+        dedupKey: (reply) => (reply.retain ? undefined : dedupKey(reply)),
         ...(signal ? { signal } : {}),
       });
       const assembler = new ArtifactAssembler();
@@ -717,6 +722,13 @@ export class MqttClientTransport implements Transport {
       let backoff = true;
       try {
         for await (const reply of replies) {
+          if (reply.retain) {
+            // Stale (or planted) state the broker kept on the reply topic and delivered at (re)subscribe.
+            logger.warn(
+              `ignored a retained reply on '${printable(reply.topic)}': replies are never retained`,
+            );
+            continue;
+          }
           const chunk = readBinaryChunk(reply);
           if (chunk) {
             await this.#learnResponder(reply, route, plan, false);
@@ -736,6 +748,10 @@ export class MqttClientTransport implements Transport {
             if (received === 0 && retryable && attempt < budget) {
               retryBecause = error;
               break;
+            }
+            if (mayHaveRun && error instanceof MqttBindingError && !error.mayHaveRun) {
+              // This attempt was refused, but an earlier one went unanswered: it may have run.
+              throw new MqttBindingError(error.kind, parsed.error, { mayHaveRun: true });
             }
             // A refused token (expired, revoked) gets one immediate retry with a fresh one.
             if (
@@ -770,6 +786,8 @@ export class MqttClientTransport implements Transport {
           return;
         }
         if (received > 0 || !isRetryableLocalError(error) || signal?.aborted) throw error;
+        // A published attempt that timed out may have reached the agent and run.
+        if (MqttAgentsError.hasCode(error, 'REQUEST_TIMEOUT')) mayHaveRun = true;
         if (attempt >= budget) {
           if (
             route.learnt &&
@@ -789,7 +807,7 @@ export class MqttClientTransport implements Transport {
           throw new MqttAgentsError(
             timeout ? 'REQUEST_TIMEOUT' : 'PUBLISH_FAILED',
             `${method} to ${this.#name} failed after ${attempt} attempts: ${(error as Error).message}`,
-            { cause: error, details: { method, topic: route.topic, attempts: attempt } },
+            { cause: error, details: { method, topic: route.topic, attempts: attempt, mayHaveRun } },
           );
         }
         retryBecause = error;

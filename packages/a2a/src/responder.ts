@@ -1,7 +1,12 @@
 import { Extensions, StreamResponse, Task } from '@a2a-js/sdk';
 import type { TaskArtifactUpdateEvent } from '@a2a-js/sdk';
 import { TaskNotFoundError } from '@a2a-js/sdk/errors';
-import { JsonRpcTransportHandler, ServerCallContext, validateVersion } from '@a2a-js/sdk/server';
+import {
+  JsonRpcTransportHandler,
+  ServerCallContext,
+  UnauthenticatedUser,
+  validateVersion,
+} from '@a2a-js/sdk/server';
 import type { A2ARequestHandler } from '@a2a-js/sdk/server';
 import type { AgentCard, Task as TaskObject } from '@a2a-js/sdk';
 import type { RequestContext, User } from '@a2a-js/sdk/server';
@@ -17,7 +22,9 @@ import {
   decodeJson,
   jsonRpcError,
   jsonRpcErrorResponse,
+  matchTopicFilter,
   parseA2aTopic,
+  printable,
   validateTopicName,
 } from '@mqtt-agents/core';
 import type {
@@ -39,6 +46,16 @@ import type { ArtifactMode, BinaryArtifactOptions } from './binary-artifacts.js'
 import { bindingErrorObject } from './binding-errors.js';
 import type { BindingErrorKind, JsonRpcErrorObject } from './binding-errors.js';
 import { RecentMap } from './recent-map.js';
+import { estimateBytes } from './bounded-task-store.js';
+import {
+  BrokerIdentityUser,
+  isProfileReplyTopic,
+  readBrokerSender,
+  requesterKey,
+} from './caller-identity.js';
+import type { BrokerSender } from './caller-identity.js';
+import { DuplicateWindow } from './duplicate-window.js';
+import type { WindowRefusal } from './duplicate-window.js';
 import type { BearerVerifier } from './oauth.js';
 import { payloadFingerprint } from './payload-fingerprint.js';
 import {
@@ -112,6 +129,14 @@ export interface MqttRequestInfo {
   readonly correlationData: Uint8Array;
   /** User properties of the request, `a2a-authorization` included (never echoed by this package). */
   readonly userProperties: Readonly<Record<string, string | string[]>>;
+  /**
+   * The verified caller, the same object as `requestContext.context.user`: the OAuth user when a bearer
+   * token was validated, else (with `trustBrokerIdentity`) a `BrokerIdentityUser`, else an
+   * `UnauthenticatedUser`.
+   */
+  readonly user: User;
+  /** The broker-stamped sender (client id, principal, roles); only with `trustBrokerIdentity: true`. */
+  readonly sender?: BrokerSender;
 }
 
 /** Limits that protect an agent from floods and oversize input. */
@@ -122,9 +147,39 @@ export interface ResponderLimits {
   maxQueuedRequests?: number;
   /** Largest request payload in bytes; larger requests get -32600. Default 1 MiB. */
   maxRequestBytes?: number;
-  /** How long a request's (taskId, messageId) and correlation are remembered for duplicate detection. Default 10 min. */
+  /**
+   * How long an answered SendMessage/SendStreamingMessage is remembered by (taskId, messageId) for
+   * duplicate detection (a retry or replay gets the first answer, the task never runs twice), and a
+   * delivery by its correlation. Default 10 min. Requests in flight are remembered until answered.
+   */
   duplicateWindowMs?: number;
+  /**
+   * Requests one requester may have in the duplicate window (in flight and answered within
+   * `duplicateWindowMs`). Beyond it that requester's new requests are refused with the retryable
+   * `responder_unavailable` (they never run) until its entries age out; nobody else's are forgotten.
+   * The requester is the broker-stamped sender with `trustBrokerIdentity`, else the `{org}/{unit}/{agent}`
+   * of the reply topic. Default 20,000 (33 new tasks a second, sustained, for the 10-minute window).
+   */
+  maxWindowEntriesPerRequester?: number;
+  /** Estimated bytes (keys and kept answers) one requester may hold in the window. Default 16 MiB. */
+  maxWindowBytesPerRequester?: number;
+  /** Requests of all requesters together in the duplicate window. Default 100,000. */
+  maxWindowEntries?: number;
+  /** Estimated bytes of the whole duplicate window. Default 64 MiB. */
+  maxWindowBytes?: number;
 }
+
+/** The defaults of the duplicate window limits in {@link ResponderLimits}. */
+export const DEFAULT_DUPLICATE_WINDOW = Object.freeze({
+  duplicateWindowMs: 10 * 60_000,
+  maxWindowEntriesPerRequester: 20_000,
+  maxWindowBytesPerRequester: 16 * 1024 * 1024,
+  maxWindowEntries: 100_000,
+  maxWindowBytes: 64 * 1024 * 1024,
+});
+
+/** Retries of one request in flight that may wait for its answer at once; more are refused. */
+const MAX_ATTACHED_RETRIES = 8;
 
 export interface ResponderOptions {
   connection: MqttConnection;
@@ -142,6 +197,15 @@ export interface ResponderOptions {
   binaryArtifacts?: BinaryArtifactOptions | false;
   /** The untrusted-broker profile: decrypts protected requests and encrypts their replies. */
   ubsp?: { options: ServeUbspOptions; keys: PeerKeyResolver; replay: ReplayGuard };
+  /**
+   * Trust the `mqtt-agents-sender-*` user properties as the broker's verified identity of the publisher:
+   * only on a broker that strips and stamps them (the embedded broker with `agentTopicAcl`). Default false.
+   */
+  trustBrokerIdentity?: boolean;
+  /** Response Topics outside the profile's reply topics that are answered too, as MQTT topic filters. */
+  allowedReplyTopics?: readonly string[];
+  /** Asked before a new task starts; false refuses it with `responder_unavailable` (the task store is full). */
+  taskAdmission?: { admitsNewTask(): boolean };
 }
 
 interface ReplyPath {
@@ -167,7 +231,15 @@ type SendOutcome =
 
 /** What the agent remembers of a SendMessage/SendStreamingMessage, keyed by (taskId, messageId). */
 interface SendRecord {
+  /** Who sent it first (see `requesterKey`): a repeat from anyone else is refused. */
+  readonly requester: string;
   outcome: SendOutcome | undefined;
+  /** The request reached the executor (or the task store already knew the message). */
+  started: boolean;
+  /** Answered, and settled in (or removed from) the window. */
+  finished: boolean;
+  /** Retries waiting for this record's answer right now. */
+  attached: number;
   /** Settles when the first answer (or stream item) exists. */
   readonly firstAnswer: Promise<void>;
   /** Settles when the original request is fully answered. */
@@ -176,13 +248,17 @@ interface SendRecord {
   resolveDone(): void;
 }
 
-function createSendRecord(): SendRecord {
+function createSendRecord(requester: string): SendRecord {
   let resolveFirstAnswer!: () => void;
   let resolveDone!: () => void;
   const firstAnswer = new Promise<void>((resolve) => (resolveFirstAnswer = resolve));
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
   return {
+    requester,
     outcome: undefined,
+    started: false,
+    finished: false,
+    attached: 0,
     firstAnswer,
     done,
     resolveFirstAnswer,
@@ -191,6 +267,27 @@ function createSendRecord(): SendRecord {
       resolveDone();
     },
   };
+}
+
+type DecodedJson = ReturnType<typeof decodeJson>;
+
+/** A send matched against the duplicate window before admission. */
+interface PreparedSend {
+  readonly key: string;
+  readonly record: SendRecord;
+  /** True for a retry of a request the agent already holds; false for the first attempt. */
+  readonly retry: boolean;
+}
+
+/** What `handle()` learnt about a request before admission, for the stages after it. */
+interface RequestMeta {
+  /** The identity the duplicate window charges (see `requesterKey`). */
+  readonly requester: string;
+  /** The broker-stamped sender, when trusted. */
+  readonly sender: BrokerSender | undefined;
+  /** The plaintext payload, decoded once. */
+  readonly decoded: DecodedJson | undefined;
+  prepared?: PreparedSend;
 }
 
 class ProtocolFailure {
@@ -256,7 +353,12 @@ export class Responder {
   private readonly maxQueued: number;
   private readonly maxRequestBytes: number;
   private readonly agentId: string;
-  private readonly sends: RecentMap<string, SendRecord>;
+  private readonly trustBrokerIdentity: boolean;
+  private readonly allowedReplyTopics: readonly string[];
+  private readonly taskAdmission: ResponderOptions['taskAdmission'];
+  private readonly sends: DuplicateWindow<SendRecord>;
+  /** Warned once that `trustBrokerIdentity` is set but requests arrive without the broker's stamp. */
+  private warnedUnstamped = false;
   private readonly deliveries: RecentMap<string, string>;
   /** taskId -> the agent instance the task was handed over to. */
   private readonly handovers: RecentMap<string, string>;
@@ -280,8 +382,21 @@ export class Responder {
     this.maxConcurrent = limits.maxConcurrentRequests ?? 100;
     this.maxQueued = limits.maxQueuedRequests ?? 1000;
     this.maxRequestBytes = limits.maxRequestBytes ?? 1024 * 1024;
-    const windowMs = limits.duplicateWindowMs ?? 10 * 60_000;
-    this.sends = new RecentMap({ ttlMs: windowMs, maxEntries: 10_000 });
+    this.trustBrokerIdentity = options.trustBrokerIdentity ?? false;
+    this.allowedReplyTopics = options.allowedReplyTopics ?? [];
+    this.taskAdmission = options.taskAdmission;
+    const windowMs = limits.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW.duplicateWindowMs;
+    this.sends = new DuplicateWindow({
+      windowMs,
+      maxEntriesPerRequester:
+        limits.maxWindowEntriesPerRequester ?? DEFAULT_DUPLICATE_WINDOW.maxWindowEntriesPerRequester,
+      maxBytesPerRequester:
+        limits.maxWindowBytesPerRequester ?? DEFAULT_DUPLICATE_WINDOW.maxWindowBytesPerRequester,
+      maxEntries: limits.maxWindowEntries ?? DEFAULT_DUPLICATE_WINDOW.maxWindowEntries,
+      maxBytes: limits.maxWindowBytes ?? DEFAULT_DUPLICATE_WINDOW.maxWindowBytes,
+    });
+    // Best effort (QoS 1 redelivery of one publish): a flood may push entries out, and then the duplicate
+    // window above still keeps the task from running twice.
     this.deliveries = new RecentMap({ ttlMs: windowMs, maxEntries: 10_000 });
     this.handovers = new RecentMap({ ttlMs: 24 * 60 * 60_000, maxEntries: 10_000 });
   }
@@ -318,18 +433,28 @@ export class Responder {
 
   private async handle(message: MqttMessage, receivedAt: number): Promise<void> {
     const properties = message.properties;
+    const topic = printable(message.topic);
+    if (message.retain) {
+      // Requests are never retained: a retained one would be redelivered, and run, at every resubscribe.
+      this.logger.warn(
+        `ignored a retained request on '${topic}': requests are never retained, it would run again at every resubscribe`,
+      );
+      return;
+    }
     const pooled = parseA2aTopic(message.topic)?.kind === 'pool-request';
     const responseTopic = properties.responseTopic;
     if (responseTopic === undefined || responseTopic === '') {
-      this.logger.warn(
-        `dropped a request on '${message.topic}': it has no Response Topic, so no reply is possible`,
-      );
+      this.logger.warn(`dropped a request on '${topic}': it has no Response Topic, so no reply is possible`);
       return;
     }
     const topicCheck = validateTopicName(responseTopic);
     if (!topicCheck.ok) {
+      this.logger.warn(`dropped a request on '${topic}': invalid Response Topic: ${topicCheck.reason}`);
+      return;
+    }
+    if (!this.answersOn(responseTopic)) {
       this.logger.warn(
-        `dropped a request on '${message.topic}': invalid Response Topic: ${topicCheck.reason}`,
+        `dropped a request on '${topic}': its Response Topic '${printable(responseTopic)}' is not a reply topic of the profile ($a2a/v1/reply/{org}/{unit}/{agent}/{suffix}) nor one of allowedReplyTopics`,
       );
       return;
     }
@@ -349,7 +474,7 @@ export class Responder {
     const deliveryKey = `${responseTopic}\n${correlationKey(correlationData)}`;
     const print = payloadFingerprint(message.payload);
     if (this.deliveries.get(deliveryKey) === print) {
-      this.logger.debug(`ignored a duplicate delivery on '${message.topic}' (same correlation and payload)`);
+      this.logger.debug(`ignored a duplicate delivery on '${topic}' (same correlation and payload)`);
       return;
     }
     this.deliveries.set(deliveryKey, print);
@@ -368,43 +493,197 @@ export class Responder {
       return;
     }
 
-    if (this.closing) {
-      await this.replyError(path, null, 'responder_unavailable', 'agent is shutting down');
-      return;
-    }
-    if (this.active < this.maxConcurrent) {
-      this.active++;
-    } else {
-      if (this.waiting.length >= this.maxQueued) {
-        await this.replyError(path, null, 'responder_unavailable', 'agent is overloaded, try again later');
+    const sender = this.senderOf(properties);
+    const requester = requesterKey(sender, responseTopic);
+    const peeked = this.peek(message);
+    const meta: RequestMeta = { requester, sender, decoded: peeked.decoded };
+
+    // A retry of a request this agent holds (same taskId and messageId) is matched before admission: it
+    // waits for the first attempt's answer instead of queueing (or being refused) as new work.
+    let prepared: PreparedSend | undefined;
+    if (peeked.key !== undefined) {
+      const known = this.sends.get(peeked.key);
+      if (known) {
+        await this.attach(known.value, peeked.key, message, path, meta);
         return;
       }
-      // Resolves true when a finishing request hands its slot over, false when the agent shuts down.
-      const admitted = await new Promise<boolean>((resolve) => this.waiting.push(resolve));
-      if (!admitted) {
-        await this.replyError(path, null, 'responder_unavailable', 'agent is shutting down');
-        return;
+      if (!this.closing) {
+        const record = createSendRecord(requester);
+        const added = this.sends.add(peeked.key, requester, record);
+        if (!added.ok) {
+          await this.reply(path, jsonRpcErrorResponse(null, this.windowRefusal(requester, added.refusal)));
+          return;
+        }
+        prepared = { key: peeked.key, record, retry: false };
+        meta.prepared = prepared;
       }
     }
-    let released = false;
-    const release = (): void => {
-      if (released) return;
-      released = true;
-      const next = this.waiting.shift();
-      if (next) next(true);
-      else this.active--;
+    /** Refuse a request that never ran; a retry waiting for it gets the same answer. */
+    const refuse = async (kind: BindingErrorKind, text: string): Promise<void> => {
+      const error = bindingErrorObject(kind, text);
+      if (prepared) prepared.record.outcome ??= { kind: 'error', error };
+      await this.reply(path, jsonRpcErrorResponse(null, error));
     };
+
+    let release: () => void = () => {};
     try {
+      if (this.closing) {
+        await refuse('responder_unavailable', 'agent is shutting down');
+        return;
+      }
+      if (this.active < this.maxConcurrent) {
+        this.active++;
+      } else {
+        if (this.waiting.length >= this.maxQueued) {
+          await refuse('responder_unavailable', 'agent is overloaded, try again later');
+          return;
+        }
+        // Resolves true when a finishing request hands its slot over, false when the agent shuts down.
+        const admitted = await new Promise<boolean>((resolve) => this.waiting.push(resolve));
+        if (!admitted) {
+          await refuse('responder_unavailable', 'agent is shutting down');
+          return;
+        }
+      }
+      let released = false;
+      release = (): void => {
+        if (released) return;
+        released = true;
+        const next = this.waiting.shift();
+        if (next) next(true);
+        else this.active--;
+      };
       const expiry = properties.messageExpiryInterval;
       if (expiry !== undefined && Date.now() >= receivedAt + expiry * 1000) {
-        this.logger.info(`dropped a stale request on '${message.topic}': it expired while waiting`);
-        await this.replyError(path, null, 'request_expired', 'request expired before processing');
+        this.logger.info(`dropped a stale request on '${topic}': it expired while waiting`);
+        await refuse('request_expired', 'request expired before processing');
         return;
       }
-      await this.process(message, path, release);
+      await this.process(message, path, release, meta);
     } finally {
       release();
+      if (prepared) this.finishRecord(prepared.key, prepared.record);
     }
+  }
+
+  /** Profile reply topics, and those `allowedReplyTopics` opens. */
+  private answersOn(responseTopic: string): boolean {
+    if (isProfileReplyTopic(responseTopic)) return true;
+    return this.allowedReplyTopics.some((filter) => matchTopicFilter(filter, responseTopic));
+  }
+
+  /** The broker-stamped sender, when this agent trusts the broker's stamps. */
+  private senderOf(properties: MqttPublishProperties): BrokerSender | undefined {
+    if (!this.trustBrokerIdentity) return undefined;
+    const sender = readBrokerSender(properties);
+    if (!sender && !this.warnedUnstamped) {
+      this.warnedUnstamped = true;
+      this.logger.warn(
+        'trustBrokerIdentity is set, but a request carries no broker identity stamp: is the broker stamping senders (agentTopicAcl)? Such requests count as unauthenticated',
+      );
+    }
+    return sender;
+  }
+
+  /**
+   * A plaintext request's JSON, decoded once before admission, and its duplicate key when it is a
+   * SendMessage/SendStreamingMessage with a valid (taskId, messageId). Protected (ubsp-v1) requests are
+   * only readable after decryption, inside admission: they are matched there.
+   */
+  private peek(message: MqttMessage): { decoded: DecodedJson | undefined; key: string | undefined } {
+    const properties = message.properties;
+    if (
+      getUserProperty(properties, A2AUserProperty.SecurityProfile) !== undefined ||
+      properties.contentType === JOSE_COMPACT ||
+      properties.contentType === JOSE_JSON
+    ) {
+      return { decoded: undefined, key: undefined };
+    }
+    const decoded = decodeJson(message.payload, { maxBytes: this.maxRequestBytes });
+    if (!decoded.ok) return { decoded, key: undefined };
+    const classified = classifyJsonRpc(decoded.value);
+    if (classified.kind !== 'request' || !SEND_METHODS.has(classified.message.method)) {
+      return { decoded, key: undefined };
+    }
+    const params = classified.message.params;
+    const a2aMessage = isPlainObject(params) ? params.message : undefined;
+    if (!isPlainObject(a2aMessage)) return { decoded, key: undefined };
+    const { taskId, messageId } = a2aMessage;
+    if (
+      typeof messageId !== 'string' ||
+      messageId === '' ||
+      typeof taskId !== 'string' ||
+      !UUID_V4.test(taskId)
+    ) {
+      return { decoded, key: undefined };
+    }
+    return { decoded, key: `${taskId}\n${messageId}` };
+  }
+
+  /** Serve a retry of a request in flight or answered: outside the queue, from the first attempt's state. */
+  private async attach(
+    record: SendRecord,
+    key: string,
+    message: MqttMessage,
+    path: ReplyPath,
+    meta: RequestMeta,
+  ): Promise<void> {
+    if (record.attached >= MAX_ATTACHED_RETRIES) {
+      await this.reply(
+        path,
+        jsonRpcErrorResponse(
+          null,
+          bindingErrorObject(
+            'responder_unavailable',
+            'too many retries of this request are waiting for its answer, try again later',
+            { mayHaveRun: true },
+          ),
+        ),
+      );
+      return;
+    }
+    record.attached++;
+    this.logger.debug(
+      `attached a retry on '${printable(message.topic)}' to the request it repeats (${record.finished ? 'answered' : 'in flight'}): it gets that request's answer`,
+    );
+    try {
+      await this.process(message, path, () => {}, { ...meta, prepared: { key, record, retry: true } });
+    } finally {
+      record.attached--;
+    }
+  }
+
+  /** The retryable refusal of a requester whose duplicate window (or the whole window) is full. */
+  private windowRefusal(requester: string, refusal: WindowRefusal): JsonRpcErrorObject {
+    const whose = refusal.startsWith('requester')
+      ? `requester '${printable(requester, 120)}'`
+      : 'all requesters';
+    this.logger.debug(`refused a request: the duplicate window of ${whose} is full (${refusal})`);
+    return bindingErrorObject(
+      'responder_unavailable',
+      `too many recent requests from ${refusal.startsWith('requester') ? 'this requester' : 'all requesters'}, try again later`,
+    );
+  }
+
+  /**
+   * A send is answered: a request that ran stays in the window for `duplicateWindowMs` with its answer;
+   * one that never ran is forgotten at once (a retry may run it), and retries waiting for it get its error.
+   */
+  private finishRecord(key: string, record: SendRecord): void {
+    if (record.finished) return;
+    record.finished = true;
+    if (record.started) {
+      record.outcome ??= { kind: 'task', taskId: key.slice(0, key.indexOf('\n')) };
+      const kept = record.outcome.kind === 'task' ? 0 : estimateBytes(record.outcome);
+      this.sends.settle(key, kept);
+    } else {
+      record.outcome ??= {
+        kind: 'error',
+        error: bindingErrorObject('responder_unavailable', 'the request was not run, send it again'),
+      };
+      this.sends.delete(key);
+    }
+    record.resolveDone();
   }
 
   /**
@@ -483,10 +762,19 @@ export class Responder {
     return { ...message, payload: decrypted.plaintext };
   }
 
-  private async process(original: MqttMessage, path: ReplyPath, release: () => void): Promise<void> {
+  private async process(
+    original: MqttMessage,
+    path: ReplyPath,
+    release: () => void,
+    meta: RequestMeta,
+  ): Promise<void> {
     const message = await this.unwrap(original, path);
     if (!message) return;
-    const decoded = decodeJson(message.payload, { maxBytes: this.maxRequestBytes });
+    // Decoded before admission when it was plaintext; decrypted payloads are decoded here.
+    const decoded =
+      message === original && meta.decoded !== undefined
+        ? meta.decoded
+        : decodeJson(message.payload, { maxBytes: this.maxRequestBytes });
     if (!decoded.ok) {
       const code =
         decoded.error.code === 'TOO_LARGE' ? JsonRpcErrorCode.InvalidRequest : JsonRpcErrorCode.ParseError;
@@ -509,10 +797,13 @@ export class Responder {
     }
     const request = classified.message;
     try {
-      await this.dispatch(message, request, path, release);
+      await this.dispatch(message, request, path, release, meta);
     } catch (error) {
       const wire =
         error instanceof ProtocolFailure ? error.error : JsonRpcTransportHandler.mapToJSONRPCError(error);
+      // The first attempt of a send failed before it ran: retries waiting for it get the same answer.
+      if (meta.prepared && !meta.prepared.retry)
+        meta.prepared.record.outcome ??= { kind: 'error', error: wire };
       await this.reply(path, jsonRpcErrorResponse(request.id, wire));
     }
   }
@@ -522,6 +813,7 @@ export class Responder {
     request: JsonRpcRequest,
     path: ReplyPath,
     release: () => void,
+    meta: RequestMeta,
   ): Promise<void> {
     const { method } = request;
     if (!A2A_METHODS.includes(method)) {
@@ -572,9 +864,12 @@ export class Responder {
       params: Record<string, unknown>;
     };
     const extensions = getUserProperty(message.properties, A2AUserProperty.Extensions);
+    // The verified caller: a validated token, else the broker's stamp (when trusted), else nobody.
+    const caller: User =
+      user ?? (meta.sender ? new BrokerIdentityUser(meta.sender) : new UnauthenticatedUser());
     const context = new ServerCallContext({
       tenant: this.tenant,
-      ...(user ? { user } : {}),
+      user: caller,
       requestedVersion,
       ...(extensions === undefined
         ? {}
@@ -588,6 +883,8 @@ export class Responder {
             responseTopic: path.topic,
             correlationData: path.correlationData ?? new Uint8Array(0),
             userProperties,
+            user: caller,
+            ...(meta.sender ? { sender: meta.sender } : {}),
           } satisfies MqttRequestInfo as unknown,
         ],
         [
@@ -598,7 +895,7 @@ export class Responder {
     });
 
     if (SEND_METHODS.has(method)) {
-      await this.dispatchSend(rpc, context, message, path, release);
+      await this.dispatchSend(rpc, context, message, path, release, meta);
       return;
     }
     await this.forward(rpc, context, path, release, undefined);
@@ -611,6 +908,7 @@ export class Responder {
     message: MqttMessage,
     path: ReplyPath,
     release: () => void,
+    meta: RequestMeta,
   ): Promise<void> {
     const a2aMessage = rpc.params.message;
     if (!isPlainObject(a2aMessage)) {
@@ -650,36 +948,73 @@ export class Responder {
 
     const streaming = rpc.method === 'SendStreamingMessage';
     const key = `${taskId}\n${messageId}`;
-    const known = this.sends.get(key);
-    if (known) {
+    const prepared = meta.prepared?.key === key ? meta.prepared : undefined;
+    const repeat = async (known: SendRecord): Promise<void> => {
+      if (known.requester !== meta.requester) {
+        this.logger.info(
+          `refused a repeat of message ${printable(messageId, 80)} of task ${taskId} from another requester`,
+        );
+        throw new ProtocolFailure(
+          jsonRpcError(
+            JsonRpcErrorCode.InvalidParams,
+            `message ${printable(messageId, 80)} of task ${taskId} was sent by another requester`,
+          ),
+        );
+      }
       this.logger.debug(
         `request for task ${taskId} repeats message ${messageId}: answering from existing state`,
       );
       await this.answerDuplicate(known, rpc, context, path, release, streaming, taskId);
+    };
+    if (prepared?.retry) {
+      await repeat(prepared.record);
       return;
     }
-    const record = createSendRecord();
-    this.sends.set(key, record);
+    let record = prepared?.record;
+    if (!record) {
+      // Not matched before admission (a protected request): matched here.
+      const known = this.sends.get(key);
+      if (known) {
+        await repeat(known.value);
+        return;
+      }
+      record = createSendRecord(meta.requester);
+      const added = this.sends.add(key, meta.requester, record);
+      if (!added.ok) throw new ProtocolFailure(this.windowRefusal(meta.requester, added.refusal));
+    }
     try {
       const stored = await this.taskIds.load(taskId, context);
       if (stored?.history.some((entry) => entry.messageId === messageId)) {
+        record.started = true;
         record.outcome = { kind: 'task', taskId };
-        record.resolveDone();
+        this.finishRecord(key, record);
         await this.answerDuplicate(record, rpc, context, path, release, streaming, taskId);
         return;
       }
       if (!stored) {
+        if (this.taskAdmission && !this.taskAdmission.admitsNewTask()) {
+          throw new ProtocolFailure(
+            bindingErrorObject(
+              'responder_unavailable',
+              'agent holds too many unfinished tasks, try again later',
+            ),
+          );
+        }
         const newContextId =
           typeof contextId === 'string' && contextId !== '' ? contextId : globalThis.crypto.randomUUID();
         this.taskIds.reserve(context, taskId, newContextId);
       }
+      record.started = true;
       await this.forward(rpc, context, path, release, record);
     } catch (error) {
-      record.outcome ??= { kind: 'error', error: JsonRpcTransportHandler.mapToJSONRPCError(error) };
+      record.outcome ??= {
+        kind: 'error',
+        error:
+          error instanceof ProtocolFailure ? error.error : JsonRpcTransportHandler.mapToJSONRPCError(error),
+      };
       throw error;
     } finally {
-      record.outcome ??= { kind: 'task', taskId };
-      record.resolveDone();
+      this.finishRecord(key, record);
     }
   }
 

@@ -1,5 +1,5 @@
 import type { AgentCard } from '@a2a-js/sdk';
-import { DefaultRequestHandler, InMemoryTaskStore } from '@a2a-js/sdk/server';
+import { DefaultRequestHandler } from '@a2a-js/sdk/server';
 import type {
   AgentExecutor,
   DefaultRequestHandlerOptions,
@@ -40,6 +40,8 @@ import { PeerKeyResolver, ReplayGuard, ubspPublicJwk } from './ubsp.js';
 import type { ServeUbspOptions } from './ubsp.js';
 import type { CardSecurityMetadata } from './security-metadata.js';
 import { BearerVerifier } from './oauth.js';
+import { BoundedTaskStore } from './bounded-task-store.js';
+import type { BoundedTaskStoreOptions } from './bounded-task-store.js';
 import type { BearerAuthOptions } from './oauth.js';
 import { Responder } from './responder.js';
 import type { ResponderLimits } from './responder.js';
@@ -97,8 +99,33 @@ export interface ServeA2AOverMqttOptions {
    * `required: true` refuses plaintext requests.
    */
   ubsp?: ServeUbspOptions;
-  /** Where tasks live. Default: a fresh `InMemoryTaskStore`. */
+  /**
+   * Where tasks live: any SDK `TaskStore`. Default: a fresh `BoundedTaskStore` with `taskLimits` (10,000
+   * tasks, 64 MiB, terminal tasks kept 1 hour and evicted first, at most 5,000 unfinished tasks; see
+   * `BoundedTaskStoreOptions`). With a `BoundedTaskStore` (yours or the default), new tasks beyond its
+   * `maxActiveTasks` are refused with `responder_unavailable`.
+   */
   taskStore?: TaskStore;
+  /** Limits of the default task store; ignored when `taskStore` is given. */
+  taskLimits?: Omit<BoundedTaskStoreOptions, 'logger'>;
+  /**
+   * Trust the `mqtt-agents-sender-*` user properties as the broker's verified identity of each request's
+   * publisher. Only on a broker that strips and stamps them (the embedded broker with `agentTopicAcl`): on
+   * any other broker a client writes them itself. Then executors see the sender as
+   * `requestContext.context.user` (a `BrokerIdentityUser`, unless a bearer token was validated), tasks of
+   * the default store are scoped per sender, and duplicate-detection limits count per sender. Default false:
+   * the properties are ignored, the caller is unauthenticated (or the OAuth user), and limits count per
+   * reply-topic identity `{org}/{unit}/{agent}`.
+   */
+  trustBrokerIdentity?: boolean;
+  /**
+   * Response Topics outside the profile's reply topics (`$a2a/v1/reply/{org}/{unit}/{agent}/{suffix}`)
+   * that this agent answers too, as MQTT topic filters (`legacy/replies/#`). Default none: a request naming
+   * any other Response Topic (another agent's request topic, a presence or MCP topic ...) is not answered,
+   * and it is logged. Requests answered on such topics count for duplicate detection by the Response Topic
+   * itself, which the client chooses.
+   */
+  allowedReplyTopics?: readonly string[];
   /** Broker URL written into the card when it differs from the one connected to (for example behind a proxy). */
   brokerUrl?: string;
   /** Served by `GetExtendedAgentCard` when `card.capabilities.extendedAgentCard` is true. */
@@ -223,7 +250,8 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
   }
 
   const peerKeys = options.ubsp ? new PeerKeyResolver(options.ubsp, connection, logger) : undefined;
-  const taskIds = new RequesterTaskIdStore(options.taskStore ?? new InMemoryTaskStore());
+  const store = options.taskStore ?? new BoundedTaskStore({ ...options.taskLimits, logger });
+  const taskIds = new RequesterTaskIdStore(store);
   const requestHandler = new DefaultRequestHandler(
     card,
     taskIds,
@@ -258,6 +286,11 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
     tenant: `${address.org}/${address.unit}`,
     logger,
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.trustBrokerIdentity === undefined
+      ? {}
+      : { trustBrokerIdentity: options.trustBrokerIdentity }),
+    ...(options.allowedReplyTopics ? { allowedReplyTopics: options.allowedReplyTopics } : {}),
+    ...(store instanceof BoundedTaskStore ? { taskAdmission: store } : {}),
   });
 
   let registered = true;
@@ -283,9 +316,11 @@ export async function serveA2AOverMqtt(options: ServeA2AOverMqttOptions): Promis
   try {
     cleanups.push(connection.addMessageHandler(requestTopic, responder.onMessage));
     for (const pool of pools) cleanups.push(connection.addMessageHandler(pool.topic, responder.onMessage));
+    // Requests are never retained: no retained messages at subscribe (retain handling 2), and the retain
+    // flag as published on live ones (retain as published), so the responder can ignore and report them.
     await connection.subscribe(
       [requestTopic, ...pools.map((pool) => pool.subscription)],
-      { qos: 1 },
+      { qos: 1, retainAsPublished: true, retainHandling: 2 },
       options.signal,
     );
     await publishCard(A2AStatus.Online, options.signal);

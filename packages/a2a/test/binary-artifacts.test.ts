@@ -25,7 +25,9 @@ import {
 
 let broker: TestBroker;
 beforeAll(async () => {
-  broker = await startTestBroker();
+  // The JSON fallback carries the 5 MiB blob as base64 in one publish: above the embedded broker's 4 MiB
+  // default maximum packet size.
+  broker = await startTestBroker({ embedded: { maximumPacketSize: 16 * 1024 * 1024 } });
 });
 afterAll(async () => {
   await broker.close();
