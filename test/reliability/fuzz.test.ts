@@ -296,7 +296,8 @@ describe('A2A: agent, registry and requester', () => {
 
       // Agent request topic with a Response Topic: every bad request gets an error reply there.
       const errorReplies = new Map<string, unknown>();
-      const fuzzReplies = `fuzz/replies/${unique('r')}`;
+      // A reply topic of the profile: agents answer nowhere else.
+      const fuzzReplies = `$a2a/v1/reply/${org}/u/fuzzer/${unique('r')}`;
       fuzzer.on('message', (topic, payload, packet) => {
         if (topic !== fuzzReplies) return;
         const correlation = Buffer.from(packet.properties?.correlationData ?? []).toString('hex');

@@ -11,11 +11,13 @@ import type { TestBroker } from '@mqtt-agents/broker/vitest';
 import { createMcpMqttClientHost, serveMcpOverMqtt } from '@mqtt-agents/mcp';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { z } from 'zod';
-import { answeringExecutor, heapAfterGc, unique, userMessage } from './helpers.js';
+import { answeringExecutor, delay, heapAfterGc, unique, userMessage } from './helpers.js';
 
 const MCP_CYCLES = Number(process.env.RELIABILITY_LEAK_CYCLES ?? 100_000);
 const A2A_CYCLES = Number(process.env.RELIABILITY_A2A_LEAK_CYCLES ?? 20_000);
 const CONCURRENCY = 64;
+/** The A2A agent's duplicate window in the leak test. */
+const DUPLICATE_WINDOW_MS = 1_000;
 /** 2 MiB: about 20 bytes per MCP cycle; a leaked request record (a few hundred bytes) would be ten times more. */
 const MAX_GROWTH_BYTES = 2 * 1024 * 1024;
 
@@ -87,7 +89,7 @@ it(
 const pong = answeringExecutor('pong');
 
 it(
-  `${A2A_CYCLES.toLocaleString('en-US')} A2A SendMessage cycles leave the heap where it was, once the dedup windows are full`,
+  `${A2A_CYCLES.toLocaleString('en-US')} A2A SendMessage cycles leave the heap where it was, once the dedup windows have passed`,
   { timeout: 300_000 },
   async () => {
     const org = unique('org');
@@ -98,6 +100,9 @@ it(
       agentId: 'pong',
       card: { name: 'Pong' },
       executor: pong,
+      // The agent remembers every request for its duplicate window (10 minutes by default, bounded per
+      // requester): a 1 s window lets the test see everything it remembered go away again.
+      limits: { duplicateWindowMs: DUPLICATE_WINDOW_MS },
     });
     await using transports = mqttTransportFactory({
       mqtt: { url: broker.url },
@@ -115,10 +120,16 @@ it(
       });
       if (!('parts' in answer)) throw new Error('expected a message');
     };
-    // The agent remembers recent requests for retry dedup, capped at 10,000 entries per map: fill the caps first.
+    // Wait out the window (time is what bounds it), then one request prunes what expired.
+    const windowPassed = async (): Promise<void> => {
+      await delay(DUPLICATE_WINDOW_MS + 100);
+      await call();
+    };
     await cycles(12_000, call);
+    await windowPassed();
     const before = await heapAfterGc();
     expect(await cycles(A2A_CYCLES, call)).toBe(A2A_CYCLES);
+    await windowPassed();
     const after = await heapAfterGc();
     console.info(`heap growth over ${A2A_CYCLES} A2A cycles: ${after - before} bytes`);
     expect(after - before).toBeLessThan(MAX_GROWTH_BYTES);
