@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import { printable } from '@mqtt-agents/core/grammar';
 import { ClientConnection } from './client-connection.js';
+import { rewrittenMessage } from './handlers/publish.js';
 import { BROKER_LIMIT_DEFAULTS, RETAINED_QUOTA_EXCEEDED } from './limits.js';
 import type { Listener } from './listeners.js';
 import { Message } from './message.js';
@@ -630,13 +631,18 @@ export class MqttBroker implements Broker {
       will.client.id,
       Date.now(),
     );
+    // A will is routed with the properties `rewritePublish` gives it, like any publish (identity stamping).
+    const route = (): void => {
+      const routed = rewrittenMessage(this.hooks, this.logger, will.client, message);
+      if (routed !== undefined) this.publishMessage(routed, will.client);
+    };
     const authorize = this.hooks.authorizePublish;
     if (!authorize) {
-      this.publishMessage(message, will.client);
+      route();
       return;
     }
     const finish = (verdict: HookResult): void => {
-      if (verdict === true && !this.closing) this.publishMessage(message, will.client);
+      if (verdict === true && !this.closing) route();
     };
     const failed = (error: unknown): void =>
       this.logger.error('mqtt-agents:broker: authorizePublish hook failed for a will', error);

@@ -9,7 +9,7 @@ import { PACKET_PUBACK, PACKET_PUBREC } from '../encoder.js';
 import { RETAINED_QUOTA_EXCEEDED } from '../limits.js';
 import { Message } from '../message.js';
 import { checkTopicName } from '../topic.js';
-import type { HookResult, PublishProperties } from '../types.js';
+import type { BrokerHooks, BrokerLogger, ClientInfo, HookResult, PublishProperties } from '../types.js';
 
 const NO_PROPERTIES: PublishProperties = Object.freeze({});
 
@@ -116,6 +116,11 @@ function finishPublish(
     return;
   }
   const routed = rewritten(client, message);
+  if (routed === undefined) {
+    if (qos === 1) client.writeAck(PACKET_PUBACK, packetId, 0x80);
+    else if (qos === 2) client.writeAck(PACKET_PUBREC, packetId, client.version5 ? 0x80 : 0);
+    return;
+  }
   const matched = client.broker.publishMessage(routed, client.info);
   if (matched === RETAINED_QUOTA_EXCEEDED) {
     // Over the retained limits: refused with 0x97 Quota exceeded, not routed (the old retained message stays).
@@ -132,16 +137,32 @@ function finishPublish(
   }
 }
 
-/** The message with the properties `rewritePublish` asks for (the same message when it keeps them). */
-function rewritten(client: ClientConnection, message: Message): Message {
-  const rewrite = client.broker.hooks.rewritePublish;
-  if (!rewrite || !client.info) return message;
+/** The message with the properties `rewritePublish` asks for; undefined when the hook failed. */
+function rewritten(client: ClientConnection, message: Message): Message | undefined {
+  if (!client.info) return message;
+  return rewrittenMessage(client.broker.hooks, client.broker.logger, client.info, message);
+}
+
+/**
+ * `message` routed with the properties the `rewritePublish` hook returns for it (the same message when there
+ * is no hook or it keeps them). Undefined when the hook throws: the message is not routed, since it may
+ * still carry properties an identity plugin had to remove (fail closed). Used for client publishes and for
+ * wills alike, so that a will cannot carry properties a publish could not.
+ */
+export function rewrittenMessage(
+  hooks: Pick<BrokerHooks, 'rewritePublish'>,
+  logger: BrokerLogger,
+  client: ClientInfo,
+  message: Message,
+): Message | undefined {
+  const rewrite = hooks.rewritePublish;
+  if (!rewrite) return message;
   let properties: PublishProperties | undefined;
   try {
-    properties = rewrite(client.info, message);
+    properties = rewrite(client, message);
   } catch (error) {
-    client.broker.logger.error('mqtt-agents:broker: rewritePublish hook failed', error);
-    return message;
+    logger.error('mqtt-agents:broker: rewritePublish hook failed; the message is not routed', error);
+    return undefined;
   }
   if (properties === undefined || properties === message.properties) return message;
   return new Message(

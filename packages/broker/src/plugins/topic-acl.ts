@@ -1,11 +1,50 @@
 // Topic ACLs that bind the identities in A2A and MCP topics to the MQTT client id, so a client cannot
 // impersonate another: the policy production brokers should mirror (EMQX ACL rules, Mosquitto `pattern`
 // lines, HiveMQ permissions). Embedded-broker plugin.
-import type { ClientInfo, HookResult, PublishedMessage, SubscriptionRequest } from '../types.js';
+//
+// Identities are parsed with core's grammar (parseA2aTopic, parseMcpTopic, parseA2aClientId) and compared
+// as parsed values; a client id that cannot be the identifier the rules bind it to (`#`, `+`, `a/b` where one
+// level is meant, control characters, reserved words) is refused at CONNECT. Subscriptions are allowed only
+// when a grant built from the client's own (valid) identity covers the whole filter, so no wildcard can
+// stand where an identity belongs.
+import {
+  McpUserProperty,
+  SenderUserProperty,
+  isValidIdentifier,
+  parseA2aTopic,
+  parseMcpTopic,
+  printable,
+} from '@mqtt-agents/core/grammar';
+import type { A2aAgentAddress } from '@mqtt-agents/core/grammar';
+import type {
+  AuthenticateContext,
+  BrokerLogger,
+  ClientInfo,
+  HookResult,
+  PublishProperties,
+  PublishedMessage,
+  SubscriptionRequest,
+  UserProperties,
+} from '../types.js';
+import {
+  A2A_ROOT,
+  CLIENT_IDENTIFIER_NOT_VALID,
+  MCP_CLIENT_ROOT,
+  MCP_RPC_ROOT,
+  MCP_SERVER_ROOT,
+  NOT_AUTHORIZED,
+  a2aIdentityOf,
+  anyGrantCovers,
+  clientIdProblem,
+  isA2aTopic,
+  isMcpTopic,
+  isOperator,
+  mcpClaimProblem,
+  retainRefused,
+  userPropertyValues,
+} from './agent-topic-rules.js';
+import type { FilterLevels } from './agent-topic-rules.js';
 import type { BrokerPlugin } from './plugin.js';
-
-const NOT_AUTHORIZED = 0x87;
-const IDENTIFIER = /^[A-Za-z0-9_.-]+$/;
 
 export interface AgentTopicAclOptions {
   /**
@@ -19,150 +58,231 @@ export interface AgentTopicAclOptions {
   mcp?: boolean;
   /** Apply the A2A rules on `$a2a/` topics. Default true. */
   a2a?: boolean;
+  /**
+   * Stamp the verified sender on every message routed from a client (`SenderUserProperty` of core: the
+   * client id, and the principal's name and roles when it authenticated), after removing any copies the
+   * client sent. Default true.
+   */
+  stampSender?: boolean;
+  /** Where refusals at CONNECT and of forged properties are reported (info level); default silent. */
+  logger?: BrokerLogger;
 }
 
-interface A2aIdentity {
-  org: string;
-  unit: string;
-  agent: string;
-}
+type Settings = Required<Omit<AgentTopicAclOptions, 'logger'>> & { logger: BrokerLogger | undefined };
 
-function a2aIdentity(clientId: string): A2aIdentity | undefined {
-  const levels = clientId.split('/');
-  if (levels.length !== 3 || !levels.every((level) => IDENTIFIER.test(level))) return undefined;
-  const [org, unit, agent] = levels as [string, string, string];
-  return { org, unit, agent };
-}
+const V1 = 'v1';
+const SENDER_PROPERTIES: ReadonlySet<string> = new Set(Object.values(SenderUserProperty));
 
-/** True when a filter level is exactly `value` (no wildcard that could reach someone else). */
-function is(level: string | undefined, value: string): boolean {
-  return level === value;
+function sameAgent(topic: A2aAgentAddress, identity: A2aAgentAddress): boolean {
+  return (
+    topic.orgId === identity.orgId && topic.unitId === identity.unitId && topic.agentId === identity.agentId
+  );
 }
 
 function inScope(
-  identity: A2aIdentity,
-  org: string | undefined,
-  unit: string | undefined,
+  identity: A2aAgentAddress,
+  target: { orgId: string; unitId: string },
   scope: string,
 ): boolean {
   if (scope === 'trusted') return true;
-  if (!is(org, identity.org)) return false;
-  return scope === 'org' || is(unit, identity.unit);
+  if (target.orgId !== identity.orgId) return false;
+  return scope === 'org' || target.unitId === identity.unitId;
 }
 
 /**
  * A2A publish rules: a client `{org}/{unit}/{agent}` publishes only its own card and events, requests within
- * `a2aScope`, and replies (to whoever asked).
+ * `a2aScope`, and replies (to whoever asked). Topics that do not parse are refused.
  */
-function a2aPublish(client: ClientInfo, topic: string, options: Required<AgentTopicAclOptions>): HookResult {
-  const identity = a2aIdentity(client.id);
-  if (!identity) return NOT_AUTHORIZED; // the profile's client id is {org}/{unit}/{agent}
-  const [, , kind, org, unit, agent] = topic.split('/');
-  const own = is(org, identity.org) && is(unit, identity.unit) && is(agent, identity.agent);
-  switch (kind) {
+function a2aPublish(client: ClientInfo, topic: string, settings: Settings): HookResult {
+  const identity = a2aIdentityOf(client);
+  const parsed = parseA2aTopic(topic);
+  if (!identity || !parsed) return NOT_AUTHORIZED; // the profile's client id is {org}/{unit}/{agent}
+  switch (parsed.kind) {
     case 'discovery':
     case 'event':
-      return own ? true : NOT_AUTHORIZED;
+      return sameAgent(parsed, identity) ? true : NOT_AUTHORIZED;
     case 'request':
-      return inScope(identity, org, unit, options.a2aScope) ? true : NOT_AUTHORIZED;
+    case 'pool-request':
+      return inScope(identity, parsed, settings.a2aScope) ? true : NOT_AUTHORIZED;
     case 'reply':
       return true;
-    default:
-      return NOT_AUTHORIZED;
+  }
+}
+
+/** Where a scope lets an agent read discovery and events: `$a2a/v1/{kind}/#`, `.../{org}/#`, `.../{org}/{unit}/#`. */
+function scopedGrant(kind: 'discovery' | 'event', identity: A2aAgentAddress, scope: string): FilterLevels {
+  const base = [A2A_ROOT, V1, kind];
+  if (scope === 'trusted') return [...base, '#'];
+  if (scope === 'org') return [...base, identity.orgId, '#'];
+  return [...base, identity.orgId, identity.unitId, '#'];
+}
+
+/**
+ * A2A subscribe grants: one's own request topic, one's own unit's pools (shared subscriptions only), one's own
+ * reply topics; discovery and events within `a2aScope` (discovery also for non-agents when allowed).
+ */
+function a2aGrants(client: ClientInfo, shared: boolean, settings: Settings): FilterLevels[] {
+  const identity = a2aIdentityOf(client);
+  if (!identity) return settings.anonymousDiscovery ? [[A2A_ROOT, V1, 'discovery', '#']] : [];
+  const { orgId, unitId, agentId } = identity;
+  const grants: FilterLevels[] = [
+    [A2A_ROOT, V1, 'request', orgId, unitId, agentId],
+    [A2A_ROOT, V1, 'reply', orgId, unitId, agentId, '+'],
+    scopedGrant('discovery', identity, settings.a2aScope),
+    scopedGrant('event', identity, settings.a2aScope),
+  ];
+  if (shared) grants.push([A2A_ROOT, V1, 'request', orgId, unitId, 'pool', '+']);
+  return grants;
+}
+
+/** MCP publish rules: `{mcp-client-id}` and `{server-id}` in topics are the publisher's own client id. */
+function mcpPublish(client: ClientInfo, message: PublishedMessage): HookResult {
+  const parsed = parseMcpTopic(message.topic);
+  if (!parsed) return NOT_AUTHORIZED;
+  const id = client.id;
+  switch (parsed.kind) {
+    case 'client-presence':
+    case 'client-capability':
+      return parsed.mcpClientId === id ? true : NOT_AUTHORIZED;
+    case 'server-presence':
+    case 'server-capability':
+      return parsed.serverId === id ? true : NOT_AUTHORIZED;
+    case 'server-control':
+      return true; // clients send initialize there
+    case 'rpc':
+      return parsed.mcpClientId === id || parsed.serverId === id ? true : NOT_AUTHORIZED;
   }
 }
 
 /**
- * A2A subscribe rules: only one's own request topic, one's own pools (same org and unit), one's own reply
- * topics; discovery and events within `a2aScope` (discovery also for non-agents when allowed).
+ * MCP subscribe grants: RPC topics only as their client or server, a control topic only as its server;
+ * presence and capability topics for everyone. Identity grants exist only for a client id that is a valid
+ * identifier of the level (so a wildcard id can never become a wildcard grant, even without CONNECT checks).
  */
-function a2aSubscribe(
+function mcpGrants(client: ClientInfo): FilterLevels[] {
+  const id = client.id;
+  const grants: FilterLevels[] = [
+    [MCP_SERVER_ROOT, 'presence', '#'],
+    [MCP_SERVER_ROOT, 'capability', '#'],
+    [MCP_CLIENT_ROOT, '#'], // client presence and capability topics: servers watch their clients
+  ];
+  if (isValidIdentifier('mcp-client-id', id)) grants.push([MCP_RPC_ROOT, id, '#']);
+  if (isValidIdentifier('server-id', id))
+    grants.push([MCP_RPC_ROOT, '+', id, '#'], [MCP_SERVER_ROOT, id, '#']);
+  return grants;
+}
+
+/** What an operator reads: all agent traffic, never through a shared subscription (it would take messages). */
+const OPERATOR_GRANTS: readonly FilterLevels[] = [
+  [A2A_ROOT, '#'],
+  [MCP_SERVER_ROOT, '#'],
+  [MCP_CLIENT_ROOT, '#'],
+  [MCP_RPC_ROOT, '#'],
+];
+
+/** The properties to route with: sender stamped, client copies removed, a missing MCP-MQTT-CLIENT-ID added. */
+function rewrite(
   client: ClientInfo,
-  subscription: SubscriptionRequest,
-  options: Required<AgentTopicAclOptions>,
-): HookResult {
-  const identity = a2aIdentity(client.id);
-  const [, , kind, org, unit, agent, rest] = subscription.filter.split('/');
-  if (kind === 'discovery' && (identity === undefined ? options.anonymousDiscovery : true)) {
-    return identity === undefined || inScope(identity, org, unit, options.a2aScope) ? true : NOT_AUTHORIZED;
+  message: PublishedMessage,
+  settings: Settings,
+): PublishProperties | undefined {
+  const received = message.properties.userProperties;
+  const addClaim =
+    settings.mcp &&
+    isMcpTopic(message.topic) &&
+    userPropertyValues(received, McpUserProperty.MqttClientId).length === 0;
+  if (!settings.stampSender && !addClaim) return undefined;
+  const userProperties: UserProperties = {};
+  for (const [name, value] of Object.entries(received ?? {})) {
+    if (!settings.stampSender || !SENDER_PROPERTIES.has(name)) userProperties[name] = value;
   }
-  if (!identity) return NOT_AUTHORIZED;
-  const own = is(org, identity.org) && is(unit, identity.unit);
-  switch (kind) {
-    case 'request':
-      if (agent === 'pool' && rest !== undefined)
-        return own && subscription.shareName !== undefined ? true : NOT_AUTHORIZED;
-      return own && is(agent, identity.agent) ? true : NOT_AUTHORIZED;
-    case 'reply':
-      return own && is(agent, identity.agent) ? true : NOT_AUTHORIZED;
-    case 'event':
-      return inScope(identity, org, unit, options.a2aScope) ? true : NOT_AUTHORIZED;
-    default:
-      return NOT_AUTHORIZED;
+  if (addClaim) userProperties[McpUserProperty.MqttClientId] = client.id;
+  if (settings.stampSender) {
+    userProperties[SenderUserProperty.ClientId] = client.id;
+    const principal = client.principal;
+    if (principal) {
+      userProperties[SenderUserProperty.Principal] = principal.name;
+      // Roles travel comma-separated, so a role holding a comma (or nothing) cannot be carried faithfully.
+      const roles = principal.roles.filter((role) => role.length > 0 && !role.includes(','));
+      if (roles.length > 0) userProperties[SenderUserProperty.Roles] = roles.join(',');
+    }
   }
-}
-
-/** MCP publish rules: `{mcp-client-id}` and `{server-id}` in topics are the publisher's own client id. */
-function mcpPublish(client: ClientInfo, topic: string): HookResult {
-  const levels = topic.split('/');
-  const id = client.id;
-  switch (levels[0]) {
-    case '$mcp-client': // presence / capability of {mcp-client-id}
-      return is(levels[2], id) ? true : NOT_AUTHORIZED;
-    case '$mcp-server':
-      if (levels[1] === 'presence' || levels[1] === 'capability')
-        return is(levels[2], id) ? true : NOT_AUTHORIZED;
-      return true; // a server's control topic: clients send initialize there
-    case '$mcp-rpc': // $mcp-rpc/{mcp-client-id}/{server-id}/{server-name}
-      return is(levels[1], id) || is(levels[2], id) ? true : NOT_AUTHORIZED;
-    default:
-      return true;
-  }
-}
-
-/** MCP subscribe rules: RPC topics only as their client or server, a control topic only as its server. */
-function mcpSubscribe(client: ClientInfo, subscription: SubscriptionRequest): HookResult {
-  const levels = subscription.filter.split('/');
-  const id = client.id;
-  switch (levels[0]) {
-    case '$mcp-rpc':
-      return is(levels[1], id) || is(levels[2], id) ? true : NOT_AUTHORIZED;
-    case '$mcp-server':
-      if (levels[1] === 'presence' || levels[1] === 'capability') return true;
-      return is(levels[1], id) ? true : NOT_AUTHORIZED;
-    default:
-      return true; // client presence and capability topics: servers watch their clients
-  }
+  return { ...message.properties, userProperties };
 }
 
 /**
  * The identity-binding topic ACL: `{org}/{unit}/{agent}` in `$a2a/v1/...` and `{mcp-client-id}` /
  * `{server-id}` in `$mcp-...` topics must be the client's own MQTT client id where they name the
- * publisher or the reader. Other topics are left alone.
+ * publisher or the reader; client ids that cannot be such an identifier are refused at CONNECT (0x85);
+ * requests, replies and MCP control/RPC messages are never retained; a `MCP-MQTT-CLIENT-ID` that names
+ * someone else is refused; principals with the `operator` role read all agent traffic and publish none of it;
+ * every routed message carries the verified sender. Other topics are left alone.
+ *
+ * Compose it after the authentication plugin (so it sees principals) and before plugins that act on
+ * accepted messages.
  */
 export function agentTopicAcl(options: AgentTopicAclOptions = {}): BrokerPlugin {
-  const settings: Required<AgentTopicAclOptions> = {
+  const settings: Settings = {
     a2aScope: options.a2aScope ?? 'trusted',
     anonymousDiscovery: options.anonymousDiscovery ?? true,
     mcp: options.mcp ?? true,
     a2a: options.a2a ?? true,
+    stampSender: options.stampSender ?? true,
+    logger: options.logger,
   };
+  const refuse = (client: ClientInfo, topic: string, why: string): HookResult => {
+    settings.logger?.info(
+      `mqtt-agents:broker:agent-topic-acl: refused ${printable(client.id)} on ${printable(topic)}: ${why}`,
+    );
+    return NOT_AUTHORIZED;
+  };
+  const agentTopic = (topic: string): 'a2a' | 'mcp' | undefined => {
+    if (settings.a2a && isA2aTopic(topic)) return 'a2a';
+    if (settings.mcp && isMcpTopic(topic)) return 'mcp';
+    return undefined;
+  };
+
   return {
     name: 'agent-topic-acl',
     hooks: {
+      authenticate: (context: AuthenticateContext) => {
+        if (context.assignedClientId || isOperator(context)) return true; // ids nobody's topics name
+        const problem = clientIdProblem(context.id, settings);
+        if (problem === undefined) return true;
+        settings.logger?.info(
+          `mqtt-agents:broker:agent-topic-acl: refused client id ${printable(context.id)}: ${problem}`,
+        );
+        return CLIENT_IDENTIFIER_NOT_VALID;
+      },
       authorizePublish: (client: ClientInfo, message: PublishedMessage) => {
-        if (settings.a2a && message.topic.startsWith('$a2a/'))
-          return a2aPublish(client, message.topic, settings);
-        if (settings.mcp && message.topic.startsWith('$mcp-')) return mcpPublish(client, message.topic);
-        return true;
+        const family = agentTopic(message.topic);
+        if (family === undefined) return true;
+        if (isOperator(client))
+          return refuse(client, message.topic, 'operators publish nothing on agent topics');
+        if (message.retain && retainRefused(message.topic)) {
+          return refuse(
+            client,
+            message.topic,
+            'requests, replies and mcp control/rpc messages are never retained',
+          );
+        }
+        if (family === 'a2a') return a2aPublish(client, message.topic, settings);
+        const claim = mcpClaimProblem(client, message);
+        if (claim !== undefined) return refuse(client, message.topic, claim);
+        return mcpPublish(client, message);
       },
       authorizeSubscribe: (client: ClientInfo, subscription: SubscriptionRequest) => {
-        if (settings.a2a && subscription.filter.startsWith('$a2a/'))
-          return a2aSubscribe(client, subscription, settings);
-        if (settings.mcp && subscription.filter.startsWith('$mcp-'))
-          return mcpSubscribe(client, subscription);
-        return true; // `#` and `+` never match `$` topics
+        // `#` and `+` as a first level never match `$` topics, so only agent roots need rules. The filter
+        // is the inner one of `$share/{group}/...`.
+        const family = agentTopic(subscription.filter);
+        if (family === undefined) return true;
+        const shared = subscription.shareName !== undefined;
+        let grants: readonly FilterLevels[];
+        if (isOperator(client)) grants = shared ? [] : OPERATOR_GRANTS;
+        else grants = family === 'a2a' ? a2aGrants(client, shared, settings) : mcpGrants(client);
+        return anyGrantCovers(grants, subscription.filter) ? true : NOT_AUTHORIZED;
       },
+      rewritePublish: (client: ClientInfo, message: PublishedMessage) => rewrite(client, message, settings),
     },
   };
 }
