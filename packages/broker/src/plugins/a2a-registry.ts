@@ -2,6 +2,7 @@
 // Cards on `$a2a/v1/discovery/{org}/{unit}/{agent}` (PUBACK reason codes for refusals), binds the topic to
 // the publisher's client id, limits registrations per agent, applies a trusted-JKU list, and attaches
 // broker-managed `a2a-status` / `a2a-status-source=broker` from the agent's live connection.
+import { buildA2aTopic, decodeJson, parseA2aClientId, parseA2aTopic } from '@mqtt-agents/core/grammar';
 import type {
   Broker,
   BrokerLogger,
@@ -14,7 +15,8 @@ import { agentCardProblems, cardJwksUri, hasSecurityMetadata } from './agent-car
 import type { BrokerPlugin } from './plugin.js';
 
 const DISCOVERY_PREFIX = '$a2a/v1/discovery/';
-const IDENTIFIER = /^[A-Za-z0-9_.-]+$/;
+/** Agents whose registration times are tracked before expired ones are swept out. */
+const SWEEP_AT = 10_000;
 
 /**
  * PUBACK reason codes the registry refuses with (only codes MQTT 5 allows in PUBACK: 0x96 "Message rate too
@@ -60,7 +62,12 @@ export interface A2aRegistryOptions {
     card: Record<string, unknown>,
     agent: A2aAgentIdentity,
   ) => true | string | Promise<true | string>;
-  /** Registrations per agent per window (EIP-0033 `registration_rate_limit`). Default 10 per minute; false: none. */
+  /**
+   * Registrations per agent per window (EIP-0033 `registration_rate_limit`). Default 10 per minute; false:
+   * none. A republication whose payload is byte-identical to the retained card (a status change: going
+   * offline, a will) is not a registration; what the publisher's own `a2a-status` says does not matter.
+   * Needs `attach(broker)` to see the retained card; without it every publication counts.
+   */
   registrationRateLimit?: { max: number; windowMs: number } | false;
   logger?: BrokerLogger;
 }
@@ -74,12 +81,15 @@ export interface A2aAgentIdentity {
   readonly clientId: string;
 }
 
-/** The agent of `$a2a/v1/discovery/{org}/{unit}/{agent}`, or undefined for another or a malformed topic. */
+/**
+ * The agent of `$a2a/v1/discovery/{org}/{unit}/{agent}` (core's grammar: valid identifiers, `pool` is no
+ * agent id), `malformed` for another topic under that prefix, undefined for any other topic.
+ */
 export function parseDiscoveryTopic(topic: string): A2aAgentIdentity | 'malformed' | undefined {
   if (!topic.startsWith(DISCOVERY_PREFIX)) return undefined;
-  const levels = topic.slice(DISCOVERY_PREFIX.length).split('/');
-  if (levels.length !== 3 || !levels.every((level) => IDENTIFIER.test(level))) return 'malformed';
-  const [org, unit, agentId] = levels as [string, string, string];
+  const parsed = parseA2aTopic(topic);
+  if (parsed?.kind !== 'discovery') return 'malformed';
+  const { orgId: org, unitId: unit, agentId } = parsed;
   return { org, unit, agentId, clientId: `${org}/${unit}/${agentId}` };
 }
 
@@ -90,6 +100,13 @@ function isTrusted(jku: string, trusted: readonly string[]): boolean {
 function firstValue(properties: UserProperties | undefined, name: string): string | undefined {
   const value = properties?.[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** Drop agents whose registrations all left the window (keeps the table bounded by time). */
+function sweep(registrations: Map<string, number[]>, since: number): void {
+  for (const [agent, times] of registrations) {
+    if ((times.at(-1) ?? 0) <= since) registrations.delete(agent);
+  }
 }
 
 const STATUS = 'a2a-status';
@@ -112,6 +129,7 @@ export function a2aRegistry(
       : (options.registrationRateLimit ?? { max: 10, windowMs: 60_000 });
   const registrations = new Map<string, number[]>();
   const logger = options.logger;
+  let attached: Broker | undefined;
 
   const refuse = (code: ReasonCode, topic: string, why: string): ReasonCode => {
     logger?.info(`mqtt-agents:broker:a2a-registry: refused the card on '${topic}': ${why}`);
@@ -143,12 +161,11 @@ export function a2aRegistry(
         `${message.payload.length} bytes > ${maxCardBytes}`,
       );
     }
-    let card: unknown;
-    try {
-      card = JSON.parse(message.payload.toString('utf8'));
-    } catch {
-      return refuse(A2A_REGISTRY_REASON.invalidCard, message.topic, 'not JSON');
-    }
+    // The receivers' decoder (strict UTF-8, one BOM, no `__proto__`, bounded depth): the card judged is the
+    // card discovery reads.
+    const decoded = decodeJson(message.payload, { maxBytes: maxCardBytes });
+    if (!decoded.ok) return refuse(A2A_REGISTRY_REASON.invalidCard, message.topic, decoded.error.message);
+    const card = decoded.value;
     const problems = validate(card);
     if (problems.length > 0) {
       return refuse(
@@ -170,10 +187,15 @@ export function a2aRegistry(
         );
       }
     }
-    // Status-only republications (offline, will) are not registrations.
-    const offline = firstValue(message.properties.userProperties, STATUS) === 'offline';
-    if (limit && !offline) {
+    // A republication of the retained card's exact bytes (going offline, a will) registers nothing new.
+    // Never decided on the publisher's own `a2a-status`: anyone can write "offline" on a new card.
+    const retained = attached?.closed === false ? attached.getRetained(message.topic) : undefined;
+    const unchanged = retained !== undefined && retained.payload.equals(message.payload);
+    if (limit && !unchanged) {
       const now = Date.now();
+      if (registrations.size >= SWEEP_AT && !registrations.has(agent.clientId)) {
+        sweep(registrations, now - limit.windowMs);
+      }
       const recent = (registrations.get(agent.clientId) ?? []).filter((at) => at > now - limit.windowMs);
       if (recent.length >= limit.max) {
         registrations.set(agent.clientId, recent);
@@ -200,7 +222,12 @@ export function a2aRegistry(
     name: 'a2a-registry',
     hooks: { authorizePublish },
     attach(broker: Broker): () => void {
-      if (options.brokerStatus === false) return () => {};
+      attached = broker;
+      if (options.brokerStatus === false) {
+        return () => {
+          if (attached === broker) attached = undefined;
+        };
+      }
       /**
        * Republish the retained card of `topic` with the broker's view of the agent's connection (payload
        * untouched), unless it already says so.
@@ -230,10 +257,8 @@ export function a2aRegistry(
         later(message.topic, agent.clientId);
       };
       const topicOf = (clientId: string): string | undefined => {
-        const levels = clientId.split('/');
-        return levels.length === 3 && levels.every((level) => IDENTIFIER.test(level))
-          ? `${DISCOVERY_PREFIX}${clientId}`
-          : undefined;
+        const agent = parseA2aClientId(clientId);
+        return agent ? buildA2aTopic({ kind: 'discovery', ...agent }) : undefined;
       };
       const onConnect = (client: ClientInfo): void => {
         const topic = topicOf(client.id);
@@ -250,6 +275,7 @@ export function a2aRegistry(
         broker.off('message-publish', onPublish);
         broker.off('client-connect', onConnect);
         broker.off('client-disconnect', onDisconnect);
+        if (attached === broker) attached = undefined;
       };
     },
   };
