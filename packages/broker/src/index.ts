@@ -39,7 +39,7 @@ export type { BrokerPlugin } from './plugins/plugin.js';
 export { A2A_REGISTRY_REASON, a2aRegistry, parseDiscoveryTopic } from './plugins/a2a-registry.js';
 export type { A2aAgentIdentity, A2aRegistryOptions } from './plugins/a2a-registry.js';
 export { agentCardProblems } from './plugins/agent-card-shape.js';
-export { MCP_RBAC_ERROR_CODE, mcpBrokerHelpers } from './plugins/mcp-helpers.js';
+export { MCP_RBAC_ERROR_CODE, MCP_RBAC_REASON, mcpBrokerHelpers } from './plugins/mcp-helpers.js';
 export type { McpBrokerHelpersOptions, McpRole, McpRoleAssignment } from './plugins/mcp-helpers.js';
 export { agentTopicAcl } from './plugins/topic-acl.js';
 export type { AgentTopicAclOptions } from './plugins/topic-acl.js';
