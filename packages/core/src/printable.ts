@@ -4,8 +4,8 @@
  * `\uXXXX` escapes, and long values are cut with an ellipsis. A client id, topic or method name passed
  * through it can neither forge a log line nor move the cursor or recolour a terminal.
  */
-// eslint-disable-next-line no-control-regex
 const UNPRINTABLE =
+  // eslint-disable-next-line no-control-regex
   /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]|[\uD800-\uDFFF]/gu;
 
 /** Default longest value `printable` keeps, in UTF-16 code units. */

@@ -2,7 +2,6 @@
 // embedded broker stamps. No imports: the grammar entry (`@mqtt-agents/core/grammar`) carries them to the
 // broker without MQTT.js or nanoid.
 
-
 /** User properties of the MCP over MQTT binding. */
 export const McpUserProperty = {
   /** `mcp-client` or `mcp-server`; on CONNECT and on every PUBLISH. */

@@ -12,7 +12,6 @@ import type {
   AuthenticateResult,
   ClientInfo,
   ConnectProperties,
-  HookResult,
   ProtocolVersion,
   PublishProperties,
   QoS,
@@ -158,11 +157,7 @@ function hookFailed(client: ClientConnection, error: unknown): void {
   client.refuseConnect(0x80, 'authentication failed');
 }
 
-function finishConnect(
-  client: ClientConnection,
-  pending: PendingConnect,
-  verdict: AuthenticateResult,
-): void {
+function finishConnect(client: ClientConnection, pending: PendingConnect, verdict: AuthenticateResult): void {
   if (client.state !== 0 /* still connecting: the socket may have gone while the hook ran */) return;
   const principal = typeof verdict === 'object' && verdict !== null ? verdict.principal : undefined;
   if (verdict !== true && principal === undefined) {
@@ -176,7 +171,10 @@ function finishConnect(
   const info: ClientInfo =
     principal === undefined
       ? pending.info
-      : Object.freeze({ ...pending.info, principal: Object.freeze({ ...principal, roles: Object.freeze([...principal.roles]) }) });
+      : Object.freeze({
+          ...pending.info,
+          principal: Object.freeze({ ...principal, roles: Object.freeze([...principal.roles]) }),
+        });
   const properties = info.properties;
   const clientId = info.id;
 
