@@ -1,18 +1,20 @@
 // The README's demo: a small agent world on the embedded MQTT 5 broker, in this one process, with no
 // network and no API keys. Two MCP servers (one with two instances), three A2A agents (one streaming), and
 // a client that discovers them, calls tools across instances, delegates a multi-step task, and watches
-// presence change when a server stops. Every message that crosses the broker is printed as it goes.
+// presence change when a server stops; an impostor tries to read and plant traffic and the broker's
+// identity-binding ACL refuses it. Every message that crosses the broker is printed as it goes.
 import { TaskState } from '@a2a-js/sdk';
 import type { Task } from '@a2a-js/sdk';
 import { ClientFactory } from '@a2a-js/sdk/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { discoverAgents, mqttTransportFactory } from '@mqtt-agents/a2a';
-import { startBroker } from '@mqtt-agents/broker';
+import { agentTopicAcl, startBroker } from '@mqtt-agents/broker';
 import { createMcpMqttClientHost } from '@mqtt-agents/mcp';
 import type { McpServerChange } from '@mqtt-agents/mcp';
 import { colorStyle, plainStyle, traceBroker } from './trace.js';
 import { CAMERA, PRESS } from './world/mcp-servers.js';
 import { ORG, UNIT, startAgents, startMcpServers } from './world/start-world.js';
+import { tryImpostor } from './world/impostor.js';
 import { artifactText, userMessage } from './world/parts.js';
 
 const color = process.stdout.isTTY === true && !process.env.NO_COLOR;
@@ -35,7 +37,8 @@ function toolText(result: unknown): string {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  await using broker = await startBroker({ port: 0 });
+  // The identity-binding ACL: each agent's topics belong to the client id they name (scene 5).
+  await using broker = await startBroker({ port: 0, ...agentTopicAcl().hooks });
   const mqtt = { url: broker.url };
   write(bold('mqtt-agents demo: MCP servers and A2A agents on one MQTT 5 broker'));
   write(`embedded broker on ${broker.url}. Lines starting with ⇢ are messages crossing it:`);
@@ -94,6 +97,18 @@ async function main(): Promise<void> {
   say(toolText(await second.callTool({ name: 'stroke', arguments: { count: 3 } })));
   say(toolText(await first.callTool({ name: 'status', arguments: {} })));
   say(toolText(await second.callTool({ name: 'status', arguments: {} })));
+
+  section(
+    'An impostor tries to listen in and to plant a request',
+    'The broker binds every topic level that names an agent to the client id it must be (agentTopicAcl): mallory, a plain MQTT client, gets reason codes, not traffic.',
+  );
+  const attempts = await tryImpostor(broker.url, {
+    mcpClientId: 'demo-client',
+    serverId: firstSession.serverId,
+    serverName: PRESS,
+  });
+  for (const { attempt, answer } of attempts) say(`${attempt}: ${answer}`);
+  if (attempts.some((attempt) => !attempt.refused)) throw new Error('the broker let the impostor through');
 
   section(
     'The client delegates a multi-step task to the planner',
