@@ -15,7 +15,7 @@ import { untilAborted } from '../command.js';
 import { mcpServerEntry } from '../discovery/inventory.js';
 import { brokerUrl, parseFlags, parsePort, urlOption } from '../flags.js';
 import { listen } from '../http/listen.js';
-import { relayTransports } from '../mcp/relay.js';
+import { RelayGroup, relayTransports } from '../mcp/relay.js';
 import type { Relay } from '../mcp/relay.js';
 
 export const mcpHttpHelp = `Usage: mqtt-agents mcp http [options]
@@ -72,7 +72,7 @@ async function mcpHttpCommand(argv: string[], context: CommandContext): Promise<
   });
   logger.ready();
   const sessions = new Map<string, HttpSession>();
-  const relays = new Set<Relay>();
+  const relays = new RelayGroup();
   let baseUrl = '';
 
   const app = express();
@@ -147,12 +147,9 @@ async function mcpHttpCommand(argv: string[], context: CommandContext): Promise<
         if (context.debug) context.stderr(`${prefix}: ${side} error: ${error.message}\n`);
       },
     });
-    relays.add(relay);
-    void relay.closed.then(() => relay.close()).then(() => relays.delete(relay));
     try {
-      await relay.start();
+      await relays.start(relay);
     } catch (error) {
-      await relay.close();
       jsonRpcError(response, 502, -32603, `cannot reach server '${serverName}': ${(error as Error).message}`);
       return;
     }
@@ -181,7 +178,7 @@ async function mcpHttpCommand(argv: string[], context: CommandContext): Promise<
 
   await untilAborted(context.signal);
   context.stdout('mqtt-agents mcp http: shutting down\n');
-  await Promise.all([...relays].map((relay) => relay.close()));
+  await relays.close();
   await http.close();
   await host.close();
   await discovery.catch(() => {});

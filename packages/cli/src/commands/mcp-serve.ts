@@ -8,7 +8,7 @@ import { untilAborted } from '../command.js';
 import { brokerUrl, parseFlags, splitAtDoubleDash, urlOption } from '../flags.js';
 import { CommandError, UsageError } from '../io.js';
 import { ChildProcessTransport, describeSpawnError } from '../mcp/child-process-transport.js';
-import { relayTransports } from '../mcp/relay.js';
+import { RelayGroup, relayTransports } from '../mcp/relay.js';
 import type { Relay } from '../mcp/relay.js';
 import { SharedStdioServer } from '../mcp/shared-stdio-server.js';
 
@@ -69,7 +69,7 @@ function perSessionServer(
   session: McpServerSession,
   spawn: () => ChildProcessTransport,
   context: CommandContext,
-  relays: Set<Relay>,
+  relays: RelayGroup,
 ): McpServerLike {
   let relay: Relay | undefined;
   return {
@@ -88,13 +88,9 @@ function perSessionServer(
             context.stderr(`session ${session.mcpClientId}: ${side} error: ${error.message}\n`);
         },
       });
-      const current = relay;
-      relays.add(current);
-      void current.closed.then(() => current.close()).then(() => relays.delete(current));
       try {
-        await relay.start();
+        await relays.start(relay);
       } catch (error) {
-        await relay.close();
         context.stderr(`session ${session.mcpClientId}: ${describeSpawnError(child.commandLine, error)}\n`);
         throw error;
       }
@@ -158,7 +154,7 @@ async function mcpServeCommand(argv: string[], context: CommandContext): Promise
     }
   }
 
-  const relays = new Set<Relay>();
+  const relays = new RelayGroup();
   let host;
   try {
     host = await serveMcpOverMqtt({
@@ -196,7 +192,7 @@ async function mcpServeCommand(argv: string[], context: CommandContext): Promise
   ]);
   context.stdout(`mqtt-agents mcp serve: shutting down\n`);
   await host.close();
-  await Promise.all([...relays].map((relay) => relay.close()));
+  await relays.close();
   await sharedChild?.close();
   if (outcome === 'exited') {
     throw new CommandError(`the server process exited: ${commandLine}`);

@@ -163,3 +163,26 @@ export function relayTransports(client: Transport, server: Transport, options: R
     closed,
   };
 }
+
+/**
+ * The relays a command runs: each one leaves the group when it closes, and `close()` closes the rest.
+ * `start` closes a relay that could not start before it rethrows.
+ */
+export class RelayGroup {
+  readonly #relays = new Set<Relay>();
+
+  async start(relay: Relay): Promise<void> {
+    this.#relays.add(relay);
+    void relay.closed.then(() => relay.close()).then(() => this.#relays.delete(relay));
+    try {
+      await relay.start();
+    } catch (error) {
+      await relay.close();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#relays].map((relay) => relay.close()));
+  }
+}
