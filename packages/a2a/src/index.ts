@@ -11,7 +11,7 @@ export { BrokerIdentityUser } from './caller-identity.js';
 export type { BrokerSender } from './caller-identity.js';
 
 // --- discovery ---
-export { discoverAgents } from './agent-registry.js';
+export { discoverAgents } from './discovery/agent-registry.js';
 export type {
   AgentRegistry,
   AgentRegistryChange,
@@ -20,7 +20,7 @@ export type {
   DiscoverAgentsOptions,
   DiscoveredAgent,
   WaitForAgentOptions,
-} from './agent-registry.js';
+} from './discovery/types.js';
 
 // --- agent cards ---
 export {

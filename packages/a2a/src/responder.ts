@@ -67,7 +67,8 @@ import {
   encryptPayload,
   ubspCorrelationHeader,
 } from './ubsp.js';
-import type { PeerKeyResolver, ReplayGuard, ServeUbspOptions, UbspKey } from './ubsp.js';
+import type { ReplayGuard, ServeUbspOptions, UbspKey } from './ubsp.js';
+import type { PeerKeyResolver } from './discovery/peer-keys.js';
 import type { RequesterTaskIdStore } from './requester-task-ids.js';
 import { isStreamFinalResponse, isStreamFinalState, isTerminalState } from './stream-states.js';
 
