@@ -3,8 +3,13 @@
 // --- agent side ---
 export { serveA2AOverMqtt } from './serve-agent.js';
 export type { A2AMqttAgent, ServeA2AOverMqttOptions } from './serve-agent.js';
-export { A2A_METHODS, DEFAULT_DUPLICATE_WINDOW, MQTT_REQUEST_STATE_KEY, handOverTask } from './responder.js';
-export type { MqttRequestInfo, ResponderLimits } from './responder.js';
+export {
+  A2A_METHODS,
+  DEFAULT_DUPLICATE_WINDOW,
+  MQTT_REQUEST_STATE_KEY,
+  handOverTask,
+} from './responder/api.js';
+export type { MqttRequestInfo, ResponderLimits } from './responder/api.js';
 export { BoundedTaskStore, DEFAULT_TASK_STORE_LIMITS, createBoundedTaskStore } from './bounded-task-store.js';
 export type { BoundedTaskStoreOptions } from './bounded-task-store.js';
 export { BrokerIdentityUser } from './caller-identity.js';

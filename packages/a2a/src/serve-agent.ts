@@ -44,8 +44,8 @@ import { BearerVerifier } from './oauth.js';
 import { BoundedTaskStore } from './bounded-task-store.js';
 import type { BoundedTaskStoreOptions } from './bounded-task-store.js';
 import type { BearerAuthOptions } from './oauth.js';
-import { Responder } from './responder.js';
-import type { ResponderLimits } from './responder.js';
+import { Responder } from './responder/responder.js';
+import type { ResponderLimits } from './responder/api.js';
 import { RequesterTaskIdStore, executorForRequesterTaskIds } from './requester-task-ids.js';
 
 export interface ServeA2AOverMqttOptions {

@@ -30,7 +30,6 @@ import type {
   WaitForAgentOptions,
 } from './types.js';
 
-
 function readStatus(message: MqttMessage): {
   status: AgentStatus;
   statusSource: AgentStatusSource | undefined;
