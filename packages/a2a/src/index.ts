@@ -74,7 +74,13 @@ export type { AgentAddress } from './agent-address.js';
 // --- requester side ---
 export { MqttTransportFactory, mqttTransportFactory } from './mqtt-transport-factory.js';
 export type { MqttTransportFactoryOptions, TransportForOptions } from './mqtt-transport-factory.js';
-export { MqttClientTransport, serviceParametersToUserProperties } from './mqtt-client-transport.js';
+export { A2AMqttClientTransport } from './requester/transport.js';
+export { serviceParametersToUserProperties } from './requester/wire.js';
+import { A2AMqttClientTransport } from './requester/transport.js';
+/** @deprecated use `A2AMqttClientTransport` (the MCP package has a class of the same name); removed in the next minor. */
+export const MqttClientTransport = A2AMqttClientTransport;
+/** @deprecated use `A2AMqttClientTransport`. */
+export type MqttClientTransport = A2AMqttClientTransport;
 export { createMemoryTaskRouteStore, isPoolAddress } from './task-routes.js';
 export type { PoolAddress, TaskRouteStore } from './task-routes.js';
 export { DEFAULT_RETRY_POLICY, backoffDelay } from './retry-policy.js';

@@ -16,8 +16,9 @@ import type { Logger, MqttConnection, MqttMessage, UnmatchedReplyReason } from '
 import { MQTT_PROTOCOL_BINDING, MQTT_PROTOCOL_BINDING_ALIASES, mqttInterfaces } from './agent-card.js';
 import { agentAddressOf } from './agent-address.js';
 import type { AgentAddress } from './agent-address.js';
-import { MqttClientTransport } from './mqtt-client-transport.js';
-import type { RequesterSession } from './mqtt-client-transport.js';
+import { A2AMqttClientTransport } from './requester/transport.js';
+import type { RequesterSession } from './requester/session.js';
+import { UbspRequesterCodec } from './security/ubsp-codec.js';
 import { openConnection } from './mqtt-connection.js';
 import type { MqttConnectionOptions } from './mqtt-connection.js';
 import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
@@ -165,7 +166,7 @@ export class MqttTransportFactory implements TransportFactory {
   }
 
   /** Called by `ClientFactory`: a transport for the agent this card belongs to. */
-  async create(url: string, agentCard: AgentCard): Promise<MqttClientTransport> {
+  async create(url: string, agentCard: AgentCard): Promise<A2AMqttClientTransport> {
     const target = this.#resolve(agentCard);
     if (!mqttInterfaces(agentCard).some((entry) => entry.url === url)) {
       this.#logger.debug(`card '${agentCard.name}' offers no MQTT interface at '${url}'`);
@@ -181,7 +182,7 @@ export class MqttTransportFactory implements TransportFactory {
   async transportFor(
     target: AgentAddress | PoolAddress,
     options?: AbortSignal | TransportForOptions,
-  ): Promise<MqttClientTransport> {
+  ): Promise<A2AMqttClientTransport> {
     const { signal, card } =
       options instanceof AbortSignal ? { signal: options, card: undefined } : (options ?? {});
     const address: AgentAddress | PoolAddress = isPoolAddress(target)
@@ -191,7 +192,7 @@ export class MqttTransportFactory implements TransportFactory {
           unit: assertUnitId(target.unit),
           agentId: assertAgentId(target.agentId),
         };
-    return new MqttClientTransport(await this.#session(signal), address, this.#protocolName, card);
+    return new A2AMqttClientTransport(await this.#session(signal), address, this.#protocolName, card);
   }
 
   /** The route store: which agent serves a pooled or handed-over task. */
@@ -262,14 +263,18 @@ export class MqttTransportFactory implements TransportFactory {
         identity: this.identity,
         replyTopic: this.replyTopic,
         ubsp: this.#options.ubsp
-          ? {
-              options: this.#options.ubsp,
-              keys: new PeerKeyResolver(this.#options.ubsp, opened.connection, this.#logger),
-              replay: new ReplayGuard({
-                maxAgeSeconds: this.#options.ubsp.maxAgeSeconds ?? 60,
-                clockToleranceSeconds: this.#options.ubsp.clockToleranceSeconds ?? 30,
-              }),
-            }
+          ? new UbspRequesterCodec(
+              {
+                options: this.#options.ubsp,
+                keys: new PeerKeyResolver(this.#options.ubsp, opened.connection, this.#logger),
+                replay: new ReplayGuard({
+                  maxAgeSeconds: this.#options.ubsp.maxAgeSeconds ?? 60,
+                  clockToleranceSeconds: this.#options.ubsp.clockToleranceSeconds ?? 30,
+                }),
+              },
+              this.identity.agentId,
+              this.replyTopic,
+            )
           : undefined,
         requestReply,
         policy,
@@ -294,7 +299,7 @@ export class MqttTransportFactory implements TransportFactory {
         return;
       }
       await session.requestReply.close();
-      await session.ubsp?.keys.close();
+      await session.ubsp?.close();
       if (session.owned) await session.connection.close();
     })());
   }

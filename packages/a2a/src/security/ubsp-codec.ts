@@ -97,6 +97,11 @@ export class UbspRequesterCodec implements RequestSealer, ReplyOpener {
   }
 
   /** A reply must be protected, addressed to this requester, bound to this correlation, and not replayed. */
+  /** Stop the key resolver's discovery registries. */
+  async close(): Promise<void> {
+    await this.#config.keys.close();
+  }
+
   async openReply(reply: MqttMessage, correlationData: Uint8Array): Promise<OpenedReply> {
     if (getUserProperty(reply.properties, A2AUserProperty.SecurityProfile) !== UBSP_V1) {
       return { kind: 'plaintext' };
