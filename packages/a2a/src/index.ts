@@ -2,7 +2,7 @@
 
 // --- agent side ---
 export { serveA2AOverMqtt } from './serve-agent.js';
-export type { A2AMqttAgent, ServeA2AOverMqttOptions } from './serve-agent.js';
+export type { A2AMqttAgent, ServeA2AOverMqttOptions, SignalOptions } from './serve-agent-types.js';
 export {
   A2A_METHODS,
   DEFAULT_DUPLICATE_WINDOW,

@@ -17,6 +17,8 @@ import { MQTT_PROTOCOL_BINDING, MQTT_PROTOCOL_BINDING_ALIASES, mqttInterfaces } 
 import { agentAddressOf } from './agent-address.js';
 import type { AgentAddress } from './agent-address.js';
 import { A2AMqttClientTransport } from './requester/transport.js';
+import { signalOf } from './serve-agent-types.js';
+import type { SignalOptions } from './serve-agent-types.js';
 import type { RequesterSession } from './requester/session.js';
 import { UbspRequesterCodec } from './security/ubsp-codec.js';
 import { openConnection } from './mqtt-connection.js';
@@ -160,9 +162,12 @@ export class MqttTransportFactory implements TransportFactory {
     return MQTT_PROTOCOL_BINDING_ALIASES.map((name) => this.forProtocolName(name));
   }
 
-  /** Connect and subscribe to the reply topic now instead of on the first `create()`. */
-  async connect(signal?: AbortSignal): Promise<MqttConnection> {
-    return (await this.#session(signal)).connection;
+  /**
+   * Connect and subscribe to the reply topic now instead of on the first `create()`. A bare `AbortSignal`
+   * is deprecated: pass `{ signal }`.
+   */
+  async connect(options?: SignalOptions | AbortSignal): Promise<MqttConnection> {
+    return (await this.#session(signalOf(options))).connection;
   }
 
   /** Called by `ClientFactory`: a transport for the agent this card belongs to. */

@@ -63,7 +63,7 @@ export class EnvelopeCheck {
     }
     if (!this.#answersOn(responseTopic)) {
       logger.warn(
-        `dropped a request on '${topic}': its Response Topic '${printable(responseTopic)}' is not a reply topic of the profile ($a2a/v1/reply/{org}/{unit}/{agent}/{suffix}) nor one of allowedReplyTopics`,
+        `dropped a request on '${topic}': its Response Topic '${printable(responseTopic)}' is not a reply topic of the profile (reply/{org}/{unit}/{agent}/{suffix}) nor one of allowedReplyTopics`,
       );
       return undefined;
     }
