@@ -9,7 +9,7 @@ import { DuplicateWindow } from '../duplicate-window.js';
 import type { WindowRefusal } from '../duplicate-window.js';
 import { DEFAULT_DUPLICATE_WINDOW } from './api.js';
 import type { ResponderLimits } from './api.js';
-import { SEND_METHODS, UUID_V4, isPlainObject } from './context.js';
+import { SEND_METHODS, UUID_V4, isPlainObject } from './rules.js';
 
 export type SendOutcome =
   | { kind: 'error'; error: JsonRpcErrorObject }

@@ -12,7 +12,8 @@ import { BrokerIdentityUser } from '../caller-identity.js';
 import type { BearerVerifier } from '../oauth.js';
 import { A2A_METHODS, HANDOVER_STATE_KEY, MQTT_REQUEST_STATE_KEY } from './api.js';
 import type { HandoverControl, MqttRequestInfo } from './api.js';
-import { ProtocolFailure, SEND_METHODS, STREAM_METHODS, isPlainObject, withContext } from './context.js';
+import { ProtocolFailure, withContext } from './context.js';
+import { SEND_METHODS, STREAM_METHODS, isPlainObject } from './rules.js';
 import type { RequestContext } from './context.js';
 
 /** A request as the SDK's JSON-RPC handler takes it: params an object, without `tenant`. */

@@ -8,7 +8,7 @@ import { jsonRpcErrorResponse } from '@mqtt-agents/core';
 import type { JsonRpcId, Logger } from '@mqtt-agents/core';
 import type { JsonRpcErrorObject } from '../binding-errors.js';
 import { isStreamFinalResponse, isStreamFinalState } from '../stream-states.js';
-import { isPlainObject } from './context.js';
+import { isPlainObject } from './rules.js';
 import type { RequestContext } from './context.js';
 import type { SendRecord } from './dedup.js';
 import type { RpcRequest } from './dispatch.js';
