@@ -2,16 +2,21 @@
 
 // --- agent side ---
 export { serveA2AOverMqtt } from './serve-agent.js';
-export type { A2AMqttAgent, ServeA2AOverMqttOptions } from './serve-agent.js';
-export { A2A_METHODS, DEFAULT_DUPLICATE_WINDOW, MQTT_REQUEST_STATE_KEY, handOverTask } from './responder.js';
-export type { MqttRequestInfo, ResponderLimits } from './responder.js';
+export type { A2AMqttAgent, ServeA2AOverMqttOptions, SignalOptions } from './serve-agent-types.js';
+export {
+  A2A_METHODS,
+  DEFAULT_DUPLICATE_WINDOW,
+  MQTT_REQUEST_STATE_KEY,
+  handOverTask,
+} from './responder/api.js';
+export type { MqttRequestInfo, ResponderLimits } from './responder/api.js';
 export { BoundedTaskStore, DEFAULT_TASK_STORE_LIMITS, createBoundedTaskStore } from './bounded-task-store.js';
 export type { BoundedTaskStoreOptions } from './bounded-task-store.js';
 export { BrokerIdentityUser } from './caller-identity.js';
 export type { BrokerSender } from './caller-identity.js';
 
 // --- discovery ---
-export { discoverAgents } from './agent-registry.js';
+export { discoverAgents } from './discovery/agent-registry.js';
 export type {
   AgentRegistry,
   AgentRegistryChange,
@@ -20,7 +25,7 @@ export type {
   DiscoverAgentsOptions,
   DiscoveredAgent,
   WaitForAgentOptions,
-} from './agent-registry.js';
+} from './discovery/types.js';
 
 // --- agent cards ---
 export {
@@ -69,7 +74,13 @@ export type { AgentAddress } from './agent-address.js';
 // --- requester side ---
 export { MqttTransportFactory, mqttTransportFactory } from './mqtt-transport-factory.js';
 export type { MqttTransportFactoryOptions, TransportForOptions } from './mqtt-transport-factory.js';
-export { MqttClientTransport, serviceParametersToUserProperties } from './mqtt-client-transport.js';
+export { A2AMqttClientTransport } from './requester/transport.js';
+export { serviceParametersToUserProperties } from './requester/wire.js';
+import { A2AMqttClientTransport } from './requester/transport.js';
+/** @deprecated use `A2AMqttClientTransport` (the MCP package has a class of the same name); removed in the next minor. */
+export const MqttClientTransport = A2AMqttClientTransport;
+/** @deprecated use `A2AMqttClientTransport`. */
+export type MqttClientTransport = A2AMqttClientTransport;
 export { createMemoryTaskRouteStore, isPoolAddress } from './task-routes.js';
 export type { PoolAddress, TaskRouteStore } from './task-routes.js';
 export { DEFAULT_RETRY_POLICY, backoffDelay } from './retry-policy.js';

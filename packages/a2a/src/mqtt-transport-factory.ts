@@ -16,14 +16,18 @@ import type { Logger, MqttConnection, MqttMessage, UnmatchedReplyReason } from '
 import { MQTT_PROTOCOL_BINDING, MQTT_PROTOCOL_BINDING_ALIASES, mqttInterfaces } from './agent-card.js';
 import { agentAddressOf } from './agent-address.js';
 import type { AgentAddress } from './agent-address.js';
-import { MqttClientTransport } from './mqtt-client-transport.js';
-import type { RequesterSession } from './mqtt-client-transport.js';
+import { A2AMqttClientTransport } from './requester/transport.js';
+import { signalOf } from './serve-agent-types.js';
+import type { SignalOptions } from './serve-agent-types.js';
+import type { RequesterSession } from './requester/session.js';
+import { UbspRequesterCodec } from './security/ubsp-codec.js';
 import { openConnection } from './mqtt-connection.js';
 import type { MqttConnectionOptions } from './mqtt-connection.js';
 import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
 import type { RequesterAuthOptions } from './oauth.js';
-import { PeerKeyResolver, ReplayGuard } from './ubsp.js';
+import { PeerKeyResolver } from './discovery/peer-keys.js';
+import { ReplayGuard } from './ubsp.js';
 import type { UbspOptions } from './ubsp.js';
 import { createMemoryTaskRouteStore, isPoolAddress } from './task-routes.js';
 import type { PoolAddress, TaskRouteStore } from './task-routes.js';
@@ -158,13 +162,16 @@ export class MqttTransportFactory implements TransportFactory {
     return MQTT_PROTOCOL_BINDING_ALIASES.map((name) => this.forProtocolName(name));
   }
 
-  /** Connect and subscribe to the reply topic now instead of on the first `create()`. */
-  async connect(signal?: AbortSignal): Promise<MqttConnection> {
-    return (await this.#session(signal)).connection;
+  /**
+   * Connect and subscribe to the reply topic now instead of on the first `create()`. A bare `AbortSignal`
+   * is deprecated: pass `{ signal }`.
+   */
+  async connect(options?: SignalOptions | AbortSignal): Promise<MqttConnection> {
+    return (await this.#session(signalOf(options))).connection;
   }
 
   /** Called by `ClientFactory`: a transport for the agent this card belongs to. */
-  async create(url: string, agentCard: AgentCard): Promise<MqttClientTransport> {
+  async create(url: string, agentCard: AgentCard): Promise<A2AMqttClientTransport> {
     const target = this.#resolve(agentCard);
     if (!mqttInterfaces(agentCard).some((entry) => entry.url === url)) {
       this.#logger.debug(`card '${agentCard.name}' offers no MQTT interface at '${url}'`);
@@ -180,7 +187,7 @@ export class MqttTransportFactory implements TransportFactory {
   async transportFor(
     target: AgentAddress | PoolAddress,
     options?: AbortSignal | TransportForOptions,
-  ): Promise<MqttClientTransport> {
+  ): Promise<A2AMqttClientTransport> {
     const { signal, card } =
       options instanceof AbortSignal ? { signal: options, card: undefined } : (options ?? {});
     const address: AgentAddress | PoolAddress = isPoolAddress(target)
@@ -190,7 +197,7 @@ export class MqttTransportFactory implements TransportFactory {
           unit: assertUnitId(target.unit),
           agentId: assertAgentId(target.agentId),
         };
-    return new MqttClientTransport(await this.#session(signal), address, this.#protocolName, card);
+    return new A2AMqttClientTransport(await this.#session(signal), address, this.#protocolName, card);
   }
 
   /** The route store: which agent serves a pooled or handed-over task. */
@@ -261,14 +268,18 @@ export class MqttTransportFactory implements TransportFactory {
         identity: this.identity,
         replyTopic: this.replyTopic,
         ubsp: this.#options.ubsp
-          ? {
-              options: this.#options.ubsp,
-              keys: new PeerKeyResolver(this.#options.ubsp, opened.connection, this.#logger),
-              replay: new ReplayGuard({
-                maxAgeSeconds: this.#options.ubsp.maxAgeSeconds ?? 60,
-                clockToleranceSeconds: this.#options.ubsp.clockToleranceSeconds ?? 30,
-              }),
-            }
+          ? new UbspRequesterCodec(
+              {
+                options: this.#options.ubsp,
+                keys: new PeerKeyResolver(this.#options.ubsp, opened.connection, this.#logger),
+                replay: new ReplayGuard({
+                  maxAgeSeconds: this.#options.ubsp.maxAgeSeconds ?? 60,
+                  clockToleranceSeconds: this.#options.ubsp.clockToleranceSeconds ?? 30,
+                }),
+              },
+              this.identity.agentId,
+              this.replyTopic,
+            )
           : undefined,
         requestReply,
         policy,
@@ -293,7 +304,7 @@ export class MqttTransportFactory implements TransportFactory {
         return;
       }
       await session.requestReply.close();
-      await session.ubsp?.keys.close();
+      await session.ubsp?.close();
       if (session.owned) await session.connection.close();
     })());
   }
