@@ -6,11 +6,12 @@ import {
   mcpServerControlTopic,
 } from '@mqtt-agents/core';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { CLIENT_CAPABILITY_METHODS, isRequest, isResponse, methodOf } from '../inbound/inbound-messages.js';
 import type { McpMqttLink } from '../mcp-mqtt-link.js';
 import type { HealthCheckOptions } from '../session/health-check.js';
 import { SessionCore } from '../session/session-core.js';
+import { SessionTransport } from '../session/session-transport.js';
 import type { SessionEnding } from '../session/session-core.js';
 import { ResourceSubscriptions } from './resource-subscriptions.js';
 
@@ -42,18 +43,15 @@ export interface ClientSessionWiring {
  * Get one from the client host: `await host.createTransport('factory/press')`, or let
  * `host.connect(client, 'factory/press')` create and connect it.
  */
-export class McpMqttClientTransport implements Transport {
+export class McpMqttClientTransport extends SessionTransport implements Transport {
   /** Unset until `initialize` succeeded, then the mcp-client-id. */
   sessionId?: string | undefined;
   readonly mcpClientId: string;
   readonly serverId: string;
   readonly serverName: string;
-  onclose?: (() => void) | undefined;
-  onerror?: ((error: Error) => void) | undefined;
-  onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;
 
   private readonly wiring: ClientSessionWiring;
-  private readonly core: SessionCore;
+  protected readonly core: SessionCore;
   private readonly capabilityTopic: string;
   private readonly controlTopic: string;
   private readonly clientCapabilityTopic: string;
@@ -63,6 +61,7 @@ export class McpMqttClientTransport implements Transport {
 
   /** @internal Created by the client host. */
   constructor(wiring: ClientSessionWiring) {
+    super();
     this.wiring = wiring;
     this.mcpClientId = wiring.mcpClientId;
     this.serverId = wiring.serverId;
@@ -101,15 +100,6 @@ export class McpMqttClientTransport implements Transport {
     return this.sessionId !== undefined && this.core.state.is('started');
   }
 
-  get isClosed(): boolean {
-    return this.core.state.is('closed');
-  }
-
-  /** The protocol version negotiated in `initialize`, once known. */
-  get negotiatedProtocolVersion(): string | undefined {
-    return this.core.negotiatedProtocolVersion;
-  }
-
   /** Subscribes (with No Local) to the session's RPC topic and the server's capability topic, awaiting SUBACK. */
   async start(): Promise<void> {
     this.core.state.beginStart();
@@ -146,25 +136,12 @@ export class McpMqttClientTransport implements Transport {
     await this.core.publishTracked(message);
   }
 
-  setProtocolVersion(version: string): void {
-    this.core.setProtocolVersion(version);
-  }
-
-  /** Ping the server now (a private id, never seen by the SDK) and wait for its answer. */
-  checkHealth(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
-    return this.core.checkHealth(options);
-  }
-
   /**
    * De-initialize: publish `notifications/disconnected` on the RPC topic, unsubscribe from the session's
    * topics and fire `onclose`, while the MQTT connection stays. Idempotent.
    */
   close(): Promise<void> {
     return this.end({ notifyPeer: true });
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
   }
 
   /** @internal A message on the session's RPC topic. */
@@ -187,11 +164,6 @@ export class McpMqttClientTransport implements Transport {
     if (!this.core.state.is('started')) return;
     if (this.wiring.filterResourceUpdates && !this.resources.passes(message)) return;
     this.core.deliver(message);
-  }
-
-  /** @internal Report a problem with this session's inbound traffic. */
-  report(error: Error): void {
-    this.onerror?.(error);
   }
 
   /** @internal End the session. `notifyPeer` de-initializes on the RPC topic first. Idempotent. */

@@ -11,6 +11,7 @@ import {
 } from '@mqtt-agents/core';
 import type { MqttConnection } from '@mqtt-agents/core';
 import { isClientOptions } from '../mqtt-connect-options.js';
+import { startOrClose } from '../host-lifecycle.js';
 import { randomId } from '../random-id.js';
 import {
   openClientConnection,
@@ -95,11 +96,5 @@ export async function createMcpMqttClientHost(
     logger,
     ownsConnection: owns,
   });
-  try {
-    await host.start({ signal: options.signal });
-  } catch (error) {
-    await host.close();
-    throw error;
-  }
-  return host;
+  return await startOrClose(host, options.signal);
 }

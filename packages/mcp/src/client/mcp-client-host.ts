@@ -17,6 +17,7 @@ import { randomId } from '../random-id.js';
 import type { McpServerInstance } from '../server/server-presence.js';
 import { anyServerPresenceFilter } from '../topic-filters.js';
 import { TypedEvents } from '../typed-events.js';
+import { CloseOnce } from '../host-lifecycle.js';
 import { McpClientConnection } from './client-connection.js';
 import type { ClientSessionSettings } from './client-connection.js';
 import type { McpMqttClientTransport } from './client-transport.js';
@@ -33,14 +34,6 @@ import type {
 import { routePresence } from './presence-topic.js';
 import { ServerDiscovery } from './server-discovery.js';
 import type { McpServerChange } from './server-discovery.js';
-
-export type {
-  ConnectToServerOptions,
-  CreateMcpMqttClientHostOptions,
-  McpClientHostEvents,
-  McpClientLike,
-  McpClientRole,
-};
 
 /**
  * MCP clients on an MQTT broker: one MQTT connection (one mcp-client-id), discovery of servers by presence,
@@ -67,7 +60,7 @@ export class McpClientHost {
   private readonly ownsConnection: boolean;
   private readonly removers: Array<() => void> = [];
   private readonly inbound: InboundRouter;
-  private closing: Promise<void> | undefined;
+  private readonly closer = new CloseOnce(() => this.shutdown());
 
   /** @internal Use {@link createMcpMqttClientHost}. */
   constructor(init: {
@@ -103,7 +96,7 @@ export class McpClientHost {
   }
 
   get closed(): boolean {
-    return this.closing !== undefined;
+    return this.closer.started;
   }
 
   on<E extends keyof McpClientHostEvents>(event: E, listener: McpClientHostEvents[E]): () => void {
@@ -234,8 +227,7 @@ export class McpClientHost {
    * iterators. Idempotent.
    */
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
-    return this.closing;
+    return this.closer.run();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -255,7 +247,7 @@ export class McpClientHost {
   }
 
   private assertOpen(): void {
-    if (this.closing) throw new MqttAgentsError('CLOSED', 'the mcp client host is closed');
+    if (this.closer.started) throw new MqttAgentsError('CLOSED', 'the mcp client host is closed');
   }
 
   private wrap(connection: MqttConnection, dedicated: boolean): McpClientConnection {
@@ -292,7 +284,7 @@ export class McpClientHost {
       logger: this.logger,
       signal,
     });
-    if (this.closing) {
+    if (this.closer.started) {
       await connection.close();
       throw new MqttAgentsError('CLOSED', 'the mcp client host is closed');
     }
@@ -314,7 +306,7 @@ export class McpClientHost {
   }
 
   private onReconnect(): void {
-    if (this.closing) return;
+    if (this.closer.started) return;
     this.subscribePresence().catch((error: unknown) =>
       this.report(
         new MqttAgentsError('SUBSCRIBE_FAILED', 'could not restore discovery after reconnect', {
@@ -325,7 +317,7 @@ export class McpClientHost {
   }
 
   private onPresence(message: MqttMessage): void {
-    if (this.closing) return;
+    if (this.closer.started) return;
     routePresence(message, {
       inbound: this.inbound,
       discovery: this.discovery,

@@ -15,6 +15,7 @@ import { InboundRouter } from '../inbound/inbound-router.js';
 import { McpMqttLink } from '../mcp-mqtt-link.js';
 import { anyClientCapabilityFilter, anyClientPresenceFilter, instanceRpcFilter } from '../topic-filters.js';
 import { TypedEvents } from '../typed-events.js';
+import { CloseOnce } from '../host-lifecycle.js';
 import { ControlTopic } from './control-topic.js';
 import type { ServerHostContext } from './host-context.js';
 import type { McpServerHostEvents, McpServerSession, ServeMcpOverMqttOptions } from './options.js';
@@ -67,7 +68,7 @@ export class McpServerHost {
   private description: string;
   private meta: Record<string, unknown> | undefined;
   private rbac: McpServerRbac | undefined;
-  private closing: Promise<void> | undefined;
+  private readonly closer = new CloseOnce(() => this.shutdown());
 
   /** @internal Use `serveMcpOverMqtt`. */
   constructor(init: {
@@ -150,7 +151,7 @@ export class McpServerHost {
   }
 
   get closed(): boolean {
-    return this.closing !== undefined;
+    return this.closer.started;
   }
 
   on<E extends keyof McpServerHostEvents>(event: E, listener: McpServerHostEvents[E]): () => void {
@@ -228,8 +229,7 @@ export class McpServerHost {
    * connection is closed (a client you passed stays open unless `closeClient` was set). Idempotent.
    */
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
-    return this.closing;
+    return this.closer.run();
   }
 
   [Symbol.asyncDispose](): Promise<void> {
@@ -259,7 +259,8 @@ export class McpServerHost {
   }
 
   private publishCapability(message: JSONRPCMessage): Promise<void> {
-    if (this.closing) return Promise.reject(new MqttAgentsError('CLOSED', 'the server host is closed'));
+    if (this.closer.started)
+      return Promise.reject(new MqttAgentsError('CLOSED', 'the server host is closed'));
     return this.link.publishCoalesced(this.capabilityTopic, message);
   }
 
@@ -307,7 +308,7 @@ export class McpServerHost {
   }
 
   private onReconnect(): void {
-    if (this.closing) return;
+    if (this.closer.started) return;
     const newName = getUserProperty(this.connection.connack, McpUserProperty.ServerName);
     if (newName !== undefined && newName !== this.serverName) {
       this.logger.warn(

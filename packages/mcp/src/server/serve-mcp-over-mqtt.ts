@@ -14,6 +14,7 @@ import {
 import type { MqttConnection } from '@mqtt-agents/core';
 import { bindingConnectOptions, serverWill } from '../binding-connect-options.js';
 import { isClientOptions } from '../mqtt-connect-options.js';
+import { startOrClose } from '../host-lifecycle.js';
 import { randomId } from '../random-id.js';
 import { McpServerHost } from './mcp-server-host.js';
 import type { ServeMcpOverMqttOptions } from './options.js';
@@ -122,11 +123,5 @@ export async function serveMcpOverMqtt(options: ServeMcpOverMqttOptions): Promis
   }
 
   const host = new McpServerHost({ options, connection, serverId, serverName, logger, ownsConnection: owns });
-  try {
-    await host.start({ signal: options.signal });
-  } catch (error) {
-    await host.close();
-    throw error;
-  }
-  return host;
+  return await startOrClose(host, options.signal);
 }

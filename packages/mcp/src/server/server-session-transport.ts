@@ -5,6 +5,7 @@ import { SERVER_CAPABILITY_METHODS, isResponse, methodOf } from '../inbound/inbo
 import type { McpMqttLink } from '../mcp-mqtt-link.js';
 import type { HealthCheckOptions } from '../session/health-check.js';
 import { SessionCore } from '../session/session-core.js';
+import { SessionTransport } from '../session/session-transport.js';
 import type { SessionEnding } from '../session/session-core.js';
 import { callerAuthInfo } from './caller-identity.js';
 import type { McpCallerIdentity } from './caller-identity.js';
@@ -43,7 +44,7 @@ export interface ServerSessionWiring {
  *
  * Instances are created by the server host (`serveMcpOverMqtt`), one per `initialize`.
  */
-export class McpMqttServerSessionTransport implements Transport {
+export class McpMqttServerSessionTransport extends SessionTransport implements Transport {
   /** The mcp-client-id of the session's client. */
   readonly sessionId: string;
   readonly mcpClientId: string;
@@ -51,18 +52,16 @@ export class McpMqttServerSessionTransport implements Transport {
   readonly caller: McpCallerIdentity;
   readonly serverId: string;
   readonly serverName: string;
-  onclose?: (() => void) | undefined;
-  onerror?: ((error: Error) => void) | undefined;
-  onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;
 
   private readonly wiring: ServerSessionWiring;
-  private readonly core: SessionCore;
+  protected readonly core: SessionCore;
   private readonly activity: SessionActivity;
   /** Messages that arrived before the SDK server started the transport. */
   private queued: Array<{ message: JSONRPCMessage; extra: MessageExtraInfo | undefined }> = [];
 
   /** @internal Created by the server host. */
   constructor(wiring: ServerSessionWiring) {
+    super();
     this.wiring = wiring;
     this.mcpClientId = wiring.mcpClientId;
     this.sessionId = wiring.mcpClientId;
@@ -97,15 +96,6 @@ export class McpMqttServerSessionTransport implements Transport {
   /** True once the initialize response went out, until the session ends. */
   get isEstablished(): boolean {
     return this.core.isEstablished;
-  }
-
-  get isClosed(): boolean {
-    return this.core.state.is('closed');
-  }
-
-  /** The protocol version negotiated in `initialize`, once known. */
-  get negotiatedProtocolVersion(): string | undefined {
-    return this.core.negotiatedProtocolVersion;
   }
 
   async start(): Promise<void> {
@@ -148,15 +138,6 @@ export class McpMqttServerSessionTransport implements Transport {
     }
   }
 
-  setProtocolVersion(version: string): void {
-    this.core.setProtocolVersion(version);
-  }
-
-  /** Ping the client now (a private id, never seen by the SDK) and wait for its answer. */
-  checkHealth(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
-    return this.core.checkHealth(options);
-  }
-
   /**
    * End the session from the server side while the MQTT connection stays: publishes
    * `notifications/disconnected` on the RPC topic, unsubscribes from the client's topics, fires `onclose`.
@@ -164,10 +145,6 @@ export class McpMqttServerSessionTransport implements Transport {
    */
   close(): Promise<void> {
     return this.end({ notifyPeer: true, unsubscribe: true });
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    await this.close();
   }
 
   /** @internal The host hands over the `initialize` request it received on the control topic. */
@@ -188,11 +165,6 @@ export class McpMqttServerSessionTransport implements Transport {
       return;
     }
     this.dispatch(message, extra);
-  }
-
-  /** @internal Report a problem with this session's inbound traffic. */
-  report(error: Error): void {
-    this.onerror?.(error);
   }
 
   /** @internal End the session as the host decides. Idempotent. */
