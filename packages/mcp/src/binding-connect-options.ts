@@ -7,7 +7,7 @@ import {
 import type { ConnectMqttUrlOptions, MqttQoS, MqttWill } from '@mqtt-agents/core';
 import type { IClientOptions } from 'mqtt';
 import { DEFAULT_COMPONENT_META } from './component-meta.js';
-import { DISCONNECTED_NOTIFICATION } from './inbound-messages.js';
+import { DISCONNECTED_NOTIFICATION } from './inbound/inbound-messages.js';
 import type { McpMqttUrlOptions } from './mqtt-connect-options.js';
 
 interface BindingConnect {

@@ -1,34 +1,39 @@
 // The whole public API of @mqtt-agents/mcp. Runtime-neutral: no `node:*` imports anywhere below.
 
 // --- server side ---
-export { McpServerHost, serveMcpOverMqtt } from './mcp-server-host.js';
+export { McpServerHost } from './server/mcp-server-host.js';
+export { serveMcpOverMqtt } from './server/serve-mcp-over-mqtt.js';
 export type {
   McpServerHostEvents,
   McpServerLike,
   McpServerSession,
   ServeMcpOverMqttOptions,
-} from './mcp-server-host.js';
-export { MqttServerSessionTransport } from './mqtt-server-session-transport.js';
-export type { McpCallerIdentity } from './caller-identity.js';
-export { DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_SENDER } from './session-admission.js';
-export { DEFAULT_INITIALIZATION_TIMEOUT_MS, DEFAULT_SESSION_IDLE_TIMEOUT_MS } from './session-activity.js';
+} from './server/options.js';
+export { McpMqttServerSessionTransport } from './server/server-session-transport.js';
+export type { McpCallerIdentity } from './server/caller-identity.js';
+export { DEFAULT_MAX_SESSIONS, DEFAULT_MAX_SESSIONS_PER_SENDER } from './server/session-admission.js';
+export {
+  DEFAULT_INITIALIZATION_TIMEOUT_MS,
+  DEFAULT_SESSION_IDLE_TIMEOUT_MS,
+} from './server/session-activity.js';
 
 // --- client side ---
-export { McpClientHost, createMcpMqttClientHost } from './mcp-client-host.js';
+export { McpClientHost } from './client/mcp-client-host.js';
+export { createMcpMqttClientHost } from './client/create-client-host.js';
 export type {
   ConnectToServerOptions,
   CreateMcpMqttClientHostOptions,
   McpClientHostEvents,
   McpClientLike,
   McpClientRole,
-} from './mcp-client-host.js';
-export { MqttClientTransport } from './mqtt-client-transport.js';
-export type { McpServerChange } from './server-discovery.js';
-export type { InstanceSelection, InstanceSelector } from './instance-selection.js';
+} from './client/options.js';
+export { McpMqttClientTransport } from './client/client-transport.js';
+export type { McpServerChange } from './client/server-discovery.js';
+export type { InstanceSelection, InstanceSelector } from './client/instance-selection.js';
 
 // --- presence, connection options, timeouts, health checks ---
-export { serverOnlineNotification } from './server-presence.js';
-export type { McpRbacRole, McpServerInstance, McpServerRbac } from './server-presence.js';
+export { serverOnlineNotification } from './server/server-presence.js';
+export type { McpRbacRole, McpServerInstance, McpServerRbac } from './server/server-presence.js';
 export { mcpClientMqttOptions, mcpServerMqttOptions } from './binding-connect-options.js';
 export type {
   McpMqttClientOptions,
@@ -37,5 +42,8 @@ export type {
 } from './mqtt-connect-options.js';
 export { MCP_MQTT_DEFAULT_TIMEOUTS } from './default-timeouts.js';
 export type { RequestTimeoutsOption } from './default-timeouts.js';
-export { HEALTH_PING_ID_PREFIX } from './health-check.js';
-export type { HealthCheckOptions } from './health-check.js';
+export { HEALTH_PING_ID_PREFIX } from './session/health-check.js';
+export type { HealthCheckOptions } from './session/health-check.js';
+
+// --- deprecated names (removed in the next minor) ---
+export { MqttClientTransport, MqttServerSessionTransport } from './deprecated.js';

@@ -9,6 +9,8 @@ import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.
 import { expectTypeOf, it } from 'vitest';
 import type {
   McpClientLike,
+  McpMqttClientTransport,
+  McpMqttServerSessionTransport,
   McpServerLike,
   MqttClientTransport,
   MqttServerSessionTransport,
@@ -35,10 +37,15 @@ interface TransportV2 {
 }
 
 it('transports satisfy the 1.x and 2.x Transport contracts', () => {
-  expectTypeOf<MqttClientTransport>().toExtend<TransportV1>();
-  expectTypeOf<MqttServerSessionTransport>().toExtend<TransportV1>();
-  expectTypeOf<MqttClientTransport>().toExtend<TransportV2>();
-  expectTypeOf<MqttServerSessionTransport>().toExtend<TransportV2>();
+  expectTypeOf<McpMqttClientTransport>().toExtend<TransportV1>();
+  expectTypeOf<McpMqttServerSessionTransport>().toExtend<TransportV1>();
+  expectTypeOf<McpMqttClientTransport>().toExtend<TransportV2>();
+  expectTypeOf<McpMqttServerSessionTransport>().toExtend<TransportV2>();
+});
+
+it('the deprecated names are the same classes', () => {
+  expectTypeOf<MqttClientTransport>().toEqualTypeOf<McpMqttClientTransport>();
+  expectTypeOf<MqttServerSessionTransport>().toEqualTypeOf<McpMqttServerSessionTransport>();
 });
 
 it('hosts accept the SDK Client, McpServer and low-level Server', () => {

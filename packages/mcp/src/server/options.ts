@@ -1,10 +1,10 @@
 import type { Logger, MqttAgentsError, MqttQoS } from '@mqtt-agents/core';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { McpCallerIdentity } from './caller-identity.js';
-import type { RequestTimeoutsOption } from './default-timeouts.js';
-import type { HealthCheckOptions } from './health-check.js';
-import type { McpMqttConnectOptions } from './mqtt-connect-options.js';
-import type { MqttServerSessionTransport } from './mqtt-server-session-transport.js';
+import type { RequestTimeoutsOption } from '../default-timeouts.js';
+import type { HealthCheckOptions } from '../session/health-check.js';
+import type { McpMqttConnectOptions } from '../mqtt-connect-options.js';
+import type { McpMqttServerSessionTransport } from './server-session-transport.js';
 import type { McpServerRbac } from './server-presence.js';
 
 /** What `createServer` may return: an SDK `McpServer` or a low-level `Server` (anything with `connect`). */
@@ -20,7 +20,7 @@ export interface McpServerSession {
   readonly serverId: string;
   readonly serverName: string;
   /** The session's transport; the SDK server you return is connected to it by the host. */
-  readonly transport: MqttServerSessionTransport;
+  readonly transport: McpMqttServerSessionTransport;
   /** `params` of the client's `initialize` request (protocolVersion, capabilities, clientInfo). */
   readonly initializeParams: Readonly<Record<string, unknown>>;
   /** User properties of the PUBLISH that carried `initialize`. */

@@ -1,6 +1,6 @@
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { isRequest, isResponse, methodOf } from './inbound-messages.js';
-import { requestIdKey } from './request-deadlines.js';
+import { isRequest, isResponse, methodOf } from '../inbound/inbound-messages.js';
+import { requestIdKey } from '../session/request-deadlines.js';
 
 /** Default time a session may go without a message from its client before it is closed: 30 minutes. */
 export const DEFAULT_SESSION_IDLE_TIMEOUT_MS = 30 * 60_000;

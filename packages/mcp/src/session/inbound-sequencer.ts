@@ -1,5 +1,5 @@
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
-import { isNotification, isResponse } from './inbound-messages.js';
+import { isNotification, isResponse } from '../inbound/inbound-messages.js';
 
 function nextMacrotask(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));

@@ -1,10 +1,11 @@
-import { MqttAgentsError, mcpClientPresenceTopic, parseMcpTopic, printable } from '@mqtt-agents/core';
+import { MqttAgentsError, mcpClientPresenceTopic, parseMcpTopic } from '@mqtt-agents/core';
 import type { Logger, MqttMessage } from '@mqtt-agents/core';
-import type { HealthCheckOptions } from './health-check.js';
-import { DISCONNECTED_NOTIFICATION, decodeMcpPayload } from './inbound-messages.js';
-import { spoofedSender } from './mcp-mqtt-link.js';
-import type { McpMqttLink } from './mcp-mqtt-link.js';
-import { MqttClientTransport } from './mqtt-client-transport.js';
+import { DISCONNECTED_NOTIFICATION } from '../inbound/inbound-messages.js';
+import { InboundRouter } from '../inbound/inbound-router.js';
+import type { McpMqttLink } from '../mcp-mqtt-link.js';
+import type { HealthCheckOptions } from '../session/health-check.js';
+import { anyServerCapabilityFilter, clientRpcFilter } from '../topic-filters.js';
+import { McpMqttClientTransport } from './client-transport.js';
 
 /** @internal Settings a client connection applies to every session transport it creates. */
 export interface ClientSessionSettings {
@@ -23,13 +24,13 @@ export class McpClientConnection {
   readonly mcpClientId: string;
   /** True for a connection opened for a single session (closed with it). */
   readonly dedicated: boolean;
-  private readonly sessions = new Map<string, MqttClientTransport>();
+  private readonly sessions = new Map<string, McpMqttClientTransport>();
   /** Server ids of sessions that ended lately: late messages for them are expected, not suspicious. */
   private readonly recentlyEnded = new Set<string>();
   /** Transports handed out but not started yet, so concurrent connects pick different instances. */
-  private readonly reserved = new Map<string, MqttClientTransport>();
+  private readonly reserved = new Map<string, McpMqttClientTransport>();
   private readonly settings: ClientSessionSettings;
-  private readonly report: (error: Error) => void;
+  private readonly inbound: InboundRouter;
   private readonly removers: Array<() => void> = [];
   private closing: Promise<void> | undefined;
 
@@ -43,10 +44,18 @@ export class McpClientConnection {
     this.mcpClientId = init.link.clientId;
     this.dedicated = init.dedicated;
     this.settings = init.settings;
-    this.report = init.report;
+    this.inbound = new InboundRouter({
+      peerKind: 'server',
+      maxInboundBytes: init.settings.maxInboundBytes,
+      logger: init.link.logger,
+      report: (error, session) => {
+        init.report(error);
+        session?.report(error);
+      },
+    });
     this.removers.push(
-      this.link.route(`$mcp-rpc/${this.mcpClientId}/#`, (message) => this.onSessionTopic(message)),
-      this.link.route('$mcp-server/capability/#', (message) => this.onSessionTopic(message)),
+      this.link.route(clientRpcFilter(this.mcpClientId), (message) => this.onSessionTopic(message)),
+      this.link.route(anyServerCapabilityFilter(), (message) => this.onSessionTopic(message)),
       this.link.connection.on('connection-drop', () =>
         this.endAll(new MqttAgentsError('CONNECTION_CLOSED', 'mqtt connection lost: session closed')),
       ),
@@ -73,8 +82,8 @@ export class McpClientConnection {
   createTransport(
     server: { serverId: string; serverName: string },
     afterEnd?: () => Promise<void>,
-  ): MqttClientTransport {
-    const transport = new MqttClientTransport({
+  ): McpMqttClientTransport {
+    const transport = new McpMqttClientTransport({
       link: this.link,
       mcpClientId: this.mcpClientId,
       serverId: server.serverId,
@@ -155,68 +164,29 @@ export class McpClientConnection {
     for (const transport of [...this.sessions.values()]) void transport.end({ notifyPeer: false, reason });
   }
 
+  /** Session topics: the shared inbound stages, then the session's RPC or capability lane. */
   private onSessionTopic(message: MqttMessage): void {
     const topic = parseMcpTopic(message.topic);
     if (!topic) return;
     if (topic.kind !== 'rpc' && topic.kind !== 'server-capability') return;
     if (topic.kind === 'rpc' && topic.mcpClientId !== this.mcpClientId) return;
-    if (topic.kind === 'rpc' && message.retain) {
-      // Replies and server requests are never retained: a retained one is a replay for every subscriber.
-      const error = new MqttAgentsError(
-        'PROTOCOL_ERROR',
-        `ignored a retained message on '${printable(message.topic)}': mcp requests and replies are never retained`,
-        { details: { topic: message.topic } },
-      );
-      this.report(error);
-      this.sessions.get(topic.serverId)?.report(error);
-      return;
-    }
-    const transport = this.sessions.get(topic.serverId);
-    if (!transport || transport.serverName !== topic.serverName) {
-      if (topic.kind === 'rpc' && this.recentlyEnded.has(topic.serverId)) {
-        this.logger.debug(`dropped a late message from server '${topic.serverId}' after its session ended`);
-      } else if (topic.kind === 'rpc') {
-        this.report(
-          new MqttAgentsError(
-            'PROTOCOL_ERROR',
-            `dropped a message for a session that does not exist: server '${topic.serverId}' (${topic.serverName})`,
-            { details: { topic: message.topic } },
-          ),
-        );
+    const found = this.sessions.get(topic.serverId);
+    // Replies and server requests are never retained: a retained one is a replay for every subscriber.
+    if (topic.kind === 'rpc' && this.inbound.droppedRetained(message, found)) return;
+    const transport = found?.serverName === topic.serverName ? found : undefined;
+    if (!transport) {
+      if (topic.kind === 'rpc') {
+        this.inbound.withoutSession(message, {
+          peerId: topic.serverId,
+          peerLabel: `server '${topic.serverId}' (${topic.serverName})`,
+          session: undefined,
+          recentlyEnded: this.recentlyEnded.has(topic.serverId),
+        });
       }
       return;
     }
-    const claimed = spoofedSender(message, topic.serverId);
-    if (claimed !== undefined) {
-      const error = new MqttAgentsError(
-        'PROTOCOL_ERROR',
-        `dropped a message on '${message.topic}': MCP-MQTT-CLIENT-ID '${claimed}' does not match server '${topic.serverId}'`,
-        { details: { topic: message.topic, claimed, serverId: topic.serverId } },
-      );
-      this.report(error);
-      transport.report(error);
-      return;
-    }
-    const decoded = decodeMcpPayload(message.payload, this.settings.maxInboundBytes);
-    for (const problem of decoded.problems) {
-      const error = new MqttAgentsError(
-        'PROTOCOL_ERROR',
-        `dropped a message from server '${topic.serverId}': ${problem}`,
-        { details: { topic: message.topic } },
-      );
-      this.report(error);
-      transport.report(error);
-    }
-    if (decoded.batch) {
-      const error = new MqttAgentsError(
-        'PROTOCOL_ERROR',
-        `server '${topic.serverId}' sent a json-rpc batch: split into ${decoded.messages.length} messages`,
-        { details: { topic: message.topic } },
-      );
-      this.report(error);
-      transport.report(error);
-    }
-    for (const rpc of decoded.messages) {
+    if (this.inbound.spoofed(message, topic.serverId, transport)) return;
+    for (const rpc of this.inbound.decode(message, `server '${topic.serverId}'`, transport)) {
       if (topic.kind === 'rpc') transport.receiveRpc(rpc);
       else transport.receiveCapability(rpc);
     }

@@ -1,5 +1,5 @@
 import { MqttAgentsError, abortError } from '@mqtt-agents/core';
-import type { McpServerInstance } from './server-presence.js';
+import type { McpServerInstance } from '../server/server-presence.js';
 
 /** A server instance came online (or changed its presence) or went offline. */
 export interface McpServerChange {

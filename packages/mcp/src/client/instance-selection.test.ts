@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { InstanceSelectionState } from './instance-selection.js';
-import type { McpServerInstance } from './server-presence.js';
+import type { McpServerInstance } from '../server/server-presence.js';
 
 const instance = (serverId: string): McpServerInstance => ({
   serverId,

@@ -1,6 +1,6 @@
 import { MqttAgentsError, abortError } from '@mqtt-agents/core';
 import type { JSONRPCMessage, JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
-import { MCP_MQTT_DEFAULT_TIMEOUTS } from './default-timeouts.js';
+import { MCP_MQTT_DEFAULT_TIMEOUTS } from '../default-timeouts.js';
 
 /** Ids of the pings a transport sends on its own: a private string namespace, never passed to the SDK. */
 export const HEALTH_PING_ID_PREFIX = 'mqtt-agents/health-ping/';

@@ -1,4 +1,4 @@
-import type { McpServerInstance } from './server-presence.js';
+import type { McpServerInstance } from '../server/server-presence.js';
 
 /**
  * Picks the server instance a new session goes to. Receives the online instances that have no session on

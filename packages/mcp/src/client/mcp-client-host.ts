@@ -1,0 +1,329 @@
+import {
+  McpComponentType,
+  MqttAgentsError,
+  abortError,
+  assertServerId,
+  assertServerName,
+  matchTopicFilter,
+  mcpServerPresenceFilter,
+} from '@mqtt-agents/core';
+import type { Logger, MqttConnection, MqttMessage } from '@mqtt-agents/core';
+import { resolveRequestTimeouts } from '../default-timeouts.js';
+import { DEFAULT_MAX_INBOUND_BYTES } from '../inbound/inbound-messages.js';
+import { InboundRouter } from '../inbound/inbound-router.js';
+import { McpMqttLink } from '../mcp-mqtt-link.js';
+import { isClientOptions } from '../mqtt-connect-options.js';
+import { randomId } from '../random-id.js';
+import type { McpServerInstance } from '../server/server-presence.js';
+import { anyServerPresenceFilter } from '../topic-filters.js';
+import { TypedEvents } from '../typed-events.js';
+import { CloseOnce } from '../host-lifecycle.js';
+import { McpClientConnection } from './client-connection.js';
+import type { ClientSessionSettings } from './client-connection.js';
+import type { McpMqttClientTransport } from './client-transport.js';
+import { openClientConnection } from './connack-suggestions.js';
+import { chooseInstance } from './instance-choice.js';
+import { InstanceSelectionState } from './instance-selection.js';
+import type {
+  ConnectToServerOptions,
+  CreateMcpMqttClientHostOptions,
+  McpClientHostEvents,
+  McpClientLike,
+  McpClientRole,
+} from './options.js';
+import { routePresence } from './presence-topic.js';
+import { ServerDiscovery } from './server-discovery.js';
+import type { McpServerChange } from './server-discovery.js';
+
+/**
+ * MCP clients on an MQTT broker: one MQTT connection (one mcp-client-id), discovery of servers by presence,
+ * and sessions with server instances for SDK `Client`s. Created by {@link createMcpMqttClientHost}.
+ */
+export class McpClientHost {
+  /** The mcp-client-id of the host's connection. */
+  readonly mcpClientId: string;
+  /** The server name filters in use (the broker's suggestion when it made one). */
+  readonly serverNameFilters: readonly string[];
+  /** Roles the broker granted in CONNACK (`MCP-RBAC`); empty when it sent none. */
+  readonly roles: readonly McpClientRole[];
+  /** The MQTT connection (its `client` is the MQTT.js client). */
+  readonly connection: MqttConnection;
+
+  private readonly options: CreateMcpMqttClientHostOptions;
+  private readonly logger: Logger;
+  private readonly primary: McpClientConnection;
+  private readonly connections = new Set<McpClientConnection>();
+  private readonly discovery = new ServerDiscovery();
+  private readonly selection = new InstanceSelectionState();
+  private readonly settings: ClientSessionSettings;
+  private readonly events: TypedEvents<McpClientHostEvents>;
+  private readonly ownsConnection: boolean;
+  private readonly removers: Array<() => void> = [];
+  private readonly inbound: InboundRouter;
+  private readonly closer = new CloseOnce(() => this.shutdown());
+
+  /** @internal Use {@link createMcpMqttClientHost}. */
+  constructor(init: {
+    options: CreateMcpMqttClientHostOptions;
+    connection: MqttConnection;
+    mcpClientId: string;
+    serverNameFilters: string[];
+    roles: McpClientRole[];
+    logger: Logger;
+    ownsConnection: boolean;
+  }) {
+    this.options = init.options;
+    this.connection = init.connection;
+    this.mcpClientId = init.mcpClientId;
+    this.serverNameFilters = Object.freeze([...init.serverNameFilters]);
+    this.roles = Object.freeze([...init.roles]);
+    this.logger = init.logger;
+    this.ownsConnection = init.ownsConnection;
+    this.events = new TypedEvents<McpClientHostEvents>(init.logger);
+    this.settings = {
+      timeouts: resolveRequestTimeouts(init.options.requestTimeouts),
+      healthCheck: init.options.healthCheck,
+      filterResourceUpdates: init.options.filterResourceUpdates ?? true,
+      maxInboundBytes: init.options.maxInboundBytes ?? DEFAULT_MAX_INBOUND_BYTES,
+    };
+    this.inbound = new InboundRouter({
+      peerKind: 'server',
+      maxInboundBytes: this.settings.maxInboundBytes,
+      logger: init.logger,
+      report: (error) => this.report(error),
+    });
+    this.primary = this.wrap(init.connection, false);
+  }
+
+  get closed(): boolean {
+    return this.closer.started;
+  }
+
+  on<E extends keyof McpClientHostEvents>(event: E, listener: McpClientHostEvents[E]): () => void {
+    return this.events.on(event, listener);
+  }
+
+  /** @internal Subscribe to presence (awaiting SUBACK). */
+  async start(options: { signal?: AbortSignal | undefined } = {}): Promise<void> {
+    this.removers.push(
+      this.connection.addMessageHandler(anyServerPresenceFilter(), (message) => this.onPresence(message)),
+      this.connection.on('connection-drop', () => this.discovery.allOffline()),
+      this.connection.on('connection-open', () => this.onReconnect()),
+      this.connection.on('connection-close', () => void this.close()),
+    );
+    await this.subscribePresence(options.signal);
+  }
+
+  /** The online server instances seen so far, by server name. */
+  servers(): Map<string, McpServerInstance[]> {
+    return this.discovery.snapshot();
+  }
+
+  /** The online instances of one server name. */
+  instancesOf(serverName: string): McpServerInstance[] {
+    return this.discovery.instancesOf(serverName);
+  }
+
+  /**
+   * Server presence changes: first an `online` change for every instance already known, then every change
+   * as it happens. Ends when the host closes or the signal aborts.
+   *
+   * ```ts
+   * for await (const change of host.discover({ signal })) console.log(change.type, change.server.serverName);
+   * ```
+   */
+  discover(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<McpServerChange> {
+    return this.discovery.changes(options.signal);
+  }
+
+  /** The role names the broker granted this client for `serverName` (CONNACK `MCP-RBAC`). */
+  rolesFor(serverName: string): string[] {
+    return this.roles
+      .filter((role) => {
+        if (role.serverName === serverName) return true;
+        try {
+          return matchTopicFilter(role.serverName, serverName);
+        } catch {
+          return false;
+        }
+      })
+      .map((role) => role.roleName);
+  }
+
+  /** Wait until an instance of `serverName` is online. */
+  async waitForServer(
+    serverName: string,
+    options: { signal?: AbortSignal; timeoutMs?: number } = {},
+  ): Promise<McpServerInstance[]> {
+    return await this.discovery.waitFor(assertServerName(serverName), {
+      signal: options.signal,
+      timeoutMs: options.timeoutMs ?? 30_000,
+    });
+  }
+
+  /**
+   * A transport for a new session with an instance of `serverName` (chosen with `select`), for SDK clients
+   * you connect yourself: `await client.connect(await host.createTransport('factory/press'))`.
+   */
+  async createTransport(
+    serverName: string,
+    options: ConnectToServerOptions = {},
+  ): Promise<McpMqttClientTransport> {
+    this.assertOpen();
+    assertServerName(serverName);
+    const signal = options.signal;
+    if (signal?.aborted) throw abortError(signal, `connect to server '${serverName}'`);
+    const dedicated = options.dedicatedConnection === true;
+    let serverId: string;
+    if (options.serverId !== undefined) {
+      serverId = assertServerId(options.serverId);
+    } else {
+      const online = await this.discovery.waitFor(serverName, {
+        signal,
+        timeoutMs: options.waitTimeoutMs ?? 30_000,
+      });
+      serverId = chooseInstance(
+        {
+          selection: this.selection,
+          mcpClientId: this.mcpClientId,
+          hasSessionWith: (id) => this.primary.hasSessionWith(id),
+        },
+        serverName,
+        online,
+        { select: options.select, dedicated },
+      );
+    }
+    if (!dedicated) return this.primary.createTransport({ serverId, serverName });
+    const connection = await this.openDedicatedConnection(signal);
+    return connection.createTransport({ serverId, serverName }, () => connection.close());
+  }
+
+  /**
+   * Connect an SDK `Client` to an instance of `serverName`: picks the instance, runs `initialize` over the
+   * control topic (with the spec's 30 s timeout) and returns the session's transport. Close the session
+   * with `client.close()` (de-initializes; the MQTT connection stays).
+   */
+  async connect(
+    client: McpClientLike,
+    serverName: string,
+    options: ConnectToServerOptions = {},
+  ): Promise<McpMqttClientTransport> {
+    const transport = await this.createTransport(serverName, options);
+    try {
+      await client.connect(transport, {
+        timeout: options.timeoutMs ?? this.settings.timeouts.get('initialize') ?? 30_000,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+    } catch (error) {
+      await transport.end({ notifyPeer: true });
+      throw error;
+    }
+    return transport;
+  }
+
+  /**
+   * Close every session, announce `notifications/disconnected` on the client presence topic and close the
+   * MQTT connection (a client you passed stays open unless `closeClient` was set). Ends `discover()`
+   * iterators. Idempotent.
+   */
+  close(): Promise<void> {
+    return this.closer.run();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  private async shutdown(): Promise<void> {
+    for (const remove of this.removers.splice(0)) remove();
+    this.discovery.end();
+    if (!this.ownsConnection && this.connection.connected) {
+      await this.connection
+        .unsubscribe(this.serverNameFilters.map((filter) => mcpServerPresenceFilter(filter)))
+        .catch((error: unknown) => this.logger.debug('could not unsubscribe from presence', error));
+    }
+    await Promise.all([...this.connections].map((connection) => connection.close()));
+    this.events.clear();
+  }
+
+  private assertOpen(): void {
+    if (this.closer.started) throw new MqttAgentsError('CLOSED', 'the mcp client host is closed');
+  }
+
+  private wrap(connection: MqttConnection, dedicated: boolean): McpClientConnection {
+    const link = new McpMqttLink({
+      connection,
+      componentType: McpComponentType.Client,
+      qos: this.options.qos ?? 1,
+      logger: this.logger,
+      coalesceWindowMs: this.options.coalesceWindowMs ?? 0,
+    });
+    const wrapped = new McpClientConnection({
+      link,
+      dedicated,
+      settings: this.settings,
+      report: (error) => this.report(error),
+    });
+    this.connections.add(wrapped);
+    connection.on('connection-close', () => this.connections.delete(wrapped));
+    return wrapped;
+  }
+
+  private async openDedicatedConnection(signal: AbortSignal | undefined): Promise<McpClientConnection> {
+    const mqtt = this.options.mqtt;
+    if (isClientOptions(mqtt)) {
+      throw new MqttAgentsError(
+        'UNSUPPORTED',
+        'dedicatedConnection needs connection options ({ url }), not an mqtt client',
+      );
+    }
+    const connection = await openClientConnection(mqtt, {
+      mcpClientId: randomId('mcp-client'),
+      componentMeta: this.options.componentMeta,
+      qos: this.options.qos ?? 1,
+      logger: this.logger,
+      signal,
+    });
+    if (this.closer.started) {
+      await connection.close();
+      throw new MqttAgentsError('CLOSED', 'the mcp client host is closed');
+    }
+    return this.wrap(connection, true);
+  }
+
+  private report(error: Error): void {
+    this.logger.warn(error.message);
+    this.options.onerror?.(error);
+    this.events.emit('error', error);
+  }
+
+  private async subscribePresence(signal?: AbortSignal): Promise<void> {
+    await this.connection.subscribe(
+      this.serverNameFilters.map((filter) => mcpServerPresenceFilter(filter)),
+      { qos: this.options.qos ?? 1 },
+      signal,
+    );
+  }
+
+  private onReconnect(): void {
+    if (this.closer.started) return;
+    this.subscribePresence().catch((error: unknown) =>
+      this.report(
+        new MqttAgentsError('SUBSCRIBE_FAILED', 'could not restore discovery after reconnect', {
+          cause: error,
+        }),
+      ),
+    );
+  }
+
+  private onPresence(message: MqttMessage): void {
+    if (this.closer.started) return;
+    routePresence(message, {
+      inbound: this.inbound,
+      discovery: this.discovery,
+      onOffline: (serverId) => {
+        for (const connection of this.connections) connection.serverOffline(serverId);
+      },
+    });
+  }
+}

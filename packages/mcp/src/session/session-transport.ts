@@ -1,0 +1,45 @@
+import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import type { SessionCore, SessionSink } from './session-core.js';
+
+/**
+ * What both SDK `Transport` facades share over a session core: the SDK callbacks, the state getters,
+ * protocol version, health checks and disposal. A facade for another SDK major (the 2.x
+ * `@modelcontextprotocol/client` / `server` packages) extends this too and maps only `start` and `send`.
+ */
+export abstract class SessionTransport implements SessionSink {
+  onclose?: (() => void) | undefined;
+  onerror?: ((error: Error) => void) | undefined;
+  onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;
+
+  /** Set once in the subclass constructor (its hooks reach the subclass's own fields). */
+  protected abstract readonly core: SessionCore;
+
+  get isClosed(): boolean {
+    return this.core.state.is('closed');
+  }
+
+  /** The protocol version negotiated in `initialize`, once known. */
+  get negotiatedProtocolVersion(): string | undefined {
+    return this.core.negotiatedProtocolVersion;
+  }
+
+  setProtocolVersion(version: string): void {
+    this.core.setProtocolVersion(version);
+  }
+
+  /** Ping the peer now (a private id, never seen by the SDK) and wait for its answer. */
+  checkHealth(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+    return this.core.checkHealth(options);
+  }
+
+  abstract close(): Promise<void>;
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** @internal Report a problem with this session's inbound traffic. */
+  report(error: Error): void {
+    this.onerror?.(error);
+  }
+}
