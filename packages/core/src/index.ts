@@ -178,7 +178,9 @@ export type {
 } from './mqtt-properties.js';
 
 // --- connection and correlated request/reply ---
-export { connectMqtt, describeReasonCode, readConnackInfo } from './connect.js';
+export { connectMqtt } from './connection/connect-mqtt.js';
+export { readConnackInfo } from './connection/connack.js';
+export { describeReasonCode } from './connection/reason-codes.js';
 export type {
   AdoptMqttClientOptions,
   ConnackInfo,
@@ -193,10 +195,24 @@ export type {
   MqttPublishProperties,
   MqttQoS,
   MqttSubscribeOptions,
+  MqttUnsubscribeOptions,
   MqttWill,
   PublishResult,
   SubscriptionGrant,
-} from './connect.js';
+} from './connection/types.js';
+export {
+  isClientConnectionOptions,
+  isExistingConnectionOptions,
+  isUrlConnectionOptions,
+} from './connection/connection-options.js';
+export type {
+  MqttClientConnectionOptions,
+  MqttConnectionOptions,
+  MqttExistingConnectionOptions,
+  MqttUrlConnectionOptions,
+} from './connection/connection-options.js';
+export { assertConnectionIdentity, brokerUrlOf, openConnection } from './connection/open-connection.js';
+export type { OpenConnectionSetup, OpenedConnection } from './connection/open-connection.js';
 export { createRequestReply } from './request-reply.js';
 export type {
   ReplyDedupKey,

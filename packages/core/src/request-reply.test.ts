@@ -1,6 +1,6 @@
 import type { MqttClient } from 'mqtt';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { readConnackInfo } from './connect.js';
+import { readConnackInfo } from './connection/connack.js';
 import type {
   ConnackInfo,
   MqttConnection,
@@ -10,7 +10,7 @@ import type {
   MqttPublishOptions,
   PublishResult,
   SubscriptionGrant,
-} from './connect.js';
+} from './connection/types.js';
 import { MqttAgentsError } from './errors.js';
 import type { Logger } from './logger.js';
 import { ReplyDeduplicator, createRequestReply } from './request-reply.js';

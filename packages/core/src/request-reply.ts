@@ -8,7 +8,7 @@ import type {
   MqttPublishProperties,
   MqttQoS,
   PublishResult,
-} from './connect.js';
+} from './connection/types.js';
 import { MqttAgentsError, abortError } from './errors.js';
 import { createLogger } from './logger.js';
 import type { Logger } from './logger.js';
