@@ -213,7 +213,7 @@ export type {
 } from './connection/connection-options.js';
 export { assertConnectionIdentity, brokerUrlOf, openConnection } from './connection/open-connection.js';
 export type { OpenConnectionSetup, OpenedConnection } from './connection/open-connection.js';
-export { createRequestReply } from './request-reply.js';
+export { createRequestReply } from './request-reply/create-request-reply.js';
 export type {
   ReplyDedupKey,
   ReplyStream,
@@ -222,4 +222,4 @@ export type {
   RequestReplyOptions,
   StreamOptions,
   UnmatchedReplyReason,
-} from './request-reply.js';
+} from './request-reply/types.js';
