@@ -134,6 +134,10 @@ export {
 } from './json-rpc-payload.js';
 export type { DecodeJsonRpcPayloadOptions, JsonRpcPayload } from './json-rpc-payload.js';
 
+// --- MQTT 5 packet sizes ---
+export { publishPacketSize, userPropertiesByteLength, variableByteIntegerLength } from './packet-size.js';
+export type { PacketUserProperties, PublishPacketSizeOptions } from './packet-size.js';
+
 // --- MQTT 5 properties ---
 export {
   A2AArtifactMode,
