@@ -18,7 +18,7 @@ import {
 } from '@mqtt-agents/core';
 import type { Logger, MqttConnection, MqttMessage, MqttQoS } from '@mqtt-agents/core';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { bindingConnectOptions, clientWill } from './binding-connect-options.js';
+import { clientWill, openBindingConnection } from './binding-connect-options.js';
 import { resolveRequestTimeouts } from './default-timeouts.js';
 import type { RequestTimeoutsOption } from './default-timeouts.js';
 import type { HealthCheckOptions } from './health-check.js';
@@ -30,7 +30,7 @@ import type { ClientSessionSettings } from './mcp-client-connection.js';
 import { McpMqttLink, spoofedSender } from './mcp-mqtt-link.js';
 import type { MqttClientTransport } from './mqtt-client-transport.js';
 import { isClientOptions } from './mqtt-connect-options.js';
-import type { McpMqttConnectOptions, McpMqttUrlOptions } from './mqtt-connect-options.js';
+import type { McpMqttConnectOptions } from './mqtt-connect-options.js';
 import { randomId } from './random-id.js';
 import { ServerDiscovery } from './server-discovery.js';
 import type { McpServerChange } from './server-discovery.js';
@@ -440,7 +440,7 @@ export class McpClientHost {
 }
 
 async function openClientConnection(
-  mqtt: McpMqttUrlOptions,
+  mqtt: McpMqttConnectOptions,
   options: {
     mcpClientId: string;
     componentMeta: Record<string, unknown> | undefined;
@@ -449,16 +449,16 @@ async function openClientConnection(
     signal: AbortSignal | undefined;
   },
 ): Promise<MqttConnection> {
-  return connectMqtt({
-    ...bindingConnectOptions(mqtt, {
+  return openBindingConnection(
+    mqtt,
+    {
       clientId: options.mcpClientId,
       componentType: McpComponentType.Client,
       componentMeta: options.componentMeta,
       will: clientWill({ mcpClientId: options.mcpClientId, qos: options.qos }),
-    }),
-    logger: options.logger,
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+    },
+    { logger: options.logger, signal: options.signal },
+  );
 }
 
 function parseJsonProperty(value: string | undefined, what: string, logger: Logger): unknown {

@@ -20,7 +20,7 @@ import {
 } from '@mqtt-agents/core';
 import type { Logger, MqttConnection, MqttMessage } from '@mqtt-agents/core';
 import type { JSONRPCMessage, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { bindingConnectOptions, serverWill } from './binding-connect-options.js';
+import { openBindingConnection, serverWill } from './binding-connect-options.js';
 import { brokerCaller, callerAuthInfo, sameCaller, stampedSender, topicCaller } from './caller-identity.js';
 import type { McpCallerIdentity, StampedSender } from './caller-identity.js';
 import { resolveRequestTimeouts } from './default-timeouts.js';
@@ -838,16 +838,16 @@ export async function serveMcpOverMqtt(options: ServeMcpOverMqttOptions): Promis
     serverId = assertServerId(options.serverId ?? randomId('mcp-server'));
     owns = true;
     const open = (name: string): Promise<MqttConnection> =>
-      connectMqtt({
-        ...bindingConnectOptions(connectOptions, {
+      openBindingConnection(
+        connectOptions,
+        {
           clientId: serverId,
           componentType: McpComponentType.Server,
           componentMeta: options.componentMeta,
           will: serverWill({ serverId, serverName: name, qos }),
-        }),
-        logger,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+        },
+        { logger, signal: options.signal },
+      );
     connection = await open(serverName);
     const suggested = getUserProperty(connection.connack, McpUserProperty.ServerName);
     if (suggested !== undefined && suggested !== serverName) {
