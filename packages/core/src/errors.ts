@@ -21,7 +21,8 @@ export type MqttAgentsErrorCode =
   | 'ALREADY_STARTED'
   | 'DUPLICATE_SESSION'
   | 'PROTOCOL_ERROR'
-  | 'UNSUPPORTED';
+  | 'UNSUPPORTED'
+  | 'CONNECTION_MISMATCH';
 
 export interface MqttAgentsErrorOptions {
   cause?: unknown;

@@ -29,6 +29,8 @@ export {
 } from './topic-filter.js';
 export type { SharedSubscription, TopicRule, TopicValidation } from './topic-filter.js';
 export { PRINTABLE_MAX_LENGTH, printable } from './printable.js';
+export { publishPacketSize, userPropertiesByteLength, variableByteIntegerLength } from './packet-size.js';
+export type { PacketUserProperties, PublishPacketSizeOptions } from './packet-size.js';
 export { DEFAULT_MAX_JSON_BYTES, DEFAULT_MAX_JSON_DEPTH, decodeJson } from './json-codec.js';
 export type { DecodeJsonOptions, DecodeResult, JsonDecodeError, JsonDecodeErrorCode } from './json-codec.js';
 export { JSONRPC_VERSION, classifyJsonRpc, isJsonRpcId } from './json-rpc.js';

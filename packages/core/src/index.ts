@@ -134,6 +134,10 @@ export {
 } from './json-rpc-payload.js';
 export type { DecodeJsonRpcPayloadOptions, JsonRpcPayload } from './json-rpc-payload.js';
 
+// --- MQTT 5 packet sizes ---
+export { publishPacketSize, userPropertiesByteLength, variableByteIntegerLength } from './packet-size.js';
+export type { PacketUserProperties, PublishPacketSizeOptions } from './packet-size.js';
+
 // --- MQTT 5 properties ---
 export {
   A2AArtifactMode,
@@ -178,7 +182,9 @@ export type {
 } from './mqtt-properties.js';
 
 // --- connection and correlated request/reply ---
-export { connectMqtt, describeReasonCode, readConnackInfo } from './connect.js';
+export { connectMqtt } from './connection/connect-mqtt.js';
+export { readConnackInfo } from './connection/connack.js';
+export { describeReasonCode } from './connection/reason-codes.js';
 export type {
   AdoptMqttClientOptions,
   ConnackInfo,
@@ -193,11 +199,25 @@ export type {
   MqttPublishProperties,
   MqttQoS,
   MqttSubscribeOptions,
+  MqttUnsubscribeOptions,
   MqttWill,
   PublishResult,
   SubscriptionGrant,
-} from './connect.js';
-export { createRequestReply } from './request-reply.js';
+} from './connection/types.js';
+export {
+  isClientConnectionOptions,
+  isExistingConnectionOptions,
+  isUrlConnectionOptions,
+} from './connection/connection-options.js';
+export type {
+  MqttClientConnectionOptions,
+  MqttConnectionOptions,
+  MqttExistingConnectionOptions,
+  MqttUrlConnectionOptions,
+} from './connection/connection-options.js';
+export { assertConnectionIdentity, brokerUrlOf, openConnection } from './connection/open-connection.js';
+export type { OpenConnectionSetup, OpenedConnection } from './connection/open-connection.js';
+export { createRequestReply } from './request-reply/create-request-reply.js';
 export type {
   ReplyDedupKey,
   ReplyStream,
@@ -206,4 +226,4 @@ export type {
   RequestReplyOptions,
   StreamOptions,
   UnmatchedReplyReason,
-} from './request-reply.js';
+} from './request-reply/types.js';

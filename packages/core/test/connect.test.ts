@@ -662,6 +662,16 @@ describe('MqttConnection', () => {
     });
     await expect(connection.subscribe('x', {}, controller.signal)).rejects.toMatchObject({ code: 'ABORTED' });
   });
+
+  it('takes the signal inside the options object too, for publish, subscribe and unsubscribe', async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const signal = controller.signal;
+    await expect(connection.publish('x', 'y', { signal })).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(connection.subscribe('x', { signal })).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(connection.unsubscribe('x', { signal })).rejects.toMatchObject({ code: 'ABORTED' });
+    await expect(connection.unsubscribe('x', signal)).rejects.toMatchObject({ code: 'ABORTED' });
+  });
 });
 
 describe('reason codes from a scripted peer', () => {

@@ -1,14 +1,16 @@
 import {
   McpComponentType,
   McpUserProperty,
+  MqttAgentsError,
+  isExistingConnectionOptions,
   mcpClientPresenceTopic,
   mcpServerPresenceTopic,
+  openConnection,
 } from '@mqtt-agents/core';
-import type { ConnectMqttUrlOptions, MqttQoS, MqttWill } from '@mqtt-agents/core';
+import type { Logger, MqttConnection, MqttConnectionOptions, MqttQoS, MqttWill } from '@mqtt-agents/core';
 import type { IClientOptions } from 'mqtt';
 import { DEFAULT_COMPONENT_META } from './component-meta.js';
 import { DISCONNECTED_NOTIFICATION } from './inbound/inbound-messages.js';
-import type { McpMqttUrlOptions } from './mqtt-connect-options.js';
 
 interface BindingConnect {
   clientId: string;
@@ -53,26 +55,41 @@ export function clientWill(options: { mcpClientId: string; qos: MqttQoS }): Mqtt
   };
 }
 
-/** @internal Core connect options for a host's own connection. */
-export function bindingConnectOptions(
-  url: McpMqttUrlOptions,
+/**
+ * An MCP host opens its own connection: it carries the host's client id (server-id or mcp-client-id), its
+ * will (presence topic, which holds a server name the broker may still change) and its CONNECT user
+ * properties, and the host closes it. A borrowed core connection cannot be checked for all of that, so the
+ * hosts refuse `{ connection }` with `UNSUPPORTED` instead of running on the wrong identity.
+ */
+function refuseExistingConnection(componentType: McpComponentType): never {
+  const helper = componentType === McpComponentType.Server ? 'mcpServerMqttOptions' : 'mcpClientMqttOptions';
+  throw new MqttAgentsError(
+    'UNSUPPORTED',
+    `an mcp host needs its own connection (its client id and will): pass { url } or { client } built with ${helper}(), not { connection }`,
+    { details: { componentType } },
+  );
+}
+
+/**
+ * @internal Open a host's own connection through core's `openConnection`: client id, will, clean start with
+ * session expiry 0 and `MCP-COMPONENT-TYPE` / `MCP-META` on CONNECT. Refuses `{ connection }` (see above).
+ */
+export async function openBindingConnection(
+  mqtt: MqttConnectionOptions,
   binding: BindingConnect,
-): ConnectMqttUrlOptions {
-  const options: ConnectMqttUrlOptions = {
-    url: url.url,
+  setup: { logger: Logger; signal?: AbortSignal | undefined },
+): Promise<MqttConnection> {
+  if (isExistingConnectionOptions(mqtt)) refuseExistingConnection(binding.componentType);
+  const opened = await openConnection(mqtt, {
     clientId: binding.clientId,
+    will: binding.will,
     clean: true,
     sessionExpiryInterval: 0,
-    will: binding.will,
     userProperties: connectUserProperties(binding.componentType, binding.componentMeta),
-  };
-  if (url.username !== undefined) options.username = url.username;
-  if (url.password !== undefined) options.password = url.password;
-  if (url.keepalive !== undefined) options.keepalive = url.keepalive;
-  if (url.reconnectPeriodMs !== undefined) options.reconnectPeriodMs = url.reconnectPeriodMs;
-  if (url.connectTimeoutMs !== undefined) options.connectTimeoutMs = url.connectTimeoutMs;
-  if (url.mqttOptions !== undefined) options.mqttOptions = url.mqttOptions;
-  return options;
+    logger: setup.logger,
+    signal: setup.signal,
+  });
+  return opened.connection;
 }
 
 function toClientOptions(binding: BindingConnect): IClientOptions {

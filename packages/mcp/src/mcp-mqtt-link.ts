@@ -1,7 +1,12 @@
-import { McpUserProperty, MqttAgentsError, getUserProperty, utf8ByteLength } from '@mqtt-agents/core';
+import {
+  McpUserProperty,
+  MqttAgentsError,
+  getUserProperty,
+  publishPacketSize,
+  utf8ByteLength,
+} from '@mqtt-agents/core';
 import type { Logger, McpComponentType, MqttConnection, MqttMessage, MqttQoS } from '@mqtt-agents/core';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
-import { publishPacketSize } from './publish-packet-size.js';
 
 export interface McpMqttLinkOptions {
   connection: MqttConnection;

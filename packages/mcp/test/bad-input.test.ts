@@ -4,12 +4,11 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { startTestBroker } from '@mqtt-agents/broker/vitest';
 import type { TestBroker } from '@mqtt-agents/broker/vitest';
-import { MqttAgentsError } from '@mqtt-agents/core';
+import { MqttAgentsError, publishPacketSize } from '@mqtt-agents/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createMcpMqttClientHost, serveMcpOverMqtt } from '../src/index.js';
 import type { McpServerHost } from '../src/index.js';
-import { publishPacketSize } from '../src/publish-packet-size.js';
 import {
   ErrorSink,
   RawPeer,

@@ -1,13 +1,13 @@
-import { McpComponentType, connectMqtt, decodeJson, isValidIdentifier } from '@mqtt-agents/core';
+import { McpComponentType, decodeJson, isValidIdentifier } from '@mqtt-agents/core';
 import type { Logger, MqttConnection, MqttQoS } from '@mqtt-agents/core';
-import { bindingConnectOptions, clientWill } from '../binding-connect-options.js';
-import type { McpMqttUrlOptions } from '../mqtt-connect-options.js';
+import { clientWill, openBindingConnection } from '../binding-connect-options.js';
+import type { McpMqttConnectOptions } from '../mqtt-connect-options.js';
 import type { McpClientRole } from './options.js';
 
 // Opening a client connection and reading what the broker suggests in CONNACK.
 
 export async function openClientConnection(
-  mqtt: McpMqttUrlOptions,
+  mqtt: McpMqttConnectOptions,
   options: {
     mcpClientId: string;
     componentMeta: Record<string, unknown> | undefined;
@@ -16,16 +16,16 @@ export async function openClientConnection(
     signal: AbortSignal | undefined;
   },
 ): Promise<MqttConnection> {
-  return connectMqtt({
-    ...bindingConnectOptions(mqtt, {
+  return openBindingConnection(
+    mqtt,
+    {
       clientId: options.mcpClientId,
       componentType: McpComponentType.Client,
       componentMeta: options.componentMeta,
       will: clientWill({ mcpClientId: options.mcpClientId, qos: options.qos }),
-    }),
-    logger: options.logger,
-    ...(options.signal ? { signal: options.signal } : {}),
-  });
+    },
+    { logger: options.logger, signal: options.signal },
+  );
 }
 
 export function parseJsonProperty(value: string | undefined, what: string, logger: Logger): unknown {

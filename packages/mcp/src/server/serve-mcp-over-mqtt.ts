@@ -12,7 +12,7 @@ import {
   mcpServerPresenceTopic,
 } from '@mqtt-agents/core';
 import type { MqttConnection } from '@mqtt-agents/core';
-import { bindingConnectOptions, serverWill } from '../binding-connect-options.js';
+import { openBindingConnection, serverWill } from '../binding-connect-options.js';
 import { isClientOptions } from '../mqtt-connect-options.js';
 import { startOrClose } from '../host-lifecycle.js';
 import { randomId } from '../random-id.js';
@@ -97,16 +97,16 @@ export async function serveMcpOverMqtt(options: ServeMcpOverMqttOptions): Promis
     serverId = assertServerId(options.serverId ?? randomId('mcp-server'));
     owns = true;
     const open = (name: string): Promise<MqttConnection> =>
-      connectMqtt({
-        ...bindingConnectOptions(connectOptions, {
+      openBindingConnection(
+        connectOptions,
+        {
           clientId: serverId,
           componentType: McpComponentType.Server,
           componentMeta: options.componentMeta,
           will: serverWill({ serverId, serverName: name, qos }),
-        }),
-        logger,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
+        },
+        { logger, signal: options.signal },
+      );
     connection = await open(serverName);
     const suggested = getUserProperty(connection.connack, McpUserProperty.ServerName);
     if (suggested !== undefined && suggested !== serverName) {

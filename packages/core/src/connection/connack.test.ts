@@ -1,5 +1,5 @@
-import { describe, expect, it, vi } from 'vitest';
-import { describeReasonCode, readConnackInfo, setTcpNoDelay } from './connect.js';
+import { describe, expect, it } from 'vitest';
+import { readConnackInfo } from './connack.js';
 
 describe('readConnackInfo', () => {
   it('treats absent availability flags as available and fills MQTT 5 defaults', () => {
@@ -65,31 +65,5 @@ describe('readConnackInfo', () => {
 
   it('reads an MQTT 3.1.1 style return code when there is no reason code', () => {
     expect(readConnackInfo({ cmd: 'connack', sessionPresent: false, returnCode: 5 }, 'x').reasonCode).toBe(5);
-  });
-});
-
-describe('setTcpNoDelay', () => {
-  it('turns Nagle off on anything with setNoDelay (net and tls sockets)', () => {
-    const setNoDelay = vi.fn();
-    expect(setTcpNoDelay({ setNoDelay })).toBe(true);
-    expect(setNoDelay).toHaveBeenCalledWith(true);
-  });
-
-  it('leaves WebSocket streams and non-objects alone', () => {
-    expect(setTcpNoDelay({ write() {}, on() {} })).toBe(false);
-    expect(setTcpNoDelay({ setNoDelay: true })).toBe(false);
-    expect(setTcpNoDelay(undefined)).toBe(false);
-    expect(setTcpNoDelay(null)).toBe(false);
-  });
-});
-
-describe('describeReasonCode', () => {
-  it('names known reason codes in hex', () => {
-    expect(describeReasonCode(0x87)).toBe('0x87 (Not authorized)');
-    expect(describeReasonCode(0x10)).toMatch(/^0x10 \(No matching subscribers\)$/i);
-  });
-
-  it('prints unknown codes in hex only', () => {
-    expect(describeReasonCode(0x7f)).toBe('0x7f');
   });
 });
