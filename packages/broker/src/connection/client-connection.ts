@@ -5,12 +5,10 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Packet } from 'mqtt-packet';
-import { varintSize } from '../encoder.js';
 import type { ConnectionControl, HandlerContext } from '../handlers/context.js';
 import { dispatchPacket } from '../handlers/index.js';
 import { shown } from '../logging.js';
 import type { Message } from '../message.js';
-import { createPacketParser, type PacketParser, type PacketReceiver } from '../packet-parser.js';
 import type { SessionClient } from '../session/session-lifecycle.js';
 import type { Session } from '../session/session.js';
 import type {
@@ -24,6 +22,8 @@ import type {
 import type { Will } from '../will.js';
 import { ClientState, ConnectionStates, type ConnectionState } from './client-state.js';
 import type { ConnectionHost, ManagedConnection } from './connection-host.js';
+import { PacketReader } from './packet-reader.js';
+import { bindStream } from './stream-binding.js';
 import { PacketWriter } from './packet-writer.js';
 
 const { CONNECTING, CONNECTED, CLOSED } = ConnectionStates;
@@ -33,31 +33,6 @@ const CLOSE_GRACE_MS = 1000;
 
 /** mqtt-packet parse errors that MQTT 5 classes as Protocol Error (0x82) rather than Malformed Packet. */
 const PROTOCOL_ERROR_MESSAGES = /^Invalid retain handling|^Invalid subscribe QoS/;
-
-/** The connection a stream belongs to (listeners are shared functions, not per-connection closures). */
-const CONNECTION = Symbol('mqtt-agents.connection');
-
-type ServedStream = Duplex & { [CONNECTION]?: ClientConnection };
-
-function onStreamData(this: ServedStream, chunk: Buffer): void {
-  this[CONNECTION]?.receiveData(chunk);
-}
-
-function onStreamEnd(this: ServedStream): void {
-  this[CONNECTION]?.close('connection-lost', undefined);
-}
-
-function onStreamError(this: ServedStream, error: Error): void {
-  this[CONNECTION]?.streamError(error);
-}
-
-function onStreamClose(this: ServedStream): void {
-  this[CONNECTION]?.streamClosed();
-}
-
-function onStreamDrain(this: ServedStream): void {
-  this[CONNECTION]?.writeDrained();
-}
 
 function destroyStream(stream: Duplex): void {
   stream.destroy();
@@ -69,19 +44,14 @@ export interface ClientConnectionOptions {
   readonly peerCertificate: PeerCertificate | undefined;
 }
 
-export class ClientConnection implements PacketReceiver, ConnectionControl, SessionClient, ManagedConnection {
+export class ClientConnection implements ConnectionControl, SessionClient, ManagedConnection {
   readonly #host: ConnectionHost;
   readonly #stream: Duplex;
-  readonly #parser: PacketParser;
+  readonly #reader: PacketReader;
   readonly #client: ClientState;
   readonly #writer: PacketWriter;
   readonly #context: HandlerContext;
   #state: ConnectionState = CONNECTING;
-  /** When the first byte of the packet being received arrived (0 between packets). */
-  #packetStartedAt = 0;
-  #packetTimer: NodeJS.Timeout | undefined = undefined;
-  /** Packets parsed so far (tells whether a packet completed within a chunk). */
-  #packetsReceived = 0;
   #keepAliveMs = 0;
   #lastActivity = 0;
   #timer: NodeJS.Timeout | undefined = undefined;
@@ -94,7 +64,14 @@ export class ClientConnection implements PacketReceiver, ConnectionControl, Sess
     this.#stream = stream;
     this.#client = new ClientState(options.transport, options.remoteAddress, options.peerCertificate);
     this.#writer = new PacketWriter(stream);
-    this.#parser = createPacketParser(this);
+    this.#reader = new PacketReader(host.settings, {
+      packet: (packet) => this.#receivePacket(packet),
+      malformed: (error, protocolVersion) => this.#malformed(error, protocolVersion),
+      tooLarge: () => this.#packetTooLarge(),
+      readTimeout: (timeout) => this.#readTimedOut(timeout),
+      busy: () => this.#busy,
+      closed: () => this.#state === CLOSED,
+    });
     this.#context = {
       connection: this,
       client: this.#client,
@@ -110,12 +87,7 @@ export class ClientConnection implements PacketReceiver, ConnectionControl, Sess
         open: (cleanStart, expiryInterval) => host.sessions.open(this, cleanStart, expiryInterval),
       },
     };
-    (stream as ServedStream)[CONNECTION] = this;
-    stream.on('data', onStreamData);
-    stream.on('end', onStreamEnd);
-    stream.on('error', onStreamError);
-    stream.on('close', onStreamClose);
-    stream.on('drain', onStreamDrain);
+    bindStream(stream, this);
     this.#timer = setTimeout(ClientConnection.#connectTimedOut, host.settings.connectTimeout, this);
     this.#timer.unref();
   }
@@ -146,76 +118,17 @@ export class ClientConnection implements PacketReceiver, ConnectionControl, Sess
     if (this.#state === CLOSED) return;
     const now = Date.now();
     this.#lastActivity = now;
-    const packetsBefore = this.#packetsReceived;
-    try {
-      this.#parser.parse(chunk);
-    } catch (error) {
-      // mqtt-packet reports malformed input through 'error', but never let a throw escape a 'data' listener.
-      this.receiveParseError(error instanceof Error ? error : new Error(String(error)));
-      return;
-    }
-    // (Handlers run inside parse() and may have closed the connection.)
-    if ((this.#state as ConnectionState) === CLOSED) return;
-    // Refuse an oversize packet as soon as its fixed header declares its length, before buffering its body.
-    const limit = this.#host.settings.maximumPacketSize;
-    if (limit > 0) {
-      const pending = this.#parser.pendingLength;
-      if (pending >= 0 && 1 + varintSize(pending) + pending > limit) {
-        this.#packetTooLarge();
-        return;
-      }
-    }
-    // A packet that has begun must complete within the read timeout, however slowly it trickles in.
-    if (!this.#parser.midPacket) {
-      this.#packetStartedAt = 0;
-      return;
-    }
-    if (this.#packetStartedAt === 0 || this.#packetsReceived !== packetsBefore) this.#packetStartedAt = now;
-    if (this.#packetTimer === undefined) {
-      this.#packetTimer = setTimeout(
-        ClientConnection.#checkPacketTimeout,
-        this.#host.settings.packetReadTimeout,
-        this,
-      );
-      this.#packetTimer.unref();
-    }
+    this.#reader.read(chunk, now);
   }
 
-  /** The read timeout timer fired: close the connection if the packet begun then is still incomplete. */
-  static #checkPacketTimeout(connection: ClientConnection): void {
-    connection.#packetTimer = undefined;
-    if (connection.#state === CLOSED || connection.#packetStartedAt === 0) return;
-    const timeout = connection.#host.settings.packetReadTimeout;
-    const now = Date.now();
-    // While a handler waits for a hook the broker itself does not read: that time does not count.
-    if (connection.#busy) connection.#packetStartedAt = now;
-    const waited = now - connection.#packetStartedAt;
-    if (waited < timeout) {
-      connection.#packetTimer = setTimeout(
-        ClientConnection.#checkPacketTimeout,
-        timeout - waited,
-        connection,
-      );
-      connection.#packetTimer.unref();
-      return;
-    }
+  #readTimedOut(timeout: number): void {
     const reason = `packet not complete after ${timeout} ms`;
-    connection.#host.events.reportError(connection.info, new Error(reason));
-    if (connection.#state === CONNECTING) connection.close('read-timeout', undefined);
-    else connection.disconnect(0x8d, 'read-timeout', reason);
+    this.#host.events.reportError(this.info, new Error(reason));
+    if (this.#state === CONNECTING) this.close('read-timeout', undefined);
+    else this.disconnect(0x8d, 'read-timeout', reason);
   }
 
-  receivePacket(packet: Packet): void {
-    if (this.#state === CLOSED) return;
-    this.#packetsReceived++;
-    const limit = this.#host.settings.maximumPacketSize;
-    if (limit > 0) {
-      const length = packet.length ?? 0;
-      if (1 + varintSize(length) + length > limit) {
-        this.#packetTooLarge();
-        return;
-      }
-    }
+  #receivePacket(packet: Packet): void {
     if (this.#busy) {
       (this.#backlog ??= []).push(packet);
       return;
@@ -249,8 +162,7 @@ export class ClientConnection implements PacketReceiver, ConnectionControl, Sess
     if (!this.#busy && this.#state !== CLOSED) this.#stream.resume();
   }
 
-  receiveParseError(error: Error): void {
-    if (this.#state === CLOSED) return;
+  #malformed(error: Error, protocolVersion: number | undefined): void {
     this.#host.events.reportError(this.info, new Error(`malformed packet: ${error.message}`));
     if (this.#state === CONNECTING) {
       if (error.message === 'Invalid protocol version') {
@@ -259,7 +171,7 @@ export class ClientConnection implements PacketReceiver, ConnectionControl, Sess
         this.close('protocol-error', 0x84);
         return;
       }
-      if (this.#parser.pendingProtocolVersion === 5) {
+      if (protocolVersion === 5) {
         this.refuseConnect(0x81, `malformed CONNECT: ${error.message}`);
       } else {
         this.close('protocol-error', 0x81);
@@ -359,13 +271,6 @@ export class ClientConnection implements PacketReceiver, ConnectionControl, Sess
     }
   }
 
-  #clearPacketTimer(): void {
-    if (this.#packetTimer) {
-      clearTimeout(this.#packetTimer);
-      this.#packetTimer = undefined;
-    }
-  }
-
   /** Send DISCONNECT (MQTT 5, when connected) and close. */
   disconnect(reasonCode: number, cause: DisconnectCause, reason?: string): void {
     if (this.#state === CLOSED) return;
@@ -398,7 +303,7 @@ export class ClientConnection implements PacketReceiver, ConnectionControl, Sess
     const wasConnected = this.#state === CONNECTED;
     this.#state = CLOSED;
     this.#clearTimer();
-    this.#clearPacketTimer();
+    this.#reader.stop();
     this.#backlog = undefined;
     if (wasConnected) {
       this.#host.sessions.connectionEnded(this);
@@ -419,7 +324,7 @@ export class ClientConnection implements PacketReceiver, ConnectionControl, Sess
     this.#writer.finish();
     this.close('connection-lost', undefined);
     this.#clearTimer();
-    this.#parser.receiver = undefined;
+    this.#reader.detach();
     this.#host.connectionFinished(this);
   }
 
