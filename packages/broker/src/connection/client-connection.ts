@@ -9,6 +9,7 @@ import type { ConnectionControl, HandlerContext } from '../handlers/context.js';
 import { dispatchPacket } from '../handlers/index.js';
 import { shown } from '../logging.js';
 import type { Message } from '../message.js';
+import type { PublishFits, PublishWriter } from '../session/outbound-message.js';
 import type { SessionClient } from '../session/session-lifecycle.js';
 import type { Session } from '../session/session.js';
 import type {
@@ -16,7 +17,6 @@ import type {
   DisconnectCause,
   PeerCertificate,
   ProtocolVersion,
-  QoS,
   TransportKind,
 } from '../types.js';
 import type { Will } from '../will.js';
@@ -45,6 +45,8 @@ export interface ClientConnectionOptions {
 }
 
 export class ClientConnection implements ConnectionControl, SessionClient, ManagedConnection {
+  readonly fits: PublishFits;
+  readonly writePublish: PublishWriter;
   readonly #host: ConnectionHost;
   readonly #stream: Duplex;
   readonly #reader: PacketReader;
@@ -64,6 +66,8 @@ export class ClientConnection implements ConnectionControl, SessionClient, Manag
     this.#stream = stream;
     this.#client = new ClientState(options.transport, options.remoteAddress, options.peerCertificate);
     this.#writer = new PacketWriter(stream);
+    this.fits = this.#writer.fits;
+    this.writePublish = this.#writer.writePublish;
     this.#reader = new PacketReader(host.settings, {
       packet: (packet) => this.#receivePacket(packet),
       malformed: (error, protocolVersion) => this.#malformed(error, protocolVersion),
@@ -350,15 +354,6 @@ export class ClientConnection implements ConnectionControl, SessionClient, Manag
     session.checkRecovered();
   }
 
-  fits(
-    message: Message,
-    qos: number,
-    expirySeconds: number,
-    subscriptionIds: readonly number[] | undefined,
-  ): boolean {
-    return this.#writer.fits(message, qos, expirySeconds, subscriptionIds);
-  }
-
   /** Send a QoS 0 copy of a message (dropped when expired, too large, or the client does not read). */
   sendQos0(message: Message, retain: boolean, subscriptionIds: number[] | undefined): void {
     if (this.#state !== CONNECTED) return;
@@ -374,18 +369,6 @@ export class ClientConnection implements ConnectionControl, SessionClient, Manag
     }
     if (!writer.fits(message, 0, expiry, subscriptionIds)) return;
     writer.writeQos0(message, retain, expiry, subscriptionIds);
-  }
-
-  writePublish(
-    message: Message,
-    qos: QoS,
-    retain: boolean,
-    dup: boolean,
-    packetId: number,
-    expirySeconds: number,
-    subscriptionIds: readonly number[] | undefined,
-  ): void {
-    this.#writer.writePublish(message, qos, retain, dup, packetId, expirySeconds, subscriptionIds);
   }
 
   writePubrel(packetId: number): void {

@@ -12,7 +12,7 @@ import {
 } from '../encoder-control.js';
 import { PACKET_PUBREL, PINGRESP, encodeAck, encodePublishHeader, publishPacketSize } from '../encoder.js';
 import type { Message } from '../message.js';
-import type { QoS } from '../types.js';
+import type { PublishFits, PublishWriter } from '../session/outbound-message.js';
 
 /**
  * Unsent bytes in a connection's write buffer above which QoS 1/2 messages wait in the session queue
@@ -136,32 +136,27 @@ export class PacketWriter {
   }
 
   /** Whether a PUBLISH of this message fits the client's Maximum Packet Size. */
-  fits(
-    message: Message,
-    qos: number,
-    expirySeconds: number,
-    subscriptionIds: readonly number[] | undefined,
-  ): boolean {
+  readonly fits: PublishFits = (message, qos, expirySeconds, subscriptionIds) => {
     const limit = this.maximumPacketSize;
     if (limit === 0) return true;
     return publishPacketSize(message, qos, this.version5, expirySeconds, subscriptionIds) <= limit;
-  }
+  };
 
   /** Encode and write a PUBLISH (the caller checked expiry and size). */
-  writePublish(
-    message: Message,
-    qos: QoS,
-    retain: boolean,
-    dup: boolean,
-    packetId: number,
-    expirySeconds: number,
-    subscriptionIds: readonly number[] | undefined,
-  ): void {
+  readonly writePublish: PublishWriter = (
+    message,
+    qos,
+    retain,
+    dup,
+    packetId,
+    expirySeconds,
+    subscriptionIds,
+  ) => {
     this.write(
       encodePublishHeader(message, qos, dup, retain, packetId, this.version5, expirySeconds, subscriptionIds),
     );
     if (message.payload.length > 0) this.write(message.payload);
-  }
+  };
 
   /**
    * Write a QoS 0 PUBLISH (the caller checked expiry and size). Without subscription identifiers, the

@@ -51,6 +51,25 @@ export interface SessionLimits {
   onRecovered(session: { readonly clientId: string }, dropped: number): void;
 }
 
+/** Whether a PUBLISH of this message fits the client's Maximum Packet Size. */
+export type PublishFits = (
+  message: Message,
+  qos: number,
+  expirySeconds: number,
+  subscriptionIds: readonly number[] | undefined,
+) => boolean;
+
+/** Encode and write a PUBLISH (the caller checked expiry and size). */
+export type PublishWriter = (
+  message: Message,
+  qos: QoS,
+  retain: boolean,
+  dup: boolean,
+  packetId: number,
+  expirySeconds: number,
+  subscriptionIds: readonly number[] | undefined,
+) => void;
+
 /** What a session needs of its client's connection: room under its limits, and where packets go. */
 export interface SessionConnection {
   /** The client's Receive Maximum: QoS 1/2 messages the broker may have unacknowledged. */
@@ -62,20 +81,7 @@ export interface SessionConnection {
   /** Send a QoS 0 copy (dropped when expired, too large, or the client does not read). */
   sendQos0(message: Message, retain: boolean, subscriptionIds: number[] | undefined): void;
   /** Whether a PUBLISH of this message fits the client's Maximum Packet Size. */
-  fits(
-    message: Message,
-    qos: number,
-    expirySeconds: number,
-    subscriptionIds: readonly number[] | undefined,
-  ): boolean;
-  writePublish(
-    message: Message,
-    qos: QoS,
-    retain: boolean,
-    dup: boolean,
-    packetId: number,
-    expirySeconds: number,
-    subscriptionIds: readonly number[] | undefined,
-  ): void;
+  readonly fits: PublishFits;
+  readonly writePublish: PublishWriter;
   writePubrel(packetId: number): void;
 }
