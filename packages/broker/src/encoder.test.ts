@@ -10,18 +10,20 @@ import type {
 } from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import {
+  encodeConnack,
+  encodeDisconnect,
+  encodeSuback,
+  encodeUnsuback,
+  type ConnackProperties,
+} from './encoder-control.js';
+import {
   PACKET_PUBACK,
   PACKET_PUBCOMP,
   PACKET_PUBREC,
   PACKET_PUBREL,
   encodeAck,
-  encodeConnack,
-  encodeDisconnect,
   encodePublishHeader,
-  encodeSuback,
-  encodeUnsuback,
   publishPacketSize,
-  type ConnackProperties,
 } from './encoder.js';
 import { Message } from './message.js';
 import type { PublishProperties, QoS } from './types.js';

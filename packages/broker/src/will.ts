@@ -3,7 +3,9 @@
  * the Will Delay Interval or when the session ends, whichever comes first. A reconnect to the session
  * within the delay cancels it.
  */
-import type { ClientInfo, PublishProperties, QoS } from './types.js';
+import { isThenable, rewrittenMessage } from './hook-calls.js';
+import { Message } from './message.js';
+import type { BrokerHooks, BrokerLogger, ClientInfo, HookResult, PublishProperties, QoS } from './types.js';
 
 export interface Will {
   readonly topic: string;
@@ -70,4 +72,53 @@ export class WillScheduler {
     for (const pending of this.pending.values()) clearTimeout(pending.timer);
     this.pending.clear();
   }
+}
+
+/** What publishing a will needs of the broker. */
+export interface WillPublisherOptions {
+  readonly hooks: Pick<BrokerHooks, 'authorizePublish' | 'rewritePublish'>;
+  readonly logger: BrokerLogger;
+  /** True once the broker closes: wills are no longer published. */
+  closing(): boolean;
+  /** Accept a message for delivery (retained update, routing, events). */
+  publish(message: Message, client: ClientInfo): void;
+}
+
+/** Publish a will (after the authorizePublish hook, which sees the will's client). */
+export function createWillPublisher(options: WillPublisherOptions): (will: Will) => void {
+  const { hooks, logger } = options;
+  return (will) => {
+    if (options.closing()) return;
+    const message = Message.received(
+      will.topic,
+      will.payload,
+      will.qos,
+      will.retain,
+      will.properties,
+      will.client.id,
+      Date.now(),
+    );
+    // A will is routed with the properties `rewritePublish` gives it, like any publish (identity stamping).
+    const route = (): void => {
+      const routed = rewrittenMessage(hooks, logger, will.client, message);
+      if (routed !== undefined) options.publish(routed, will.client);
+    };
+    const authorize = hooks.authorizePublish;
+    if (!authorize) {
+      route();
+      return;
+    }
+    const finish = (verdict: HookResult): void => {
+      if (verdict === true && !options.closing()) route();
+    };
+    const failed = (error: unknown): void =>
+      logger.error('mqtt-agents:broker: authorizePublish hook failed for a will', error);
+    try {
+      const verdict = authorize(will.client, message);
+      if (isThenable(verdict)) verdict.then(finish, failed);
+      else finish(verdict);
+    } catch (error) {
+      failed(error);
+    }
+  };
 }

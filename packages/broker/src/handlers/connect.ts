@@ -4,8 +4,10 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { IConnectPacket } from 'mqtt-packet';
-import type { ClientConnection } from '../client-connection.js';
-import type { ConnackProperties } from '../encoder.js';
+import { ConnectionStates } from '../connection/client-state.js';
+import type { HandlerContext } from './context.js';
+import type { ConnackProperties } from '../encoder-control.js';
+import { connackUserProperties } from '../hook-calls.js';
 import { checkTopicName } from '../topic.js';
 import type {
   AuthenticateContext,
@@ -29,14 +31,13 @@ interface PendingConnect {
   readonly willSpec: Omit<Will, 'client'> | undefined;
 }
 
-export function handleConnect(client: ClientConnection, packet: IConnectPacket): void | Promise<void> {
-  const broker = client.broker;
-  const settings = broker.settings;
+export function handleConnect(context: HandlerContext, packet: IConnectPacket): void | Promise<void> {
+  const settings = context.settings;
   const version = (packet.protocolVersion ?? 4) as ProtocolVersion;
-  client.setProtocolVersion(version);
+  context.connection.setProtocolVersion(version);
 
   if ((version === 3) !== (packet.protocolId === 'MQIsdp')) {
-    client.refuseConnect(
+    context.connection.refuseConnect(
       0x84,
       `protocol name '${packet.protocolId}' does not match protocol level ${version}`,
     );
@@ -46,11 +47,12 @@ export function handleConnect(client: ClientConnection, packet: IConnectPacket):
   const properties: ConnectProperties =
     version === 5 ? (packet.properties ?? EMPTY_PROPERTIES) : EMPTY_PROPERTIES;
   if (version === 5) {
-    if (properties.receiveMaximum === 0) return client.protocolError(0x82, 'receive maximum must not be 0');
+    if (properties.receiveMaximum === 0)
+      return context.connection.protocolError(0x82, 'receive maximum must not be 0');
     if (properties.maximumPacketSize === 0)
-      return client.protocolError(0x82, 'maximum packet size must not be 0');
+      return context.connection.protocolError(0x82, 'maximum packet size must not be 0');
     if (properties.authenticationMethod !== undefined) {
-      client.refuseConnect(0x8c, 'enhanced authentication is not supported');
+      context.connection.refuseConnect(0x8c, 'enhanced authentication is not supported');
       return;
     }
   }
@@ -59,17 +61,21 @@ export function handleConnect(client: ClientConnection, packet: IConnectPacket):
   if (packet.will) {
     const will = packet.will;
     const qos = (will.qos ?? 0) as number;
-    if (qos > 2) return client.protocolError(0x81, 'will QoS must not be 3');
+    if (qos > 2) return context.connection.protocolError(0x81, 'will QoS must not be 3');
     const problem = checkTopicName(will.topic);
-    if (problem !== undefined) return client.protocolError(problem, `invalid will topic '${will.topic}'`);
+    if (problem !== undefined)
+      return context.connection.protocolError(problem, `invalid will topic '${will.topic}'`);
     if (qos > settings.maximumQos) {
-      client.refuseConnect(0x9b, `will QoS ${qos} is not supported`);
+      context.connection.refuseConnect(0x9b, `will QoS ${qos} is not supported`);
       return;
     }
     const payload = typeof will.payload === 'string' ? Buffer.from(will.payload) : will.payload;
     const willProperties = will.properties ?? {};
     if (willProperties.payloadFormatIndicator && !isUtf8(payload)) {
-      client.refuseConnect(0x99, 'will payload is not UTF-8 although its payload format indicator says so');
+      context.connection.refuseConnect(
+        0x99,
+        'will payload is not UTF-8 although its payload format indicator says so',
+      );
       return;
     }
     const forwarded: PublishProperties = {};
@@ -99,20 +105,20 @@ export function handleConnect(client: ClientConnection, packet: IConnectPacket):
   let assigned = false;
   if (clientId.length === 0) {
     if (version < 5 && !cleanStart) {
-      client.refuseConnect(0x85, 'an empty client id needs a clean session');
+      context.connection.refuseConnect(0x85, 'an empty client id needs a clean session');
       return;
     }
-    clientId = broker.assignClientId();
+    clientId = context.sessions.assignClientId();
     assigned = true;
   }
 
   let sessionExpiry: number;
   if (version === 5) {
-    client.requestedSessionExpiry = properties.sessionExpiryInterval ?? 0;
-    sessionExpiry = Math.min(client.requestedSessionExpiry, settings.maximumSessionExpiryInterval);
+    context.client.requestedSessionExpiry = properties.sessionExpiryInterval ?? 0;
+    sessionExpiry = Math.min(context.client.requestedSessionExpiry, settings.maximumSessionExpiryInterval);
   } else {
     sessionExpiry = cleanStart ? 0 : settings.maximumSessionExpiryInterval;
-    client.requestedSessionExpiry = sessionExpiry;
+    context.client.requestedSessionExpiry = sessionExpiry;
   }
 
   const info: ClientInfo = Object.freeze({
@@ -123,50 +129,50 @@ export function handleConnect(client: ClientConnection, packet: IConnectPacket):
     keepAlive: settings.serverKeepAlive ?? packet.keepalive ?? 0,
     properties,
     userProperties: properties.userProperties ?? EMPTY_USER_PROPERTIES,
-    remoteAddress: client.remoteAddress,
-    transport: client.transport,
+    remoteAddress: context.client.remoteAddress,
+    transport: context.client.transport,
     principal: undefined,
   });
   const pending: PendingConnect = { info, assigned, sessionExpiry, willSpec };
 
-  const authenticate = broker.hooks.authenticate;
-  if (!authenticate) return finishConnect(client, pending, true);
-  const context: AuthenticateContext = Object.freeze({
+  const authenticate = context.hooks.authenticate;
+  if (!authenticate) return finishConnect(context, pending, true);
+  const request: AuthenticateContext = Object.freeze({
     ...info,
     password: packet.password,
     assignedClientId: assigned,
-    peerCertificate: client.peerCertificate,
+    peerCertificate: context.client.peerCertificate,
   });
   let verdict: AuthenticateResult | Promise<AuthenticateResult>;
   try {
-    verdict = authenticate(context);
+    verdict = authenticate(request);
   } catch (error) {
-    return hookFailed(client, error);
+    return hookFailed(context, error);
   }
   if (verdict instanceof Promise || typeof (verdict as { then?: unknown }).then === 'function') {
     return Promise.resolve(verdict).then(
-      (result) => finishConnect(client, pending, result),
-      (error: unknown) => hookFailed(client, error),
+      (result) => finishConnect(context, pending, result),
+      (error: unknown) => hookFailed(context, error),
     );
   }
-  return finishConnect(client, pending, verdict as AuthenticateResult);
+  return finishConnect(context, pending, verdict as AuthenticateResult);
 }
 
-function hookFailed(client: ClientConnection, error: unknown): void {
-  client.broker.logger.error('mqtt-agents:broker: authenticate hook failed', error);
-  client.refuseConnect(0x80, 'authentication failed');
+function hookFailed(context: HandlerContext, error: unknown): void {
+  context.logger.error('mqtt-agents:broker: authenticate hook failed', error);
+  context.connection.refuseConnect(0x80, 'authentication failed');
 }
 
-function finishConnect(client: ClientConnection, pending: PendingConnect, verdict: AuthenticateResult): void {
-  if (client.state !== 0 /* still connecting: the socket may have gone while the hook ran */) return;
+function finishConnect(context: HandlerContext, pending: PendingConnect, verdict: AuthenticateResult): void {
+  // Still connecting? The socket may have gone while the hook ran.
+  if (context.connection.state !== ConnectionStates.CONNECTING) return;
   const principal = typeof verdict === 'object' && verdict !== null ? verdict.principal : undefined;
   if (verdict !== true && principal === undefined) {
     const reasonCode = typeof verdict === 'number' && verdict >= 0x80 ? verdict : 0x87;
-    client.refuseConnect(reasonCode);
+    context.connection.refuseConnect(reasonCode);
     return;
   }
-  const broker = client.broker;
-  const settings = broker.settings;
+  const settings = context.settings;
   const { assigned, sessionExpiry } = pending;
   const info: ClientInfo =
     principal === undefined
@@ -179,19 +185,19 @@ function finishConnect(client: ClientConnection, pending: PendingConnect, verdic
   const clientId = info.id;
 
   if (info.protocolVersion === 5) {
-    client.setClientLimits(properties.receiveMaximum ?? 65535, properties.maximumPacketSize ?? 0);
+    context.connection.setClientLimits(properties.receiveMaximum ?? 65535, properties.maximumPacketSize ?? 0);
   }
-  client.clientId = clientId;
-  client.info = info;
-  client.will = pending.willSpec ? { ...pending.willSpec, client: info } : undefined;
+  context.client.clientId = clientId;
+  context.client.info = info;
+  context.client.will = pending.willSpec ? { ...pending.willSpec, client: info } : undefined;
 
-  if (broker.sessionQuotaReached(clientId)) {
+  if (context.sessions.quotaReached(clientId)) {
     const reason = `session refused: the broker holds maximumSessions (${settings.maximumSessions})`;
-    broker.reportError(info, new Error(reason));
-    client.refuseConnect(0x97, 'the broker holds its maximum number of sessions');
+    context.events.reportError(info, new Error(reason));
+    context.connection.refuseConnect(0x97, 'the broker holds its maximum number of sessions');
     return;
   }
-  const { session, sessionPresent } = broker.openSession(client, info.cleanStart, sessionExpiry);
+  const { session, sessionPresent } = context.sessions.open(info.cleanStart, sessionExpiry);
 
   if (info.protocolVersion === 5) {
     const connackProperties: ConnackProperties = {
@@ -206,15 +212,15 @@ function finishConnect(client: ClientConnection, pending: PendingConnect, verdic
     if (settings.maximumQos < 2) connackProperties.maximumQoS = settings.maximumQos;
     if (assigned) connackProperties.assignedClientIdentifier = clientId;
     if (settings.serverKeepAlive !== undefined) connackProperties.serverKeepAlive = settings.serverKeepAlive;
-    if (sessionExpiry !== client.requestedSessionExpiry)
+    if (sessionExpiry !== context.client.requestedSessionExpiry)
       connackProperties.sessionExpiryInterval = sessionExpiry;
-    const userProperties = broker.connackUserProperties(info);
+    const userProperties = connackUserProperties(context.hooks, context.logger, info);
     if (userProperties) connackProperties.userProperties = userProperties;
-    client.sendConnack(sessionPresent, 0, connackProperties);
+    context.writer.sendConnack(sessionPresent, 0, connackProperties);
   } else {
-    client.sendConnack(sessionPresent && info.protocolVersion === 4, 0, undefined);
+    context.writer.sendConnack(sessionPresent && info.protocolVersion === 4, 0, undefined);
   }
-  client.accept(info.keepAlive);
-  broker.clientConnected(client, sessionPresent);
+  context.connection.accept(info.keepAlive);
+  context.events.clientConnected(info, sessionPresent);
   if (sessionPresent) session.resume();
 }

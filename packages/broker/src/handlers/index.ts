@@ -1,7 +1,7 @@
 /** Routes each parsed packet to its handler (one file per packet type, as aedes does). */
 import type { IConnectPacket, Packet } from 'mqtt-packet';
-import type { ClientConnection } from '../client-connection.js';
-import { ConnectionStates } from '../client-connection.js';
+import type { HandlerContext } from './context.js';
+import { ConnectionStates } from '../connection/client-state.js';
 import { checkPacket } from '../packet-validation.js';
 import { handleAuth } from './auth.js';
 import { handleConnect } from './connect.js';
@@ -16,45 +16,46 @@ import { handleSubscribe } from './subscribe.js';
 import { handleUnsubscribe } from './unsubscribe.js';
 
 /** Handle one packet; a returned promise holds back the connection's next packets until it settles. */
-export function dispatchPacket(client: ClientConnection, packet: Packet): void | Promise<void> {
-  if (client.state === ConnectionStates.CONNECTING && packet.cmd !== 'connect') {
+export function dispatchPacket(context: HandlerContext, packet: Packet): void | Promise<void> {
+  if (context.connection.state === ConnectionStates.CONNECTING && packet.cmd !== 'connect') {
     // MQTT-3.1.0-1: the first packet must be CONNECT; close without CONNACK.
-    client.broker.reportError(undefined, new Error(`first packet was ${packet.cmd}, not connect`));
-    client.close('protocol-error', 0x82);
+    context.events.reportError(undefined, new Error(`first packet was ${packet.cmd}, not connect`));
+    context.connection.close('protocol-error', 0x82);
     return;
   }
   const problem = checkPacket(packet);
   if (problem) {
-    if (packet.cmd === 'connect' && client.state === ConnectionStates.CONNECTING) {
-      client.setProtocolVersion(packet.protocolVersion === 5 ? 5 : 4);
+    if (packet.cmd === 'connect' && context.connection.state === ConnectionStates.CONNECTING) {
+      context.connection.setProtocolVersion(packet.protocolVersion === 5 ? 5 : 4);
     }
-    return client.protocolError(problem.reasonCode, problem.reason);
+    return context.connection.protocolError(problem.reasonCode, problem.reason);
   }
-  if (client.state === ConnectionStates.CONNECTING) return handleConnect(client, packet as IConnectPacket);
+  if (context.connection.state === ConnectionStates.CONNECTING)
+    return handleConnect(context, packet as IConnectPacket);
   switch (packet.cmd) {
     case 'publish':
-      return handlePublish(client, packet);
+      return handlePublish(context, packet);
     case 'puback':
-      return handlePuback(client, packet);
+      return handlePuback(context, packet);
     case 'pubrec':
-      return handlePubrec(client, packet);
+      return handlePubrec(context, packet);
     case 'pubrel':
-      return handlePubrel(client, packet);
+      return handlePubrel(context, packet);
     case 'pubcomp':
-      return handlePubcomp(client, packet);
+      return handlePubcomp(context, packet);
     case 'subscribe':
-      return handleSubscribe(client, packet);
+      return handleSubscribe(context, packet);
     case 'unsubscribe':
-      return handleUnsubscribe(client, packet);
+      return handleUnsubscribe(context, packet);
     case 'pingreq':
-      return handlePingreq(client);
+      return handlePingreq(context);
     case 'disconnect':
-      return handleDisconnect(client, packet);
+      return handleDisconnect(context, packet);
     case 'auth':
-      return handleAuth(client, packet);
+      return handleAuth(context, packet);
     case 'connect':
-      return client.protocolError(0x82, 'second CONNECT on a connection');
+      return context.connection.protocolError(0x82, 'second CONNECT on a connection');
     default:
-      return client.protocolError(0x82, `a client must not send ${packet.cmd}`);
+      return context.connection.protocolError(0x82, `a client must not send ${packet.cmd}`);
   }
 }

@@ -1,6 +1,6 @@
-import type { ClientConnection } from '../client-connection.js';
+import type { HandlerContext } from './context.js';
 
 /** PINGREQ: answer PINGRESP (the read itself already counted as keep-alive activity). */
-export function handlePingreq(client: ClientConnection): void {
-  client.writePingresp();
+export function handlePingreq(context: HandlerContext): void {
+  context.writer.writePingresp();
 }

@@ -1,7 +1,7 @@
 import type { IPubackPacket } from 'mqtt-packet';
-import type { ClientConnection } from '../client-connection.js';
+import type { HandlerContext } from './context.js';
 
 /** PUBACK: a QoS 1 message to the client is delivered; send more if some were held back. */
-export function handlePuback(client: ClientConnection, packet: IPubackPacket): void {
-  client.session?.acknowledge(packet.messageId ?? 0);
+export function handlePuback(context: HandlerContext, packet: IPubackPacket): void {
+  context.client.session?.acknowledge(packet.messageId ?? 0);
 }

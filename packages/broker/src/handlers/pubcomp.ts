@@ -1,7 +1,7 @@
 import type { IPubcompPacket } from 'mqtt-packet';
-import type { ClientConnection } from '../client-connection.js';
+import type { HandlerContext } from './context.js';
 
 /** PUBCOMP: a QoS 2 message to the client is complete. */
-export function handlePubcomp(client: ClientConnection, packet: IPubcompPacket): void {
-  client.session?.complete(packet.messageId ?? 0);
+export function handlePubcomp(context: HandlerContext, packet: IPubcompPacket): void {
+  context.client.session?.complete(packet.messageId ?? 0);
 }

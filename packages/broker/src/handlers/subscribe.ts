@@ -3,25 +3,26 @@
  * answer SUBACK, then send retained messages as each subscription's Retain Handling says.
  */
 import type { ISubscribePacket } from 'mqtt-packet';
-import type { ClientConnection } from '../client-connection.js';
+import type { HandlerContext } from './context.js';
 import { parseTopicFilter } from '../topic.js';
 import type { HookResult, QoS, SubscriptionRequest } from '../types.js';
 
-export function handleSubscribe(client: ClientConnection, packet: ISubscribePacket): void | Promise<void> {
-  const broker = client.broker;
+export function handleSubscribe(context: HandlerContext, packet: ISubscribePacket): void | Promise<void> {
   const identifier = packet.properties?.subscriptionIdentifier as number | number[] | undefined;
   if (identifier !== undefined && (Array.isArray(identifier) || identifier < 1 || identifier > 268_435_455)) {
-    return client.protocolError(0x82, 'invalid subscription identifier');
+    return context.connection.protocolError(0x82, 'invalid subscription identifier');
   }
-  if (packet.subscriptions.length === 0) return client.protocolError(0x82, 'SUBSCRIBE without topic filters');
+  if (packet.subscriptions.length === 0)
+    return context.connection.protocolError(0x82, 'SUBSCRIBE without topic filters');
 
   const requests: SubscriptionRequest[] = [];
   for (const subscription of packet.subscriptions) {
     const parsed = parseTopicFilter(subscription.topic);
-    if (!parsed) return client.protocolError(0x81, `invalid topic filter '${subscription.topic}'`);
+    if (!parsed)
+      return context.connection.protocolError(0x81, `invalid topic filter '${subscription.topic}'`);
     const noLocal = subscription.nl === true;
     if (parsed.shareName !== undefined && noLocal) {
-      return client.protocolError(0x82, 'no local is not allowed on a shared subscription');
+      return context.connection.protocolError(0x82, 'no local is not allowed on a shared subscription');
     }
     requests.push({
       topicFilter: subscription.topic,
@@ -35,9 +36,9 @@ export function handleSubscribe(client: ClientConnection, packet: ISubscribePack
     });
   }
 
-  const authorize = broker.hooks.authorizeSubscribe;
-  if (!authorize) return finishSubscribe(client, packet.messageId ?? 0, requests, undefined);
-  const info = client.info as NonNullable<typeof client.info>;
+  const authorize = context.hooks.authorizeSubscribe;
+  if (!authorize) return finishSubscribe(context, packet.messageId ?? 0, requests, undefined);
+  const info = context.client.info as NonNullable<typeof context.client.info>;
   const verdicts: Array<HookResult | Promise<HookResult>> = [];
   let asynchronous = false;
   for (const request of requests) {
@@ -45,13 +46,13 @@ export function handleSubscribe(client: ClientConnection, packet: ISubscribePack
     try {
       verdict = authorize(info, request);
     } catch (error) {
-      broker.logger.error('mqtt-agents:broker: authorizeSubscribe hook failed', error);
+      context.logger.error('mqtt-agents:broker: authorizeSubscribe hook failed', error);
       verdict = 0x80;
     }
     if (typeof (verdict as { then?: unknown }).then === 'function') {
       asynchronous = true;
       verdict = Promise.resolve(verdict).catch((error: unknown) => {
-        broker.logger.error('mqtt-agents:broker: authorizeSubscribe hook failed', error);
+        context.logger.error('mqtt-agents:broker: authorizeSubscribe hook failed', error);
         return 0x80;
       });
     }
@@ -59,22 +60,21 @@ export function handleSubscribe(client: ClientConnection, packet: ISubscribePack
   }
   if (asynchronous) {
     return Promise.all(verdicts).then((results) =>
-      finishSubscribe(client, packet.messageId ?? 0, requests, results),
+      finishSubscribe(context, packet.messageId ?? 0, requests, results),
     );
   }
-  return finishSubscribe(client, packet.messageId ?? 0, requests, verdicts as HookResult[]);
+  return finishSubscribe(context, packet.messageId ?? 0, requests, verdicts as HookResult[]);
 }
 
 function finishSubscribe(
-  client: ClientConnection,
+  context: HandlerContext,
   packetId: number,
   requests: readonly SubscriptionRequest[],
   verdicts: readonly HookResult[] | undefined,
 ): void {
-  const session = client.session;
-  if (!client.connected || !session) return;
-  const broker = client.broker;
-  const maximumQos = broker.settings.maximumQos;
+  const session = context.client.session;
+  if (!context.connection.connected || !session) return;
+  const maximumQos = context.settings.maximumQos;
   const codes: number[] = [];
   const granted: SubscriptionRequest[] = [];
   const retainedToSend: Array<{ request: SubscriptionRequest; existed: boolean }> = [];
@@ -87,21 +87,22 @@ function finishSubscribe(
         qos = Math.min(qos, verdict) as QoS;
       } else {
         const code = typeof verdict === 'number' && verdict >= 0x80 ? verdict : 0x80;
-        codes.push(client.version5 ? code : 0x80);
+        codes.push(context.writer.version5 ? code : 0x80);
         continue;
       }
     }
     const accepted: SubscriptionRequest = qos === request.qos ? request : { ...request, qos };
-    const existed = broker.subscribe(session, accepted);
+    const existed = context.router.subscribe(session, accepted);
     codes.push(qos);
     granted.push(accepted);
-    if (accepted.shareName === undefined) retainedToSend.push({ request: accepted, existed });
+    if (context.router.receivesRetained(accepted)) retainedToSend.push({ request: accepted, existed });
   }
-  client.sendSuback(packetId, codes);
+  context.writer.sendSuback(packetId, codes);
   for (const { request, existed } of retainedToSend) {
     if (request.retainHandling === 0 || (request.retainHandling === 1 && !existed)) {
-      broker.sendRetained(session, request);
+      context.router.sendRetained(session, request);
     }
   }
-  if (granted.length > 0) broker.emitSubscribe(client, granted);
+  const info = context.client.info;
+  if (granted.length > 0 && info) context.events.clientSubscribed(info, granted);
 }

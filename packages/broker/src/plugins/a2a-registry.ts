@@ -11,10 +11,10 @@ import type {
   ReasonCode,
   UserProperties,
 } from '../types.js';
+import { A2A_DISCOVERY_PREFIX } from './agent-topic-roots.js';
 import { agentCardProblems, cardJwksUri, hasSecurityMetadata } from './agent-card-shape.js';
 import type { BrokerPlugin } from './plugin.js';
 
-const DISCOVERY_PREFIX = '$a2a/v1/discovery/';
 /** Agents whose registration times are tracked before expired ones are swept out. */
 const SWEEP_AT = 10_000;
 
@@ -86,7 +86,7 @@ export interface A2aAgentIdentity {
  * agent id), `malformed` for another topic under that prefix, undefined for any other topic.
  */
 export function parseDiscoveryTopic(topic: string): A2aAgentIdentity | 'malformed' | undefined {
-  if (!topic.startsWith(DISCOVERY_PREFIX)) return undefined;
+  if (!topic.startsWith(A2A_DISCOVERY_PREFIX)) return undefined;
   const parsed = parseA2aTopic(topic);
   if (parsed?.kind !== 'discovery') return 'malformed';
   const { orgId: org, unitId: unit, agentId } = parsed;
@@ -143,7 +143,7 @@ export function a2aRegistry(
       return refuse(
         A2A_REGISTRY_REASON.invalidTopic,
         message.topic,
-        'not $a2a/v1/discovery/{org}/{unit}/{agent}',
+        `not ${A2A_DISCOVERY_PREFIX}{org}/{unit}/{agent}`,
       );
     }
     if (enforceIdentity && client.id !== agent.clientId) {

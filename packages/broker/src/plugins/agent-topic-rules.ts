@@ -11,6 +11,7 @@ import {
 } from '@mqtt-agents/core/grammar';
 import type { A2aAgentAddress } from '@mqtt-agents/core/grammar';
 import type { ClientInfo, PublishedMessage, UserProperties } from '../types.js';
+import { isA2aTopic, isMcpTopic } from './agent-topic-roots.js';
 
 /** PUBACK / SUBACK 0x87 Not authorized. */
 export const NOT_AUTHORIZED = 0x87;
@@ -21,21 +22,6 @@ export const CLIENT_IDENTIFIER_NOT_VALID = 0x85;
  * `OPERATOR_ROLE`).
  */
 export const OPERATOR = 'operator';
-
-/** Root levels of agent topics (the `$`-topics MQTT keeps away from `#` and `+` subscribers). */
-export const A2A_ROOT = '$a2a';
-export const MCP_SERVER_ROOT = '$mcp-server';
-export const MCP_CLIENT_ROOT = '$mcp-client';
-export const MCP_RPC_ROOT = '$mcp-rpc';
-
-export function isA2aTopic(topic: string): boolean {
-  return topic.startsWith(`${A2A_ROOT}/`);
-}
-
-/** `$mcp-server`, `$mcp-client`, `$mcp-rpc`, or any other `$mcp-` root (none of them is anyone's to invent). */
-export function isMcpTopic(topic: string): boolean {
-  return topic.startsWith('$mcp-');
-}
 
 export function isOperator(client: ClientInfo): boolean {
   return client.principal?.roles.includes(OPERATOR) ?? false;

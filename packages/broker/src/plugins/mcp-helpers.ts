@@ -25,13 +25,8 @@ import type {
   PublishedMessage,
   UserProperties,
 } from '../types.js';
-import {
-  MCP_RPC_ROOT,
-  NOT_AUTHORIZED,
-  isMcpTopic,
-  mcpClaimProblem,
-  retainRefused,
-} from './agent-topic-rules.js';
+import { MCP_RPC_ROOT, isMcpTopic } from './agent-topic-roots.js';
+import { NOT_AUTHORIZED, mcpClaimProblem, retainRefused } from './agent-topic-rules.js';
 import type { BrokerPlugin } from './plugin.js';
 
 /** One role of a server's `meta.rbac.roles`. */

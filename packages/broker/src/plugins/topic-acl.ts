@@ -28,16 +28,19 @@ import type {
 } from '../types.js';
 import {
   A2A_ROOT,
-  CLIENT_IDENTIFIER_NOT_VALID,
+  A2A_VERSION,
   MCP_CLIENT_ROOT,
   MCP_RPC_ROOT,
   MCP_SERVER_ROOT,
+  isA2aTopic,
+  isMcpTopic,
+} from './agent-topic-roots.js';
+import {
+  CLIENT_IDENTIFIER_NOT_VALID,
   NOT_AUTHORIZED,
   a2aIdentityOf,
   anyGrantCovers,
   clientIdProblem,
-  isA2aTopic,
-  isMcpTopic,
   isOperator,
   mcpClaimProblem,
   retainRefused,
@@ -70,7 +73,6 @@ export interface AgentTopicAclOptions {
 
 type Settings = Required<Omit<AgentTopicAclOptions, 'logger'>> & { logger: BrokerLogger | undefined };
 
-const V1 = 'v1';
 const SENDER_PROPERTIES: ReadonlySet<string> = new Set(Object.values(SenderUserProperty));
 
 function sameAgent(topic: A2aAgentAddress, identity: A2aAgentAddress): boolean {
@@ -111,7 +113,7 @@ function a2aPublish(client: ClientInfo, topic: string, settings: Settings): Hook
 
 /** Where a scope lets an agent read discovery and events: `$a2a/v1/{kind}/#`, `.../{org}/#`, `.../{org}/{unit}/#`. */
 function scopedGrant(kind: 'discovery' | 'event', identity: A2aAgentAddress, scope: string): FilterLevels {
-  const base = [A2A_ROOT, V1, kind];
+  const base = [A2A_ROOT, A2A_VERSION, kind];
   if (scope === 'trusted') return [...base, '#'];
   if (scope === 'org') return [...base, identity.orgId, '#'];
   return [...base, identity.orgId, identity.unitId, '#'];
@@ -123,15 +125,15 @@ function scopedGrant(kind: 'discovery' | 'event', identity: A2aAgentAddress, sco
  */
 function a2aGrants(client: ClientInfo, shared: boolean, settings: Settings): FilterLevels[] {
   const identity = a2aIdentityOf(client);
-  if (!identity) return settings.anonymousDiscovery ? [[A2A_ROOT, V1, 'discovery', '#']] : [];
+  if (!identity) return settings.anonymousDiscovery ? [[A2A_ROOT, A2A_VERSION, 'discovery', '#']] : [];
   const { orgId, unitId, agentId } = identity;
   const grants: FilterLevels[] = [
-    [A2A_ROOT, V1, 'request', orgId, unitId, agentId],
-    [A2A_ROOT, V1, 'reply', orgId, unitId, agentId, '+'],
+    [A2A_ROOT, A2A_VERSION, 'request', orgId, unitId, agentId],
+    [A2A_ROOT, A2A_VERSION, 'reply', orgId, unitId, agentId, '+'],
     scopedGrant('discovery', identity, settings.a2aScope),
     scopedGrant('event', identity, settings.a2aScope),
   ];
-  if (shared) grants.push([A2A_ROOT, V1, 'request', orgId, unitId, 'pool', '+']);
+  if (shared) grants.push([A2A_ROOT, A2A_VERSION, 'request', orgId, unitId, 'pool', '+']);
   return grants;
 }
 

@@ -16,7 +16,11 @@ export const CLIENT_ID_MAX_LEVELS = 8;
 
 const PLACEHOLDER = '{name}';
 const PATTERN_LEVEL = /^(?:[A-Za-z0-9_.*-]|\{name\})+$/;
-const IDENTIFIER_LEVELS = /^[A-Za-z0-9_.-]+(?:\/[A-Za-z0-9_.-]+)*$/;
+
+/** True when `value` is `/`-separated levels that are each one identifier (core's identifier rule). */
+function isIdentifierLevels(value: string): boolean {
+  return value.split('/').every((level) => A2A_IDENTIFIER_PATTERN.test(level));
+}
 
 /** A parsed client-id pattern. Build it with `parseClientIdPattern`. */
 export interface ClientIdPattern {
@@ -63,7 +67,7 @@ export function parseClientIdPattern(source: string): ClientIdPattern {
 
 /** True when a client id is one or more identifier levels of at most `CLIENT_ID_LEVEL_MAX_LENGTH` characters. */
 export function isPatternableClientId(clientId: string): boolean {
-  if (!IDENTIFIER_LEVELS.test(clientId)) return false;
+  if (!isIdentifierLevels(clientId)) return false;
   const levels = clientId.split('/');
   return (
     levels.length <= CLIENT_ID_MAX_LEVELS &&
@@ -89,7 +93,7 @@ export function matchesClientIdPattern(pattern: ClientIdPattern, clientId: strin
   let levels = (pattern as CompiledPattern).levels;
   if (pattern.usesName) {
     // The name may only bring identifier levels: never `*`, `{`, wildcards or empty levels.
-    if (!IDENTIFIER_LEVELS.test(name)) return false;
+    if (!isIdentifierLevels(name)) return false;
     levels = pattern.source.split(PLACEHOLDER).join(name).split('/');
   }
   const values = clientId.split('/');

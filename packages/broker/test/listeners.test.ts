@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { WebSocket, createWebSocketStream } from 'ws';
-import { startBroker } from './start-broker.js';
+import { startBroker } from '../src/start-broker.js';
 
 function selfSignedCertificate(): { key: Buffer; cert: Buffer } | undefined {
   const directory = mkdtempSync(join(tmpdir(), 'mqtt-agents-broker-tls-'));

@@ -2,7 +2,7 @@ import { Duplex } from 'node:stream';
 import fc from 'fast-check';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
-import { MqttBroker } from './broker.js';
+import { MqttBroker } from '../broker.js';
 
 /** Feed bytes to the broker through handle() and collect what it answers, until it closes or goes quiet. */
 async function exchange(broker: MqttBroker, chunks: Buffer[]): Promise<{ closed: boolean; bytes: number }> {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { RetainedStore } from './retained-store.js';
-import { topicMatches } from './topic.js';
+import { topicMatches } from '../topic.js';
 
 interface Item {
   topic: string;

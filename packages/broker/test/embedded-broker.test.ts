@@ -3,8 +3,8 @@ import { Duplex } from 'node:stream';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startBroker } from './start-broker.js';
-import type { Broker, BrokerOptions, ClientInfo, PublishedMessage } from './types.js';
+import { startBroker } from '../src/start-broker.js';
+import type { Broker, BrokerOptions, ClientInfo, PublishedMessage } from '../src/types.js';
 
 /** Two connected in-memory duplex streams. */
 function duplexPair(): [Duplex, Duplex] {

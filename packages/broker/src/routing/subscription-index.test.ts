@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SubscriptionIndex } from './subscription-index.js';
-import { topicMatches } from './topic.js';
+import { topicMatches } from '../topic.js';
 
 const level = fc.constantFrom('a', 'b', 'c', '', '$x', 'long-level');
 const topicArbitrary = fc.array(level, { minLength: 1, maxLength: 5 }).map((levels) => levels.join('/'));

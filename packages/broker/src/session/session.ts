@@ -1,90 +1,25 @@
 /**
- * Sessions: what the broker keeps for a client id across connections (subscriptions, QoS 1/2 messages in
- * flight or queued, QoS 2 packet ids received) and their expiry.
+ * A session: what the broker keeps for a client id across connections (subscriptions, QoS 1/2 messages
+ * in flight or queued, QoS 2 packet ids received), and the delivery rules for them.
  */
-import type { ClientConnection } from './client-connection.js';
-import type { Message } from './message.js';
-import type { SharedGroup } from './shared-subscriptions.js';
-import type { QoS, SubscriptionRequest } from './types.js';
+import type { Message } from '../message.js';
+import type { QoS } from '../types.js';
+import {
+  OUTBOUND_PUBLISHED,
+  OUTBOUND_QUEUED,
+  OUTBOUND_RELEASED,
+  OutboundMessage,
+  type OverflowReason,
+  type SessionConnection,
+  type SessionLimits,
+} from './outbound-message.js';
+import { RouteScratch, type DeliveryGroup, type Subscriber, type Subscription } from './subscription.js';
 
-/** One subscription of a session. */
-export class Subscription implements SubscriptionRequest {
-  constructor(
-    readonly session: Session,
-    readonly topicFilter: string,
-    readonly filter: string,
-    readonly shareName: string | undefined,
-    public qos: QoS,
-    public noLocal: boolean,
-    public retainAsPublished: boolean,
-    public retainHandling: 0 | 1 | 2,
-    public subscriptionIdentifier: number | undefined,
-  ) {}
-
-  toJSON(): SubscriptionRequest {
-    return {
-      topicFilter: this.topicFilter,
-      filter: this.filter,
-      shareName: this.shareName,
-      qos: this.qos,
-      noLocal: this.noLocal,
-      retainAsPublished: this.retainAsPublished,
-      retainHandling: this.retainHandling,
-      subscriptionIdentifier: this.subscriptionIdentifier,
-    };
-  }
-}
-
-export const OUTBOUND_QUEUED = 0;
-/** PUBLISH sent, waiting for PUBACK (QoS 1) or PUBREC (QoS 2). */
-export const OUTBOUND_PUBLISHED = 1;
-/** PUBREL sent, waiting for PUBCOMP. */
-export const OUTBOUND_RELEASED = 2;
-
-/** A QoS 1 or 2 message on its way to one session. */
-export class OutboundMessage {
-  packetId = 0;
-  state = OUTBOUND_QUEUED;
-  /** What it counts against the session's byte limits (`Message.byteSize()`). */
-  readonly bytes: number;
-
-  constructor(
-    readonly message: Message,
-    readonly qos: 1 | 2,
-    readonly retain: boolean,
-    readonly subscriptionIds: number[] | undefined,
-    /** The shared subscription group it was dispatched through, if any (for re-dispatch). */
-    readonly group: SharedGroup | undefined,
-  ) {
-    this.bytes = message.byteSize();
-  }
-}
-
-/**
- * Why a session dropped a message: its queue holds `maximumQueuedMessages`, its messages (queued and in
- * flight) would exceed `maximumQueuedBytes`, all sessions together would exceed `maximumTotalQueuedBytes`,
- * or (QoS 0) its connection's write buffer already holds `maximumQueuedBytes` the client has not read.
- */
-export type OverflowReason = 'messages' | 'bytes' | 'total-bytes' | 'write-buffer';
-
-/** The limits every session of a broker shares, and the bytes they hold together. */
-export interface SessionLimits {
-  readonly maximumQueuedMessages: number;
-  readonly maximumQueuedBytes: number;
-  readonly maximumTotalQueuedBytes: number;
-  /** Bytes held by all sessions (kept up to date by the sessions). */
-  totalQueuedBytes: number;
-  /** A session dropped the first message of an overflow episode (later drops are only counted). */
-  onOverflow(session: Session, message: Message, reason: OverflowReason): void;
-  /** A session that was dropping messages has room again; `dropped` messages were lost meanwhile. */
-  onRecovered(session: Session, dropped: number): void;
-}
-
-export class Session {
+export class Session implements Subscriber {
   readonly clientId: string;
   private readonly limits: SessionLimits;
   /** The live connection, when the client is connected. */
-  connection: ClientConnection | undefined = undefined;
+  connection: SessionConnection | undefined = undefined;
   /** Seconds the session outlives its connection (0xFFFFFFFF: forever). */
   expiryInterval = 0;
   expiryTimer: NodeJS.Timeout | undefined = undefined;
@@ -107,14 +42,15 @@ export class Session {
   private dropped = 0;
 
   /** Scratch fields for merging overlapping subscriptions while routing one message. */
-  routeEpoch = 0;
-  routeQos: QoS = 0;
-  routeRetain = false;
-  routeSubscriptionIds: number[] | undefined = undefined;
+  readonly scratch = new RouteScratch();
 
   constructor(clientId: string, limits: SessionLimits) {
     this.clientId = clientId;
     this.limits = limits;
+  }
+
+  get online(): boolean {
+    return this.connection !== undefined;
   }
 
   get queuedCount(): number {
@@ -132,7 +68,7 @@ export class Session {
     qos: QoS,
     retain: boolean,
     subscriptionIds: number[] | undefined,
-    group: SharedGroup | undefined,
+    group: DeliveryGroup | undefined,
   ): void {
     const connection = this.connection;
     if (qos === 0) {
@@ -206,7 +142,7 @@ export class Session {
     if (this.heldBytes * 2 > limits.maximumQueuedBytes) return;
     if (this.queuedCount * 2 > limits.maximumQueuedMessages) return;
     const connection = this.connection;
-    if (connection && connection.stream.writableLength * 2 > limits.maximumQueuedBytes) return;
+    if (connection && connection.unreadBytes * 2 > limits.maximumQueuedBytes) return;
     const dropped = this.dropped;
     this.overflowing = false;
     this.dropped = 0;
@@ -239,7 +175,7 @@ export class Session {
   }
 
   /** Assign a packet id and send, unless the message expired or is too large for the client (then dropped). */
-  private transmit(entry: OutboundMessage, connection: ClientConnection): void {
+  private transmit(entry: OutboundMessage, connection: SessionConnection): void {
     const message = entry.message;
     let expiry = -1;
     if (message.expiresAt !== 0) {
@@ -377,66 +313,5 @@ export class Session {
     this.heldBytes = 0;
     this.overflowing = false;
     this.dropped = 0;
-  }
-}
-
-/** The sessions of a broker, by client id, with their expiry timers. */
-export class SessionStore {
-  private readonly sessions = new Map<string, Session>();
-
-  get size(): number {
-    return this.sessions.size;
-  }
-
-  get(clientId: string): Session | undefined {
-    return this.sessions.get(clientId);
-  }
-
-  create(clientId: string, limits: SessionLimits): Session {
-    const session = new Session(clientId, limits);
-    this.sessions.set(clientId, session);
-    return session;
-  }
-
-  /** Remove a session (its subscriptions must have been removed by the caller). */
-  delete(session: Session): void {
-    this.cancelExpiry(session);
-    session.ended = true;
-    if (this.sessions.get(session.clientId) === session) this.sessions.delete(session.clientId);
-  }
-
-  /** Start the expiry timer of a session whose client went away. 0xFFFFFFFF never expires. */
-  scheduleExpiry(session: Session, onExpire: (session: Session) => void): void {
-    this.cancelExpiry(session);
-    if (session.expiryInterval >= 0xffffffff) return;
-    // setTimeout overflows above 2^31-1 ms (about 24.8 days): re-arm in steps.
-    const schedule = (remainingMs: number): void => {
-      const step = Math.min(remainingMs, 0x7fffffff);
-      session.expiryTimer = setTimeout(() => {
-        if (remainingMs > step) schedule(remainingMs - step);
-        else {
-          session.expiryTimer = undefined;
-          onExpire(session);
-        }
-      }, step);
-      session.expiryTimer.unref();
-    };
-    schedule(session.expiryInterval * 1000);
-  }
-
-  cancelExpiry(session: Session): void {
-    if (session.expiryTimer) {
-      clearTimeout(session.expiryTimer);
-      session.expiryTimer = undefined;
-    }
-  }
-
-  values(): IterableIterator<Session> {
-    return this.sessions.values();
-  }
-
-  clear(): void {
-    for (const session of this.sessions.values()) this.cancelExpiry(session);
-    this.sessions.clear();
   }
 }
