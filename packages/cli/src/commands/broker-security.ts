@@ -41,6 +41,7 @@ export const brokerSecurityFlags = {
 } as const;
 
 /** The lines of `--help` for these flags. */
+// eslint-disable-next-line no-restricted-syntax -- help prose names the topic families, it builds no topic
 export const brokerSecurityHelp = `Authentication (any combination; with any of them, clients without a credential are refused):
   --password-file <file>         user name + password from a file of scrypt hashes, each with the client
                                  ids it may use and its roles (create entries with mqtt-agents passwd)
