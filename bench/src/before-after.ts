@@ -1,11 +1,15 @@
 /**
- * Before and after the profile fixes: the same harness (this checkout's bench/src) driving two versions of the
+ * Before and after a change: the same harness (this checkout's bench/src) driving two versions of the
  * packages, a base commit checked out in a temporary git worktree and this checkout. Rounds of the overhead
  * measurement (overhead-load.ts: raw MQTT.js, MCP, A2A through the embedded broker and Mosquitto at
  * concurrency 1 and 64) alternate between the two, so drift on a shared machine hits both sides; then both
- * are profiled (profile-load.ts). Writes "Before and after the profile fixes" in docs/benchmarks.md.
+ * are profiled (profile-load.ts). Writes the study's section in docs/benchmarks.md.
  *
- *   pnpm bench:before-after [base-ref]     (default: BENCH_BASE_REF, else 7db4741, the last commit before the fixes)
+ *   pnpm bench:before-after [study] [base-ref]
+ *
+ * Studies: `profile-fixes` ("Before and after the profile fixes", base 7db4741) and `architecture` ("Before
+ * and after the architecture step", base 40920da). A first argument that names no study is a base ref for
+ * `profile-fixes` (BENCH_BASE_REF overrides a study's base too).
  *
  * Needs git and the npm registry (or pnpm's store) to install the base commit's dependencies. Not part of
  * `pnpm bench`, whose 10-minute budget it would break.
@@ -30,7 +34,52 @@ import type { OverheadSample } from './overhead-load.js';
 import { PACKAGES, nodeArgs } from './lib/node-args.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BASE_REF = process.argv[2] ?? process.env.BENCH_BASE_REF ?? '7db4741';
+interface Study {
+  title: string;
+  base: string;
+  /** What changed between the two sides, as Markdown lines. */
+  changes: string[];
+}
+
+const STUDIES: Record<string, Study> = {
+  'profile-fixes': {
+    title: 'Before and after the profile fixes',
+    base: '7db4741',
+    changes: [
+      'The fixes, each from the profile:',
+      '',
+      '- `@mqtt-agents/core`: the socket stays corked until the end of the event-loop turn in which a packet was',
+      '  sent or received, so the PUBACKs and replies of one network read leave in one `writev` instead of one',
+      '  system call per packet; MQTT.js gets a no-op `log` unless `DEBUG` enables `mqttjs*` (its `debug` calls ran',
+      '  on every step); the message dispatcher reuses its handler snapshot until a handler is added or removed.',
+      '- `@mqtt-agents/a2a` requester: a JSON reply is fingerprinted for duplicate detection only once a second',
+      '  reply arrives for the same request (one pass, 64 bits), each reply is decoded into a typed item once, and',
+      '  the folder copies a Task snapshot only when an update follows it.',
+      '- `@mqtt-agents/mcp` server host: session topics are routed by slicing the client id out of the topic;',
+      '  only an id that belongs to no session is validated.',
+    ],
+  },
+  architecture: {
+    title: 'Before and after the architecture step',
+    base: '40920da',
+    changes: [
+      'The change is structural only (issue 13), with no wire behaviour changed:',
+      '',
+      '- `@mqtt-agents/core`: `connect.ts` and `request-reply.ts` split into `connection/` and `request-reply/`;',
+      '  one `mqtt:` option type and `openConnection()` for every package; packet-size maths in one place.',
+      '- `@mqtt-agents/broker`: handlers on a narrow context, `connection/`, `session/` and `routing/` folders',
+      '  (a router with subscription kinds), no import circle.',
+      '- `@mqtt-agents/mcp`: one session core under both `Transport` facades, one inbound router for both hosts.',
+      '- `@mqtt-agents/a2a`: responder and requester as pipelines of named stages, security profiles as codecs.',
+    ],
+  },
+};
+
+const [first, second] = process.argv.slice(2);
+const STUDY_NAME = first !== undefined && first in STUDIES ? first : 'profile-fixes';
+const STUDY = STUDIES[STUDY_NAME]!;
+const BASE_REF =
+  (first !== undefined && first in STUDIES ? second : first) ?? process.env.BENCH_BASE_REF ?? STUDY.base;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 function git(...args: string[]): string {
@@ -215,17 +264,8 @@ async function main(): Promise<void> {
       `- Load average (1 min): ${loadAtStart[0]!.toFixed(2)} at the start, ${loadAtEnd[0]!.toFixed(2)} at the end; ${((performance.now() - started) / 1000).toFixed(0)} s in all`,
       '',
       `Before: the packages at \`${base}\`; after: \`${head}\`${dirty ? ' with uncommitted changes' : ''}. The same harness drives both`,
-      "(this checkout's `bench/src`, copied into a git worktree of the base commit). The fixes, each from the profile:",
-      '',
-      '- `@mqtt-agents/core`: the socket stays corked until the end of the event-loop turn in which a packet was',
-      '  sent or received, so the PUBACKs and replies of one network read leave in one `writev` instead of one',
-      '  system call per packet; MQTT.js gets a no-op `log` unless `DEBUG` enables `mqttjs*` (its `debug` calls ran',
-      '  on every step); the message dispatcher reuses its handler snapshot until a handler is added or removed.',
-      '- `@mqtt-agents/a2a` requester: a JSON reply is fingerprinted for duplicate detection only once a second',
-      '  reply arrives for the same request (one pass, 64 bits), each reply is decoded into a typed item once, and',
-      '  the folder copies a Task snapshot only when an update follows it.',
-      '- `@mqtt-agents/mcp` server host: session topics are routed by slicing the client id out of the topic;',
-      '  only an id that belongs to no session is validated.',
+      "(this checkout's `bench/src`, copied into a git worktree of the base commit).",
+      ...STUDY.changes,
       '',
       `Throughput: ${ROUNDS} alternating rounds per side, medians; "% of raw" is the share of the raw MQTT.js`,
       'request/reply rate measured in the same round on the same side (the target-2 measure).',
@@ -236,9 +276,9 @@ async function main(): Promise<void> {
       '',
       profileTable(profiles),
       '',
-      `Reproduce with \`pnpm bench:before-after [base-ref]\` (about ${Math.ceil((performance.now() - started) / 60_000)} minutes here).`,
+      `Reproduce with \`pnpm bench:before-after ${STUDY_NAME} [base-ref]\` (about ${Math.ceil((performance.now() - started) / 60_000)} minutes here).`,
     ].join('\n');
-    await writeSection('Before and after the profile fixes', body);
+    await writeSection(STUDY.title, body);
     process.stdout.write(`\n${body}\n`);
   } finally {
     try {

@@ -24,6 +24,7 @@ export const SECTION_ORDER = [
   'Sessions: one server host, 1,000 client sessions',
   'Profile: MCP and A2A over MQTT at concurrency 64',
   'Before and after the profile fixes',
+  'Before and after the architecture step',
   'Broker',
 ];
 
