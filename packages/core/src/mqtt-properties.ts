@@ -13,21 +13,7 @@ import { assertTopicName } from './topic-filter.js';
  * User property names are matched exactly (MQTT compares them as byte strings; no case folding).
  */
 
-// --- names and well-known values (in property-names.ts, shared with the grammar entry) ---
-
-export {
-  A2AArtifactMode,
-  A2AEventType,
-  A2ASecurityProfile,
-  A2AStatus,
-  A2AStatusSource,
-  A2AUserProperty,
-  ContentType,
-  McpComponentType,
-  McpUserProperty,
-  SenderUserProperty,
-} from './property-names.js';
-export type { A2AUserPropertyName, McpUserPropertyName, SenderUserPropertyName } from './property-names.js';
+// The names and well-known values are in property-names.ts (exported through the grammar entry).
 
 /** Largest Message Expiry Interval MQTT can carry, in seconds (a four-byte integer). */
 export const MAX_MESSAGE_EXPIRY_INTERVAL = 0xffff_ffff;

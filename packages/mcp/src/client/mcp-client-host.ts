@@ -5,6 +5,7 @@ import {
   assertServerId,
   assertServerName,
   matchTopicFilter,
+  mcpAnyServerPresenceFilter,
   mcpServerPresenceFilter,
 } from '@mqtt-agents/core';
 import type { Logger, MqttConnection, MqttMessage } from '@mqtt-agents/core';
@@ -15,7 +16,6 @@ import { McpMqttLink } from '../mcp-mqtt-link.js';
 import { isClientOptions } from '../mqtt-connect-options.js';
 import { randomId } from '../random-id.js';
 import type { McpServerInstance } from '../server/server-presence.js';
-import { anyServerPresenceFilter } from '../topic-filters.js';
 import { TypedEvents } from '../typed-events.js';
 import { CloseOnce } from '../host-lifecycle.js';
 import { McpClientConnection } from './client-connection.js';
@@ -106,7 +106,7 @@ export class McpClientHost {
   /** @internal Subscribe to presence (awaiting SUBACK). */
   async start(options: { signal?: AbortSignal | undefined } = {}): Promise<void> {
     this.removers.push(
-      this.connection.addMessageHandler(anyServerPresenceFilter(), (message) => this.onPresence(message)),
+      this.connection.addMessageHandler(mcpAnyServerPresenceFilter(), (message) => this.onPresence(message)),
       this.connection.on('connection-drop', () => this.discovery.allOffline()),
       this.connection.on('connection-open', () => this.onReconnect()),
       this.connection.on('connection-close', () => void this.close()),

@@ -3,6 +3,9 @@ import {
   McpUserProperty,
   MqttAgentsError,
   getUserProperty,
+  mcpAnyClientCapabilityFilter,
+  mcpAnyClientPresenceFilter,
+  mcpInstanceRpcFilter,
   mcpServerCapabilityTopic,
   mcpServerControlTopic,
   mcpServerPresenceTopic,
@@ -13,7 +16,6 @@ import { resolveRequestTimeouts } from '../default-timeouts.js';
 import { DEFAULT_MAX_INBOUND_BYTES } from '../inbound/inbound-messages.js';
 import { InboundRouter } from '../inbound/inbound-router.js';
 import { McpMqttLink } from '../mcp-mqtt-link.js';
-import { anyClientCapabilityFilter, anyClientPresenceFilter, instanceRpcFilter } from '../topic-filters.js';
 import { TypedEvents } from '../typed-events.js';
 import { CloseOnce } from '../host-lifecycle.js';
 import { ControlTopic } from './control-topic.js';
@@ -163,13 +165,13 @@ export class McpServerHost {
     const address = { serverId: this.serverId, serverName: this.serverName };
     this.removers.push(
       this.link.route(this.controlTopic, (message) => this.control.onMessage(message)),
-      this.link.route(instanceRpcFilter(address), (message) =>
+      this.link.route(mcpInstanceRpcFilter(address), (message) =>
         routeSessionTopic(this.context, message, 'rpc'),
       ),
-      this.link.route(anyClientPresenceFilter(), (message) =>
+      this.link.route(mcpAnyClientPresenceFilter(), (message) =>
         routeSessionTopic(this.context, message, 'client-presence'),
       ),
-      this.link.route(anyClientCapabilityFilter(), (message) =>
+      this.link.route(mcpAnyClientCapabilityFilter(), (message) =>
         routeSessionTopic(this.context, message, 'client-capability'),
       ),
       this.connection.on('connection-drop', () => this.onConnectionDrop()),
