@@ -2,7 +2,8 @@
  * Encoders for the control packets the broker sends: CONNACK, SUBACK, UNSUBACK, DISCONNECT (MQTT 5
  * properties through one property writer; MQTT 3.1.1 forms without them).
  */
-import { PROPERTY_USER_PROPERTY, varintSize, writeUtf8, writeVarint } from './encoder.js';
+import { variableByteIntegerLength } from '@mqtt-agents/core/grammar';
+import { PROPERTY_USER_PROPERTY, writeUtf8, writeVarint } from './encoder.js';
 import type { UserProperties } from './types.js';
 
 const PROPERTY_SESSION_EXPIRY_INTERVAL = 0x11;
@@ -83,7 +84,7 @@ class PropertyWriter {
 
   /** Bytes taken by the property length prefix and the properties. */
   get size(): number {
-    return varintSize(this.length) + this.length;
+    return variableByteIntegerLength(this.length) + this.length;
   }
 
   write(buffer: Buffer, start: number): number {
@@ -173,11 +174,11 @@ export function encodeConnack(
   if (!version5) return Buffer.from([0x20, 0x02, sessionPresent ? 1 : 0, reasonCode]);
   let writer = connackPropertyWriter(properties ?? {}, true);
   let remaining = 2 + writer.size;
-  if (limit > 0 && 1 + varintSize(remaining) + remaining > limit) {
+  if (limit > 0 && 1 + variableByteIntegerLength(remaining) + remaining > limit) {
     writer = connackPropertyWriter(properties ?? {}, false);
     remaining = 2 + writer.size;
   }
-  const buffer = Buffer.allocUnsafe(1 + varintSize(remaining) + remaining);
+  const buffer = Buffer.allocUnsafe(1 + variableByteIntegerLength(remaining) + remaining);
   buffer[0] = 0x20;
   let offset = writeVarint(buffer, 1, remaining);
   buffer[offset++] = sessionPresent ? 1 : 0;
@@ -195,7 +196,7 @@ function encodeSubscriptionAck(
 ): Buffer {
   const withCodes = version5 || type === 0x90;
   const remaining = 2 + (version5 ? 1 : 0) + (withCodes ? codes.length : 0);
-  const buffer = Buffer.allocUnsafe(1 + varintSize(remaining) + remaining);
+  const buffer = Buffer.allocUnsafe(1 + variableByteIntegerLength(remaining) + remaining);
   buffer[0] = type;
   let offset = writeVarint(buffer, 1, remaining);
   buffer.writeUInt16BE(packetId, offset);
@@ -223,7 +224,7 @@ export function encodeDisconnect(
   const writer = new PropertyWriter();
   writer.string(PROPERTY_REASON_STRING, reasonString);
   const remaining = 1 + writer.size;
-  const size = 1 + varintSize(remaining) + remaining;
+  const size = 1 + variableByteIntegerLength(remaining) + remaining;
   if (limit > 0 && size > limit) return Buffer.from([0xe0, 0x01, reasonCode]);
   const buffer = Buffer.allocUnsafe(size);
   buffer[0] = 0xe0;
