@@ -1,8 +1,8 @@
 import type { IClientPublishOptions } from 'mqtt';
 import { nanoid } from 'nanoid';
 import { MqttAgentsError } from './errors.js';
-import { isValidUtf8, isWellFormedText, utf8ByteLength, utf8Encode } from './json-codec.js';
-import { assertTopicName } from './topic-filter.js';
+import { isValidUtf8, isWellFormedText, utf8Encode } from './json-codec.js';
+import { assertTopicName, utf8ByteLength } from './topic-filter.js';
 
 /**
  * MQTT 5 properties as the MCP and A2A bindings use them: the user property names both specs define, and
