@@ -76,13 +76,7 @@ export type {
 } from './connection/connection-options.js';
 export { assertConnectionIdentity, brokerUrlOf, openConnection } from './connection/open-connection.js';
 export type { OpenConnectionSetup, OpenedConnection } from './connection/open-connection.js';
+export { startOrClose } from './lifecycle.js';
 export { createRequestReply } from './request-reply/create-request-reply.js';
-export type {
-  ReplyDedupKey,
-  ReplyStream,
-  RequestOptions,
-  RequestReply,
-  RequestReplyOptions,
-  StreamOptions,
-  UnmatchedReplyReason,
-} from './request-reply/types.js';
+// request-reply/types.ts holds exactly the public types of correlated request/reply.
+export type * from './request-reply/types.js';

@@ -1,23 +1,3 @@
-/** What both hosts are, as far as starting and closing go. */
-interface StartableHost {
-  start(options: { signal?: AbortSignal | undefined }): Promise<void>;
-  close(): Promise<void>;
-}
-
-/** Start a freshly built host; when starting fails it is closed again and the error rethrown. */
-export async function startOrClose<H extends StartableHost>(
-  host: H,
-  signal: AbortSignal | undefined,
-): Promise<H> {
-  try {
-    await host.start({ signal });
-  } catch (error) {
-    await host.close();
-    throw error;
-  }
-  return host;
-}
-
 /**
  * What both hosts share of closing: `closed`, an idempotent `close()` that is also
  * `[Symbol.asyncDispose]`, and the removers of the routes and listeners a host registered, run before its
