@@ -10,14 +10,7 @@ import {
   variableByteIntegerLength,
 } from '@mqtt-agents/core/grammar';
 import type { Message } from './message.js';
-
-const PROPERTY_PAYLOAD_FORMAT_INDICATOR = 0x01;
-const PROPERTY_MESSAGE_EXPIRY_INTERVAL = 0x02;
-const PROPERTY_CONTENT_TYPE = 0x03;
-const PROPERTY_RESPONSE_TOPIC = 0x08;
-const PROPERTY_CORRELATION_DATA = 0x09;
-const PROPERTY_SUBSCRIPTION_IDENTIFIER = 0x0b;
-export const PROPERTY_USER_PROPERTY = 0x26;
+import { PropertyId } from './property-ids.js';
 
 export const PACKET_PUBACK = 0x40;
 export const PACKET_PUBREC = 0x50;
@@ -42,7 +35,7 @@ export function writeUtf8(buffer: Buffer, offset: number, value: string, byteLen
 }
 
 function writeUserPair(buffer: Buffer, offset: number, name: string, value: string): number {
-  buffer[offset++] = PROPERTY_USER_PROPERTY;
+  buffer[offset++] = PropertyId.UserProperty;
   offset = writeUtf8(buffer, offset, name, Buffer.byteLength(name));
   return writeUtf8(buffer, offset, value, Buffer.byteLength(value));
 }
@@ -59,19 +52,19 @@ export function encodeForwardedProperties(message: Message): Buffer {
   const buffer = Buffer.allocUnsafe(length);
   let offset = 0;
   if (properties.payloadFormatIndicator !== undefined) {
-    buffer[offset++] = PROPERTY_PAYLOAD_FORMAT_INDICATOR;
+    buffer[offset++] = PropertyId.PayloadFormatIndicator;
     buffer[offset++] = properties.payloadFormatIndicator ? 1 : 0;
   }
   if (properties.contentType !== undefined) {
-    buffer[offset++] = PROPERTY_CONTENT_TYPE;
+    buffer[offset++] = PropertyId.ContentType;
     offset = writeUtf8(buffer, offset, properties.contentType, Buffer.byteLength(properties.contentType));
   }
   if (properties.responseTopic !== undefined) {
-    buffer[offset++] = PROPERTY_RESPONSE_TOPIC;
+    buffer[offset++] = PropertyId.ResponseTopic;
     offset = writeUtf8(buffer, offset, properties.responseTopic, Buffer.byteLength(properties.responseTopic));
   }
   if (properties.correlationData !== undefined) {
-    buffer[offset++] = PROPERTY_CORRELATION_DATA;
+    buffer[offset++] = PropertyId.CorrelationData;
     buffer.writeUInt16BE(properties.correlationData.length, offset);
     properties.correlationData.copy(buffer, offset + 2);
     offset += 2 + properties.correlationData.length;
@@ -163,13 +156,13 @@ export function encodePublishHeader(
   if (version5) {
     offset = writeVarint(buffer, offset, properties);
     if (expirySeconds >= 0) {
-      buffer[offset++] = PROPERTY_MESSAGE_EXPIRY_INTERVAL;
+      buffer[offset++] = PropertyId.MessageExpiryInterval;
       buffer.writeUInt32BE(expirySeconds, offset);
       offset += 4;
     }
     if (subscriptionIds !== undefined) {
       for (const id of subscriptionIds) {
-        buffer[offset++] = PROPERTY_SUBSCRIPTION_IDENTIFIER;
+        buffer[offset++] = PropertyId.SubscriptionIdentifier;
         offset = writeVarint(buffer, offset, id);
       }
     }
