@@ -8,24 +8,21 @@ export {
   DEFAULT_DUPLICATE_WINDOW,
   MQTT_REQUEST_STATE_KEY,
   handOverTask,
+  type MqttRequestInfo,
+  type ResponderLimits,
 } from './responder/api.js';
-export type { MqttRequestInfo, ResponderLimits } from './responder/api.js';
-export { BoundedTaskStore, DEFAULT_TASK_STORE_LIMITS, createBoundedTaskStore } from './bounded-task-store.js';
-export type { BoundedTaskStoreOptions } from './bounded-task-store.js';
-export { BrokerIdentityUser } from './caller-identity.js';
-export type { BrokerSender } from './caller-identity.js';
+export {
+  BoundedTaskStore,
+  DEFAULT_TASK_STORE_LIMITS,
+  createBoundedTaskStore,
+  type BoundedTaskStoreOptions,
+} from './bounded-task-store.js';
+export { BrokerIdentityUser, type BrokerSender } from './caller-identity.js';
 
 // --- discovery ---
 export { discoverAgents } from './discovery/agent-registry.js';
-export type {
-  AgentRegistry,
-  AgentRegistryChange,
-  AgentStatus,
-  AgentStatusSource,
-  DiscoverAgentsOptions,
-  DiscoveredAgent,
-  WaitForAgentOptions,
-} from './discovery/types.js';
+// discovery/types.ts holds exactly the public types of discovery.
+export type * from './discovery/types.js';
 
 // --- agent cards ---
 export {
@@ -37,13 +34,11 @@ export {
   isMqttProtocolBinding,
   mqttInterfaces,
   parseAgentCard,
-} from './agent-card.js';
-export type {
-  AgentCardInput,
-  AgentCardJson,
-  AgentCardParseResult,
-  AgentSkillInput,
-  BuildAgentCardOptions,
+  type AgentCardInput,
+  type AgentCardJson,
+  type AgentCardParseResult,
+  type AgentSkillInput,
+  type BuildAgentCardOptions,
 } from './agent-card.js';
 export { agentAddressOf, rememberAgentAddress } from './agent-address.js';
 
@@ -54,26 +49,28 @@ export {
   signAgentCard,
   verifyAgentCard,
   verifyAgentCardJson,
-} from './card-signatures.js';
-export type {
-  CardKeyResolver,
-  CardSigningOptions,
-  CardVerification,
-  CardVerificationOptions,
-  JoseKey,
+  type CardKeyResolver,
+  type CardSigningOptions,
+  type CardVerification,
+  type CardVerificationOptions,
+  type JoseKey,
 } from './card-signatures.js';
 export {
   MQTT_PROFILE_EXTENSION_URI,
   cardSecurityMetadata,
   publicJwk,
   withSecurityMetadata,
+  type CardSecurityMetadata,
 } from './security-metadata.js';
-export type { CardSecurityMetadata } from './security-metadata.js';
 export type { AgentAddress } from './agent-address.js';
 
 // --- requester side ---
-export { MqttTransportFactory, mqttTransportFactory } from './mqtt-transport-factory.js';
-export type { MqttTransportFactoryOptions, TransportForOptions } from './mqtt-transport-factory.js';
+export {
+  MqttTransportFactory,
+  mqttTransportFactory,
+  type MqttTransportFactoryOptions,
+  type TransportForOptions,
+} from './mqtt-transport-factory.js';
 export { A2AMqttClientTransport } from './requester/transport.js';
 export { serviceParametersToUserProperties } from './requester/wire.js';
 import { A2AMqttClientTransport } from './requester/transport.js';
@@ -81,10 +78,13 @@ import { A2AMqttClientTransport } from './requester/transport.js';
 export const MqttClientTransport = A2AMqttClientTransport;
 /** @deprecated use `A2AMqttClientTransport`. */
 export type MqttClientTransport = A2AMqttClientTransport;
-export { createMemoryTaskRouteStore, isPoolAddress } from './task-routes.js';
-export type { PoolAddress, TaskRouteStore } from './task-routes.js';
-export { DEFAULT_RETRY_POLICY, backoffDelay } from './retry-policy.js';
-export type { RetryPolicy } from './retry-policy.js';
+export {
+  createMemoryTaskRouteStore,
+  isPoolAddress,
+  type PoolAddress,
+  type TaskRouteStore,
+} from './task-routes.js';
+export { DEFAULT_RETRY_POLICY, backoffDelay, type RetryPolicy } from './retry-policy.js';
 
 // --- errors and stream semantics ---
 export {
@@ -93,14 +93,24 @@ export {
   MqttBindingError,
   bindingErrorObject,
   readBindingErrorKind,
+  type BindingErrorKind,
+  type JsonRpcErrorObject,
 } from './binding-errors.js';
-export type { BindingErrorKind, JsonRpcErrorObject } from './binding-errors.js';
-export { AUTH_ERRORS, MqttAuthError, authErrorObject, readAuthErrorKind } from './auth-errors.js';
-export type { AuthErrorKind } from './auth-errors.js';
+export {
+  AUTH_ERRORS,
+  MqttAuthError,
+  authErrorObject,
+  readAuthErrorKind,
+  type AuthErrorKind,
+} from './auth-errors.js';
 
 // --- binary artifact mode ---
-export { ArtifactAssembler, readBinaryChunk } from './binary-artifacts.js';
-export type { BinaryArtifactOptions, BinaryChunk } from './binary-artifacts.js';
+export {
+  ArtifactAssembler,
+  readBinaryChunk,
+  type BinaryArtifactOptions,
+  type BinaryChunk,
+} from './binary-artifacts.js';
 
 // --- untrusted-broker security profile ---
 export {
@@ -111,12 +121,21 @@ export {
   encryptPayload,
   pickEncryptionKey,
   ubspPublicJwk,
+  type ServeUbspOptions,
+  type UbspKey,
+  type UbspOptions,
 } from './ubsp.js';
-export type { ServeUbspOptions, UbspKey, UbspOptions } from './ubsp.js';
 
 // --- OAuth 2.0 / OIDC ---
-export { BearerTokenUser, bearerRequirements, isTlsConnection, scopesOf } from './oauth.js';
-export type { BearerAuthOptions, RequesterAuthOptions, TokenRequest } from './oauth.js';
+export {
+  BearerTokenUser,
+  bearerRequirements,
+  isTlsConnection,
+  scopesOf,
+  type BearerAuthOptions,
+  type RequesterAuthOptions,
+  type TokenRequest,
+} from './oauth.js';
 export {
   INTERRUPTED_STATES,
   STREAM_FINAL_STATES,

@@ -54,17 +54,10 @@ export function isStreamFinalResponse(response: StreamResponse): boolean {
  */
 export function isSendMessageFinalResponse(response: StreamResponse): boolean {
   const payload = response.payload;
-  switch (payload?.$case) {
-    case undefined:
-    case 'message':
-      return true;
-    case 'task':
-      return isStreamFinalState(payload.value.status?.state);
-    case 'statusUpdate':
-      return isStreamFinalState(payload.value.status?.state);
-    default:
-      return false;
+  if (payload?.$case === 'task' || payload?.$case === 'statusUpdate') {
+    return isStreamFinalState(payload.value.status?.state);
   }
+  return payload?.$case === undefined || payload.$case === 'message';
 }
 
 /**

@@ -2,21 +2,10 @@
  * Encoders for the control packets the broker sends: CONNACK, SUBACK, UNSUBACK, DISCONNECT (MQTT 5
  * properties through one property writer; MQTT 3.1.1 forms without them).
  */
-import { PROPERTY_USER_PROPERTY, varintSize, writeUtf8, writeVarint } from './encoder.js';
+import { variableByteIntegerLength } from '@mqtt-agents/core/grammar';
+import { writeUtf8, writeVarint } from './encoder.js';
+import { PropertyId } from './property-ids.js';
 import type { UserProperties } from './types.js';
-
-const PROPERTY_SESSION_EXPIRY_INTERVAL = 0x11;
-const PROPERTY_ASSIGNED_CLIENT_IDENTIFIER = 0x12;
-const PROPERTY_SERVER_KEEP_ALIVE = 0x13;
-const PROPERTY_REASON_STRING = 0x1f;
-const PROPERTY_RECEIVE_MAXIMUM = 0x21;
-const PROPERTY_TOPIC_ALIAS_MAXIMUM = 0x22;
-const PROPERTY_MAXIMUM_QOS = 0x24;
-const PROPERTY_RETAIN_AVAILABLE = 0x25;
-const PROPERTY_MAXIMUM_PACKET_SIZE = 0x27;
-const PROPERTY_WILDCARD_SUBSCRIPTION_AVAILABLE = 0x28;
-const PROPERTY_SUBSCRIPTION_IDENTIFIERS_AVAILABLE = 0x29;
-const PROPERTY_SHARED_SUBSCRIPTION_AVAILABLE = 0x2a;
 
 /** CONNACK properties the broker sends (MQTT 5). */
 export interface ConnackProperties {
@@ -65,7 +54,7 @@ class PropertyWriter {
       for (const item of values) {
         const pair: [string, string] = [name, String(item)];
         this.push(
-          PROPERTY_USER_PROPERTY,
+          PropertyId.UserProperty,
           6,
           pair,
           5 + Buffer.byteLength(pair[0]) + Buffer.byteLength(pair[1]),
@@ -83,7 +72,7 @@ class PropertyWriter {
 
   /** Bytes taken by the property length prefix and the properties. */
   get size(): number {
-    return varintSize(this.length) + this.length;
+    return variableByteIntegerLength(this.length) + this.length;
   }
 
   write(buffer: Buffer, start: number): number {
@@ -120,39 +109,40 @@ class PropertyWriter {
 function connackPropertyWriter(properties: ConnackProperties, withOptional: boolean): PropertyWriter {
   const writer = new PropertyWriter();
   if (properties.sessionExpiryInterval !== undefined) {
-    writer.int32(PROPERTY_SESSION_EXPIRY_INTERVAL, properties.sessionExpiryInterval);
+    writer.int32(PropertyId.SessionExpiryInterval, properties.sessionExpiryInterval);
   }
   if (properties.receiveMaximum !== undefined)
-    writer.int16(PROPERTY_RECEIVE_MAXIMUM, properties.receiveMaximum);
-  if (properties.maximumQoS !== undefined) writer.byte(PROPERTY_MAXIMUM_QOS, properties.maximumQoS);
+    writer.int16(PropertyId.ReceiveMaximum, properties.receiveMaximum);
+  if (properties.maximumQoS !== undefined) writer.byte(PropertyId.MaximumQoS, properties.maximumQoS);
   if (properties.retainAvailable !== undefined) {
-    writer.byte(PROPERTY_RETAIN_AVAILABLE, properties.retainAvailable ? 1 : 0);
+    writer.byte(PropertyId.RetainAvailable, properties.retainAvailable ? 1 : 0);
   }
   if (properties.maximumPacketSize !== undefined) {
-    writer.int32(PROPERTY_MAXIMUM_PACKET_SIZE, properties.maximumPacketSize);
+    writer.int32(PropertyId.MaximumPacketSize, properties.maximumPacketSize);
   }
   if (properties.assignedClientIdentifier !== undefined) {
-    writer.string(PROPERTY_ASSIGNED_CLIENT_IDENTIFIER, properties.assignedClientIdentifier);
+    writer.string(PropertyId.AssignedClientIdentifier, properties.assignedClientIdentifier);
   }
   if (properties.topicAliasMaximum !== undefined) {
-    writer.int16(PROPERTY_TOPIC_ALIAS_MAXIMUM, properties.topicAliasMaximum);
+    writer.int16(PropertyId.TopicAliasMaximum, properties.topicAliasMaximum);
   }
   if (properties.wildcardSubscriptionAvailable !== undefined) {
-    writer.byte(PROPERTY_WILDCARD_SUBSCRIPTION_AVAILABLE, properties.wildcardSubscriptionAvailable ? 1 : 0);
+    writer.byte(PropertyId.WildcardSubscriptionAvailable, properties.wildcardSubscriptionAvailable ? 1 : 0);
   }
   if (properties.subscriptionIdentifiersAvailable !== undefined) {
     writer.byte(
-      PROPERTY_SUBSCRIPTION_IDENTIFIERS_AVAILABLE,
+      PropertyId.SubscriptionIdentifiersAvailable,
       properties.subscriptionIdentifiersAvailable ? 1 : 0,
     );
   }
   if (properties.sharedSubscriptionAvailable !== undefined) {
-    writer.byte(PROPERTY_SHARED_SUBSCRIPTION_AVAILABLE, properties.sharedSubscriptionAvailable ? 1 : 0);
+    writer.byte(PropertyId.SharedSubscriptionAvailable, properties.sharedSubscriptionAvailable ? 1 : 0);
   }
   if (properties.serverKeepAlive !== undefined)
-    writer.int16(PROPERTY_SERVER_KEEP_ALIVE, properties.serverKeepAlive);
+    writer.int16(PropertyId.ServerKeepAlive, properties.serverKeepAlive);
   if (withOptional) {
-    if (properties.reasonString !== undefined) writer.string(PROPERTY_REASON_STRING, properties.reasonString);
+    if (properties.reasonString !== undefined)
+      writer.string(PropertyId.ReasonString, properties.reasonString);
     if (properties.userProperties !== undefined) writer.userProperties(properties.userProperties);
   }
   return writer;
@@ -173,11 +163,11 @@ export function encodeConnack(
   if (!version5) return Buffer.from([0x20, 0x02, sessionPresent ? 1 : 0, reasonCode]);
   let writer = connackPropertyWriter(properties ?? {}, true);
   let remaining = 2 + writer.size;
-  if (limit > 0 && 1 + varintSize(remaining) + remaining > limit) {
+  if (limit > 0 && 1 + variableByteIntegerLength(remaining) + remaining > limit) {
     writer = connackPropertyWriter(properties ?? {}, false);
     remaining = 2 + writer.size;
   }
-  const buffer = Buffer.allocUnsafe(1 + varintSize(remaining) + remaining);
+  const buffer = Buffer.allocUnsafe(1 + variableByteIntegerLength(remaining) + remaining);
   buffer[0] = 0x20;
   let offset = writeVarint(buffer, 1, remaining);
   buffer[offset++] = sessionPresent ? 1 : 0;
@@ -195,7 +185,7 @@ function encodeSubscriptionAck(
 ): Buffer {
   const withCodes = version5 || type === 0x90;
   const remaining = 2 + (version5 ? 1 : 0) + (withCodes ? codes.length : 0);
-  const buffer = Buffer.allocUnsafe(1 + varintSize(remaining) + remaining);
+  const buffer = Buffer.allocUnsafe(1 + variableByteIntegerLength(remaining) + remaining);
   buffer[0] = type;
   let offset = writeVarint(buffer, 1, remaining);
   buffer.writeUInt16BE(packetId, offset);
@@ -221,9 +211,9 @@ export function encodeDisconnect(
 ): Buffer {
   if (reasonString === undefined) return Buffer.from([0xe0, 0x01, reasonCode]);
   const writer = new PropertyWriter();
-  writer.string(PROPERTY_REASON_STRING, reasonString);
+  writer.string(PropertyId.ReasonString, reasonString);
   const remaining = 1 + writer.size;
-  const size = 1 + varintSize(remaining) + remaining;
+  const size = 1 + variableByteIntegerLength(remaining) + remaining;
   if (limit > 0 && size > limit) return Buffer.from([0xe0, 0x01, reasonCode]);
   const buffer = Buffer.allocUnsafe(size);
   buffer[0] = 0xe0;

@@ -4,25 +4,18 @@
  * cache its generate() builds on first use. Checked against the mqtt-packet parser in encoder.test.ts. CONNACK, SUBACK,
  * UNSUBACK and DISCONNECT are in encoder-control.ts.
  */
+import {
+  publishPacketSize as corePublishPacketSize,
+  userPropertiesByteLength,
+  variableByteIntegerLength,
+} from '@mqtt-agents/core/grammar';
 import type { Message } from './message.js';
-import type { UserProperties } from './types.js';
-
-const PROPERTY_PAYLOAD_FORMAT_INDICATOR = 0x01;
-const PROPERTY_MESSAGE_EXPIRY_INTERVAL = 0x02;
-const PROPERTY_CONTENT_TYPE = 0x03;
-const PROPERTY_RESPONSE_TOPIC = 0x08;
-const PROPERTY_CORRELATION_DATA = 0x09;
-const PROPERTY_SUBSCRIPTION_IDENTIFIER = 0x0b;
-export const PROPERTY_USER_PROPERTY = 0x26;
+import { PropertyId } from './property-ids.js';
 
 export const PACKET_PUBACK = 0x40;
 export const PACKET_PUBREC = 0x50;
 export const PACKET_PUBREL = 0x62;
 export const PACKET_PUBCOMP = 0x70;
-
-export function varintSize(value: number): number {
-  return value < 0x80 ? 1 : value < 0x4000 ? 2 : value < 0x200000 ? 3 : 4;
-}
 
 export function writeVarint(buffer: Buffer, offset: number, value: number): number {
   let remaining = value;
@@ -41,22 +34,8 @@ export function writeUtf8(buffer: Buffer, offset: number, value: string, byteLen
   return offset + 2 + byteLength;
 }
 
-function userPropertiesLength(userProperties: UserProperties): number {
-  let length = 0;
-  for (const name of Object.keys(userProperties)) {
-    const value = userProperties[name];
-    const nameLength = Buffer.byteLength(name);
-    if (Array.isArray(value)) {
-      for (const item of value) length += 5 + nameLength + Buffer.byteLength(String(item));
-    } else if (value !== undefined) {
-      length += 5 + nameLength + Buffer.byteLength(String(value));
-    }
-  }
-  return length;
-}
-
 function writeUserPair(buffer: Buffer, offset: number, name: string, value: string): number {
-  buffer[offset++] = PROPERTY_USER_PROPERTY;
+  buffer[offset++] = PropertyId.UserProperty;
   offset = writeUtf8(buffer, offset, name, Buffer.byteLength(name));
   return writeUtf8(buffer, offset, value, Buffer.byteLength(value));
 }
@@ -69,23 +48,23 @@ export function encodeForwardedProperties(message: Message): Buffer {
   if (properties.contentType !== undefined) length += 3 + Buffer.byteLength(properties.contentType);
   if (properties.responseTopic !== undefined) length += 3 + Buffer.byteLength(properties.responseTopic);
   if (properties.correlationData !== undefined) length += 3 + properties.correlationData.length;
-  if (properties.userProperties !== undefined) length += userPropertiesLength(properties.userProperties);
+  if (properties.userProperties !== undefined) length += userPropertiesByteLength(properties.userProperties);
   const buffer = Buffer.allocUnsafe(length);
   let offset = 0;
   if (properties.payloadFormatIndicator !== undefined) {
-    buffer[offset++] = PROPERTY_PAYLOAD_FORMAT_INDICATOR;
+    buffer[offset++] = PropertyId.PayloadFormatIndicator;
     buffer[offset++] = properties.payloadFormatIndicator ? 1 : 0;
   }
   if (properties.contentType !== undefined) {
-    buffer[offset++] = PROPERTY_CONTENT_TYPE;
+    buffer[offset++] = PropertyId.ContentType;
     offset = writeUtf8(buffer, offset, properties.contentType, Buffer.byteLength(properties.contentType));
   }
   if (properties.responseTopic !== undefined) {
-    buffer[offset++] = PROPERTY_RESPONSE_TOPIC;
+    buffer[offset++] = PropertyId.ResponseTopic;
     offset = writeUtf8(buffer, offset, properties.responseTopic, Buffer.byteLength(properties.responseTopic));
   }
   if (properties.correlationData !== undefined) {
-    buffer[offset++] = PROPERTY_CORRELATION_DATA;
+    buffer[offset++] = PropertyId.CorrelationData;
     buffer.writeUInt16BE(properties.correlationData.length, offset);
     properties.correlationData.copy(buffer, offset + 2);
     offset += 2 + properties.correlationData.length;
@@ -117,7 +96,7 @@ function propertiesLength(
   let length = forwarded.length;
   if (expirySeconds >= 0) length += 5;
   if (subscriptionIds !== undefined) {
-    for (const id of subscriptionIds) length += 1 + varintSize(id);
+    for (const id of subscriptionIds) length += 1 + variableByteIntegerLength(id);
   }
   return length;
 }
@@ -133,12 +112,13 @@ export function publishPacketSize(
   expirySeconds: number,
   subscriptionIds: readonly number[] | undefined,
 ): number {
-  let remaining = 2 + topicBytes(message).length + (qos > 0 ? 2 : 0) + message.payload.length;
-  if (version5) {
-    const properties = propertiesLength(message, expirySeconds, subscriptionIds);
-    remaining += varintSize(properties) + properties;
-  }
-  return 1 + varintSize(remaining) + remaining;
+  return corePublishPacketSize({
+    topic: topicBytes(message),
+    payloadBytes: message.payload.length,
+    qos,
+    protocolVersion: version5 ? 5 : 4,
+    propertiesBytes: version5 ? propertiesLength(message, expirySeconds, subscriptionIds) : 0,
+  });
 }
 
 /**
@@ -160,9 +140,9 @@ export function encodePublishHeader(
   let remaining = 2 + topic.length + (qos > 0 ? 2 : 0) + message.payload.length;
   if (version5) {
     properties = propertiesLength(message, expirySeconds, subscriptionIds);
-    remaining += varintSize(properties) + properties;
+    remaining += variableByteIntegerLength(properties) + properties;
   }
-  const headerLength = 1 + varintSize(remaining) + remaining - message.payload.length;
+  const headerLength = 1 + variableByteIntegerLength(remaining) + remaining - message.payload.length;
   const buffer = Buffer.allocUnsafe(headerLength);
   buffer[0] = 0x30 | (dup ? 0x08 : 0) | (qos << 1) | (retain ? 0x01 : 0);
   let offset = writeVarint(buffer, 1, remaining);
@@ -176,13 +156,13 @@ export function encodePublishHeader(
   if (version5) {
     offset = writeVarint(buffer, offset, properties);
     if (expirySeconds >= 0) {
-      buffer[offset++] = PROPERTY_MESSAGE_EXPIRY_INTERVAL;
+      buffer[offset++] = PropertyId.MessageExpiryInterval;
       buffer.writeUInt32BE(expirySeconds, offset);
       offset += 4;
     }
     if (subscriptionIds !== undefined) {
       for (const id of subscriptionIds) {
-        buffer[offset++] = PROPERTY_SUBSCRIPTION_IDENTIFIER;
+        buffer[offset++] = PropertyId.SubscriptionIdentifier;
         offset = writeVarint(buffer, offset, id);
       }
     }

@@ -1,6 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  A2A_DISCOVERY_PREFIX,
+  A2A_ROOT,
+  A2A_TOPIC_PREFIX,
+  A2A_VERSION,
   a2aClientId,
   a2aDiscoveryFilter,
   a2aDiscoveryTopic,
@@ -12,6 +16,7 @@ import {
   a2aReplyTopic,
   a2aRequestTopic,
   buildA2aTopic,
+  isA2aTopic,
   parseA2aClientId,
   parseA2aTopic,
 } from './a2a-topics.js';
@@ -206,5 +211,21 @@ describe('parseA2aTopic', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('A2A roots', () => {
+  it('are the levels every topic the builders spell starts with', () => {
+    expect([A2A_ROOT, A2A_VERSION, A2A_TOPIC_PREFIX]).toEqual(['$a2a', 'v1', '$a2a/v1']);
+    expect(a2aEventTopic(agent).startsWith(`${A2A_TOPIC_PREFIX}/`)).toBe(true);
+    expect(a2aDiscoveryTopic(agent)).toBe(`${A2A_DISCOVERY_PREFIX}com.example/factory-a/iot-ops-agent-001`);
+  });
+
+  it('isA2aTopic recognises any topic under the root, of any version, and nothing else', () => {
+    expect(isA2aTopic(a2aRequestTopic(agent))).toBe(true);
+    expect(isA2aTopic('$a2a/v2/request/o/u/a')).toBe(true);
+    expect(isA2aTopic('$a2a')).toBe(false);
+    expect(isA2aTopic('$mcp-rpc/a/b/c')).toBe(false);
+    expect(isA2aTopic(undefined as unknown as string)).toBe(false);
   });
 });

@@ -43,8 +43,21 @@ export type A2aTopic =
 
 export type A2aTopicKind = A2aTopic['kind'];
 
-const ROOT = '$a2a/v1';
+/** `$a2a`: the root level of every A2A over MQTT topic. */
+export const A2A_ROOT = '$a2a';
+/** `v1`: the binding version level under {@link A2A_ROOT}. */
+export const A2A_VERSION = 'v1';
+/** `$a2a/v1`: the first two levels of every topic this version of the binding names. */
+export const A2A_TOPIC_PREFIX = `${A2A_ROOT}/${A2A_VERSION}`;
+/** `$a2a/v1/discovery/`: what every retained Agent Card topic starts with. */
+export const A2A_DISCOVERY_PREFIX = `${A2A_TOPIC_PREFIX}/discovery/`;
+
 const POOL_LEVEL = 'pool';
+
+/** True for any topic under the `$a2a` root, of any binding version. Never throws. */
+export function isA2aTopic(topic: string): boolean {
+  return typeof topic === 'string' && topic.startsWith(`${A2A_ROOT}/`);
+}
 
 function agentPath(agent: A2aAgentAddress): string {
   return `${assertOrgId(agent.orgId)}/${assertUnitId(agent.unitId)}/${assertAgentId(agent.agentId)}`;
@@ -52,27 +65,27 @@ function agentPath(agent: A2aAgentAddress): string {
 
 /** `$a2a/v1/discovery/{org_id}/{unit_id}/{agent_id}`: where the agent's card is retained. */
 export function a2aDiscoveryTopic(agent: A2aAgentAddress): string {
-  return `${ROOT}/discovery/${agentPath(agent)}`;
+  return `${A2A_TOPIC_PREFIX}/discovery/${agentPath(agent)}`;
 }
 
 /** `$a2a/v1/request/{org_id}/{unit_id}/{agent_id}`: the agent's direct request topic. */
 export function a2aRequestTopic(agent: A2aAgentAddress): string {
-  return `${ROOT}/request/${agentPath(agent)}`;
+  return `${A2A_TOPIC_PREFIX}/request/${agentPath(agent)}`;
 }
 
 /** `$a2a/v1/request/{org_id}/{unit_id}/pool/{pool_id}`: where requesters publish pooled requests. */
 export function a2aPoolRequestTopic(pool: A2aPoolAddress): string {
-  return `${ROOT}/request/${assertOrgId(pool.orgId)}/${assertUnitId(pool.unitId)}/${POOL_LEVEL}/${assertPoolId(pool.poolId)}`;
+  return `${A2A_TOPIC_PREFIX}/request/${assertOrgId(pool.orgId)}/${assertUnitId(pool.unitId)}/${POOL_LEVEL}/${assertPoolId(pool.poolId)}`;
 }
 
 /** `$a2a/v1/reply/{org_id}/{unit_id}/{agent_id}/{reply_suffix}`: a requester's reply topic. */
 export function a2aReplyTopic(reply: A2aReplyAddress): string {
-  return `${ROOT}/reply/${agentPath(reply)}/${assertReplySuffix(reply.replySuffix)}`;
+  return `${A2A_TOPIC_PREFIX}/reply/${agentPath(reply)}/${assertReplySuffix(reply.replySuffix)}`;
 }
 
 /** `$a2a/v1/event/{org_id}/{unit_id}/{agent_id}`: the agent's event topic. */
 export function a2aEventTopic(agent: A2aAgentAddress): string {
-  return `${ROOT}/event/${agentPath(agent)}`;
+  return `${A2A_TOPIC_PREFIX}/event/${agentPath(agent)}`;
 }
 
 /** Build the topic a parsed {@link A2aTopic} describes. Throws `INVALID_IDENTIFIER` for invalid ids. */
@@ -105,17 +118,17 @@ function levelOrAny(kind: 'org-id' | 'unit-id' | 'agent-id', value: string | und
 export function a2aDiscoveryFilter(
   scope: { orgId?: string; unitId?: string; agentId?: string } = {},
 ): string {
-  return `${ROOT}/discovery/${levelOrAny('org-id', scope.orgId)}/${levelOrAny('unit-id', scope.unitId)}/${levelOrAny('agent-id', scope.agentId)}`;
+  return `${A2A_TOPIC_PREFIX}/discovery/${levelOrAny('org-id', scope.orgId)}/${levelOrAny('unit-id', scope.unitId)}/${levelOrAny('agent-id', scope.agentId)}`;
 }
 
 /** An event filter shaped like {@link a2aDiscoveryFilter}: each omitted id becomes `+`. */
 export function a2aEventFilter(scope: { orgId?: string; unitId?: string; agentId?: string } = {}): string {
-  return `${ROOT}/event/${levelOrAny('org-id', scope.orgId)}/${levelOrAny('unit-id', scope.unitId)}/${levelOrAny('agent-id', scope.agentId)}`;
+  return `${A2A_TOPIC_PREFIX}/event/${levelOrAny('org-id', scope.orgId)}/${levelOrAny('unit-id', scope.unitId)}/${levelOrAny('agent-id', scope.agentId)}`;
 }
 
 /** `$a2a/v1/reply/{org_id}/{unit_id}/{agent_id}/+`: every reply topic of one requester. */
 export function a2aReplyFilter(agent: A2aAgentAddress): string {
-  return `${ROOT}/reply/${agentPath(agent)}/+`;
+  return `${A2A_TOPIC_PREFIX}/reply/${agentPath(agent)}/+`;
 }
 
 /**
@@ -151,7 +164,7 @@ export function parseA2aClientId(clientId: string): A2aAgentAddress | undefined 
  * reserved (see `RESERVED_A2A_AGENT_IDS`), so `$a2a/v1/request/{org}/{unit}/pool` is no topic at all.
  */
 export function parseA2aTopic(topic: string): A2aTopic | undefined {
-  if (typeof topic !== 'string' || !topic.startsWith(`${ROOT}/`)) return undefined;
+  if (typeof topic !== 'string' || !topic.startsWith(`${A2A_TOPIC_PREFIX}/`)) return undefined;
   const levels = topic.split('/');
   const method = levels[2];
   const orgId = levels[3] as string;

@@ -190,55 +190,31 @@ export function assertIdentifier(kind: IdentifierKind, value: unknown): string {
   return value as string;
 }
 
+/** The assertion of one identifier kind: returns a valid `value`, throws `INVALID_IDENTIFIER` otherwise. */
+function asserter(kind: IdentifierKind): (value: unknown) => string {
+  return (value) => assertIdentifier(kind, value);
+}
+
 /** MCP server id (the server's MQTT client id): one topic level. Throws `INVALID_IDENTIFIER`. */
-export function assertServerId(value: unknown): string {
-  return assertIdentifier('server-id', value);
-}
-
+export const assertServerId = asserter('server-id');
 /** MCP server name: one or more `/`-separated levels without wildcards. Throws `INVALID_IDENTIFIER`. */
-export function assertServerName(value: unknown): string {
-  return assertIdentifier('server-name', value);
-}
-
+export const assertServerName = asserter('server-name');
 /** MCP server name filter: a server name in which `+` and `#` may stand for levels. Throws `INVALID_IDENTIFIER`. */
-export function assertServerNameFilter(value: unknown): string {
-  return assertIdentifier('server-name-filter', value);
-}
-
+export const assertServerNameFilter = asserter('server-name-filter');
 /** MCP client id (the client's MQTT client id): one topic level. Throws `INVALID_IDENTIFIER`. */
-export function assertMcpClientId(value: unknown): string {
-  return assertIdentifier('mcp-client-id', value);
-}
-
+export const assertMcpClientId = asserter('mcp-client-id');
 /** A2A org id. Throws `INVALID_IDENTIFIER`. */
-export function assertOrgId(value: unknown): string {
-  return assertIdentifier('org-id', value);
-}
-
+export const assertOrgId = asserter('org-id');
 /** A2A unit id. Throws `INVALID_IDENTIFIER`. */
-export function assertUnitId(value: unknown): string {
-  return assertIdentifier('unit-id', value);
-}
-
+export const assertUnitId = asserter('unit-id');
 /** A2A agent id. Throws `INVALID_IDENTIFIER`. */
-export function assertAgentId(value: unknown): string {
-  return assertIdentifier('agent-id', value);
-}
-
+export const assertAgentId = asserter('agent-id');
 /** A2A pool id. Throws `INVALID_IDENTIFIER`. */
-export function assertPoolId(value: unknown): string {
-  return assertIdentifier('pool-id', value);
-}
-
+export const assertPoolId = asserter('pool-id');
 /** A2A shared-subscription group id (at most 64 bytes). Throws `INVALID_IDENTIFIER`. */
-export function assertGroupId(value: unknown): string {
-  return assertIdentifier('group-id', value);
-}
-
+export const assertGroupId = asserter('group-id');
 /** A2A reply-topic suffix: one level of `[A-Za-z0-9_.-]`. Throws `INVALID_IDENTIFIER`. */
-export function assertReplySuffix(value: unknown): string {
-  return assertIdentifier('reply-suffix', value);
-}
+export const assertReplySuffix = asserter('reply-suffix');
 
 /** 32-bit FNV-1a over the string's code units (callers pass ASCII, where code units are bytes). */
 function fnv1a32(value: string): number {

@@ -1,4 +1,5 @@
 import { MqttAgentsError } from './errors.js';
+import { utf8ByteLength } from './topic-filter.js';
 
 /**
  * The one JSON codec for wire payloads. Everything that arrives from MQTT goes through `decodeJson`, which
@@ -94,23 +95,8 @@ export function isWellFormedText(text: string): boolean {
   return !LONE_SURROGATE.test(text);
 }
 
-/** Number of bytes `text` takes in UTF-8, without allocating. Unpaired surrogates count as U+FFFD (3 bytes). */
-export function utf8ByteLength(text: string): number {
-  let length = 0;
-  for (let index = 0; index < text.length; index++) {
-    const unit = text.charCodeAt(index);
-    if (unit < 0x80) length += 1;
-    else if (unit < 0x800) length += 2;
-    else if (unit >= 0xd800 && unit <= 0xdbff && index + 1 < text.length) {
-      const next = text.charCodeAt(index + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) {
-        length += 4;
-        index++;
-      } else length += 3;
-    } else length += 3;
-  }
-  return length;
-}
+// One UTF-8 length count for the whole package (topic-filter.ts holds it; topics need it too).
+export { utf8ByteLength };
 
 function failure(code: JsonDecodeErrorCode, message: string): DecodeResult {
   return { ok: false, error: { code, message } };

@@ -3,9 +3,19 @@ import { describe, expect, it } from 'vitest';
 import { MqttAgentsError } from './errors.js';
 import { isValidIdentifier } from './identifiers.js';
 import {
+  MCP_CLIENT_ROOT,
+  MCP_RPC_ROOT,
+  MCP_SERVER_ROOT,
   buildMcpTopic,
+  isMcpTopic,
+  mcpAnyClientCapabilityFilter,
+  mcpAnyClientPresenceFilter,
+  mcpAnyServerCapabilityFilter,
+  mcpAnyServerPresenceFilter,
   mcpClientCapabilityTopic,
   mcpClientPresenceTopic,
+  mcpClientRpcFilter,
+  mcpInstanceRpcFilter,
   mcpRpcFilter,
   mcpRpcTopic,
   mcpServerCapabilityFilter,
@@ -206,5 +216,84 @@ describe('parseMcpTopic', () => {
         ).toBe(name === otherName);
       }),
     );
+  });
+});
+
+describe('MCP roots', () => {
+  it('are the first level of every topic the builders spell', () => {
+    const press = { serverId: 'press-1', serverName: 'factory/press' };
+    expect(mcpServerPresenceTopic(press).split('/')[0]).toBe(MCP_SERVER_ROOT);
+    expect(mcpClientPresenceTopic('planner').split('/')[0]).toBe(MCP_CLIENT_ROOT);
+    expect(mcpRpcTopic({ ...press, mcpClientId: 'planner' }).split('/')[0]).toBe(MCP_RPC_ROOT);
+    expect([MCP_SERVER_ROOT, MCP_CLIENT_ROOT, MCP_RPC_ROOT]).toEqual([
+      '$mcp-server',
+      '$mcp-client',
+      '$mcp-rpc',
+    ]);
+  });
+
+  it('isMcpTopic recognises every $mcp- root, known or not, and nothing else', () => {
+    expect(isMcpTopic(mcpClientCapabilityTopic('planner'))).toBe(true);
+    expect(isMcpTopic('$mcp-future/anything')).toBe(true);
+    expect(isMcpTopic('$a2a/v1/event/o/u/a')).toBe(false);
+    expect(isMcpTopic('mcp-server/x/y')).toBe(false);
+    expect(isMcpTopic(42 as unknown as string)).toBe(false);
+  });
+});
+
+describe('MCP route filters', () => {
+  const press = { serverId: 'press-1', serverName: 'factory/line-7/press' };
+  const other = { serverId: 'press-2', serverName: 'factory/line-7/press' };
+
+  it('spell wildcards only where a level is a wildcard', () => {
+    expect(mcpInstanceRpcFilter(press)).toBe('$mcp-rpc/+/press-1/factory/line-7/press');
+    expect(mcpClientRpcFilter('planner')).toBe('$mcp-rpc/planner/#');
+    expect(mcpAnyClientPresenceFilter()).toBe('$mcp-client/presence/+');
+    expect(mcpAnyClientCapabilityFilter()).toBe('$mcp-client/capability/+');
+    expect(mcpAnyServerPresenceFilter()).toBe('$mcp-server/presence/#');
+    expect(mcpAnyServerCapabilityFilter()).toBe('$mcp-server/capability/#');
+    for (const filter of [
+      mcpInstanceRpcFilter(press),
+      mcpClientRpcFilter('planner'),
+      mcpAnyClientPresenceFilter(),
+      mcpAnyClientCapabilityFilter(),
+      mcpAnyServerPresenceFilter(),
+      mcpAnyServerCapabilityFilter(),
+    ]) {
+      expect(validateTopicFilter(filter).ok).toBe(true);
+    }
+  });
+
+  it('validate the fixed levels', () => {
+    expect(() => mcpInstanceRpcFilter({ serverId: '+', serverName: 'press' })).toThrow(MqttAgentsError);
+    expect(() => mcpInstanceRpcFilter({ serverId: 'press-1', serverName: 'factory/#' })).toThrow(
+      MqttAgentsError,
+    );
+    expect(() => mcpClientRpcFilter('a/b')).toThrow(MqttAgentsError);
+    expect(() => mcpClientRpcFilter('#')).toThrow(MqttAgentsError);
+  });
+
+  it('the server routes match every session topic of its own instance and nothing of another', () => {
+    expect(
+      matchTopicFilter(mcpInstanceRpcFilter(press), mcpRpcTopic({ ...press, mcpClientId: 'planner' })),
+    ).toBe(true);
+    expect(
+      matchTopicFilter(mcpInstanceRpcFilter(press), mcpRpcTopic({ ...other, mcpClientId: 'planner' })),
+    ).toBe(false);
+    expect(matchTopicFilter(mcpAnyClientPresenceFilter(), mcpClientPresenceTopic('planner'))).toBe(true);
+    expect(matchTopicFilter(mcpAnyClientPresenceFilter(), mcpClientCapabilityTopic('planner'))).toBe(false);
+    expect(matchTopicFilter(mcpAnyClientCapabilityFilter(), mcpClientCapabilityTopic('planner'))).toBe(true);
+  });
+
+  it('the client routes match its own rpc topics, and every server capability and presence topic', () => {
+    expect(
+      matchTopicFilter(mcpClientRpcFilter('planner'), mcpRpcTopic({ ...press, mcpClientId: 'planner' })),
+    ).toBe(true);
+    expect(
+      matchTopicFilter(mcpClientRpcFilter('planner'), mcpRpcTopic({ ...press, mcpClientId: 'other' })),
+    ).toBe(false);
+    expect(matchTopicFilter(mcpAnyServerCapabilityFilter(), mcpServerCapabilityTopic(press))).toBe(true);
+    expect(matchTopicFilter(mcpAnyServerPresenceFilter(), mcpServerPresenceTopic(press))).toBe(true);
+    expect(matchTopicFilter(mcpAnyServerPresenceFilter(), mcpServerControlTopic(press))).toBe(false);
   });
 });

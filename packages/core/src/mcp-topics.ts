@@ -33,38 +33,48 @@ export type McpTopic =
 
 export type McpTopicKind = McpTopic['kind'];
 
-const SERVER_ROOT = '$mcp-server';
-const CLIENT_ROOT = '$mcp-client';
-const RPC_ROOT = '$mcp-rpc';
+/** What every MCP over MQTT root level starts with; no one else may invent a `$mcp-` root. */
+const MCP_ROOT_PREFIX = '$mcp-';
+/** `$mcp-server`: the root of server control, capability and presence topics. */
+export const MCP_SERVER_ROOT = `${MCP_ROOT_PREFIX}server`;
+/** `$mcp-client`: the root of client presence and capability topics. */
+export const MCP_CLIENT_ROOT = `${MCP_ROOT_PREFIX}client`;
+/** `$mcp-rpc`: the root of session RPC topics. */
+export const MCP_RPC_ROOT = `${MCP_ROOT_PREFIX}rpc`;
+
+/** True for any topic under a `$mcp-` root (`$mcp-server`, `$mcp-client`, `$mcp-rpc` or any other). Never throws. */
+export function isMcpTopic(topic: string): boolean {
+  return typeof topic === 'string' && topic.startsWith(MCP_ROOT_PREFIX);
+}
 
 /** `$mcp-server/{server-id}/{server-name}`: the server's control topic; clients send `initialize` here. */
 export function mcpServerControlTopic(server: McpServerAddress): string {
-  return `${SERVER_ROOT}/${assertServerId(server.serverId)}/${assertServerName(server.serverName)}`;
+  return `${MCP_SERVER_ROOT}/${assertServerId(server.serverId)}/${assertServerName(server.serverName)}`;
 }
 
 /** `$mcp-server/capability/{server-id}/{server-name}`: the server's capability change topic. */
 export function mcpServerCapabilityTopic(server: McpServerAddress): string {
-  return `${SERVER_ROOT}/capability/${assertServerId(server.serverId)}/${assertServerName(server.serverName)}`;
+  return `${MCP_SERVER_ROOT}/capability/${assertServerId(server.serverId)}/${assertServerName(server.serverName)}`;
 }
 
 /** `$mcp-server/presence/{server-id}/{server-name}`: the server's retained presence topic and its will topic. */
 export function mcpServerPresenceTopic(server: McpServerAddress): string {
-  return `${SERVER_ROOT}/presence/${assertServerId(server.serverId)}/${assertServerName(server.serverName)}`;
+  return `${MCP_SERVER_ROOT}/presence/${assertServerId(server.serverId)}/${assertServerName(server.serverName)}`;
 }
 
 /** `$mcp-client/presence/{mcp-client-id}`: the client's presence topic and its will topic. */
 export function mcpClientPresenceTopic(mcpClientId: string): string {
-  return `${CLIENT_ROOT}/presence/${assertMcpClientId(mcpClientId)}`;
+  return `${MCP_CLIENT_ROOT}/presence/${assertMcpClientId(mcpClientId)}`;
 }
 
 /** `$mcp-client/capability/{mcp-client-id}`: the client's capability change topic. */
 export function mcpClientCapabilityTopic(mcpClientId: string): string {
-  return `${CLIENT_ROOT}/capability/${assertMcpClientId(mcpClientId)}`;
+  return `${MCP_CLIENT_ROOT}/capability/${assertMcpClientId(mcpClientId)}`;
 }
 
 /** `$mcp-rpc/{mcp-client-id}/{server-id}/{server-name}`: one session's requests, responses and notifications. */
 export function mcpRpcTopic(address: McpRpcAddress): string {
-  return `${RPC_ROOT}/${assertMcpClientId(address.mcpClientId)}/${assertServerId(address.serverId)}/${assertServerName(address.serverName)}`;
+  return `${MCP_RPC_ROOT}/${assertMcpClientId(address.mcpClientId)}/${assertServerId(address.serverId)}/${assertServerName(address.serverName)}`;
 }
 
 /** Build the topic a parsed {@link McpTopic} describes. Throws `INVALID_IDENTIFIER` for invalid ids. */
@@ -90,7 +100,7 @@ export function buildMcpTopic(topic: McpTopic): string {
  * filter `#` sees every server; a broker-suggested filter (CONNACK `MCP-SERVER-NAME-FILTERS`) narrows it.
  */
 export function mcpServerPresenceFilter(serverNameFilter = '#'): string {
-  return `${SERVER_ROOT}/presence/+/${assertServerNameFilter(serverNameFilter)}`;
+  return `${MCP_SERVER_ROOT}/presence/+/${assertServerNameFilter(serverNameFilter)}`;
 }
 
 /**
@@ -98,7 +108,7 @@ export function mcpServerPresenceFilter(serverNameFilter = '#'): string {
  * instance's capability changes. A plain server name is a valid filter.
  */
 export function mcpServerCapabilityFilter(options: { serverId: string; serverNameFilter: string }): string {
-  return `${SERVER_ROOT}/capability/${assertServerId(options.serverId)}/${assertServerNameFilter(options.serverNameFilter)}`;
+  return `${MCP_SERVER_ROOT}/capability/${assertServerId(options.serverId)}/${assertServerNameFilter(options.serverNameFilter)}`;
 }
 
 /**
@@ -110,7 +120,40 @@ export function mcpRpcFilter(options: {
   serverId: string;
   serverNameFilter: string;
 }): string {
-  return `${RPC_ROOT}/${assertMcpClientId(options.mcpClientId)}/${assertServerId(options.serverId)}/${assertServerNameFilter(options.serverNameFilter)}`;
+  return `${MCP_RPC_ROOT}/${assertMcpClientId(options.mcpClientId)}/${assertServerId(options.serverId)}/${assertServerNameFilter(options.serverNameFilter)}`;
+}
+
+/**
+ * `$mcp-rpc/+/{server-id}/{server-name}`: every session's RPC topic of one server instance, whichever client
+ * opened it (the server host's route).
+ */
+export function mcpInstanceRpcFilter(server: McpServerAddress): string {
+  return `${MCP_RPC_ROOT}/+/${assertServerId(server.serverId)}/${assertServerName(server.serverName)}`;
+}
+
+/** `$mcp-rpc/{mcp-client-id}/#`: every RPC topic of one client, with any server (the client host's route). */
+export function mcpClientRpcFilter(mcpClientId: string): string {
+  return `${MCP_RPC_ROOT}/${assertMcpClientId(mcpClientId)}/#`;
+}
+
+/** `$mcp-client/presence/+`: every client's presence topic. */
+export function mcpAnyClientPresenceFilter(): string {
+  return `${MCP_CLIENT_ROOT}/presence/+`;
+}
+
+/** `$mcp-client/capability/+`: every client's capability change topic. */
+export function mcpAnyClientCapabilityFilter(): string {
+  return `${MCP_CLIENT_ROOT}/capability/+`;
+}
+
+/** `$mcp-server/presence/#`: every server's presence topic (a route; subscribe with {@link mcpServerPresenceFilter}). */
+export function mcpAnyServerPresenceFilter(): string {
+  return `${MCP_SERVER_ROOT}/presence/#`;
+}
+
+/** `$mcp-server/capability/#`: every server's capability change topic (a route; subscribe per server). */
+export function mcpAnyServerCapabilityFilter(): string {
+  return `${MCP_SERVER_ROOT}/capability/#`;
 }
 
 function serverTopic(
@@ -134,14 +177,14 @@ function serverTopic(
  * the server ids `presence` and `capability` are reserved for that reason.
  */
 export function parseMcpTopic(topic: string): McpTopic | undefined {
-  if (typeof topic !== 'string' || !topic.startsWith('$mcp-')) return undefined;
+  if (!isMcpTopic(topic)) return undefined;
   const levels = topic.split('/');
   switch (levels[0]) {
-    case SERVER_ROOT:
+    case MCP_SERVER_ROOT:
       if (levels[1] === 'presence') return serverTopic('server-presence', levels, 2);
       if (levels[1] === 'capability') return serverTopic('server-capability', levels, 2);
       return serverTopic('server-control', levels, 1);
-    case CLIENT_ROOT: {
+    case MCP_CLIENT_ROOT: {
       if (levels.length !== 3) return undefined;
       const mcpClientId = levels[2] as string;
       if (!isValidIdentifier('mcp-client-id', mcpClientId)) return undefined;
@@ -149,7 +192,7 @@ export function parseMcpTopic(topic: string): McpTopic | undefined {
       if (levels[1] === 'capability') return { kind: 'client-capability', mcpClientId };
       return undefined;
     }
-    case RPC_ROOT: {
+    case MCP_RPC_ROOT: {
       if (levels.length < 4) return undefined;
       const mcpClientId = levels[1] as string;
       const serverId = levels[2] as string;

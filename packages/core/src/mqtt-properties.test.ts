@@ -3,12 +3,9 @@ import type { IClientPublishOptions, IConnackPacket, IPublishPacket } from 'mqtt
 import { describe, expect, it } from 'vitest';
 import { MqttAgentsError } from './errors.js';
 import { utf8Decode, utf8Encode } from './json-codec.js';
+import { A2AUserProperty, ContentType, McpComponentType, McpUserProperty } from './property-names.js';
 import {
-  A2AUserProperty,
-  ContentType,
   MAX_MESSAGE_EXPIRY_INTERVAL,
-  McpComponentType,
-  McpUserProperty,
   correlationKey,
   createPublishProperties,
   getContentType,

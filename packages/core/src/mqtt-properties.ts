@@ -1,8 +1,8 @@
 import type { IClientPublishOptions } from 'mqtt';
 import { nanoid } from 'nanoid';
 import { MqttAgentsError } from './errors.js';
-import { isValidUtf8, isWellFormedText, utf8ByteLength, utf8Encode } from './json-codec.js';
-import { assertTopicName } from './topic-filter.js';
+import { isValidUtf8, isWellFormedText, utf8Encode } from './json-codec.js';
+import { assertTopicName, utf8ByteLength } from './topic-filter.js';
 
 /**
  * MQTT 5 properties as the MCP and A2A bindings use them: the user property names both specs define, and
@@ -13,21 +13,7 @@ import { assertTopicName } from './topic-filter.js';
  * User property names are matched exactly (MQTT compares them as byte strings; no case folding).
  */
 
-// --- names and well-known values (in property-names.ts, shared with the grammar entry) ---
-
-export {
-  A2AArtifactMode,
-  A2AEventType,
-  A2ASecurityProfile,
-  A2AStatus,
-  A2AStatusSource,
-  A2AUserProperty,
-  ContentType,
-  McpComponentType,
-  McpUserProperty,
-  SenderUserProperty,
-} from './property-names.js';
-export type { A2AUserPropertyName, McpUserPropertyName, SenderUserPropertyName } from './property-names.js';
+// The names and well-known values are in property-names.ts (exported through the grammar entry).
 
 /** Largest Message Expiry Interval MQTT can carry, in seconds (a four-byte integer). */
 export const MAX_MESSAGE_EXPIRY_INTERVAL = 0xffff_ffff;

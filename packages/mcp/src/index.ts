@@ -32,18 +32,20 @@ export type { McpServerChange } from './client/server-discovery.js';
 export type { InstanceSelection, InstanceSelector } from './client/instance-selection.js';
 
 // --- presence, connection options, timeouts, health checks ---
-export { serverOnlineNotification } from './server/server-presence.js';
-export type { McpRbacRole, McpServerInstance, McpServerRbac } from './server/server-presence.js';
+export {
+  serverOnlineNotification,
+  type McpRbacRole,
+  type McpServerInstance,
+  type McpServerRbac,
+} from './server/server-presence.js';
 export { mcpClientMqttOptions, mcpServerMqttOptions } from './binding-connect-options.js';
 export type {
   McpMqttClientOptions,
   McpMqttConnectOptions,
   McpMqttUrlOptions,
 } from './mqtt-connect-options.js';
-export { MCP_MQTT_DEFAULT_TIMEOUTS } from './default-timeouts.js';
-export type { RequestTimeoutsOption } from './default-timeouts.js';
-export { HEALTH_PING_ID_PREFIX } from './session/health-check.js';
-export type { HealthCheckOptions } from './session/health-check.js';
+export { MCP_MQTT_DEFAULT_TIMEOUTS, type RequestTimeoutsOption } from './default-timeouts.js';
+export { HEALTH_PING_ID_PREFIX, type HealthCheckOptions } from './session/health-check.js';
 
 // --- deprecated names (removed in the next minor) ---
 export { MqttClientTransport, MqttServerSessionTransport } from './deprecated.js';

@@ -12,6 +12,7 @@ import {
   decodeJson,
   getUserPropertyAll,
   parseA2aTopic,
+  startOrClose,
 } from '@mqtt-agents/core';
 import type { Logger, MqttConnection, MqttMessage } from '@mqtt-agents/core';
 import { AgentCard as AgentCardCodec } from '@a2a-js/sdk';
@@ -361,11 +362,5 @@ export async function discoverAgents(options: DiscoverAgentsOptions): Promise<Ag
     logger,
     options.verifyCards,
   );
-  try {
-    await registry.start(options.signal);
-  } catch (error) {
-    await registry.close();
-    throw error;
-  }
-  return registry;
+  return startOrClose(registry, () => registry.start(options.signal));
 }

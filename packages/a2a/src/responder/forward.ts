@@ -29,15 +29,11 @@ function isAsyncIterable(value: unknown): value is AsyncGenerator<unknown, void,
 }
 
 export class Forwarder {
-  readonly #transport: JsonRpcTransportHandler;
-  readonly #writer: ReplyWriter;
-  readonly #logger: Logger;
-
-  constructor(transport: JsonRpcTransportHandler, writer: ReplyWriter, logger: Logger) {
-    this.#transport = transport;
-    this.#writer = writer;
-    this.#logger = logger;
-  }
+  constructor(
+    private readonly transport: JsonRpcTransportHandler,
+    private readonly writer: ReplyWriter,
+    private readonly logger: Logger,
+  ) {}
 
   /** Hand a request to the SDK and publish what comes back; `record` learns the answer of a send. */
   async forward(
@@ -46,7 +42,7 @@ export class Forwarder {
     call: ServerCallContext,
     record: SendRecord | undefined,
   ): Promise<void> {
-    const answer = await this.#transport.handle(rpc, call);
+    const answer = await this.transport.handle(rpc, call);
     if (!isAsyncIterable(answer)) {
       if (record) {
         const result = (answer as { result?: unknown }).result;
@@ -55,7 +51,7 @@ export class Forwarder {
         else if (isPlainObject(result) && 'message' in result) record.outcome = { kind: 'message', result };
         record.resolveDone();
       }
-      await this.#writer.reply(context, answer);
+      await this.writer.reply(context, answer);
       return;
     }
     await this.#forwardStream(context, answer, rpc, record);
@@ -90,8 +86,8 @@ export class Forwarder {
         const sentAsChunks =
           context.artifactMode === 'binary' &&
           response.payload?.$case === 'artifactUpdate' &&
-          (await this.#writer.replyBinary(context, response.payload.value, seqnos));
-        if (!sentAsChunks) await this.#writer.reply(context, item);
+          (await this.writer.replyBinary(context, response.payload.value, seqnos));
+        if (!sentAsChunks) await this.writer.reply(context, item);
         const snapshot = response.payload?.$case === 'task' ? response.payload.value : undefined;
         if (
           rpc.method === 'SubscribeToTask' &&
@@ -101,7 +97,7 @@ export class Forwarder {
         ) {
           // An interrupted task does nothing until new input arrives: over HTTP the SDK would hold the
           // connection open; over MQTT its status ends this correlation's stream, as the profile wants.
-          await this.#writer.reply(context, statusItem(rpc.id as JsonRpcId, snapshot));
+          await this.writer.reply(context, statusItem(rpc.id as JsonRpcId, snapshot));
           final = true;
         }
         if (final) {
@@ -118,12 +114,12 @@ export class Forwarder {
         record.outcome = { kind: 'error', error: JsonRpcTransportHandler.mapToJSONRPCError(error) };
       }
       if (!final) {
-        await this.#writer.reply(
+        await this.writer.reply(
           context,
           jsonRpcErrorResponse(rpc.id as JsonRpcId, JsonRpcTransportHandler.mapToJSONRPCError(error)),
         );
       } else {
-        this.#logger.warn(`task stream for request ${String(rpc.id)} failed after its final item`, error);
+        this.logger.warn(`task stream for request ${String(rpc.id)} failed after its final item`, error);
       }
     }
   }

@@ -3,8 +3,8 @@
  * `maximumPacketSize` as soon as its fixed header declares its length, and watches that a packet begun
  * completes within `packetReadTimeout`, however slowly it trickles in.
  */
+import { variableByteIntegerLength } from '@mqtt-agents/core/grammar';
 import type { Packet } from 'mqtt-packet';
-import { varintSize } from '../encoder.js';
 import { createPacketParser, type PacketParser, type PacketReceiver } from '../packet-parser.js';
 
 /** What the reader reports to its connection, and asks of it. */
@@ -58,7 +58,7 @@ export class PacketReader implements PacketReceiver {
     const limit = this.#limits.maximumPacketSize;
     if (limit > 0) {
       const pending = this.#parser.pendingLength;
-      if (pending >= 0 && 1 + varintSize(pending) + pending > limit) {
+      if (pending >= 0 && 1 + variableByteIntegerLength(pending) + pending > limit) {
         this.#events.tooLarge();
         return;
       }
@@ -96,7 +96,7 @@ export class PacketReader implements PacketReceiver {
     const limit = this.#limits.maximumPacketSize;
     if (limit > 0) {
       const length = packet.length ?? 0;
-      if (1 + varintSize(length) + length > limit) {
+      if (1 + variableByteIntegerLength(length) + length > limit) {
         this.#events.tooLarge();
         return;
       }

@@ -2,7 +2,13 @@
 // Cards on `$a2a/v1/discovery/{org}/{unit}/{agent}` (PUBACK reason codes for refusals), binds the topic to
 // the publisher's client id, limits registrations per agent, applies a trusted-JKU list, and attaches
 // broker-managed `a2a-status` / `a2a-status-source=broker` from the agent's live connection.
-import { buildA2aTopic, decodeJson, parseA2aClientId, parseA2aTopic } from '@mqtt-agents/core/grammar';
+import {
+  A2A_DISCOVERY_PREFIX,
+  buildA2aTopic,
+  decodeJson,
+  parseA2aClientId,
+  parseA2aTopic,
+} from '@mqtt-agents/core/grammar';
 import type {
   Broker,
   BrokerLogger,
@@ -11,7 +17,6 @@ import type {
   ReasonCode,
   UserProperties,
 } from '../types.js';
-import { A2A_DISCOVERY_PREFIX } from './agent-topic-roots.js';
 import { agentCardProblems, cardJwksUri, hasSecurityMetadata } from './agent-card-shape.js';
 import type { BrokerPlugin } from './plugin.js';
 

@@ -4,6 +4,8 @@
 // compares parsed identities, never raw strings.
 import {
   McpUserProperty,
+  isA2aTopic,
+  isMcpTopic,
   parseA2aClientId,
   parseA2aTopic,
   parseMcpTopic,
@@ -11,7 +13,6 @@ import {
 } from '@mqtt-agents/core/grammar';
 import type { A2aAgentAddress } from '@mqtt-agents/core/grammar';
 import type { ClientInfo, PublishedMessage, UserProperties } from '../types.js';
-import { isA2aTopic, isMcpTopic } from './agent-topic-roots.js';
 
 /** PUBACK / SUBACK 0x87 Not authorized. */
 export const NOT_AUTHORIZED = 0x87;

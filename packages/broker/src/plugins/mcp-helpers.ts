@@ -10,8 +10,10 @@
 // `{server-id}` may publish the presence its roles are learned from.
 import {
   DEFAULT_MAX_JSON_RPC_PAYLOAD_BYTES,
+  MCP_RPC_ROOT,
   decodeJson,
   decodeJsonRpcPayload,
+  isMcpTopic,
   parseMcpTopic,
   printable,
   unclassifiableJsonRpc,
@@ -25,7 +27,6 @@ import type {
   PublishedMessage,
   UserProperties,
 } from '../types.js';
-import { MCP_RPC_ROOT, isMcpTopic } from './agent-topic-roots.js';
 import { NOT_AUTHORIZED, mcpClaimProblem, retainRefused } from './agent-topic-rules.js';
 import type { BrokerPlugin } from './plugin.js';
 

@@ -8,8 +8,15 @@
 // when a grant built from the client's own (valid) identity covers the whole filter, so no wildcard can
 // stand where an identity belongs.
 import {
+  A2A_ROOT,
+  A2A_VERSION,
+  MCP_CLIENT_ROOT,
+  MCP_RPC_ROOT,
+  MCP_SERVER_ROOT,
   McpUserProperty,
   SenderUserProperty,
+  isA2aTopic,
+  isMcpTopic,
   isValidIdentifier,
   parseA2aTopic,
   parseMcpTopic,
@@ -26,15 +33,6 @@ import type {
   SubscriptionRequest,
   UserProperties,
 } from '../types.js';
-import {
-  A2A_ROOT,
-  A2A_VERSION,
-  MCP_CLIENT_ROOT,
-  MCP_RPC_ROOT,
-  MCP_SERVER_ROOT,
-  isA2aTopic,
-  isMcpTopic,
-} from './agent-topic-roots.js';
 import {
   CLIENT_IDENTIFIER_NOT_VALID,
   NOT_AUTHORIZED,

@@ -10,7 +10,7 @@ import { MqttRelayRequestHandler } from '../a2a/relay-request-handler.js';
 import { a2aAgentEntry } from '../discovery/inventory.js';
 import { cliLogger } from '../cli-logger.js';
 import type { Command, CommandContext } from '../command.js';
-import { untilAborted } from '../command.js';
+import { closeInOrder, serveUntilAborted } from '../command.js';
 import { brokerUrl, parseFlags, parsePort, urlOption } from '../flags.js';
 import { listen } from '../http/listen.js';
 import { UsageError } from '../io.js';
@@ -155,9 +155,7 @@ async function a2aHttpCommand(argv: string[], context: CommandContext): Promise<
   try {
     http = await listen(app, bindHost, port);
   } catch (error) {
-    await transports.close();
-    await registry.close();
-    await connection.close();
+    await closeInOrder([transports, registry, connection]);
     throw error;
   }
   baseUrl ||= http.baseUrl;
@@ -175,14 +173,7 @@ async function a2aHttpCommand(argv: string[], context: CommandContext): Promise<
     }
   })();
 
-  await untilAborted(context.signal);
-  context.stdout('mqtt-agents a2a http: shutting down\n');
-  await http.close();
-  await transports.close();
-  await registry.close();
-  await connection.close();
-  await discovery.catch(() => {});
-  return 0;
+  return serveUntilAborted(context, 'a2a http', [http, transports, registry, connection], discovery);
 }
 
 export const a2aHttp: Command = {

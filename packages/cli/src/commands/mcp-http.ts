@@ -11,7 +11,7 @@ import express from 'express';
 import type { Request, Response } from 'express';
 import { cliLogger } from '../cli-logger.js';
 import type { Command, CommandContext } from '../command.js';
-import { untilAborted } from '../command.js';
+import { serveUntilAborted } from '../command.js';
 import { mcpServerEntry } from '../discovery/inventory.js';
 import { brokerUrl, parseFlags, parsePort, urlOption } from '../flags.js';
 import { listen } from '../http/listen.js';
@@ -176,13 +176,7 @@ async function mcpHttpCommand(argv: string[], context: CommandContext): Promise<
     }
   })();
 
-  await untilAborted(context.signal);
-  context.stdout('mqtt-agents mcp http: shutting down\n');
-  await relays.close();
-  await http.close();
-  await host.close();
-  await discovery.catch(() => {});
-  return 0;
+  return serveUntilAborted(context, 'mcp http', [relays, http, host], discovery);
 }
 
 export const mcpHttp: Command = {

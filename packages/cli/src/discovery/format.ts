@@ -31,24 +31,27 @@ function truncate(text: string, width: number): string {
   return flat.length > width ? `${flat.slice(0, width - 1)}…` : flat;
 }
 
+/** A table of `rows` under `header`, or `(none)` when there are no rows. */
+function listTable(header: string[], rows: string[][]): string {
+  return rows.length === 0 ? '  (none)' : table([header, ...rows]);
+}
+
 export function formatServers(servers: readonly McpServerEntry[]): string {
-  if (servers.length === 0) return '  (none)';
-  return table([
+  return listTable(
     ['NAME', 'INSTANCES', 'ROLES', 'DESCRIPTION'],
-    ...servers.map((server) => [
+    servers.map((server) => [
       cell(server.name),
       String(server.instances.length),
       server.roles.length > 0 ? cell(server.roles.join(',')) : '-',
       cell(server.description || '-', 60),
     ]),
-  ]);
+  );
 }
 
 export function formatAgents(agents: readonly A2aAgentEntry[]): string {
-  if (agents.length === 0) return '  (none)';
-  return table([
+  return listTable(
     ['AGENT', 'NAME', 'STATUS', 'SKILLS'],
-    ...agents.map((agent) => [
+    agents.map((agent) => [
       cell(agent.id),
       cell(agent.name, 30),
       cell(agent.status),
@@ -59,7 +62,7 @@ export function formatAgents(agents: readonly A2aAgentEntry[]): string {
         60,
       ),
     ]),
-  ]);
+  );
 }
 
 /** The `ls` view: both lists under their headings. */

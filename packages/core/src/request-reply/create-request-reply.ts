@@ -1,5 +1,6 @@
 // `createRequestReply`: validate the reply topic, start an engine and wait for its reply subscription.
 import { MqttAgentsError } from '../errors.js';
+import { startOrClose } from '../lifecycle.js';
 import { Engine } from './engine.js';
 import type { RequestReply, RequestReplyOptions } from './types.js';
 
@@ -37,12 +38,5 @@ export async function createRequestReply(options: RequestReplyOptions): Promise<
   if (options.connection.closed) {
     throw new MqttAgentsError('CLOSED', 'cannot start request/reply: the connection is closed');
   }
-  const engine = new Engine(options);
-  try {
-    await engine.start(options.signal);
-  } catch (error) {
-    await engine.close();
-    throw error;
-  }
-  return engine;
+  return startOrClose(new Engine(options), (engine) => engine.start(options.signal));
 }

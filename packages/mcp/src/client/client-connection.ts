@@ -1,10 +1,15 @@
-import { MqttAgentsError, mcpClientPresenceTopic, parseMcpTopic } from '@mqtt-agents/core';
+import {
+  MqttAgentsError,
+  mcpAnyServerCapabilityFilter,
+  mcpClientPresenceTopic,
+  mcpClientRpcFilter,
+  parseMcpTopic,
+} from '@mqtt-agents/core';
 import type { Logger, MqttMessage } from '@mqtt-agents/core';
 import { DISCONNECTED_NOTIFICATION } from '../inbound/inbound-messages.js';
 import { InboundRouter } from '../inbound/inbound-router.js';
 import type { McpMqttLink } from '../mcp-mqtt-link.js';
 import type { HealthCheckOptions } from '../session/health-check.js';
-import { anyServerCapabilityFilter, clientRpcFilter } from '../topic-filters.js';
 import { McpMqttClientTransport } from './client-transport.js';
 
 /** @internal Settings a client connection applies to every session transport it creates. */
@@ -54,8 +59,8 @@ export class McpClientConnection {
       },
     });
     this.removers.push(
-      this.link.route(clientRpcFilter(this.mcpClientId), (message) => this.onSessionTopic(message)),
-      this.link.route(anyServerCapabilityFilter(), (message) => this.onSessionTopic(message)),
+      this.link.route(mcpClientRpcFilter(this.mcpClientId), (message) => this.onSessionTopic(message)),
+      this.link.route(mcpAnyServerCapabilityFilter(), (message) => this.onSessionTopic(message)),
       this.link.connection.on('connection-drop', () =>
         this.endAll(new MqttAgentsError('CONNECTION_CLOSED', 'mqtt connection lost: session closed')),
       ),

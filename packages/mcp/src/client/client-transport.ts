@@ -46,9 +46,6 @@ export interface ClientSessionWiring {
 export class McpMqttClientTransport extends SessionTransport implements Transport {
   /** Unset until `initialize` succeeded, then the mcp-client-id. */
   sessionId?: string | undefined;
-  readonly mcpClientId: string;
-  readonly serverId: string;
-  readonly serverName: string;
 
   private readonly wiring: ClientSessionWiring;
   protected readonly core: SessionCore;
@@ -61,11 +58,8 @@ export class McpMqttClientTransport extends SessionTransport implements Transpor
 
   /** @internal Created by the client host. */
   constructor(wiring: ClientSessionWiring) {
-    super();
+    super(wiring);
     this.wiring = wiring;
-    this.mcpClientId = wiring.mcpClientId;
-    this.serverId = wiring.serverId;
-    this.serverName = wiring.serverName;
     const address = { serverId: wiring.serverId, serverName: wiring.serverName };
     this.capabilityTopic = mcpServerCapabilityTopic(address);
     this.controlTopic = mcpServerControlTopic(address);

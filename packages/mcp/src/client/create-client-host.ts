@@ -8,10 +8,10 @@ import {
   createLogger,
   getUserProperty,
   mcpClientPresenceTopic,
+  startOrClose,
 } from '@mqtt-agents/core';
 import type { MqttConnection } from '@mqtt-agents/core';
 import { isClientOptions } from '../mqtt-connect-options.js';
-import { startOrClose } from '../host-lifecycle.js';
 import { randomId } from '../random-id.js';
 import {
   openClientConnection,
@@ -96,5 +96,5 @@ export async function createMcpMqttClientHost(
     logger,
     ownsConnection: owns,
   });
-  return await startOrClose(host, options.signal);
+  return await startOrClose(host, () => host.start({ signal: options.signal }));
 }

@@ -5,6 +5,7 @@ import {
   assertServerId,
   assertServerName,
   matchTopicFilter,
+  mcpAnyServerPresenceFilter,
   mcpServerPresenceFilter,
 } from '@mqtt-agents/core';
 import type { Logger, MqttConnection, MqttMessage } from '@mqtt-agents/core';
@@ -15,9 +16,8 @@ import { McpMqttLink } from '../mcp-mqtt-link.js';
 import { isClientOptions } from '../mqtt-connect-options.js';
 import { randomId } from '../random-id.js';
 import type { McpServerInstance } from '../server/server-presence.js';
-import { anyServerPresenceFilter } from '../topic-filters.js';
 import { TypedEvents } from '../typed-events.js';
-import { CloseOnce } from '../host-lifecycle.js';
+import { ClosableHost } from '../host-lifecycle.js';
 import { McpClientConnection } from './client-connection.js';
 import type { ClientSessionSettings } from './client-connection.js';
 import type { McpMqttClientTransport } from './client-transport.js';
@@ -39,7 +39,7 @@ import type { McpServerChange } from './server-discovery.js';
  * MCP clients on an MQTT broker: one MQTT connection (one mcp-client-id), discovery of servers by presence,
  * and sessions with server instances for SDK `Client`s. Created by {@link createMcpMqttClientHost}.
  */
-export class McpClientHost {
+export class McpClientHost extends ClosableHost {
   /** The mcp-client-id of the host's connection. */
   readonly mcpClientId: string;
   /** The server name filters in use (the broker's suggestion when it made one). */
@@ -58,9 +58,7 @@ export class McpClientHost {
   private readonly settings: ClientSessionSettings;
   private readonly events: TypedEvents<McpClientHostEvents>;
   private readonly ownsConnection: boolean;
-  private readonly removers: Array<() => void> = [];
   private readonly inbound: InboundRouter;
-  private readonly closer = new CloseOnce(() => this.shutdown());
 
   /** @internal Use {@link createMcpMqttClientHost}. */
   constructor(init: {
@@ -72,6 +70,7 @@ export class McpClientHost {
     logger: Logger;
     ownsConnection: boolean;
   }) {
+    super();
     this.options = init.options;
     this.connection = init.connection;
     this.mcpClientId = init.mcpClientId;
@@ -95,10 +94,6 @@ export class McpClientHost {
     this.primary = this.wrap(init.connection, false);
   }
 
-  get closed(): boolean {
-    return this.closer.started;
-  }
-
   on<E extends keyof McpClientHostEvents>(event: E, listener: McpClientHostEvents[E]): () => void {
     return this.events.on(event, listener);
   }
@@ -106,7 +101,7 @@ export class McpClientHost {
   /** @internal Subscribe to presence (awaiting SUBACK). */
   async start(options: { signal?: AbortSignal | undefined } = {}): Promise<void> {
     this.removers.push(
-      this.connection.addMessageHandler(anyServerPresenceFilter(), (message) => this.onPresence(message)),
+      this.connection.addMessageHandler(mcpAnyServerPresenceFilter(), (message) => this.onPresence(message)),
       this.connection.on('connection-drop', () => this.discovery.allOffline()),
       this.connection.on('connection-open', () => this.onReconnect()),
       this.connection.on('connection-close', () => void this.close()),
@@ -226,16 +221,11 @@ export class McpClientHost {
    * MQTT connection (a client you passed stays open unless `closeClient` was set). Ends `discover()`
    * iterators. Idempotent.
    */
-  close(): Promise<void> {
-    return this.closer.run();
+  override close(): Promise<void> {
+    return super.close();
   }
 
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
-  }
-
-  private async shutdown(): Promise<void> {
-    for (const remove of this.removers.splice(0)) remove();
+  protected async shutdown(): Promise<void> {
     this.discovery.end();
     if (!this.ownsConnection && this.connection.connected) {
       await this.connection
@@ -247,7 +237,7 @@ export class McpClientHost {
   }
 
   private assertOpen(): void {
-    if (this.closer.started) throw new MqttAgentsError('CLOSED', 'the mcp client host is closed');
+    if (this.closed) throw new MqttAgentsError('CLOSED', 'the mcp client host is closed');
   }
 
   private wrap(connection: MqttConnection, dedicated: boolean): McpClientConnection {
@@ -284,7 +274,7 @@ export class McpClientHost {
       logger: this.logger,
       signal,
     });
-    if (this.closer.started) {
+    if (this.closed) {
       await connection.close();
       throw new MqttAgentsError('CLOSED', 'the mcp client host is closed');
     }
@@ -306,7 +296,7 @@ export class McpClientHost {
   }
 
   private onReconnect(): void {
-    if (this.closer.started) return;
+    if (this.closed) return;
     this.subscribePresence().catch((error: unknown) =>
       this.report(
         new MqttAgentsError('SUBSCRIBE_FAILED', 'could not restore discovery after reconnect', {
@@ -317,7 +307,7 @@ export class McpClientHost {
   }
 
   private onPresence(message: MqttMessage): void {
-    if (this.closer.started) return;
+    if (this.closed) return;
     routePresence(message, {
       inbound: this.inbound,
       discovery: this.discovery,

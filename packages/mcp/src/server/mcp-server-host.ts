@@ -3,6 +3,9 @@ import {
   McpUserProperty,
   MqttAgentsError,
   getUserProperty,
+  mcpAnyClientCapabilityFilter,
+  mcpAnyClientPresenceFilter,
+  mcpInstanceRpcFilter,
   mcpServerCapabilityTopic,
   mcpServerControlTopic,
   mcpServerPresenceTopic,
@@ -13,9 +16,8 @@ import { resolveRequestTimeouts } from '../default-timeouts.js';
 import { DEFAULT_MAX_INBOUND_BYTES } from '../inbound/inbound-messages.js';
 import { InboundRouter } from '../inbound/inbound-router.js';
 import { McpMqttLink } from '../mcp-mqtt-link.js';
-import { anyClientCapabilityFilter, anyClientPresenceFilter, instanceRpcFilter } from '../topic-filters.js';
 import { TypedEvents } from '../typed-events.js';
-import { CloseOnce } from '../host-lifecycle.js';
+import { ClosableHost } from '../host-lifecycle.js';
 import { ControlTopic } from './control-topic.js';
 import type { ServerHostContext } from './host-context.js';
 import type { McpServerHostEvents, McpServerSession, ServeMcpOverMqttOptions } from './options.js';
@@ -45,7 +47,7 @@ const CAPABILITY_NOTIFICATIONS = {
  * Created by `serveMcpOverMqtt`. Inbound traffic goes through `ControlTopic` (initialize) and
  * `routeSessionTopic` (everything of a session); `SessionOpener` admits and opens sessions.
  */
-export class McpServerHost {
+export class McpServerHost extends ClosableHost {
   readonly serverId: string;
   /** The server name in use (the broker's suggestion when it made one). */
   readonly serverName: string;
@@ -64,11 +66,9 @@ export class McpServerHost {
   private readonly presenceTopic: string;
   private readonly capabilityTopic: string;
   private readonly ownsConnection: boolean;
-  private readonly removers: Array<() => void> = [];
   private description: string;
   private meta: Record<string, unknown> | undefined;
   private rbac: McpServerRbac | undefined;
-  private readonly closer = new CloseOnce(() => this.shutdown());
 
   /** @internal Use `serveMcpOverMqtt`. */
   constructor(init: {
@@ -79,6 +79,7 @@ export class McpServerHost {
     logger: Logger;
     ownsConnection: boolean;
   }) {
+    super();
     const { options } = init;
     this.options = options;
     this.connection = init.connection;
@@ -150,10 +151,6 @@ export class McpServerHost {
     return this.registry.snapshot();
   }
 
-  get closed(): boolean {
-    return this.closer.started;
-  }
-
   on<E extends keyof McpServerHostEvents>(event: E, listener: McpServerHostEvents[E]): () => void {
     return this.events.on(event, listener);
   }
@@ -163,13 +160,13 @@ export class McpServerHost {
     const address = { serverId: this.serverId, serverName: this.serverName };
     this.removers.push(
       this.link.route(this.controlTopic, (message) => this.control.onMessage(message)),
-      this.link.route(instanceRpcFilter(address), (message) =>
+      this.link.route(mcpInstanceRpcFilter(address), (message) =>
         routeSessionTopic(this.context, message, 'rpc'),
       ),
-      this.link.route(anyClientPresenceFilter(), (message) =>
+      this.link.route(mcpAnyClientPresenceFilter(), (message) =>
         routeSessionTopic(this.context, message, 'client-presence'),
       ),
-      this.link.route(anyClientCapabilityFilter(), (message) =>
+      this.link.route(mcpAnyClientCapabilityFilter(), (message) =>
         routeSessionTopic(this.context, message, 'client-capability'),
       ),
       this.connection.on('connection-drop', () => this.onConnectionDrop()),
@@ -228,16 +225,11 @@ export class McpServerHost {
    * Stop serving: every session is de-initialized, the retained presence is cleared, and the MQTT
    * connection is closed (a client you passed stays open unless `closeClient` was set). Idempotent.
    */
-  close(): Promise<void> {
-    return this.closer.run();
+  override close(): Promise<void> {
+    return super.close();
   }
 
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
-  }
-
-  private async shutdown(): Promise<void> {
-    for (const remove of this.removers.splice(0)) remove();
+  protected async shutdown(): Promise<void> {
     const connected = this.connection.connected;
     await Promise.all(
       this.registry
@@ -259,8 +251,7 @@ export class McpServerHost {
   }
 
   private publishCapability(message: JSONRPCMessage): Promise<void> {
-    if (this.closer.started)
-      return Promise.reject(new MqttAgentsError('CLOSED', 'the server host is closed'));
+    if (this.closed) return Promise.reject(new MqttAgentsError('CLOSED', 'the server host is closed'));
     return this.link.publishCoalesced(this.capabilityTopic, message);
   }
 
@@ -308,7 +299,7 @@ export class McpServerHost {
   }
 
   private onReconnect(): void {
-    if (this.closer.started) return;
+    if (this.closed) return;
     const newName = getUserProperty(this.connection.connack, McpUserProperty.ServerName);
     if (newName !== undefined && newName !== this.serverName) {
       this.logger.warn(

@@ -10,11 +10,11 @@ import {
   getUserProperty,
   isValidIdentifier,
   mcpServerPresenceTopic,
+  startOrClose,
 } from '@mqtt-agents/core';
 import type { MqttConnection } from '@mqtt-agents/core';
 import { openBindingConnection, serverWill } from '../binding-connect-options.js';
 import { isClientOptions } from '../mqtt-connect-options.js';
-import { startOrClose } from '../host-lifecycle.js';
 import { randomId } from '../random-id.js';
 import { McpServerHost } from './mcp-server-host.js';
 import type { ServeMcpOverMqttOptions } from './options.js';
@@ -123,5 +123,5 @@ export async function serveMcpOverMqtt(options: ServeMcpOverMqttOptions): Promis
   }
 
   const host = new McpServerHost({ options, connection, serverId, serverName, logger, ownsConnection: owns });
-  return await startOrClose(host, options.signal);
+  return await startOrClose(host, () => host.start({ signal: options.signal }));
 }

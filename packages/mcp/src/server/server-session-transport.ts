@@ -47,11 +47,8 @@ export interface ServerSessionWiring {
 export class McpMqttServerSessionTransport extends SessionTransport implements Transport {
   /** The mcp-client-id of the session's client. */
   readonly sessionId: string;
-  readonly mcpClientId: string;
   /** The client as the host verified it at initialize; tool handlers see it as `extra.authInfo`. */
   readonly caller: McpCallerIdentity;
-  readonly serverId: string;
-  readonly serverName: string;
 
   private readonly wiring: ServerSessionWiring;
   protected readonly core: SessionCore;
@@ -61,12 +58,9 @@ export class McpMqttServerSessionTransport extends SessionTransport implements T
 
   /** @internal Created by the server host. */
   constructor(wiring: ServerSessionWiring) {
-    super();
+    super(wiring);
     this.wiring = wiring;
-    this.mcpClientId = wiring.mcpClientId;
     this.sessionId = wiring.mcpClientId;
-    this.serverId = wiring.serverId;
-    this.serverName = wiring.serverName;
     this.caller = wiring.caller;
     this.activity = new SessionActivity({
       idleTimeoutMs: wiring.idleTimeoutMs,

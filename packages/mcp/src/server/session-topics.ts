@@ -2,13 +2,30 @@ import { isValidIdentifier, printable } from '@mqtt-agents/core';
 import type { MqttMessage } from '@mqtt-agents/core';
 import type { MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import { methodOf } from '../inbound/inbound-messages.js';
-import { sessionTopicClientId } from '../topic-filters.js';
-import type { SessionTopicKind } from '../topic-filters.js';
 import { brokerCaller, callerAuthInfo, sameCaller } from './caller-identity.js';
 import type { StampedSender } from './caller-identity.js';
 import type { ServerHostContext } from './host-context.js';
 import { verifySender } from './sender-verification.js';
 import type { McpMqttServerSessionTransport } from './server-session-transport.js';
+
+/** The per-session topics a server host routes by mcp-client-id. */
+export type SessionTopicKind = 'rpc' | 'client-presence' | 'client-capability';
+
+/** Level (0-based) of the mcp-client-id in an RPC topic and in the client presence and capability topics. */
+const RPC_CLIENT_LEVEL = 1;
+const CLIENT_TOPIC_ID_LEVEL = 2;
+
+/**
+ * The mcp-client-id level of a topic that matched the server host's route of `kind`. The route's filter
+ * already fixed the topic's shape, so the level is sliced out without validating the rest.
+ */
+export function sessionTopicClientId(topic: string, kind: SessionTopicKind): string {
+  const index = kind === 'rpc' ? RPC_CLIENT_LEVEL : CLIENT_TOPIC_ID_LEVEL;
+  let start = 0;
+  for (let level = 0; level < index; level += 1) start = topic.indexOf('/', start) + 1;
+  const end = topic.indexOf('/', start);
+  return end === -1 ? topic.slice(start) : topic.slice(start, end);
+}
 
 /**
  * RPC, client presence and client capability topics: routed by the topic's mcp-client-id through the

@@ -1,3 +1,4 @@
+import type { McpRpcAddress } from '@mqtt-agents/core';
 import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
 import type { SessionCore, SessionSink } from './session-core.js';
 
@@ -11,8 +12,20 @@ export abstract class SessionTransport implements SessionSink {
   onerror?: ((error: Error) => void) | undefined;
   onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;
 
+  /** The mcp-client-id of the session's client. */
+  readonly mcpClientId: string;
+  /** The server instance of the session. */
+  readonly serverId: string;
+  readonly serverName: string;
+
   /** Set once in the subclass constructor (its hooks reach the subclass's own fields). */
   protected abstract readonly core: SessionCore;
+
+  protected constructor(session: McpRpcAddress) {
+    this.mcpClientId = session.mcpClientId;
+    this.serverId = session.serverId;
+    this.serverName = session.serverName;
+  }
 
   get isClosed(): boolean {
     return this.core.state.is('closed');

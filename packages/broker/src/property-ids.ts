@@ -1,0 +1,22 @@
+// MQTT 5 property identifiers (MQTT 5 section 2.2.2.2) of the properties the broker writes.
+export const PropertyId = {
+  PayloadFormatIndicator: 0x01,
+  MessageExpiryInterval: 0x02,
+  ContentType: 0x03,
+  ResponseTopic: 0x08,
+  CorrelationData: 0x09,
+  SubscriptionIdentifier: 0x0b,
+  SessionExpiryInterval: 0x11,
+  AssignedClientIdentifier: 0x12,
+  ServerKeepAlive: 0x13,
+  ReasonString: 0x1f,
+  ReceiveMaximum: 0x21,
+  TopicAliasMaximum: 0x22,
+  MaximumQoS: 0x24,
+  RetainAvailable: 0x25,
+  UserProperty: 0x26,
+  MaximumPacketSize: 0x27,
+  WildcardSubscriptionAvailable: 0x28,
+  SubscriptionIdentifiersAvailable: 0x29,
+  SharedSubscriptionAvailable: 0x2a,
+} as const;
