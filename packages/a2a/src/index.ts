@@ -21,8 +21,15 @@ export { BrokerIdentityUser, type BrokerSender } from './caller-identity.js';
 
 // --- discovery ---
 export { discoverAgents } from './discovery/agent-registry.js';
-// discovery/types.ts holds exactly the public types of discovery.
-export type * from './discovery/types.js';
+export type {
+  AgentRegistry,
+  AgentRegistryChange,
+  AgentStatus,
+  AgentStatusSource,
+  DiscoverAgentsOptions,
+  DiscoveredAgent,
+  WaitForAgentOptions,
+} from './discovery/types.js';
 
 // --- agent cards ---
 export {

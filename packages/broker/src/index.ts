@@ -1,8 +1,37 @@
 // The public API of @mqtt-agents/broker: an embedded MQTT 5 broker for tests and local development.
 export { startBroker } from './start-broker.js';
 export { BROKER_LIMIT_DEFAULTS } from './limits.js';
-// types.ts holds exactly the public types of the broker API.
-export type * from './types.js';
+export type {
+  AuthenticateContext,
+  AuthenticateResult,
+  Broker,
+  BrokerEventName,
+  BrokerEvents,
+  BrokerHooks,
+  BrokerLogger,
+  BrokerOptions,
+  BrokerPublishOptions,
+  ClientConnectDetails,
+  ClientDisconnectDetails,
+  ClientInfo,
+  ConnectProperties,
+  DisconnectCause,
+  HandleOptions,
+  HookResult,
+  MaybePromise,
+  PeerCertificate,
+  Principal,
+  ProtocolVersion,
+  PublishProperties,
+  PublishedMessage,
+  QoS,
+  ReasonCode,
+  SubscriptionRequest,
+  TlsListenerOptions,
+  TransportKind,
+  UserProperties,
+  WebSocketListenerOptions,
+} from './types.js';
 
 // Opt-in plugins (EMQX-style agent features): spread `plugin.hooks` into `startBroker`, then `plugin.attach(broker)`.
 export { composePlugins, type BrokerPlugin } from './plugins/plugin.js';

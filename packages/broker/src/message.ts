@@ -9,17 +9,6 @@ export const MESSAGE_OVERHEAD_BYTES = 128;
  * computed on first use and reused for every copy sent.
  */
 export class Message implements PublishedMessage {
-  readonly topic: string;
-  readonly payload: Buffer;
-  readonly qos: QoS;
-  readonly retain: boolean;
-  /** Properties as received (the forwarded ones; topic alias and subscription identifiers are per hop). */
-  readonly properties: PublishProperties;
-  /** Epoch milliseconds after which the message expires; 0 for never. */
-  readonly expiresAt: number;
-  /** Client id of the publisher (for No Local); undefined for server publishes. */
-  readonly publisherId: string | undefined;
-
   /** UTF-8 bytes of the topic, once encoded. */
   topicBytes: Buffer | undefined = undefined;
   /** MQTT 5 property bytes forwarded unchanged (everything but expiry and subscription ids), once encoded. */
@@ -31,22 +20,17 @@ export class Message implements PublishedMessage {
   private size = -1;
 
   constructor(
-    topic: string,
-    payload: Buffer,
-    qos: QoS,
-    retain: boolean,
-    properties: PublishProperties,
-    publisherId: string | undefined,
-    expiresAt: number,
-  ) {
-    this.topic = topic;
-    this.payload = payload;
-    this.qos = qos;
-    this.retain = retain;
-    this.properties = properties;
-    this.publisherId = publisherId;
-    this.expiresAt = expiresAt;
-  }
+    readonly topic: string,
+    readonly payload: Buffer,
+    readonly qos: QoS,
+    readonly retain: boolean,
+    /** Properties as received (the forwarded ones; topic alias and subscription identifiers are per hop). */
+    readonly properties: PublishProperties,
+    /** Client id of the publisher (for No Local); undefined for server publishes. */
+    readonly publisherId: string | undefined,
+    /** Epoch milliseconds after which the message expires; 0 for never. */
+    readonly expiresAt: number,
+  ) {}
 
   /** A message received now: its expiry starts counting from `now`. */
   static received(

@@ -50,6 +50,17 @@ export function parsePort(flag: string, value: string | undefined, fallback?: nu
   return port;
 }
 
+/** `--port` and `--host` of the commands that serve HTTP. */
+export const listenOptions = { port: { type: 'string' }, host: { type: 'string' } } as const;
+
+/** Where an HTTP command listens: `--port` (else `defaultPort`) on `--host` (else loopback only). */
+export function listenAddress(
+  values: { port?: string | undefined; host?: string | undefined },
+  defaultPort: number,
+): { host: string; port: number } {
+  return { port: parsePort('port', values.port, defaultPort), host: values.host ?? '127.0.0.1' };
+}
+
 /** A duration flag in milliseconds (`500`, `500ms`, `5s`). */
 export function parseDuration(flag: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;

@@ -11,7 +11,7 @@ import { a2aAgentEntry } from '../discovery/inventory.js';
 import { cliLogger } from '../cli-logger.js';
 import type { Command, CommandContext } from '../command.js';
 import { closeInOrder, serveUntilAborted } from '../command.js';
-import { brokerUrl, parseFlags, parsePort, urlOption } from '../flags.js';
+import { brokerUrl, listenAddress, listenOptions, parseFlags, urlOption } from '../flags.js';
 import { listen } from '../http/listen.js';
 import { UsageError } from '../io.js';
 
@@ -42,16 +42,14 @@ async function a2aHttpCommand(argv: string[], context: CommandContext): Promise<
   const { values } = parseFlags(argv, {
     options: {
       ...urlOption,
-      port: { type: 'string' },
-      host: { type: 'string' },
+      ...listenOptions,
       'public-url': { type: 'string' },
       org: { type: 'string' },
       unit: { type: 'string' },
     },
   });
   if (values.unit !== undefined && values.org === undefined) throw new UsageError('--unit needs --org');
-  const port = parsePort('port', values.port, 8080);
-  const bindHost = values.host ?? '127.0.0.1';
+  const { port, host: bindHost } = listenAddress(values, 8080);
   const url = brokerUrl(values.url, context);
   const logger = cliLogger(context, 'mqtt-agents a2a http', context.debug);
 

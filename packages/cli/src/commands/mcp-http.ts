@@ -13,7 +13,7 @@ import { cliLogger } from '../cli-logger.js';
 import type { Command, CommandContext } from '../command.js';
 import { serveUntilAborted } from '../command.js';
 import { mcpServerEntry } from '../discovery/inventory.js';
-import { brokerUrl, parseFlags, parsePort, urlOption } from '../flags.js';
+import { brokerUrl, listenAddress, listenOptions, parseFlags, urlOption } from '../flags.js';
 import { listen } from '../http/listen.js';
 import { RelayGroup, relayTransports } from '../mcp/relay.js';
 import type { Relay } from '../mcp/relay.js';
@@ -52,14 +52,12 @@ async function mcpHttpCommand(argv: string[], context: CommandContext): Promise<
   const { values } = parseFlags(argv, {
     options: {
       ...urlOption,
-      port: { type: 'string' },
-      host: { type: 'string' },
+      ...listenOptions,
       'allowed-host': { type: 'string', multiple: true },
       filter: { type: 'string' },
     },
   });
-  const port = parsePort('port', values.port, 3000);
-  const bindHost = values.host ?? '127.0.0.1';
+  const { port, host: bindHost } = listenAddress(values, 3000);
   const url = brokerUrl(values.url, context);
   const prefix = 'mqtt-agents mcp http';
   const logger = cliLogger(context, prefix, context.debug);
