@@ -54,7 +54,8 @@ export {
 export { agentTopicAcl, type AgentTopicAclOptions } from './plugins/topic-acl.js';
 
 // Authentication: password file (scrypt), JWT (jose), mTLS; client ids bound to credentials; principals.
-export { OPERATOR_ROLE, brokerAuth, type BrokerAuthOptions } from './plugins/auth/broker-auth.js';
+export { brokerAuth, type BrokerAuthOptions } from './plugins/auth/broker-auth.js';
+export { OPERATOR_ROLE } from './plugins/roles.js';
 export {
   matchesClientIdPattern,
   parseClientIdPattern,

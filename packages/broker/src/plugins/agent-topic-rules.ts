@@ -13,19 +13,15 @@ import {
 } from '@mqtt-agents/core/grammar';
 import type { A2aAgentAddress } from '@mqtt-agents/core/grammar';
 import type { ClientInfo, PublishedMessage, UserProperties } from '../types.js';
+import { OPERATOR_ROLE } from './roles.js';
 
 /** PUBACK / SUBACK 0x87 Not authorized. */
 export const NOT_AUTHORIZED = 0x87;
 /** CONNACK 0x85 Client Identifier not valid. */
 export const CLIENT_IDENTIFIER_NOT_VALID = 0x85;
-/**
- * The role that reads all agent traffic and publishes none (`Principal.roles`; the authentication plugin's
- * `OPERATOR_ROLE`).
- */
-export const OPERATOR = 'operator';
-
+/** True for a principal with the operator role (reads all agent traffic, publishes none). */
 export function isOperator(client: ClientInfo): boolean {
-  return client.principal?.roles.includes(OPERATOR) ?? false;
+  return client.principal?.roles.includes(OPERATOR_ROLE) ?? false;
 }
 
 /** Which identity families a plugin binds to the client id. */

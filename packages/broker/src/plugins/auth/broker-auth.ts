@@ -29,9 +29,6 @@ import { createMtlsAuthenticator, type MtlsAuthenticator, type MtlsAuthOptions }
 import { parsePasswordEntry, type ParsedPasswordEntry, type PasswordEntry } from './password-file.js';
 import { verifyPassword, type ScryptHash } from './password-hash.js';
 
-/** The role that `agentTopicAcl` gives read access to all agent traffic (and no requests). */
-export const OPERATOR_ROLE = 'operator';
-
 export interface BrokerAuthOptions {
   /** Password-file entries (`readPasswordFile(path)`, `parsePasswordFile(text)`). */
   passwords?: readonly (PasswordEntry | ParsedPasswordEntry)[];
