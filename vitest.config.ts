@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 // Sibling packages resolve to their TypeScript source through this export condition,
@@ -47,6 +48,10 @@ export default defineConfig({
   // resolve exactly as Node resolves them.
   ssr: { resolve: { conditions, externalConditions: ['@mqtt-agents/source'] } },
   test: {
+    // The suites wait on loopback I/O far more than they compute, and they are parallel-safe (every file
+    // starts its own brokers on free ports), so use every core: vitest's default of cores - 1 runs them one
+    // file at a time on a 2-core machine (387 s there, against 213 s with 2 workers).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
     // The JSON report feeds the one-line totals that .ci/run prints.
     reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],
     projects: [
