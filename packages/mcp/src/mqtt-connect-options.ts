@@ -1,5 +1,4 @@
 // The `mqtt:` option of the MCP hosts is core's `MqttConnectionOptions`; these are the names mcp used before.
-import { isClientConnectionOptions } from '@mqtt-agents/core';
 import type {
   MqttClientConnectionOptions,
   MqttConnectionOptions,
@@ -18,6 +17,3 @@ export type McpMqttClientOptions = MqttClientConnectionOptions;
  * @deprecated use `MqttConnectionOptions` from `@mqtt-agents/core`.
  */
 export type McpMqttConnectOptions = MqttConnectionOptions;
-
-/** @internal */
-export const isClientOptions = isClientConnectionOptions;

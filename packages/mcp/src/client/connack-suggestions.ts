@@ -1,13 +1,12 @@
 import { McpComponentType, decodeJson, isValidIdentifier } from '@mqtt-agents/core';
-import type { Logger, MqttConnection, MqttQoS } from '@mqtt-agents/core';
+import type { Logger, MqttConnection, MqttConnectionOptions, MqttQoS } from '@mqtt-agents/core';
 import { clientWill, openBindingConnection } from '../binding-connect-options.js';
-import type { McpMqttConnectOptions } from '../mqtt-connect-options.js';
 import type { McpClientRole } from './options.js';
 
 // Opening a client connection and reading what the broker suggests in CONNACK.
 
 export async function openClientConnection(
-  mqtt: McpMqttConnectOptions,
+  mqtt: MqttConnectionOptions,
   options: {
     mcpClientId: string;
     componentMeta: Record<string, unknown> | undefined;

@@ -7,11 +7,11 @@ import {
   connectMqtt,
   createLogger,
   getUserProperty,
+  isClientConnectionOptions,
   mcpClientPresenceTopic,
   startOrClose,
 } from '@mqtt-agents/core';
 import type { MqttConnection } from '@mqtt-agents/core';
-import { isClientOptions } from '../mqtt-connect-options.js';
 import { randomId } from '../random-id.js';
 import {
   openClientConnection,
@@ -46,7 +46,7 @@ export async function createMcpMqttClientHost(
   let connection: MqttConnection;
   let mcpClientId: string;
   let owns: boolean;
-  if (isClientOptions(options.mqtt)) {
+  if (isClientConnectionOptions(options.mqtt)) {
     const mqtt = options.mqtt;
     connection = await connectMqtt({
       client: mqtt.client,

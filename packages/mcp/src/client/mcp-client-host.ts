@@ -4,6 +4,7 @@ import {
   abortError,
   assertServerId,
   assertServerName,
+  isClientConnectionOptions,
   matchTopicFilter,
   mcpAnyServerPresenceFilter,
   mcpServerPresenceFilter,
@@ -13,7 +14,6 @@ import { resolveRequestTimeouts } from '../default-timeouts.js';
 import { DEFAULT_MAX_INBOUND_BYTES } from '../inbound/inbound-messages.js';
 import { InboundRouter } from '../inbound/inbound-router.js';
 import { McpMqttLink } from '../mcp-mqtt-link.js';
-import { isClientOptions } from '../mqtt-connect-options.js';
 import { randomId } from '../random-id.js';
 import type { McpServerInstance } from '../server/server-presence.js';
 import { TypedEvents } from '../typed-events.js';
@@ -261,7 +261,7 @@ export class McpClientHost extends ClosableHost {
 
   private async openDedicatedConnection(signal: AbortSignal | undefined): Promise<McpClientConnection> {
     const mqtt = this.options.mqtt;
-    if (isClientOptions(mqtt)) {
+    if (isClientConnectionOptions(mqtt)) {
       throw new MqttAgentsError(
         'UNSUPPORTED',
         'dedicatedConnection needs connection options ({ url }), not an mqtt client',

@@ -1,9 +1,7 @@
-import type { Logger } from '@mqtt-agents/core';
+import type { Logger, MqttConnectionOptions, MqttQoS } from '@mqtt-agents/core';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { RequestTimeoutsOption } from '../default-timeouts.js';
-import type { McpMqttConnectOptions } from '../mqtt-connect-options.js';
 import type { HealthCheckOptions } from '../session/health-check.js';
-import type { MqttQoS } from '@mqtt-agents/core';
 import type { InstanceSelection } from './instance-selection.js';
 
 /** A role the broker granted this client on some server (CONNACK `MCP-RBAC`). */
@@ -20,7 +18,7 @@ export interface McpClientLike {
 
 export interface CreateMcpMqttClientHostOptions {
   /** Broker connection options, or your own MQTT.js client (see `mcpClientMqttOptions`). */
-  mqtt: McpMqttConnectOptions;
+  mqtt: MqttConnectionOptions;
   /**
    * Server name filters to discover (`factory/#`). Default `['#']`. Broker-suggested filters (CONNACK
    * `MCP-SERVER-NAME-FILTERS`) replace them.

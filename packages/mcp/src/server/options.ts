@@ -1,9 +1,8 @@
-import type { Logger, MqttAgentsError, MqttQoS } from '@mqtt-agents/core';
+import type { Logger, MqttAgentsError, MqttConnectionOptions, MqttQoS } from '@mqtt-agents/core';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { McpCallerIdentity } from './caller-identity.js';
 import type { RequestTimeoutsOption } from '../default-timeouts.js';
 import type { HealthCheckOptions } from '../session/health-check.js';
-import type { McpMqttConnectOptions } from '../mqtt-connect-options.js';
 import type { McpMqttServerSessionTransport } from './server-session-transport.js';
 import type { McpServerRbac } from './server-presence.js';
 
@@ -34,7 +33,7 @@ export interface McpServerSession {
 
 export interface ServeMcpOverMqttOptions {
   /** Broker connection options, or your own MQTT.js client (see `mcpServerMqttOptions`). */
-  mqtt: McpMqttConnectOptions;
+  mqtt: MqttConnectionOptions;
   /**
    * Hierarchical server name (`factory/line-7/press`), no `+` or `#`. A broker-suggested name
    * (CONNACK `MCP-SERVER-NAME`) replaces it.

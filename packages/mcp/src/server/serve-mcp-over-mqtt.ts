@@ -8,13 +8,13 @@ import {
   connectMqtt,
   createLogger,
   getUserProperty,
+  isClientConnectionOptions,
   isValidIdentifier,
   mcpServerPresenceTopic,
   startOrClose,
 } from '@mqtt-agents/core';
 import type { MqttConnection } from '@mqtt-agents/core';
 import { openBindingConnection, serverWill } from '../binding-connect-options.js';
-import { isClientOptions } from '../mqtt-connect-options.js';
 import { randomId } from '../random-id.js';
 import { McpServerHost } from './mcp-server-host.js';
 import type { ServeMcpOverMqttOptions } from './options.js';
@@ -65,7 +65,7 @@ export async function serveMcpOverMqtt(options: ServeMcpOverMqttOptions): Promis
   let serverId: string;
   let owns: boolean;
 
-  if (isClientOptions(connectOptions)) {
+  if (isClientConnectionOptions(connectOptions)) {
     connection = await connectMqtt({
       client: connectOptions.client,
       closeClient: connectOptions.closeClient ?? false,
