@@ -155,4 +155,4 @@ export {
 } from './stream-states.js';
 
 // --- connection options ---
-export type { MqttConnectionOptions } from './mqtt-connection.js';
+export type { MqttConnectionOptions } from '@mqtt-agents/core';

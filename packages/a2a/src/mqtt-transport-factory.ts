@@ -11,8 +11,15 @@ import {
   assertUnitId,
   createLogger,
   createRequestReply,
+  openConnection,
 } from '@mqtt-agents/core';
-import type { Logger, MqttConnection, MqttMessage, UnmatchedReplyReason } from '@mqtt-agents/core';
+import type {
+  Logger,
+  MqttConnection,
+  MqttConnectionOptions,
+  MqttMessage,
+  UnmatchedReplyReason,
+} from '@mqtt-agents/core';
 import { MQTT_PROTOCOL_BINDING, MQTT_PROTOCOL_BINDING_ALIASES, mqttInterfaces } from './agent-card.js';
 import { agentAddressOf } from './agent-address.js';
 import type { AgentAddress } from './agent-address.js';
@@ -21,8 +28,6 @@ import { signalOf } from './serve-agent-types.js';
 import type { SignalOptions } from './serve-agent-types.js';
 import type { RequesterSession } from './requester/session.js';
 import { UbspRequesterCodec } from './security/ubsp-codec.js';
-import { openConnection } from './mqtt-connection.js';
-import type { MqttConnectionOptions } from './mqtt-connection.js';
 import { DEFAULT_RETRY_POLICY } from './retry-policy.js';
 import type { RetryPolicy } from './retry-policy.js';
 import type { RequesterAuthOptions } from './oauth.js';

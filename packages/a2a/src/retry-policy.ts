@@ -1,3 +1,5 @@
+import { abortError } from '@mqtt-agents/core';
+
 /**
  * The requester retry and timeout profile of A2A over MQTT. The defaults are the profile's; deployments
  * may change any of them.
@@ -38,4 +40,23 @@ export function backoffDelay(policy: RetryPolicy, retry: number, random: () => n
   const base = policy.initialBackoffMs * policy.backoffMultiplier ** Math.max(0, retry - 1);
   const jitter = 1 + policy.backoffJitter * (2 * random() - 1);
   return Math.max(0, Math.round(base * jitter));
+}
+
+/** Wait `ms`, or reject with `ABORTED` when `signal` aborts. */
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortError(signal, 'retry backoff'));
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(abortError(signal as AbortSignal, 'retry backoff'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

@@ -9,12 +9,11 @@ import type {
   PushNotificationStore,
   TaskStore,
 } from '@a2a-js/sdk/server';
-import type { Logger, MqttConnection } from '@mqtt-agents/core';
+import type { Logger, MqttConnection, MqttConnectionOptions } from '@mqtt-agents/core';
 import type { AgentCardInput } from './agent-card.js';
 import type { BinaryArtifactOptions } from './binary-artifacts.js';
 import type { BoundedTaskStoreOptions } from './bounded-task-store.js';
 import type { CardSigningOptions } from './card-signatures.js';
-import type { MqttConnectionOptions } from './mqtt-connection.js';
 import type { BearerAuthOptions } from './oauth.js';
 import type { ResponderLimits } from './responder/api.js';
 import type { CardSecurityMetadata } from './security-metadata.js';

@@ -10,19 +10,19 @@ import {
   a2aPoolRequestTopic,
   a2aPoolSubscription,
   a2aRequestTopic,
-  assertGroupId,
-  assertPoolId,
   assertAgentId,
+  assertGroupId,
   assertOrgId,
+  assertPoolId,
   assertUnitId,
   createLogger,
+  openConnection,
 } from '@mqtt-agents/core';
 import type { MqttWill } from '@mqtt-agents/core';
 import { agentCardToJson, buildAgentCard } from './agent-card.js';
 import type { AgentCardInput } from './agent-card.js';
 import { rememberAgentAddress } from './agent-address.js';
 import type { AgentAddress } from './agent-address.js';
-import { openConnection } from './mqtt-connection.js';
 import { signAgentCard } from './card-signatures.js';
 import { withSecurityMetadata } from './security-metadata.js';
 import { PeerKeyResolver } from './discovery/peer-keys.js';

@@ -11,6 +11,7 @@ import {
   createLogger,
   decodeJson,
   getUserPropertyAll,
+  openConnection,
   parseA2aTopic,
   startOrClose,
 } from '@mqtt-agents/core';
@@ -20,7 +21,6 @@ import { parseAgentCard } from '../agent-card.js';
 import { verifyAgentCardJson } from '../card-signatures.js';
 import type { CardVerification, CardVerificationOptions } from '../card-signatures.js';
 import { rememberAgentAddress } from '../agent-address.js';
-import { openConnection } from '../mqtt-connection.js';
 import type {
   AgentRegistry,
   AgentRegistryChange,

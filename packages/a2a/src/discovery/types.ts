@@ -1,9 +1,8 @@
 // The public shapes of discovery: what a registry holds, reports and waits for.
 import type { AgentCard } from '@a2a-js/sdk';
-import type { Logger } from '@mqtt-agents/core';
+import type { Logger, MqttConnectionOptions } from '@mqtt-agents/core';
 import type { AgentAddress } from '../agent-address.js';
 import type { CardVerification, CardVerificationOptions } from '../card-signatures.js';
-import type { MqttConnectionOptions } from '../mqtt-connection.js';
 
 /** Liveness as the retained card's user properties tell it. Advisory: never a reason to skip retries. */
 export type AgentStatus = 'online' | 'offline' | 'unknown';

@@ -6,7 +6,7 @@ import type { AgentCard } from '@a2a-js/sdk';
 import type { RequestOptions } from '@a2a-js/sdk/client';
 import { A2AUserProperty, MqttAgentsError, printable } from '@mqtt-agents/core';
 import { ArtifactAssembler, readBinaryChunk } from '../binary-artifacts.js';
-import { delay } from '../mqtt-connection.js';
+import { delay } from '../retry-policy.js';
 import type { AttemptTarget, OutgoingRequest, RequestProperties, RequestSealer } from '../security/codec.js';
 import { isStreamFinalState } from '../stream-states.js';
 import { isPoolAddress } from '../task-routes.js';
