@@ -6,7 +6,7 @@ import {
   utf8ByteLength,
 } from '@mqtt-agents/core';
 import type { Logger, McpComponentType, MqttConnection, MqttMessage, MqttQoS } from '@mqtt-agents/core';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from './json-rpc-types.js';
 
 export interface McpMqttLinkOptions {
   connection: MqttConnection;

@@ -5,8 +5,8 @@ import {
   mcpServerCapabilityTopic,
   mcpServerControlTopic,
 } from '@mqtt-agents/core';
-import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { Transport, TransportSendOptions } from '../json-rpc-types.js';
+import type { JSONRPCMessage, RequestId } from '../json-rpc-types.js';
 import { CLIENT_CAPABILITY_METHODS, isRequest, isResponse, methodOf } from '../inbound/inbound-messages.js';
 import type { McpMqttLink } from '../mcp-mqtt-link.js';
 import type { HealthCheckOptions } from '../session/health-check.js';

@@ -1,5 +1,5 @@
 import type { Logger, MqttConnectionOptions, MqttQoS } from '@mqtt-agents/core';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Transport } from '../json-rpc-types.js';
 import type { RequestTimeoutsOption } from '../default-timeouts.js';
 import type { HealthCheckOptions } from '../session/health-check.js';
 import type { InstanceSelection } from './instance-selection.js';

@@ -1,4 +1,4 @@
-import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '../json-rpc-types.js';
 import { methodOf } from '../inbound/inbound-messages.js';
 import { requestIdKey } from '../session/request-deadlines.js';
 

@@ -1,6 +1,6 @@
 import { DEFAULT_MAX_JSON_RPC_PAYLOAD_BYTES, decodeJsonRpcPayload } from '@mqtt-agents/core';
 import type { JsonRpcSingleClassification } from '@mqtt-agents/core';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '../json-rpc-types.js';
 
 /** Default largest inbound payload a transport decodes, in bytes (16 MiB). */
 export const DEFAULT_MAX_INBOUND_BYTES = DEFAULT_MAX_JSON_RPC_PAYLOAD_BYTES;

@@ -1,6 +1,6 @@
 import { MqttAgentsError, printable } from '@mqtt-agents/core';
 import type { Logger, MqttMessage } from '@mqtt-agents/core';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '../json-rpc-types.js';
 import { spoofedSender } from '../mcp-mqtt-link.js';
 import { decodeMcpPayload } from './inbound-messages.js';
 

@@ -1,6 +1,6 @@
 import { SenderUserProperty, getUserProperty } from '@mqtt-agents/core';
 import type { MqttMessage } from '@mqtt-agents/core';
-import type { MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import type { MessageExtraInfo } from '../json-rpc-types.js';
 
 /** The SDK's `AuthInfo` (what tool handlers read as `extra.authInfo`). */
 type AuthInfo = NonNullable<MessageExtraInfo['authInfo']>;

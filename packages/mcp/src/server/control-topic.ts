@@ -7,7 +7,7 @@ import {
   readPublishMetadata,
 } from '@mqtt-agents/core';
 import type { MqttMessage } from '@mqtt-agents/core';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '../json-rpc-types.js';
 import { isRequest, methodOf } from '../inbound/inbound-messages.js';
 import { brokerCaller, stampedSender, topicCaller } from './caller-identity.js';
 import type { StampedSender } from './caller-identity.js';

@@ -11,7 +11,7 @@ import {
   mcpServerPresenceTopic,
 } from '@mqtt-agents/core';
 import type { Logger, MqttConnection } from '@mqtt-agents/core';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage } from '../json-rpc-types.js';
 import { resolveRequestTimeouts } from '../default-timeouts.js';
 import { DEFAULT_MAX_INBOUND_BYTES } from '../inbound/inbound-messages.js';
 import { InboundRouter } from '../inbound/inbound-router.js';

@@ -1,6 +1,6 @@
 import { MqttAgentsError } from '@mqtt-agents/core';
-import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { Transport, TransportSendOptions } from '../json-rpc-types.js';
+import type { JSONRPCMessage, MessageExtraInfo, RequestId } from '../json-rpc-types.js';
 import { SERVER_CAPABILITY_METHODS, isResponse, methodOf } from '../inbound/inbound-messages.js';
 import type { McpMqttLink } from '../mcp-mqtt-link.js';
 import type { HealthCheckOptions } from '../session/health-check.js';

@@ -1,4 +1,4 @@
-import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, RequestId } from '../json-rpc-types.js';
 import { isRequest, isResponse, methodOf } from '../inbound/inbound-messages.js';
 import { requestIdKey } from '../session/request-deadlines.js';
 

@@ -4,7 +4,7 @@ import {
   mcpClientPresenceTopic,
   mcpRpcTopic,
 } from '@mqtt-agents/core';
-import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, RequestId } from '../json-rpc-types.js';
 import type { HealthCheckOptions } from '../session/health-check.js';
 import type { McpCallerIdentity } from './caller-identity.js';
 import type { ServerHostContext } from './host-context.js';

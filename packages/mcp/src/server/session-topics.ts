@@ -1,6 +1,6 @@
 import { isValidIdentifier, printable } from '@mqtt-agents/core';
 import type { MqttMessage } from '@mqtt-agents/core';
-import type { MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import type { MessageExtraInfo } from '../json-rpc-types.js';
 import { methodOf } from '../inbound/inbound-messages.js';
 import { brokerCaller, callerAuthInfo, sameCaller } from './caller-identity.js';
 import type { StampedSender } from './caller-identity.js';

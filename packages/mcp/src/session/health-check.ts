@@ -1,5 +1,5 @@
 import { MqttAgentsError, abortError } from '@mqtt-agents/core';
-import type { JSONRPCMessage, JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, JSONRPCRequest } from '../json-rpc-types.js';
 import { MCP_MQTT_DEFAULT_TIMEOUTS } from '../default-timeouts.js';
 
 /** Ids of the pings a transport sends on its own: a private string namespace, never passed to the SDK. */

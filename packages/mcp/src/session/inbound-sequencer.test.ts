@@ -5,7 +5,7 @@ it('delivers in order and lets a notification settle before a response that foll
   const log: string[] = [];
   const sequencer = new InboundSequencer((message) => {
     const label =
-      'method' in message ? message.method : `response ${String((message as { id: unknown }).id)}`;
+      'method' in message ? String(message.method) : `response ${String((message as { id: unknown }).id)}`;
     log.push(label);
     // What the SDK does with a notification: handle it a microtask later.
     if ('method' in message) void Promise.resolve().then(() => log.push(`handled ${label}`));

@@ -1,4 +1,4 @@
-import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, MessageExtraInfo } from '../json-rpc-types.js';
 import { isNotification, isResponse } from '../inbound/inbound-messages.js';
 
 function nextMacrotask(): Promise<void> {

@@ -1,4 +1,4 @@
-import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, JSONRPCRequest, RequestId } from '../json-rpc-types.js';
 
 /** JSON-RPC error code the SDK uses for a request that timed out (`ErrorCode.RequestTimeout`). */
 export const REQUEST_TIMEOUT_ERROR_CODE = -32001;

@@ -1,5 +1,5 @@
 import { MqttAgentsError } from '@mqtt-agents/core';
-import type { JSONRPCMessage, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, MessageExtraInfo, RequestId } from '../json-rpc-types.js';
 import { DISCONNECTED_NOTIFICATION, isRequest, methodOf } from '../inbound/inbound-messages.js';
 import type { McpMqttLink } from '../mcp-mqtt-link.js';
 import { HealthCheck } from './health-check.js';

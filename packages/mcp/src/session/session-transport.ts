@@ -1,5 +1,5 @@
 import type { McpRpcAddress } from '@mqtt-agents/core';
-import type { JSONRPCMessage, MessageExtraInfo } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, MessageExtraInfo } from '../json-rpc-types.js';
 import type { SessionCore, SessionSink } from './session-core.js';
 
 /**
