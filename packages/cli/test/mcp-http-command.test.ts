@@ -42,7 +42,18 @@ function httpClient(path: string): { client: Client; transport: StreamableHTTPCl
 beforeAll(async () => {
   broker = await startTestBroker();
   await serve(`${prefix}/tools`, `${prefix}-a`);
-  bridge = cli(['mcp', 'http', '--port', '0', '--url', broker.url, '--filter', `${prefix}/#`]);
+  bridge = cli([
+    'mcp',
+    'http',
+    '--port',
+    '0',
+    '--url',
+    broker.url,
+    '--filter',
+    `${prefix}/#`,
+    '--failover',
+    'off',
+  ]);
   baseUrl = (await bridge.waitFor(/listening on (http:\/\/\S+),/))[1] as string;
   await bridge.waitFor(/\+ \S+\/mcp\/\S+\/tools/);
 }, 60_000);

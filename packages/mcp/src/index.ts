@@ -28,6 +28,17 @@ export type {
   McpClientRole,
 } from './client/options.js';
 export { McpMqttClientTransport } from './client/client-transport.js';
+export type { McpFailoverEvent, McpFailoverReason } from './client/client-transport.js';
+export { DEFAULT_MAX_CONNECTIONS } from './client/mcp-client-host.js';
+export {
+  DEFAULT_FAILOVER_TIMEOUT_MS,
+  DEFAULT_MAX_HELD_MESSAGES,
+  RETRIABLE_METHODS,
+  SESSION_LOST_ERROR_CODE,
+  sessionLostDetails,
+  type FailoverOptions,
+  type SessionLostDetails,
+} from './client/failover-policy.js';
 export type { McpServerChange } from './client/server-discovery.js';
 export type { InstanceSelection, InstanceSelector } from './client/instance-selection.js';
 

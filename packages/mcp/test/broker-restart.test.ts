@@ -82,6 +82,7 @@ it.skipIf(brokerKind === 'external')(
       const clients = await createMcpMqttClientHost({
         mqtt: { url: broker.url, reconnectPeriodMs: 100 },
         serverNameFilters: ['restart/#'],
+        failover: false,
       });
       const discovery = watch(clients);
       await clients.waitForServer(serverName);

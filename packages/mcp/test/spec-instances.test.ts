@@ -226,11 +226,11 @@ describe('instance selection', () => {
       }),
     );
     expect(new Set(sessions.map((session) => session.transport.serverId)).size).toBe(3);
-    await expect(
-      clients.connect(new Client({ name: 'fourth', version: '1.0.0' }), serverName),
-    ).rejects.toMatchObject({
-      code: 'DUPLICATE_SESSION',
-    });
+    // Every instance has a session on the host's connection: the fourth gets a connection on demand.
+    const fourth = new Client({ name: 'fourth', version: '1.0.0' });
+    const transport = await clients.connect(fourth, serverName);
+    expect(transport.mcpClientId).not.toBe(clients.mcpClientId);
+    await fourth.close();
     await Promise.all(sessions.map((session) => session.client.close()));
     await closeAll(hosts);
   });

@@ -110,7 +110,7 @@ describe('de-initialization', () => {
 
   it('server de-initializes a session while the mqtt connection stays: the client session closes and pending requests reject', async () => {
     await using server = await serve();
-    await using clients = await clientHost();
+    await using clients = await clientHost({ failover: false });
     const observer = await RawPeer.connect(broker.url);
     const topics = sessionTopics({
       mcpClientId: clients.mcpClientId,
@@ -147,7 +147,7 @@ describe('de-initialization', () => {
         return built;
       },
     });
-    await using clients = await clientHost();
+    await using clients = await clientHost({ failover: false });
     const client = new Client({ name: 'life', version: '1.0.0' });
     await clients.connect(client, server.serverName);
     const closed = closedPromise(client);
@@ -160,7 +160,7 @@ describe('de-initialization', () => {
 describe('offline detection', () => {
   it('an empty presence closes the client session and pending requests reject', async () => {
     await using server = await serve();
-    await using clients = await clientHost();
+    await using clients = await clientHost({ failover: false });
     const client = new Client({ name: 'life', version: '1.0.0' });
     await clients.connect(client, server.serverName);
     const errors = new ErrorSink();
@@ -241,30 +241,42 @@ describe('sessions', () => {
     await peer.close();
   });
 
-  it('a second session with the same server-id on one connection is refused with DUPLICATE_SESSION; dedicatedConnection opens a fresh client id', async () => {
+  it('a second session with the same instance gets a connection on demand; maxConnections bounds them with a DUPLICATE_SESSION that explains', async () => {
     await using server = await serve();
     await using clients = await clientHost();
     const first = new Client({ name: 'life', version: '1.0.0' });
     await clients.connect(first, server.serverName);
     const second = new Client({ name: 'life', version: '1.0.0' });
-    const refused = clients.connect(second, server.serverName);
-    await expect(refused).rejects.toSatisfy((error) => MqttAgentsError.hasCode(error, 'DUPLICATE_SESSION'));
-    const explicit = clients.connect(new Client({ name: 'life', version: '1.0.0' }), server.serverName, {
-      serverId: server.serverId,
-    });
-    await expect(explicit).rejects.toSatisfy((error) => MqttAgentsError.hasCode(error, 'DUPLICATE_SESSION'));
-    const dedicated = await clients.connect(second, server.serverName, { dedicatedConnection: true });
-    expect(dedicated.mcpClientId).not.toBe(clients.mcpClientId);
+    const onDemand = await clients.connect(second, server.serverName);
+    expect(onDemand.mcpClientId).not.toBe(clients.mcpClientId);
     expect(server.sessions.size).toBe(2);
     expect((await second.callTool({ name: 'whoami', arguments: {} })).content).toEqual([
-      { type: 'text', text: dedicated.mcpClientId },
+      { type: 'text', text: onDemand.mcpClientId },
     ]);
     const closed = nextEvent<McpServerSession>(
       (listener) => server.on('session-close', listener),
-      (session) => session.mcpClientId === dedicated.mcpClientId,
+      (session) => session.mcpClientId === onDemand.mcpClientId,
     );
     await second.close();
     await closed;
+
+    await using bounded = await clientHost({ maxConnections: 0 });
+    await bounded.connect(new Client({ name: 'life', version: '1.0.0' }), server.serverName);
+    const refused = bounded.connect(new Client({ name: 'life', version: '1.0.0' }), server.serverName, {
+      serverId: server.serverId,
+    });
+    await expect(refused).rejects.toSatisfy(
+      (error) =>
+        MqttAgentsError.hasCode(error, 'DUPLICATE_SESSION') && /maxConnections \(0\)/.test(error.message),
+    );
+    const dedicated = await bounded.connect(
+      new Client({ name: 'life', version: '1.0.0' }),
+      server.serverName,
+      {
+        dedicatedConnection: true,
+      },
+    );
+    expect(dedicated.mcpClientId).not.toBe(bounded.mcpClientId);
     await first.close();
   });
 });
@@ -519,7 +531,10 @@ describe('health checks', () => {
         },
       });
     });
-    await using clients = await clientHost({ healthCheck: { intervalMs: 30, timeoutMs: 100 } });
+    await using clients = await clientHost({
+      healthCheck: { intervalMs: 30, timeoutMs: 100 },
+      failover: false,
+    });
     const client = new Client({ name: 'life', version: '1.0.0' });
     const errors = new ErrorSink();
     client.onerror = errors.onerror;

@@ -2,6 +2,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import { MqttAgentsError, assertServerName } from '@mqtt-agents/core';
 import { createMcpMqttClientHost } from '@mqtt-agents/mcp';
 import { cliLogger } from '../cli-logger.js';
+import { failoverHelp, parseFailover } from '../mcp/failover-flag.js';
 import type { Command, CommandContext } from '../command.js';
 import { brokerUrl, parseDuration, parseFlags, urlOption } from '../flags.js';
 import { CommandError, UsageError } from '../io.js';
@@ -21,6 +22,7 @@ Example (Claude Desktop's claude_desktop_config.json):
 Options:
   --server-id <id>       talk to this instance (default: a random online instance)
   --wait <duration>      how long to wait for the server to come online (default 10s)
+${failoverHelp}
   --url <url>            broker url (default: $MQTT_URL, else mqtt://localhost:1883)
   -h, --help             show this help
 `;
@@ -28,7 +30,12 @@ Options:
 async function mcpConnectCommand(argv: string[], context: CommandContext): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     allowPositionals: true,
-    options: { ...urlOption, 'server-id': { type: 'string' }, wait: { type: 'string' } },
+    options: {
+      ...urlOption,
+      'server-id': { type: 'string' },
+      wait: { type: 'string' },
+      failover: { type: 'string' },
+    },
   });
   if (positionals.length !== 1) {
     throw new UsageError(
@@ -48,6 +55,7 @@ async function mcpConnectCommand(argv: string[], context: CommandContext): Promi
     serverNameFilters: [serverName],
     // A stdio host may sit idle for hours; server hosts close sessions silent for 30 min by default.
     healthCheck: { intervalMs: 5 * 60_000, timeoutMs: 60_000 },
+    failover: parseFailover(values.failover),
     logger,
     signal: context.signal,
   });

@@ -10,6 +10,7 @@ import { createMcpMqttClientHost } from '@mqtt-agents/mcp';
 import express from 'express';
 import type { Request, Response } from 'express';
 import { cliLogger } from '../cli-logger.js';
+import { failoverHelp, parseFailover } from '../mcp/failover-flag.js';
 import type { Command, CommandContext } from '../command.js';
 import { serveUntilAborted } from '../command.js';
 import { mcpServerEntry } from '../discovery/inventory.js';
@@ -33,6 +34,7 @@ Options:
   --host <host>          interface to listen on (default 127.0.0.1)
   --allowed-host <name>  accepted Host header (repeatable); default: localhost names when --host is local
   --filter <filter>      only servers matching this server name filter (default '#')
+${failoverHelp}
   --url <url>            broker url (default: $MQTT_URL, else mqtt://localhost:1883)
   -h, --help             show this help
 `;
@@ -55,6 +57,7 @@ async function mcpHttpCommand(argv: string[], context: CommandContext): Promise<
       ...listenOptions,
       'allowed-host': { type: 'string', multiple: true },
       filter: { type: 'string' },
+      failover: { type: 'string' },
     },
   });
   const { port, host: bindHost } = listenAddress(values, 3000);
@@ -65,6 +68,7 @@ async function mcpHttpCommand(argv: string[], context: CommandContext): Promise<
   const host = await createMcpMqttClientHost({
     mqtt: { url, connectTimeoutMs: 5_000 },
     serverNameFilters: [values.filter ?? '#'],
+    failover: parseFailover(values.failover),
     logger,
     signal: context.signal,
   });

@@ -10,7 +10,7 @@ import { DISCONNECTED_NOTIFICATION } from '../inbound/inbound-messages.js';
 import { InboundRouter } from '../inbound/inbound-router.js';
 import type { McpMqttLink } from '../mcp-mqtt-link.js';
 import type { HealthCheckOptions } from '../session/health-check.js';
-import { McpMqttClientTransport } from './client-transport.js';
+import { InstanceTransport } from './instance-transport.js';
 
 /** @internal Settings a client connection applies to every session transport it creates. */
 export interface ClientSessionSettings {
@@ -29,11 +29,11 @@ export class McpClientConnection {
   readonly mcpClientId: string;
   /** True for a connection opened for a single session (closed with it). */
   readonly dedicated: boolean;
-  private readonly sessions = new Map<string, McpMqttClientTransport>();
+  private readonly sessions = new Map<string, InstanceTransport>();
   /** Server ids of sessions that ended lately: late messages for them are expected, not suspicious. */
   private readonly recentlyEnded = new Set<string>();
   /** Transports handed out but not started yet, so concurrent connects pick different instances. */
-  private readonly reserved = new Map<string, McpMqttClientTransport>();
+  private readonly reserved = new Map<string, InstanceTransport>();
   private readonly settings: ClientSessionSettings;
   private readonly inbound: InboundRouter;
   private readonly removers: Array<() => void> = [];
@@ -62,10 +62,18 @@ export class McpClientConnection {
       this.link.route(mcpClientRpcFilter(this.mcpClientId), (message) => this.onSessionTopic(message)),
       this.link.route(mcpAnyServerCapabilityFilter(), (message) => this.onSessionTopic(message)),
       this.link.connection.on('connection-drop', () =>
-        this.endAll(new MqttAgentsError('CONNECTION_CLOSED', 'mqtt connection lost: session closed')),
+        this.endAll(
+          new MqttAgentsError('CONNECTION_CLOSED', 'mqtt connection lost: session closed', {
+            details: { loss: 'connection' },
+          }),
+        ),
       ),
       this.link.connection.on('connection-close', () =>
-        this.endAll(new MqttAgentsError('CONNECTION_CLOSED', 'mqtt connection closed: session closed')),
+        this.endAll(
+          new MqttAgentsError('CONNECTION_CLOSED', 'mqtt connection closed: session closed', {
+            details: { loss: 'connection-closed' },
+          }),
+        ),
       ),
     );
   }
@@ -87,8 +95,8 @@ export class McpClientConnection {
   createTransport(
     server: { serverId: string; serverName: string },
     afterEnd?: () => Promise<void>,
-  ): McpMqttClientTransport {
-    const transport = new McpMqttClientTransport({
+  ): InstanceTransport {
+    const transport = new InstanceTransport({
       link: this.link,
       mcpClientId: this.mcpClientId,
       serverId: server.serverId,
@@ -132,6 +140,7 @@ export class McpClientConnection {
       reason: new MqttAgentsError(
         'CONNECTION_CLOSED',
         `server '${serverId}' (${transport.serverName}) went offline: session closed`,
+        { details: { loss: 'offline' } },
       ),
     });
   }

@@ -1,174 +1,542 @@
-import {
-  MqttAgentsError,
-  mcpClientCapabilityTopic,
-  mcpRpcTopic,
-  mcpServerCapabilityTopic,
-  mcpServerControlTopic,
-} from '@mqtt-agents/core';
-import type { Transport, TransportSendOptions } from '../json-rpc-types.js';
-import type { JSONRPCMessage, RequestId } from '../json-rpc-types.js';
-import { CLIENT_CAPABILITY_METHODS, isRequest, isResponse, methodOf } from '../inbound/inbound-messages.js';
-import type { McpMqttLink } from '../mcp-mqtt-link.js';
-import type { HealthCheckOptions } from '../session/health-check.js';
-import { SessionCore } from '../session/session-core.js';
-import { SessionTransport } from '../session/session-transport.js';
-import type { SessionEnding } from '../session/session-core.js';
-import { ResourceSubscriptions } from './resource-subscriptions.js';
+import { MqttAgentsError } from '@mqtt-agents/core';
+import type { Logger } from '@mqtt-agents/core';
+import type {
+  JSONRPCMessage,
+  JSONRPCRequest,
+  MessageExtraInfo,
+  RequestId,
+  Transport,
+  TransportSendOptions,
+} from '../json-rpc-types.js';
+import { isRequest, isResponse, methodOf } from '../inbound/inbound-messages.js';
+import { requestIdKey } from '../session/request-deadlines.js';
+import { isRetriable, sessionLostResponse } from './failover-policy.js';
+import type { ResolvedFailover } from './failover-policy.js';
+import type { InstanceTransport } from './instance-transport.js';
+import { SessionMemory } from './session-memory.js';
+import { moveSession } from './session-move.js';
+import type { MoveOutcome } from './session-move.js';
 
-/** @internal What a client connection gives each of its session transports. */
-export interface ClientSessionWiring {
-  link: McpMqttLink;
-  mcpClientId: string;
-  serverId: string;
+/** Why a session moved (or tried to) to another instance. */
+export type McpFailoverReason = 'offline' | 'health' | 'peer-ended' | 'connection' | 'draining';
+
+/** What the client host reports for each move (`host.on('failover', …)`). */
+export interface McpFailoverEvent {
   serverName: string;
-  timeouts: ReadonlyMap<string, number>;
-  healthCheck: HealthCheckOptions | undefined;
-  /** Pass `notifications/resources/updated` only for URIs this session subscribed to. */
-  filterResourceUpdates: boolean;
-  /** Claim the (connection, server-id) slot; throws `DUPLICATE_SESSION` when it is taken. */
-  register(transport: McpMqttClientTransport): void;
-  /** Give the slot (or its reservation) back; called once when the transport ends. */
-  unregister(transport: McpMqttClientTransport): void;
-  /** Called after the session ended and `onclose` fired (a dedicated connection closes here). */
-  afterEnd?(transport: McpMqttClientTransport): Promise<void>;
+  /** The instance the session left. */
+  from: string;
+  /** The instance it moved to; undefined when the move failed. */
+  to: string | undefined;
+  reason: McpFailoverReason;
+  outcome: 'moved' | 'failed';
+  /** Requests sent again on the new instance. */
+  retried: number;
+  /** Requests that failed with the session-lost error. */
+  failed: number;
+  /** From the loss (or the drain notice) until the new session was live or the move gave up. */
+  durationMs: number;
+  /** Why the move failed, when it did. */
+  error?: Error | undefined;
 }
 
-/**
- * The client side of one MCP session over MQTT, for an SDK `Client`: a thin SDK 1.x `Transport` facade over
- * the shared session core. `initialize` goes to the server's control topic, everything after it to the
- * session's RPC topic (`$mcp-rpc/{mcp-client-id}/{server-id}/{server-name}`), and
- * `notifications/roots/list_changed` to the client's capability topic. `sessionId` stays unset until
- * `initialize` succeeded (the SDK skips initialization for a transport that already has one).
- *
- * Get one from the client host: `await host.createTransport('factory/press')`, or let
- * `host.connect(client, 'factory/press')` create and connect it.
- */
-export class McpMqttClientTransport extends SessionTransport implements Transport {
-  /** Unset until `initialize` succeeded, then the mcp-client-id. */
-  sessionId?: string | undefined;
+/** @internal What the client host gives each public transport. */
+export interface SessionPlacement {
+  readonly serverName: string;
+  readonly policy: ResolvedFailover | undefined;
+  readonly logger: Logger;
+  /** A new, unstarted instance session on an instance not in `exclude` (waits for one to come online). */
+  place(request: { exclude: ReadonlySet<string>; signal: AbortSignal }): Promise<InstanceTransport>;
+  report(event: McpFailoverEvent): void;
+  /** The transport closed for good (the host forgets it). */
+  closed(transport: McpMqttClientTransport): void;
+}
 
-  private readonly wiring: ClientSessionWiring;
-  protected readonly core: SessionCore;
-  private readonly capabilityTopic: string;
-  private readonly controlTopic: string;
-  private readonly clientCapabilityTopic: string;
-  private readonly resources = new ResourceSubscriptions();
-  private registered = false;
-  private initializeSent = false;
+type Phase = 'new' | 'live' | 'moving' | 'closed';
+
+const LOSS_REASONS: ReadonlySet<string> = new Set(['offline', 'health', 'peer-ended', 'connection']);
+
+/**
+ * The client side of one MCP session over MQTT, as an SDK `Transport`. It talks to one server instance at a
+ * time; when that instance is lost (its will or an empty presence, a failed health check, its
+ * de-initialization, a dropped connection) or announces a drain, the session moves to another online
+ * instance of the same server name: `initialize` is replayed with the SDK's own client info and
+ * capabilities, the log level and resource subscriptions are restored, reads in flight are sent again, and
+ * the SDK `Client` goes on. A call that cannot be retried fails with the session-lost error (see
+ * `sessionLostDetails`), which says whether it may have run. Created by the client host.
+ */
+export class McpMqttClientTransport implements Transport {
+  onclose?: (() => void) | undefined;
+  onerror?: ((error: Error) => void) | undefined;
+  onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;
+
+  readonly serverName: string;
+
+  /** @internal */
+  current: InstanceTransport;
+  /** @internal Earlier instance sessions still finishing requests after a drain move. */
+  readonly retiring = new Set<InstanceTransport>();
+  /** @internal */
+  readonly memory = new SessionMemory();
+  /** @internal Messages held while a move is under way. */
+  held: JSONRPCMessage[] = [];
+  /** @internal */
+  readonly placement: SessionPlacement;
+  /** @internal Requests that failed with the session-lost error during the current move. */
+  lostInMove = 0;
+  private readonly privateRequests = new Map<
+    string,
+    { inner: InstanceTransport; resolve(result: unknown): void; reject(error: Error): void }
+  >();
+  private nextPrivateId = 0;
+  private phase: Phase = 'new';
+  private generation = 0;
+  private readonly generations = new WeakMap<InstanceTransport, number>();
+  private moves = 0;
+  private moving: Promise<void> | undefined;
+  private readonly abort = new AbortController();
+  private closing: Promise<void> | undefined;
+  private readonly lossReasons = new WeakMap<InstanceTransport, MqttAgentsError>();
 
   /** @internal Created by the client host. */
-  constructor(wiring: ClientSessionWiring) {
-    super(wiring);
-    this.wiring = wiring;
-    const address = { serverId: wiring.serverId, serverName: wiring.serverName };
-    this.capabilityTopic = mcpServerCapabilityTopic(address);
-    this.controlTopic = mcpServerControlTopic(address);
-    this.clientCapabilityTopic = mcpClientCapabilityTopic(wiring.mcpClientId);
-    this.core = new SessionCore({
-      role: 'client',
-      link: wiring.link,
-      rpcTopic: mcpRpcTopic({ ...address, mcpClientId: wiring.mcpClientId }),
-      peer: `server '${wiring.serverId}' (${wiring.serverName})`,
-      timeouts: wiring.timeouts,
-      healthCheck: wiring.healthCheck,
-      sink: this,
-      cancelsOnTimeout: (request) => request.method !== 'initialize',
-      hooks: {
-        mayNotifyPeer: () => this.initializeSent,
-        ended: () => {
-          this.wiring.unregister(this);
-          if (this.registered) {
-            this.registered = false;
-            this.wiring.link.unsubscribeQuietly([this.core.rpcTopic, this.capabilityTopic]);
-          }
-        },
-        afterClose: async () => {
-          await this.wiring.afterEnd?.(this);
-        },
-      },
-    });
+  constructor(first: InstanceTransport, placement: SessionPlacement) {
+    this.placement = placement;
+    this.serverName = placement.serverName;
+    this.current = first;
+    this.attach(first);
+  }
+
+  /** The mcp-client-id of the connection the session currently uses. */
+  get mcpClientId(): string {
+    return this.current.mcpClientId;
+  }
+
+  /** The server instance the session currently talks to. */
+  get serverId(): string {
+    return this.current.serverId;
+  }
+
+  /** Unset until `initialize` succeeded, then the mcp-client-id. */
+  get sessionId(): string | undefined {
+    return this.current.sessionId;
   }
 
   /** True once `initialize` succeeded, until the session ends. */
   get isEstablished(): boolean {
-    return this.sessionId !== undefined && this.core.state.is('started');
+    return this.phase === 'moving' || (this.phase === 'live' && this.current.isEstablished);
   }
 
-  /** Subscribes (with No Local) to the session's RPC topic and the server's capability topic, awaiting SUBACK. */
+  get isClosed(): boolean {
+    return this.phase === 'closed';
+  }
+
+  /** How many times the session moved to another instance. */
+  get failovers(): number {
+    return this.moves;
+  }
+
+  /** The protocol version negotiated in `initialize`, once known. */
+  get negotiatedProtocolVersion(): string | undefined {
+    return this.memory.protocolVersion ?? this.current.negotiatedProtocolVersion;
+  }
+
+  setProtocolVersion(version: string): void {
+    this.memory.protocolVersion = version;
+    this.current.setProtocolVersion(version);
+  }
+
+  /** Ping the current instance now and wait for its answer. */
+  checkHealth(options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+    return this.current.checkHealth(options);
+  }
+
   async start(): Promise<void> {
-    this.core.state.beginStart();
-    this.wiring.register(this);
-    this.registered = true;
-    try {
-      await this.wiring.link.subscribe([this.core.rpcTopic, this.capabilityTopic], { noLocal: true });
-    } catch (error) {
-      await this.end({ notifyPeer: false });
-      throw error;
-    }
-    if (!this.core.state.completeStart()) {
-      throw new MqttAgentsError(
-        'CONNECTION_CLOSED',
-        `session with server '${this.serverId}' closed while starting`,
-      );
-    }
+    // The instance session says what is wrong with a second start (ALREADY_STARTED, or CLOSED).
+    const starting = this.phase === 'new';
+    await this.current.start();
+    if (starting && this.phase === 'new') this.phase = 'live';
   }
 
-  async send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
-    this.core.state.assertCanSend(this.core.peer);
-    const method = methodOf(message);
-    if (method !== undefined && !('id' in message) && CLIENT_CAPABILITY_METHODS.has(method)) {
-      await this.wiring.link.publishCoalesced(this.clientCapabilityTopic, message);
+  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    if (this.phase === 'closed' || this.phase === 'new') {
+      // The instance session throws the error that fits (NOT_CONNECTED before start, CONNECTION_CLOSED after).
+      await this.current.send(message, options);
       return;
     }
-    if (isRequest(message) && message.method === 'initialize') {
-      this.core.expectInitialize(message.id);
-      this.initializeSent = true;
-      await this.core.publishTracked(message, { topic: this.controlTopic });
+    if (isResponse(message)) {
+      await this.sendResponse(message as JSONRPCMessage & { id: RequestId });
       return;
     }
-    if (isRequest(message)) this.resources.sent(message);
-    await this.core.publishTracked(message);
+    this.memory.recordOutbound(message);
+    if (this.phase === 'moving') {
+      this.hold(message);
+      return;
+    }
+    await this.forward(message, this.current, options);
   }
 
   /**
-   * De-initialize: publish `notifications/disconnected` on the RPC topic, unsubscribe from the session's
-   * topics and fire `onclose`, while the MQTT connection stays. Idempotent.
+   * End the session: de-initialize with the instance (the MQTT connection stays) and fire `onclose`.
+   * Idempotent.
    */
   close(): Promise<void> {
     return this.end({ notifyPeer: true });
   }
 
-  /** @internal A message on the session's RPC topic. */
-  receiveRpc(message: JSONRPCMessage): void {
-    if (!this.core.state.is('started')) return;
-    if (methodOf(message) === 'notifications/disconnected') {
-      void this.end({
-        notifyPeer: false,
-        reason: new MqttAgentsError('CONNECTION_CLOSED', `${this.core.peer} ended the session`),
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /** @internal End the session (and any session still retiring). Idempotent. */
+  end(ending: { notifyPeer: boolean; reason?: MqttAgentsError }): Promise<void> {
+    this.closing ??= (async () => {
+      this.phase = 'closed';
+      this.abort.abort();
+      const inners = [this.current, ...this.retiring];
+      this.retiring.clear();
+      await Promise.all(inners.map((inner) => inner.end({ notifyPeer: ending.notifyPeer })));
+      this.placement.closed(this);
+      if (ending.reason) this.onerror?.(ending.reason);
+      this.onclose?.();
+    })();
+    return this.closing;
+  }
+
+  /** @internal The instance announced a drain: move while it still serves the requests in flight. */
+  instanceDraining(serverId: string): void {
+    if (this.phase !== 'live' || this.current.serverId !== serverId || !this.current.isEstablished) return;
+    if (!this.placement.policy || this.moving) return;
+    this.startMove('draining');
+  }
+
+  // --- moves ---
+
+  /** @internal Make an instance session the current one (called by the move once it is initialized). */
+  adopt(inner: InstanceTransport): void {
+    this.generations.set(inner, ++this.generation);
+    this.attach(inner);
+  }
+
+  /** @internal Switch to a new, initialized instance session; returns the previous one. */
+  switchTo(inner: InstanceTransport): InstanceTransport {
+    const previous = this.current;
+    this.current = inner;
+    this.moves += 1;
+    return previous;
+  }
+
+  /**
+   * @internal Send a request of the transport's own (a private id the SDK never sees) on an instance session
+   * and wait for its result; an error response rejects with a `PROTOCOL_ERROR` whose details hold the
+   * JSON-RPC error (and `reason`, when the server gave one: `draining`, a session limit).
+   */
+  ask(
+    inner: InstanceTransport,
+    method: string,
+    params: Record<string, unknown>,
+    signal: AbortSignal,
+  ): Promise<unknown> {
+    const id = `mqtt-agents/failover/${++this.nextPrivateId}`;
+    return new Promise<unknown>((resolve, reject) => {
+      const onAbort = (): void => {
+        this.privateRequests.delete(id);
+        reject(
+          new MqttAgentsError('ABORTED', `${method} on '${inner.serverId}' was given up`, {
+            cause: signal.reason,
+          }),
+        );
+      };
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      const done = (): void => signal.removeEventListener('abort', onAbort);
+      this.privateRequests.set(id, {
+        inner,
+        resolve: (result) => {
+          done();
+          resolve(result);
+        },
+        reject: (error) => {
+          done();
+          reject(error);
+        },
       });
+      inner.send({ jsonrpc: '2.0', id, method, params }).catch((error: unknown) => {
+        this.privateRequests.get(id)?.reject(error as Error);
+        this.privateRequests.delete(id);
+      });
+    });
+  }
+
+  /** @internal Wire an instance session's callbacks to this transport. */
+  attach(inner: InstanceTransport): void {
+    inner.onmessage = (message, extra) => this.fromInner(inner, message, extra);
+    inner.onerror = (error) => {
+      const loss = lossOf(error);
+      if (loss !== undefined && MqttAgentsError.isInstance(error)) this.lossReasons.set(inner, error);
+      else this.onerror?.(error);
+    };
+    inner.onclose = () => this.innerClosed(inner);
+  }
+
+  /** @internal Send one message on an instance session, holding it instead when that session is lost. */
+  async forward(
+    message: JSONRPCMessage,
+    inner: InstanceTransport,
+    options?: TransportSendOptions,
+  ): Promise<void> {
+    const entry = isRequest(message) ? this.memory.pending.get(requestIdKey(message.id)) : undefined;
+    if (entry) {
+      entry.inner = inner;
+      entry.sent = true;
+    }
+    try {
+      await inner.send(message, options);
+    } catch (error) {
+      if (this.phase === 'moving' || (inner.isClosed && this.canMove())) {
+        if (entry) entry.inner = undefined;
+        this.hold(message);
+        return;
+      }
+      if (entry) this.memory.pending.delete(requestIdKey((message as JSONRPCRequest).id));
+      throw error;
+    }
+  }
+
+  /** @internal The move ended: go live, or close with the session-lost errors. */
+  moved(outcome: MoveOutcome): void {
+    this.moving = undefined;
+    if (this.phase === 'closed') return;
+    this.placement.report(outcome.event);
+    this.lostInMove = 0;
+    if (outcome.event.outcome === 'moved') {
+      this.phase = 'live';
+      this.flush();
       return;
     }
-    if (!this.core.admit(message)) return;
-    if (isResponse(message)) this.onResponse(message as JSONRPCMessage & { id: RequestId });
-    this.core.deliver(message);
+    // A drain move that found no other instance: stay on the draining one while it serves.
+    if (this.phase === 'live') return;
+    this.failPending(undefined, () => false);
+    this.held = [];
+    void this.end({
+      notifyPeer: false,
+      reason: new MqttAgentsError(
+        'CONNECTION_CLOSED',
+        `the session with '${this.serverName}' was lost and could not move to another instance: ${outcome.event.error?.message ?? 'no instance'}`,
+        { cause: outcome.event.error, details: { loss: outcome.event.reason, serverName: this.serverName } },
+      ),
+    });
   }
 
-  /** @internal A message on the server's capability topic. */
-  receiveCapability(message: JSONRPCMessage): void {
-    if (!this.core.state.is('started')) return;
-    if (this.wiring.filterResourceUpdates && !this.resources.passes(message)) return;
-    this.core.deliver(message);
+  /** @internal Deliver a message to the SDK. */
+  deliver(message: JSONRPCMessage, extra?: MessageExtraInfo): void {
+    if (this.phase !== 'closed') this.onmessage?.(message, extra);
   }
 
-  /** @internal End the session. `notifyPeer` de-initializes on the RPC topic first. Idempotent. */
-  end(ending: Omit<SessionEnding, 'unsubscribe'>): Promise<void> {
-    return this.core.end(ending);
+  /** @internal Requests on `inner` (or waiting for a move, when undefined): retry or fail each. */
+  failPending(
+    inner: InstanceTransport | undefined,
+    retry: (entry: { message: JSONRPCRequest }) => boolean,
+  ): {
+    retried: number;
+    failed: number;
+  } {
+    let retried = 0;
+    let failed = 0;
+    for (const [key, entry] of [...this.memory.pending]) {
+      if (entry.inner !== inner) continue;
+      if (inner !== undefined && retry(entry)) {
+        entry.inner = undefined;
+        retried += 1;
+        continue;
+      }
+      if (inner === undefined && retry(entry)) continue;
+      this.memory.pending.delete(key);
+      failed += 1;
+      this.deliver(
+        sessionLostResponse(entry.message.id, {
+          mayHaveRun: entry.sent,
+          method: entry.message.method,
+          serverName: this.serverName,
+          serverId: inner?.serverId ?? this.current.serverId,
+        }),
+      );
+    }
+    return { retried, failed };
   }
 
-  private onResponse(message: JSONRPCMessage & { id: RequestId }): void {
-    const outcome = this.core.observeInitializeAnswer(message);
-    // Spec decision: the session id appears only once initialize succeeded.
-    if (outcome === 'succeeded') this.sessionId = this.mcpClientId;
-    if (outcome === undefined) this.resources.answered(message);
+  private canMove(): boolean {
+    const policy = this.placement.policy;
+    return policy !== undefined && this.moves < policy.maxFailovers && this.memory.initialize !== undefined;
   }
+
+  private hold(message: JSONRPCMessage): void {
+    const limit = this.placement.policy?.maxHeldMessages ?? 0;
+    if (this.held.length >= limit) {
+      if (isRequest(message)) {
+        const key = requestIdKey(message.id);
+        const entry = this.memory.pending.get(key);
+        this.memory.pending.delete(key);
+        this.deliver(
+          sessionLostResponse(message.id, {
+            mayHaveRun: entry?.sent ?? false,
+            method: message.method,
+            serverName: this.serverName,
+            serverId: this.current.serverId,
+          }),
+        );
+      }
+      this.placement.logger.warn(
+        `dropped a message for '${this.serverName}' held during a move: ${limit} held`,
+      );
+      return;
+    }
+    this.held.push(message);
+  }
+
+  /** Send what waited for the move: the retried requests first, then the held messages in order. */
+  private flush(): void {
+    const retried = [...this.memory.pending.values()]
+      .filter((entry) => entry.inner === undefined && entry.sent)
+      .map((entry) => entry.message);
+    const held = this.held;
+    this.held = [];
+    const inner = this.current;
+    for (const message of [
+      ...retried,
+      ...held.filter((message) => !retried.includes(message as JSONRPCRequest)),
+    ]) {
+      this.forward(message, inner).catch((error: unknown) =>
+        this.placement.logger.debug(
+          `could not send ${methodOf(message) ?? 'a message'} after the move`,
+          error,
+        ),
+      );
+    }
+  }
+
+  private startMove(reason: 'draining' | 'loss', lost?: InstanceTransport): void {
+    if (reason === 'loss') this.phase = 'moving';
+    if (this.moving) return;
+    const from = lost ?? this.current;
+    const lossReason = lost ? this.lossReasons.get(lost) : undefined;
+    this.moving = moveSession(this, {
+      placement: this.placement,
+      from,
+      reason: reason === 'draining' ? 'draining' : ((lossOf(lossReason) ?? 'offline') as McpFailoverReason),
+      signal: this.abort.signal,
+    }).then((outcome) => this.moved(outcome));
+  }
+
+  private innerClosed(inner: InstanceTransport): void {
+    this.memory.forgetServerRequestsOf(inner);
+    for (const [id, waiter] of [...this.privateRequests]) {
+      if (waiter.inner !== inner) continue;
+      this.privateRequests.delete(id);
+      waiter.reject(
+        this.lossReasons.get(inner) ??
+          new MqttAgentsError('CONNECTION_CLOSED', `the session with '${inner.serverId}' ended`),
+      );
+    }
+    if (this.phase === 'closed') return;
+    if (this.retiring.delete(inner)) {
+      // A drained instance closed before all of its requests were answered: retry or fail the rest.
+      this.settleLost(inner);
+      if (this.held.length > 0 && this.phase === 'live') this.flush();
+      return;
+    }
+    if (inner !== this.current) return;
+    const reason = this.lossReasons.get(inner);
+    const loss = lossOf(reason);
+    if (
+      this.phase === 'new' ||
+      !this.canMove() ||
+      (loss !== undefined && !LOSS_REASONS.has(loss)) ||
+      !reason
+    ) {
+      // Failover is off or spent, the SDK never initialized, or the end was not a loss (host closing).
+      void this.end({ notifyPeer: false, ...(reason ? { reason } : {}) });
+      return;
+    }
+    this.settleLost(inner);
+    this.startMove('loss', inner);
+  }
+
+  /** The requests in flight on a lost instance session: retriable ones wait for the move, the rest fail. */
+  private settleLost(inner: InstanceTransport): void {
+    const policy = this.placement.policy;
+    const initializing = !this.memory.initialized;
+    this.lostInMove += this.failPending(inner, (entry) =>
+      policy === undefined
+        ? false
+        : (initializing && entry.message.method === 'initialize') ||
+          isRetriable(entry.message, policy, this.memory.toolHints),
+    ).failed;
+  }
+
+  private fromInner(inner: InstanceTransport, message: JSONRPCMessage, extra?: MessageExtraInfo): void {
+    if (isResponse(message)) {
+      const id = (message as { id: RequestId }).id;
+      const waiter = typeof id === 'string' ? this.privateRequests.get(id) : undefined;
+      if (waiter?.inner === inner) {
+        this.privateRequests.delete(id as string);
+        if ('result' in message) waiter.resolve(message.result);
+        else waiter.reject(refusalError(inner, message as { error?: unknown }));
+        return;
+      }
+    }
+    if (inner !== this.current && !this.retiring.has(inner)) return;
+    if (isResponse(message)) {
+      const id = (message as { id: RequestId }).id;
+      const entry = this.memory.pending.get(requestIdKey(id));
+      if (!entry || entry.inner !== inner) {
+        this.placement.logger.debug(
+          `dropped a response from '${inner.serverId}' to a request it no longer holds`,
+        );
+        return;
+      }
+      this.memory.answered(message as JSONRPCMessage & { id: RequestId });
+      this.deliver(message, extra);
+      this.retireIfDone(inner);
+      return;
+    }
+    const rewrite = (this.generations.get(inner) ?? 0) > 0;
+    if (isRequest(message)) {
+      this.deliver(this.memory.serverRequest(inner, message as JSONRPCRequest, rewrite), extra);
+      return;
+    }
+    this.deliver(rewrite ? this.memory.rewrittenCancellation(inner, message) : message, extra);
+  }
+
+  /** A retiring session whose last request was answered is closed (the drained instance sees it leave). */
+  private retireIfDone(inner: InstanceTransport): void {
+    if (!this.retiring.has(inner) || this.memory.pendingOn(inner).length > 0) return;
+    this.retiring.delete(inner);
+    void inner.close();
+  }
+
+  private async sendResponse(message: JSONRPCMessage & { id: RequestId }): Promise<void> {
+    const target = this.memory.serverRequestTarget(message.id);
+    if (!target) {
+      if (this.phase === 'moving') return; // the instance that asked is gone
+      await this.current.send(message);
+      return;
+    }
+    if (target.inner.isClosed) return;
+    await target.inner.send({ ...message, id: target.id } as JSONRPCMessage);
+  }
+}
+
+function refusalError(inner: InstanceTransport, message: { error?: unknown }): MqttAgentsError {
+  const error = (message.error ?? {}) as { code?: unknown; message?: unknown; data?: unknown };
+  const reason = (error.data as { reason?: unknown } | undefined)?.reason;
+  return new MqttAgentsError(
+    'PROTOCOL_ERROR',
+    `instance '${inner.serverId}' answered with an error: ${String(error.message)}`,
+    { details: { code: error.code, data: error.data, ...(typeof reason === 'string' ? { reason } : {}) } },
+  );
+}
+
+function lossOf(error: unknown): string | undefined {
+  if (!MqttAgentsError.isInstance(error)) return undefined;
+  const loss = (error.details as { loss?: unknown } | undefined)?.loss;
+  return typeof loss === 'string' ? loss : undefined;
 }

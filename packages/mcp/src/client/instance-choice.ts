@@ -2,33 +2,35 @@ import { MqttAgentsError } from '@mqtt-agents/core';
 import type { InstanceSelection, InstanceSelectionState } from './instance-selection.js';
 import type { McpServerInstance } from '../server/server-presence.js';
 
+/** True when the instance announced a drain in its presence (`meta.draining`): it takes no new sessions. */
+export function isDraining(instance: McpServerInstance): boolean {
+  return instance.meta.draining === true;
+}
+
+/** Where a new session goes: the instance, and whether the host's own connection can hold it. */
+export interface InstanceChoice {
+  serverId: string;
+  /** False when the host's connection already has a session with the instance: it needs another connection. */
+  onPrimary: boolean;
+}
+
 /**
- * The server-id a new session goes to, among the `online` instances of `serverName`: leaves out the
- * instances the host's own connection already has a session with (unless the session gets a dedicated
- * connection), and applies the selection. Synchronous on purpose: the caller reserves the chosen instance
- * before anything else runs, so concurrent connects pick different instances. The place where failover
- * between instances will choose again.
+ * The instance a new session goes to, among the `online` instances of `serverName`. Instances the host's own
+ * connection has no session with come first (a session on it costs nothing); only when every instance has
+ * one does the choice fall on all of them, for a connection opened on demand. Synchronous on purpose: the
+ * caller reserves the chosen instance before anything else runs, so concurrent connects pick different
+ * instances.
  */
 export function chooseInstance(
-  context: {
-    selection: InstanceSelectionState;
-    mcpClientId: string;
-    hasSessionWith(serverId: string): boolean;
-  },
+  context: { selection: InstanceSelectionState; hasSessionWith(serverId: string): boolean },
   serverName: string,
   online: readonly McpServerInstance[],
   options: { select: InstanceSelection | undefined; dedicated: boolean },
-): string {
-  const candidates = options.dedicated
-    ? online
+): InstanceChoice {
+  const free = options.dedicated
+    ? []
     : online.filter((instance) => !context.hasSessionWith(instance.serverId));
-  if (candidates.length === 0) {
-    throw new MqttAgentsError(
-      'DUPLICATE_SESSION',
-      `every online instance of server '${serverName}' already has a session on mqtt client '${context.mcpClientId}': connect with { dedicatedConnection: true }`,
-      { details: { serverName, instances: online.map((instance) => instance.serverId) } },
-    );
-  }
+  const candidates = free.length > 0 ? free : online;
   const chosen = context.selection.select(options.select ?? 'random', candidates, serverName);
   if (!chosen) {
     throw new MqttAgentsError(
@@ -39,5 +41,5 @@ export function chooseInstance(
       },
     );
   }
-  return chosen.serverId;
+  return { serverId: chosen.serverId, onPrimary: free.length > 0 };
 }

@@ -20,9 +20,13 @@ import { TypedEvents } from '../typed-events.js';
 import { ClosableHost } from '../host-lifecycle.js';
 import { McpClientConnection } from './client-connection.js';
 import type { ClientSessionSettings } from './client-connection.js';
-import type { McpMqttClientTransport } from './client-transport.js';
+import { McpMqttClientTransport } from './client-transport.js';
+import type { McpFailoverEvent } from './client-transport.js';
+import { resolveFailover } from './failover-policy.js';
+import type { InstanceTransport } from './instance-transport.js';
+import type { InstanceSelection } from './instance-selection.js';
 import { openClientConnection } from './connack-suggestions.js';
-import { chooseInstance } from './instance-choice.js';
+import { chooseInstance, isDraining } from './instance-choice.js';
 import { InstanceSelectionState } from './instance-selection.js';
 import type {
   ConnectToServerOptions,
@@ -59,6 +63,9 @@ export class McpClientHost extends ClosableHost {
   private readonly events: TypedEvents<McpClientHostEvents>;
   private readonly ownsConnection: boolean;
   private readonly inbound: InboundRouter;
+  /** The public session transports, for drain notices; each leaves when it closes. */
+  private readonly transports = new Set<McpMqttClientTransport>();
+  private readonly maxConnections: number;
 
   /** @internal Use {@link createMcpMqttClientHost}. */
   constructor(init: {
@@ -91,6 +98,10 @@ export class McpClientHost extends ClosableHost {
       logger: init.logger,
       report: (error) => this.report(error),
     });
+    this.maxConnections = init.options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    if (!Number.isInteger(this.maxConnections) || this.maxConnections < 0) {
+      throw new MqttAgentsError('INVALID_PAYLOAD', 'maxConnections must be a whole number >= 0');
+    }
     this.primary = this.wrap(init.connection, false);
   }
 
@@ -158,7 +169,8 @@ export class McpClientHost extends ClosableHost {
 
   /**
    * A transport for a new session with an instance of `serverName` (chosen with `select`), for SDK clients
-   * you connect yourself: `await client.connect(await host.createTransport('factory/press'))`.
+   * you connect yourself: `await client.connect(await host.createTransport('factory/press'))`. With
+   * failover on (the default) the session moves to another instance when its instance is lost or drains.
    */
   async createTransport(
     serverName: string,
@@ -168,29 +180,35 @@ export class McpClientHost extends ClosableHost {
     assertServerName(serverName);
     const signal = options.signal;
     if (signal?.aborted) throw abortError(signal, `connect to server '${serverName}'`);
-    const dedicated = options.dedicatedConnection === true;
-    let serverId: string;
-    if (options.serverId !== undefined) {
-      serverId = assertServerId(options.serverId);
-    } else {
-      const online = await this.discovery.waitFor(serverName, {
-        signal,
-        timeoutMs: options.waitTimeoutMs ?? 30_000,
-      });
-      serverId = chooseInstance(
-        {
-          selection: this.selection,
-          mcpClientId: this.mcpClientId,
-          hasSessionWith: (id) => this.primary.hasSessionWith(id),
-        },
-        serverName,
-        online,
-        { select: options.select, dedicated },
-      );
-    }
-    if (!dedicated) return this.primary.createTransport({ serverId, serverName });
-    const connection = await this.openDedicatedConnection(signal);
-    return connection.createTransport({ serverId, serverName }, () => connection.close());
+    const policy = resolveFailover(options.failover ?? this.options.failover);
+    const placeOptions = {
+      serverName,
+      select: options.select,
+      dedicated: options.dedicatedConnection === true,
+    };
+    const first = await this.placeSession({
+      ...placeOptions,
+      ...(options.serverId !== undefined ? { serverId: assertServerId(options.serverId) } : {}),
+      exclude: new Set(),
+      signal,
+      timeoutMs: options.waitTimeoutMs ?? 30_000,
+    });
+    const transport = new McpMqttClientTransport(first, {
+      serverName,
+      policy,
+      logger: this.logger,
+      place: ({ exclude, signal: moveSignal }) =>
+        this.placeSession({
+          ...placeOptions,
+          exclude,
+          signal: moveSignal,
+          timeoutMs: policy?.timeoutMs ?? 30_000,
+        }),
+      report: (event) => this.reportFailover(event),
+      closed: (closed) => this.transports.delete(closed),
+    });
+    this.transports.add(transport);
+    return transport;
   }
 
   /**
@@ -236,6 +254,53 @@ export class McpClientHost extends ClosableHost {
     this.events.clear();
   }
 
+  /**
+   * A new, unstarted instance session for `serverName`: on the host's own connection when it has no session
+   * with the chosen instance yet, else on a connection opened on demand (closed with the session).
+   */
+  private async placeSession(request: {
+    serverName: string;
+    select: InstanceSelection | undefined;
+    dedicated: boolean;
+    serverId?: string;
+    exclude: ReadonlySet<string>;
+    signal: AbortSignal | undefined;
+    timeoutMs: number;
+  }): Promise<InstanceTransport> {
+    const { serverName, dedicated } = request;
+    let choice: { serverId: string; onPrimary: boolean };
+    if (request.serverId !== undefined) {
+      choice = {
+        serverId: request.serverId,
+        onPrimary: !dedicated && !this.primary.hasSessionWith(request.serverId),
+      };
+    } else {
+      const online = await this.discovery.waitFor(serverName, {
+        signal: request.signal,
+        timeoutMs: request.timeoutMs,
+        accept: (instance) => !request.exclude.has(instance.serverId) && !isDraining(instance),
+      });
+      choice = chooseInstance(
+        { selection: this.selection, hasSessionWith: (id) => this.primary.hasSessionWith(id) },
+        serverName,
+        online,
+        { select: request.select, dedicated },
+      );
+    }
+    const server = { serverId: choice.serverId, serverName };
+    if (choice.onPrimary) return this.primary.createTransport(server);
+    const connection = await this.openDedicatedConnection(request.signal, server, dedicated);
+    return connection.createTransport(server, () => connection.close());
+  }
+
+  private reportFailover(event: McpFailoverEvent): void {
+    const where = event.to ? `to '${event.to}'` : 'nowhere';
+    const message = `session with '${event.serverName}' moved from '${event.from}' ${where} (${event.reason}): ${event.retried} retried, ${event.failed} failed`;
+    if (event.outcome === 'moved') this.logger.info(message);
+    else this.logger.warn(`${message}: ${event.error?.message ?? 'no instance'}`);
+    this.events.emit('failover', event);
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new MqttAgentsError('CLOSED', 'the mcp client host is closed');
   }
@@ -259,12 +324,30 @@ export class McpClientHost extends ClosableHost {
     return wrapped;
   }
 
-  private async openDedicatedConnection(signal: AbortSignal | undefined): Promise<McpClientConnection> {
+  private async openDedicatedConnection(
+    signal: AbortSignal | undefined,
+    server: { serverId: string; serverName: string },
+    asked: boolean,
+  ): Promise<McpClientConnection> {
     const mqtt = this.options.mqtt;
     if (isClientConnectionOptions(mqtt)) {
-      throw new MqttAgentsError(
-        'UNSUPPORTED',
-        'dedicatedConnection needs connection options ({ url }), not an mqtt client',
+      if (asked) {
+        throw new MqttAgentsError(
+          'UNSUPPORTED',
+          'dedicatedConnection needs connection options ({ url }), not an mqtt client',
+        );
+      }
+      throw duplicateSession(
+        server,
+        this.mcpClientId,
+        'the host opens another connection on demand only with connection options ({ url }), not with an mqtt client you passed',
+      );
+    }
+    if (!asked && this.connections.size - 1 >= this.maxConnections) {
+      throw duplicateSession(
+        server,
+        this.mcpClientId,
+        `the host already holds maxConnections (${this.maxConnections}) extra connections`,
       );
     }
     const connection = await openClientConnection(mqtt, {
@@ -311,9 +394,32 @@ export class McpClientHost extends ClosableHost {
     routePresence(message, {
       inbound: this.inbound,
       discovery: this.discovery,
+      onOnline: (instance) => {
+        if (!isDraining(instance)) return;
+        for (const transport of [...this.transports]) transport.instanceDraining(instance.serverId);
+      },
       onOffline: (serverId) => {
         for (const connection of this.connections) connection.serverOffline(serverId);
       },
     });
   }
+}
+
+/** Default of `maxConnections`: extra connections a client host opens on demand. */
+export const DEFAULT_MAX_CONNECTIONS = 16;
+
+/**
+ * The spec's topics carry one session per (mcp-client-id, server-id): a second session with an instance
+ * needs a second connection. This error says so, and why the host could not open one.
+ */
+function duplicateSession(
+  server: { serverId: string; serverName: string },
+  mcpClientId: string,
+  why: string,
+): MqttAgentsError {
+  return new MqttAgentsError(
+    'DUPLICATE_SESSION',
+    `every usable instance of server '${server.serverName}' already has a session on mqtt client '${mcpClientId}' (the MCP over MQTT topics carry one session per client and instance), and ${why}`,
+    { details: { serverId: server.serverId, serverName: server.serverName, mcpClientId } },
+  );
 }

@@ -2,6 +2,8 @@ import type { Logger, MqttConnectionOptions, MqttQoS } from '@mqtt-agents/core';
 import type { Transport } from '../json-rpc-types.js';
 import type { RequestTimeoutsOption } from '../default-timeouts.js';
 import type { HealthCheckOptions } from '../session/health-check.js';
+import type { McpFailoverEvent } from './client-transport.js';
+import type { FailoverOptions } from './failover-policy.js';
 import type { InstanceSelection } from './instance-selection.js';
 
 /** A role the broker granted this client on some server (CONNACK `MCP-RBAC`). */
@@ -43,6 +45,17 @@ export interface CreateMcpMqttClientHostOptions {
   coalesceWindowMs?: number;
   /** Largest inbound payload decoded, in bytes; larger ones are dropped and reported. Default 16 MiB. */
   maxInboundBytes?: number;
+  /**
+   * Move sessions to another online instance of the same server when their instance is lost or drains
+   * (see `FailoverOptions`). `false` turns it off: a lost session then closes the SDK client. Default on.
+   */
+  failover?: boolean | FailoverOptions;
+  /**
+   * Most extra MQTT connections the host opens on demand, for sessions with an instance its own connection
+   * already has a session with (one session per connection and instance is the spec's topic design).
+   * Only with connection options (`{ url }`), not your own MQTT client. Default 16.
+   */
+  maxConnections?: number;
   /** Receives every problem the host notices (bad input, garbage presence); also logged. */
   onerror?: (error: Error) => void;
   logger?: Logger;
@@ -59,6 +72,8 @@ export interface ConnectToServerOptions {
    * Needed for a second session with the same server instance. Only with connection options, not a client.
    */
   dedicatedConnection?: boolean;
+  /** Failover for this session; overrides the host's `failover` option. */
+  failover?: boolean | FailoverOptions;
   /** How long to wait for an instance to come online, in ms. Default 30 000. */
   waitTimeoutMs?: number;
   /** Timeout of `initialize`, in ms. Default 30 000 (the spec's). */
@@ -69,4 +84,6 @@ export interface ConnectToServerOptions {
 export interface McpClientHostEvents {
   /** A problem the host reported (the same errors `onerror` receives). */
   error: (error: Error) => void;
+  /** A session moved to another instance (or failed to). */
+  failover: (event: McpFailoverEvent) => void;
 }

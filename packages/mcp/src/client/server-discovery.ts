@@ -14,6 +14,7 @@ interface Subscriber {
 
 interface Waiter {
   serverName: string;
+  accept: ((instance: McpServerInstance) => boolean) | undefined;
   resolve(instances: McpServerInstance[]): void;
   reject(error: unknown): void;
 }
@@ -41,8 +42,10 @@ export class ServerDiscovery {
     this.emit({ type: 'online', server: instance });
     for (const waiter of [...this.waiters]) {
       if (waiter.serverName !== instance.serverName) continue;
+      const accepted = this.accepted(instance.serverName, waiter.accept);
+      if (accepted.length === 0) continue;
       this.waiters.delete(waiter);
-      waiter.resolve(this.instancesOf(instance.serverName));
+      waiter.resolve(accepted);
     }
   }
 
@@ -76,12 +79,16 @@ export class ServerDiscovery {
     return new Map([...this.byName.keys()].map((name) => [name, this.instancesOf(name)]));
   }
 
-  /** Wait until at least one instance of `serverName` is online. */
+  /** Wait until at least one instance of `serverName` (that `accept` takes, when given) is online. */
   waitFor(
     serverName: string,
-    options: { signal?: AbortSignal | undefined; timeoutMs: number },
+    options: {
+      signal?: AbortSignal | undefined;
+      timeoutMs: number;
+      accept?: ((instance: McpServerInstance) => boolean) | undefined;
+    },
   ): Promise<McpServerInstance[]> {
-    const known = this.instancesOf(serverName);
+    const known = this.accepted(serverName, options.accept);
     if (known.length > 0) return Promise.resolve(known);
     if (this.ended) return Promise.reject(new MqttAgentsError('CLOSED', 'the mcp client host is closed'));
     const { signal, timeoutMs } = options;
@@ -94,6 +101,7 @@ export class ServerDiscovery {
       };
       const waiter: Waiter = {
         serverName,
+        accept: options.accept,
         resolve: (instances) => {
           cleanup();
           resolve(instances);
@@ -181,6 +189,14 @@ export class ServerDiscovery {
     this.subscribers.clear();
     for (const waiter of [...this.waiters])
       waiter.reject(new MqttAgentsError('CLOSED', 'the mcp client host is closed'));
+  }
+
+  private accepted(
+    serverName: string,
+    accept: ((instance: McpServerInstance) => boolean) | undefined,
+  ): McpServerInstance[] {
+    const instances = this.instancesOf(serverName);
+    return accept ? instances.filter(accept) : instances;
   }
 
   private emit(change: McpServerChange): void {

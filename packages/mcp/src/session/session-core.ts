@@ -109,7 +109,7 @@ export class SessionCore {
           reason: new MqttAgentsError(
             'REQUEST_TIMEOUT',
             `${this.peer} failed a health check: session closed`,
-            { cause: error },
+            { cause: error, details: { loss: 'health' } },
           ),
         });
       },
