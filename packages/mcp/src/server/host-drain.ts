@@ -28,6 +28,16 @@ export interface McpDrainResult {
   requestsInFlightAtDeadline: number;
 }
 
+/** @internal What `drain()` resolves with on a host that was closed already: nothing to drain. */
+export function nothingDrained(): McpDrainResult {
+  return {
+    sessionsAtStart: 0,
+    sessionsLeftByClients: 0,
+    sessionsClosedAtDeadline: 0,
+    requestsInFlightAtDeadline: 0,
+  };
+}
+
 /** @internal What a drain needs of its server host. */
 export interface DrainTarget {
   /** Sessions the host holds now, initializing ones included. */

@@ -19,7 +19,7 @@ import { McpMqttLink } from '../mcp-mqtt-link.js';
 import { TypedEvents } from '../typed-events.js';
 import { ClosableHost } from '../host-lifecycle.js';
 import { ControlTopic } from './control-topic.js';
-import { HostDrain, drainGrace } from './host-drain.js';
+import { HostDrain, drainGrace, nothingDrained } from './host-drain.js';
 import type { McpDrainOptions, McpDrainResult } from './host-drain.js';
 import type { ServerHostContext } from './host-context.js';
 import type { McpServerHostEvents, McpServerSession, ServeMcpOverMqttOptions } from './options.js';
@@ -239,18 +239,12 @@ export class McpServerHost extends ClosableHost {
    * sessions go on being served. Resolves once every session ended, or when `graceMs` ran out (or `signal`
    * aborted, or `close()` was called): then the remaining sessions are closed and the host closes as
    * `close()` does. A second call returns the same promise; on a host already closed it resolves with zeros.
+   * Throws for a `graceMs` that is not a number of ms >= 0.
    */
   drain(options: McpDrainOptions = {}): Promise<McpDrainResult> {
     if (this.draining) return this.draining.done;
     const graceMs = drainGrace(options.graceMs);
-    if (this.closed) {
-      return Promise.resolve({
-        sessionsAtStart: 0,
-        sessionsLeftByClients: 0,
-        sessionsClosedAtDeadline: 0,
-        requestsInFlightAtDeadline: 0,
-      });
-    }
+    if (this.closed) return Promise.resolve(nothingDrained());
     this.drainBegun = true;
     this.draining = new HostDrain(
       {
