@@ -14,6 +14,8 @@ function format(detail: unknown): string {
 export interface CliLogger extends Logger {
   /** The command is connected: from now on, MQTT client errors (a broker going away) are warnings. */
   ready(): void;
+  /** Progress the user asked for by stopping the command (a drain): always on stderr, one line. */
+  notice(message: string): void;
 }
 
 /**
@@ -54,5 +56,6 @@ export function cliLogger(io: CliIo, prefix: string, debug: boolean): CliLogger 
     ready() {
       connected = true;
     },
+    notice: (message) => infoWrite(message),
   };
 }

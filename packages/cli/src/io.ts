@@ -4,7 +4,10 @@ import type { Readable, Writable } from 'node:stream';
 export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
-  /** Aborted when the user asks the command to stop (SIGINT/SIGTERM in a real process). */
+  /**
+   * Aborted when the user asks the command to stop (the first SIGINT/SIGTERM in a real process; a second
+   * one exits at once).
+   */
   signal: AbortSignal;
   env: Record<string, string | undefined>;
   /** True when stdout is a terminal: `watch` redraws a screen instead of printing changes line by line. */
@@ -32,11 +35,34 @@ export class CommandError extends Error {
   }
 }
 
+/**
+ * What the process does on SIGINT or SIGTERM: the first one asks the command to stop (`stop`, which
+ * aborts the command's signal: it closes, or drains, what it opened), a second one exits at once with
+ * 128 + the signal's number, for a user who does not want to wait.
+ */
+export function stopSignalHandler(actions: {
+  stop(): void;
+  exit(code: number): void;
+}): (signal: NodeJS.Signals) => void {
+  let stopping = false;
+  return (signal) => {
+    if (!stopping) {
+      stopping = true;
+      actions.stop();
+      return;
+    }
+    actions.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+}
+
 export function processIo(): CliIo {
   const controller = new AbortController();
-  const stop = (): void => controller.abort();
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  const onSignal = stopSignalHandler({
+    stop: () => controller.abort(),
+    exit: (code) => process.exit(code),
+  });
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   return {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),

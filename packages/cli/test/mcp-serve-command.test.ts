@@ -1,7 +1,7 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { startTestBroker } from '@mqtt-agents/broker/vitest';
 import type { TestBroker } from '@mqtt-agents/broker/vitest';
-import { createMcpMqttClientHost } from '@mqtt-agents/mcp';
+import { createMcpMqttClientHost, sessionRefusalReason } from '@mqtt-agents/mcp';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { cli, cliInProcess, serverEverything, unique } from './cli-process.js';
 
@@ -116,10 +116,113 @@ describe.concurrent('mqtt-agents mcp serve', { timeout: 90_000 }, () => {
     await expect.poll(() => host.instancesOf(name).length, { timeout: 10_000 }).toBe(0);
   });
 
+  it('SIGTERM drains: presence says draining, new sessions are refused, the open one is served until its client leaves, exit 0', async ({
+    expect,
+  }) => {
+    const name = `cli/${unique('drain')}`;
+    await using serve = cli([
+      'mcp',
+      'serve',
+      '--drain-grace',
+      '600000',
+      '--url',
+      broker.url,
+      '--name',
+      name,
+      '--',
+      ...serverEverything,
+    ]);
+    const [, serverId] = (await serve.waitFor(/serving '.+' on \S+ as (\S+) /)) as unknown as [
+      string,
+      string,
+    ];
+    await using host = await createMcpMqttClientHost({
+      mqtt: { url: broker.url },
+      serverNameFilters: ['cli/#'],
+    });
+    await host.waitForServer(name, { timeoutMs: 10_000 });
+    const client = new Client({ name: 'stays', version: '1.0.0' });
+    await host.connect(client, name);
+    await serve.waitFor(/initialized/);
+
+    serve.child.kill('SIGTERM');
+    await serve.waitFor(/draining: 1 session open, 600000 ms to move/, { stream: 'stderr' });
+    await expect.poll(() => host.instancesOf(name)[0]?.draining, { timeout: 10_000 }).toBe(true);
+    const refused = await host
+      .connect(new Client({ name: 'late', version: '1.0.0' }), name, {
+        serverId,
+        dedicatedConnection: true,
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(sessionRefusalReason(refused)).toBe('draining');
+    expect(textOf(await client.callTool({ name: 'echo', arguments: { message: 'still' } }))).toBe(
+      'Echo: still',
+    );
+
+    await client.close();
+    expect(await serve.exit).toBe(0);
+    expect(serve.stderr()).toMatch(
+      /drained: 1 of 1 sessions left by their clients, 0 closed at the deadline with 0 requests in flight/,
+    );
+    await expect.poll(() => host.instancesOf(name).length).toBe(0);
+  });
+
+  it('a session that stays is closed when --drain-grace runs out; a second signal exits at once', async ({
+    expect,
+  }) => {
+    const graceName = `cli/${unique('grace')}`;
+    const stuckName = `cli/${unique('stuck')}`;
+    const args = (name: string, grace: string) => [
+      'mcp',
+      'serve',
+      '--drain-grace',
+      grace,
+      '--url',
+      broker.url,
+      '--name',
+      name,
+      '--',
+      ...serverEverything,
+    ];
+    await using grace = cli(args(graceName, '100'));
+    await using stuck = cli(args(stuckName, '600000'));
+    await Promise.all([grace.waitFor(/serving/), stuck.waitFor(/serving/)]);
+    await using host = await createMcpMqttClientHost({
+      mqtt: { url: broker.url },
+      serverNameFilters: ['cli/#'],
+    });
+    await Promise.all([
+      host.waitForServer(graceName, { timeoutMs: 10_000 }),
+      host.waitForServer(stuckName, { timeoutMs: 10_000 }),
+    ]);
+    const first = new Client({ name: 'a', version: '1.0.0' });
+    await host.connect(first, graceName);
+    const second = new Client({ name: 'b', version: '1.0.0' });
+    await host.connect(second, stuckName);
+    await Promise.all([grace.waitFor(/initialized/), stuck.waitFor(/initialized/)]);
+
+    grace.child.kill('SIGTERM');
+    expect(await grace.exit).toBe(0);
+    expect(grace.stderr()).toMatch(
+      /drained: 0 of 1 sessions left by their clients, 1 closed at the deadline/,
+    );
+
+    stuck.child.kill('SIGTERM');
+    await stuck.waitFor(/draining: 1 session open/, { stream: 'stderr' });
+    stuck.child.kill('SIGTERM');
+    expect(await stuck.exit).toBe(143);
+    expect(stuck.stderr()).not.toMatch(/drained:/);
+    // Its will takes the presence away.
+    await expect.poll(() => host.instancesOf(stuckName).length, { timeout: 10_000 }).toBe(0);
+  });
+
   it('fails in one line: missing name, missing command, command not found, broker unreachable', async ({
     expect,
   }) => {
-    const [noName, noCommand, notFound, unreachable] = await Promise.all([
+    const [noName, noCommand, notFound, unreachable, badGrace] = await Promise.all([
       cliInProcess(['mcp', 'serve', '--url', broker.url, '--', 'node']),
       cliInProcess(['mcp', 'serve', '--url', broker.url, '--name', 'x/y']),
       cliInProcess([
@@ -134,7 +237,12 @@ describe.concurrent('mqtt-agents mcp serve', { timeout: 90_000 }, () => {
         'no-such-command-4711',
       ]),
       cliInProcess(['mcp', 'serve', '--url', 'mqtt://127.0.0.1:1', '--name', 'x/y', '--', 'node']),
+      cliInProcess(['mcp', 'serve', '--drain-grace', '1.5s', '--name', 'x/y', '--', 'node']),
     ]);
+    expect(badGrace).toMatchObject({
+      code: 2,
+      stderr: "mqtt-agents mcp serve: invalid --drain-grace '1.5s': expected a number of milliseconds\n",
+    });
     expect(noName).toMatchObject({
       code: 2,
       stderr: 'mqtt-agents mcp serve: missing --name <server-name>\n',

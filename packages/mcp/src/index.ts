@@ -2,6 +2,13 @@
 
 // --- server side ---
 export { McpServerHost } from './server/mcp-server-host.js';
+export { DEFAULT_DRAIN_GRACE_MS } from './server/host-drain.js';
+export type { McpDrainOptions, McpDrainResult } from './server/host-drain.js';
+export {
+  SESSION_REFUSAL_CODE,
+  sessionRefusalReason,
+  type McpSessionRefusalReason,
+} from './session-refusal.js';
 export { serveMcpOverMqtt } from './server/serve-mcp-over-mqtt.js';
 export type {
   McpServerHostEvents,

@@ -8,7 +8,12 @@ import type { TestBroker } from '@mqtt-agents/broker/vitest';
 import { MqttAgentsError } from '@mqtt-agents/core';
 import type { Packet } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MCP_MQTT_DEFAULT_TIMEOUTS, createMcpMqttClientHost, serveMcpOverMqtt } from '../src/index.js';
+import {
+  MCP_MQTT_DEFAULT_TIMEOUTS,
+  createMcpMqttClientHost,
+  serveMcpOverMqtt,
+  sessionRefusalReason,
+} from '../src/index.js';
 import type {
   CreateMcpMqttClientHostOptions,
   McpServerChange,
@@ -330,6 +335,7 @@ describe('transport contract', () => {
     const b = new Client({ name: 'b', version: '1.0.0' });
     const refused = await failure(second.connect(b, server.serverName));
     expect((refused as Error).message).toMatch(/no room for another session/);
+    expect(sessionRefusalReason(refused)).toBe('session-limit');
     await errors.waitFor(/1 sessions already open/);
     expect(server.sessions.size).toBe(1);
     await a.close();

@@ -1,8 +1,9 @@
 import { basename } from 'node:path';
 import { assertServerName } from '@mqtt-agents/core';
-import type { McpServerLike, McpServerSession } from '@mqtt-agents/mcp';
-import { DEFAULT_MAX_SESSIONS, serveMcpOverMqtt } from '@mqtt-agents/mcp';
+import type { McpServerHost, McpServerLike, McpServerSession } from '@mqtt-agents/mcp';
+import { DEFAULT_DRAIN_GRACE_MS, DEFAULT_MAX_SESSIONS, serveMcpOverMqtt } from '@mqtt-agents/mcp';
 import { cliLogger } from '../cli-logger.js';
+import type { CliLogger } from '../cli-logger.js';
 import type { Command, CommandContext } from '../command.js';
 import { untilAborted } from '../command.js';
 import { brokerUrl, parseFlags, splitAtDoubleDash, urlOption } from '../flags.js';
@@ -31,10 +32,16 @@ Options:
   --shared               one server process for every session instead of one per session
   --max-sessions <n>     refuse sessions beyond this many (default 64 with one process per session,
                          else 1000; sessions idle for 30 min are closed)
+  --drain-grace <ms>     on SIGTERM or Ctrl-C, how long the sessions have to move to another instance
+                         before they are closed (default ${DEFAULT_DRAIN_GRACE_MS})
   --url <url>            broker url (default: $MQTT_URL, else mqtt://localhost:1883)
   -h, --help             show this help
 
 The command inherits this process's environment and working directory; its stderr is passed through.
+
+SIGTERM or Ctrl-C drains this instance: its presence says draining, new sessions are refused (clients
+go to another instance), calls in flight finish, and it exits 0 once every client left or the grace
+period ran out. A second signal exits at once.
 `;
 
 const LAUNCHERS = new Set([
@@ -102,6 +109,35 @@ function perSessionServer(
   };
 }
 
+/** `--drain-grace <ms>`: a whole number of milliseconds, 0 or more. */
+function parseDrainGrace(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_DRAIN_GRACE_MS;
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new UsageError(`invalid --drain-grace '${value}': expected a number of milliseconds`);
+  }
+  return Number(value);
+}
+
+/** Drain the instance, saying on stderr how it goes: the sessions still open, then what became of them. */
+export async function drainHost(host: McpServerHost, graceMs: number, logger: CliLogger): Promise<void> {
+  const open = host.sessions.size;
+  logger.notice(
+    `draining: ${open} session${open === 1 ? '' : 's'} open, ${graceMs} ms to move (signal again to exit at once)`,
+  );
+  const stopWatching = host.on('session-close', (session) =>
+    logger.notice(`draining: session ${session.mcpClientId} ended, ${host.sessions.size} still open`),
+  );
+  try {
+    const result = await host.drain({ graceMs });
+    logger.notice(
+      `drained: ${result.sessionsLeftByClients} of ${result.sessionsAtStart} sessions left by their clients, ` +
+        `${result.sessionsClosedAtDeadline} closed at the deadline with ${result.requestsInFlightAtDeadline} requests in flight`,
+    );
+  } finally {
+    stopWatching();
+  }
+}
+
 async function mcpServeCommand(argv: string[], context: CommandContext): Promise<number> {
   const { before, after } = splitAtDoubleDash(argv);
   const { values } = parseFlags(before, {
@@ -112,6 +148,7 @@ async function mcpServeCommand(argv: string[], context: CommandContext): Promise
       'server-id': { type: 'string' },
       shared: { type: 'boolean' },
       'max-sessions': { type: 'string' },
+      'drain-grace': { type: 'string' },
     },
   });
   if (after === undefined || after.length === 0) {
@@ -128,6 +165,7 @@ async function mcpServeCommand(argv: string[], context: CommandContext): Promise
       throw new UsageError(`invalid --max-sessions '${values['max-sessions']}': expected a positive integer`);
     }
   }
+  const drainGraceMs = parseDrainGrace(values['drain-grace']);
   const url = brokerUrl(values.url, context);
   const [command, ...args] = after as [string, ...string[]];
   const commandLine = after.join(' ');
@@ -191,6 +229,7 @@ async function mcpServeCommand(argv: string[], context: CommandContext): Promise
     ...(childExited ? [childExited.then(() => 'exited' as const)] : []),
   ]);
   context.stdout(`mqtt-agents mcp serve: shutting down\n`);
+  if (outcome === 'stopped') await drainHost(host, drainGraceMs, logger);
   await host.close();
   await relays.close();
   await sharedChild?.close();

@@ -8,6 +8,7 @@ const instance = (serverId: string): McpServerInstance => ({
   description: '',
   meta: {},
   rbac: undefined,
+  draining: false,
 });
 const three = [instance('c'), instance('a'), instance('b')];
 

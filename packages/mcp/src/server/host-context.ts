@@ -16,4 +16,6 @@ export interface ServerHostContext {
   readonly trustBrokerIdentity: boolean;
   /** True once the host began to close: nothing new is opened or routed. */
   isClosed(): boolean;
+  /** True once the host began to drain: new sessions are refused, open ones go on. */
+  isDraining(): boolean;
 }

@@ -19,6 +19,8 @@ import { McpMqttLink } from '../mcp-mqtt-link.js';
 import { TypedEvents } from '../typed-events.js';
 import { ClosableHost } from '../host-lifecycle.js';
 import { ControlTopic } from './control-topic.js';
+import { HostDrain, drainGrace, nothingDrained } from './host-drain.js';
+import type { McpDrainOptions, McpDrainResult } from './host-drain.js';
 import type { ServerHostContext } from './host-context.js';
 import type { McpServerHostEvents, McpServerSession, ServeMcpOverMqttOptions } from './options.js';
 import { serverOnlineNotification } from './server-presence.js';
@@ -69,6 +71,9 @@ export class McpServerHost extends ClosableHost {
   private description: string;
   private meta: Record<string, unknown> | undefined;
   private rbac: McpServerRbac | undefined;
+  private draining: HostDrain | undefined;
+  /** Set before the drain starts, so that its first presence already says so. */
+  private drainBegun = false;
 
   /** @internal Use `serveMcpOverMqtt`. */
   constructor(init: {
@@ -113,6 +118,7 @@ export class McpServerHost extends ClosableHost {
         report: (error, session) => this.report(error, session),
       }),
       isClosed: () => this.closed,
+      isDraining: () => this.drainBegun,
     };
     const address = { serverId: this.serverId, serverName: this.serverName };
     this.controlTopic = mcpServerControlTopic(address);
@@ -221,11 +227,47 @@ export class McpServerHost extends ClosableHost {
     await this.registry.get(mcpClientId)?.session.transport.end({ notifyPeer: true, unsubscribe: true });
   }
 
+  /** True once `drain()` was called. */
+  get isDraining(): boolean {
+    return this.drainBegun;
+  }
+
+  /**
+   * Take this instance out of service without losing a call: the retained presence says
+   * `meta.draining: true` at once (clients move their sessions elsewhere), every new `initialize` is
+   * refused (JSON-RPC error -32000, `data.reason: 'draining'`, see `sessionRefusalReason`), and the open
+   * sessions go on being served. Resolves once every session ended, or when `graceMs` ran out (or `signal`
+   * aborted, or `close()` was called): then the remaining sessions are closed and the host closes as
+   * `close()` does. A second call returns the same promise; on a host already closed it resolves with zeros.
+   * Throws for a `graceMs` that is not a number of ms >= 0.
+   */
+  drain(options: McpDrainOptions = {}): Promise<McpDrainResult> {
+    if (this.draining) return this.draining.done;
+    const graceMs = drainGrace(options.graceMs);
+    if (this.closed) return Promise.resolve(nothingDrained());
+    this.drainBegun = true;
+    this.draining = new HostDrain(
+      {
+        sessionCount: () => this.registry.all().length,
+        requestsInFlight: () =>
+          this.registry.all().reduce((sum, record) => sum + record.session.transport.requestsInFlight, 0),
+        publishPresence: () => this.publishPresence(),
+        report: (error) => this.report(error),
+        close: () => this.close(),
+      },
+      { graceMs, signal: options.signal },
+    );
+    this.events.emit('draining', { sessions: this.registry.all().length, graceMs });
+    return this.draining.done;
+  }
+
   /**
    * Stop serving: every session is de-initialized, the retained presence is cleared, and the MQTT
    * connection is closed (a client you passed stays open unless `closeClient` was set). Idempotent.
+   * During a drain, ends the drain at once (it resolves once the host is closed).
    */
   override close(): Promise<void> {
+    this.draining?.settle();
     return super.close();
   }
 
@@ -259,7 +301,7 @@ export class McpServerHost extends ClosableHost {
     const notification = serverOnlineNotification({
       serverName: this.serverName,
       description: this.description,
-      meta: this.meta,
+      meta: this.drainBegun ? { ...this.meta, draining: true } : this.meta,
       rbac: this.rbac,
     });
     await this.link.publish(this.presenceTopic, JSON.stringify(notification), { retain: true });
@@ -289,6 +331,7 @@ export class McpServerHost extends ClosableHost {
       this.link.unsubscribeQuietly(clientSessionTopics(transport.mcpClientId, this.context));
     if (ending.reason) this.logger.debug(ending.reason.message);
     this.events.emit('session-close', record.session, ending.reason);
+    this.draining?.sessionEnded();
   }
 
   private onConnectionDrop(): void {

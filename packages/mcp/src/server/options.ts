@@ -107,6 +107,11 @@ export interface McpServerHostEvents {
    * idle or never initialized, failed health check, connection lost, replaced by a new initialize).
    */
   'session-close': (session: McpServerSession, reason: MqttAgentsError | undefined) => void;
+  /**
+   * `drain()` began: the presence now says `draining`, new sessions are refused. `sessions` are those open
+   * at that moment; `graceMs` is how long they have.
+   */
+  draining: (drain: { sessions: number; graceMs: number }) => void;
   /** A problem the host reported (the same errors `onerror` receives). */
   error: (error: Error) => void;
 }

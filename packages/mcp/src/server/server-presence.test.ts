@@ -24,8 +24,23 @@ it('round-trips the online notification, taking id and name from the topic', () 
       description: 'Press',
       meta: { site: 1, rbac: { roles: [{ name: 'admin' }] } },
       rbac: { roles: [{ name: 'admin' }] },
+      draining: false,
     },
   });
+});
+
+it('reads meta.draining: only the boolean true means draining', () => {
+  const read = (meta: Record<string, unknown>) => {
+    const reading = readServerPresence(
+      address,
+      bytes(serverOnlineNotification({ serverName: 'x', description: 'Press', meta })),
+    );
+    return reading.kind === 'online' ? reading.instance.draining : undefined;
+  };
+  expect(read({ draining: true, site: 1 })).toBe(true);
+  expect(read({ draining: 'true' })).toBe(false);
+  expect(read({ draining: false })).toBe(false);
+  expect(read({})).toBe(false);
 });
 
 it('accepts missing fields and reads empty payloads as offline', () => {
@@ -33,7 +48,7 @@ it('accepts missing fields and reads empty payloads as offline', () => {
     readServerPresence(address, bytes({ jsonrpc: '2.0', method: 'notifications/server/online' })),
   ).toEqual({
     kind: 'online',
-    instance: { ...address, description: '', meta: {}, rbac: undefined },
+    instance: { ...address, description: '', meta: {}, rbac: undefined, draining: false },
   });
   expect(readServerPresence(address, new Uint8Array())).toEqual({ kind: 'offline' });
 });

@@ -27,6 +27,11 @@ export interface McpServerInstance {
   readonly meta: Readonly<Record<string, unknown>>;
   /** `meta.rbac` when the server describes roles. */
   readonly rbac: McpServerRbac | undefined;
+  /**
+   * `meta.draining === true`: the instance is being drained (`host.drain()`). It takes no new sessions;
+   * clients move their sessions to another instance before it leaves.
+   */
+  readonly draining: boolean;
 }
 
 export const SERVER_ONLINE_METHOD = 'notifications/server/online';
@@ -91,6 +96,7 @@ export function readServerPresence(
       description: typeof params.description === 'string' ? params.description : '',
       meta,
       rbac: readRbac(meta),
+      draining: meta.draining === true,
     },
   };
 }

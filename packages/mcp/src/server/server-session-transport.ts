@@ -92,6 +92,11 @@ export class McpMqttServerSessionTransport extends SessionTransport implements T
     return this.core.isEstablished;
   }
 
+  /** @internal Requests of the client this session has not answered yet (what a drain cut short). */
+  get requestsInFlight(): number {
+    return this.core.state.is('closed') ? 0 : this.activity.requestsInProgress;
+  }
+
   async start(): Promise<void> {
     this.core.state.beginStart();
     this.core.state.completeStart();

@@ -56,3 +56,15 @@ it('0 turns both clocks off', () => {
   expect(expired).toEqual([]);
   clock.dispose();
 });
+
+it('counts requests in progress; a response or a cancellation from the client finishes one', () => {
+  const { clock } = activity(10_000, 0);
+  clock.heard({ jsonrpc: '2.0', id: 1, method: 'tools/call', params: {} });
+  clock.heard({ jsonrpc: '2.0', id: 'two', method: 'tools/call', params: {} });
+  expect(clock.requestsInProgress).toBe(2);
+  clock.sent({ jsonrpc: '2.0', id: 1, result: {} });
+  expect(clock.requestsInProgress).toBe(1);
+  clock.heard({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 'two' } });
+  expect(clock.requestsInProgress).toBe(0);
+  clock.dispose();
+});

@@ -46,10 +46,20 @@ export class SessionActivity {
     this.armIdle();
   }
 
+  /** Requests of the client the server has not answered yet. */
+  get requestsInProgress(): number {
+    return this.inProgress.size;
+  }
+
   /** A message arrived from the client. */
   heard(message: JSONRPCMessage): void {
     this.lastHeard = now();
     if (isRequest(message)) this.inProgress.add(requestIdKey(message.id));
+    else if (methodOf(message) === 'notifications/cancelled') {
+      // The SDK answers nothing to a request its client cancelled: it is no longer in progress.
+      const requestId = (message as { params?: { requestId?: RequestId } }).params?.requestId;
+      if (requestId !== undefined) this.inProgress.delete(requestIdKey(requestId));
+    }
     if (!this.initialized && methodOf(message) === 'notifications/initialized') {
       this.initialized = true;
       this.clear();

@@ -11,6 +11,7 @@ import type { ServerHostContext } from './host-context.js';
 import type { McpServerSession } from './options.js';
 import { McpMqttServerSessionTransport } from './server-session-transport.js';
 import type { SessionEnding } from './server-session-transport.js';
+import { sessionRefusalError } from '../session-refusal.js';
 import { isRefusal } from './session-admission.js';
 import type { SessionAdmission, SessionRefusal, SessionSlot } from './session-admission.js';
 import type { SessionRecord } from './session-registry.js';
@@ -125,6 +126,12 @@ export class SessionOpener {
     const { admission } = this.settings;
     const senderKey = context.trustBrokerIdentity ? (caller.principal ?? caller.mqttClientId) : undefined;
     const existing = context.registry.get(mcpClientId);
+    if (context.isDraining()) {
+      // A second initialize means the client gave up its session here: it ends, and no new one opens.
+      await existing?.session.transport.end({ notifyPeer: false, unsubscribe: true });
+      await this.refuse(mcpClientId, rpcTopic, initialize, 'draining');
+      return undefined;
+    }
     if (existing) {
       // The replaced session's place passes to the new one (unless the sender changed and must be counted
       // again), so a client re-initializing at the limit is not refused.
@@ -170,36 +177,47 @@ export class SessionOpener {
       admitted.release();
       return undefined;
     }
+    if (context.isDraining()) {
+      // The drain began while the client's topics were being subscribed.
+      admitted.release();
+      context.link.unsubscribeQuietly(clientSessionTopics(mcpClientId, context));
+      await this.refuse(mcpClientId, rpcTopic, initialize, 'draining');
+      return undefined;
+    }
     return admitted;
   }
 
-  /** Answer an initialize the limits refused: a JSON-RPC error the client sees, and a report. */
+  /** Answer an initialize the limits or a drain refused: a JSON-RPC error the client sees, and a report. */
   private async refuse(
     mcpClientId: string,
     rpcTopic: string,
     initialize: JSONRPCMessage & { id: RequestId },
-    refusal: SessionRefusal,
+    refusal: SessionRefusal | 'draining',
   ): Promise<void> {
-    const perSender = refusal.limit === 'max-sessions-per-sender';
     const { inbound } = this.context;
-    inbound.report(
-      inbound.problem(
+    let error: ReturnType<typeof sessionRefusalError>;
+    if (refusal === 'draining') {
+      // Expected while draining, not a problem: logged, not reported.
+      this.context.logger.debug(`refused client '${mcpClientId}': this instance is draining`);
+      error = sessionRefusalError('draining', 'server instance is draining: connect to another instance');
+    } else {
+      const perSender = refusal.limit === 'max-sessions-per-sender';
+      inbound.report(
+        inbound.problem(
+          perSender
+            ? `refused client '${mcpClientId}': its sender already holds ${refusal.max} sessions (maxSessionsPerSender)`
+            : `refused client '${mcpClientId}': ${refusal.max} sessions already open (maxSessions)`,
+          { mcpClientId, limit: refusal.limit, max: refusal.max },
+        ),
+      );
+      error = sessionRefusalError(
+        'session-limit',
         perSender
-          ? `refused client '${mcpClientId}': its sender already holds ${refusal.max} sessions (maxSessionsPerSender)`
-          : `refused client '${mcpClientId}': ${refusal.max} sessions already open (maxSessions)`,
-        { mcpClientId, limit: refusal.limit, max: refusal.max },
-      ),
-    );
-    await this.context.link.publishMessage(rpcTopic, {
-      jsonrpc: '2.0',
-      id: initialize.id,
-      error: {
-        code: -32000,
-        message: perSender
           ? 'too many sessions from this sender: close one first'
           : 'server instance has no room for another session',
-        data: { limit: refusal.limit, max: refusal.max },
-      },
-    });
+        { limit: refusal.limit, max: refusal.max },
+      );
+    }
+    await this.context.link.publishMessage(rpcTopic, { jsonrpc: '2.0', id: initialize.id, error });
   }
 }
