@@ -4,7 +4,7 @@ import type { McpServerInstance } from '../server/server-presence.js';
 
 /** True when the instance announced a drain in its presence (`meta.draining`): it takes no new sessions. */
 export function isDraining(instance: McpServerInstance): boolean {
-  return instance.meta.draining === true;
+  return instance.draining;
 }
 
 /** Where a new session goes: the instance, and whether the host's own connection can hold it. */
