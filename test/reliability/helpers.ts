@@ -144,6 +144,8 @@ export function settle<T>(promise: Promise<T>): Promise<Outcome<T>> {
 export interface ServerProcess {
   readonly child: ChildProcess;
   readonly info: Record<string, string>;
+  /** The lines the process printed after its ready line (the fleet server prints `ran <id>` per call). */
+  readonly output: string[];
   /** Wait for the process to exit (after a kill). */
   exited: Promise<void>;
   kill(signal: NodeJS.Signals): void;
@@ -154,8 +156,8 @@ export interface ServerProcess {
  * prints one JSON line with its ids when it is ready.
  */
 export async function spawnServerProcess(
-  role: 'mcp' | 'a2a',
-  options: { url: string; keepalive: number; name: string },
+  role: 'mcp' | 'mcp-fleet' | 'a2a',
+  options: { url: string; keepalive: number; name: string; args?: string[] },
 ): Promise<ServerProcess> {
   const script = fileURLToPath(new URL('./fixtures/server-process.ts', import.meta.url));
   const child = spawn(
@@ -169,10 +171,12 @@ export async function spawnServerProcess(
       options.url,
       String(options.keepalive),
       options.name,
+      ...(options.args ?? []),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
+  const output: string[] = [];
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const lines = createInterface({ input: child.stdout! });
@@ -181,10 +185,11 @@ export async function spawnServerProcess(
     lines.once('line', (line) => {
       clearTimeout(timer);
       resolve(JSON.parse(line) as Record<string, string>);
+      lines.on('line', (next) => output.push(next));
     });
     void exited.then(() => reject(new Error(`server process exited at start: ${stderr}`)));
   });
-  return { child, info, exited, kill: (signal) => void child.kill(signal) };
+  return { child, info, output, exited, kill: (signal) => void child.kill(signal) };
 }
 
 /** A plain-text A2A part. */
