@@ -283,6 +283,37 @@ describe('failover', () => {
     await closeAll(fleet);
   });
 
+  it('a first initialize refused by a full instance goes to another instance instead of failing the connect', async () => {
+    const serverName = `failover/${unique('full')}`;
+    const full = await serveMcpOverMqtt({
+      mqtt: { url: broker.url },
+      serverName,
+      serverId: unique('full'),
+      description: 'holds one session',
+      maxSessions: 1,
+      createServer: () => buildServer('full', new Gate(), new Map(), false),
+    });
+    const fleet = await instances(serverName, 1);
+    await using occupant = await clientHost();
+    await occupant.connect(new Client({ name: 'occupant', version: '1.0.0' }), serverName, {
+      serverId: full.serverId,
+    });
+    await using clients = await clientHost();
+    await expect.poll(() => clients.instancesOf(serverName).length).toBe(2);
+    const moved = failovers(clients);
+    const client = new Client({ name: 'late', version: '1.0.0' });
+    // The selection prefers the full instance: it refuses, and the session lands on the other one.
+    const transport = await clients.connect(client, serverName, {
+      select: (online) => online.find((instance) => instance.serverId === full.serverId) ?? online[0],
+    });
+    expect(await moved).toMatchObject({ reason: 'refused', from: full.serverId, outcome: 'moved' });
+    expect(transport.serverId).toBe(fleet[0]!.host.serverId);
+    expect(await text(client.callTool({ name: 'where', arguments: {} }))).toBe(fleet[0]!.host.serverId);
+    await client.close();
+    await full.close();
+    await closeAll(fleet);
+  });
+
   it('maxFailovers bounds the moves', async () => {
     const serverName = `failover/${unique('bounded')}`;
     const fleet = await instances(serverName, 3);

@@ -10,6 +10,7 @@ import type {
 } from '../json-rpc-types.js';
 import { isRequest, isResponse, methodOf } from '../inbound/inbound-messages.js';
 import { requestIdKey } from '../session/request-deadlines.js';
+import { sessionRefusalReason } from '../session-refusal.js';
 import { isRetriable, sessionLostResponse } from './failover-policy.js';
 import type { ResolvedFailover } from './failover-policy.js';
 import type { InstanceTransport } from './instance-transport.js';
@@ -18,7 +19,14 @@ import { moveSession } from './session-move.js';
 import type { MoveOutcome } from './session-move.js';
 
 /** Why a session moved (or tried to) to another instance. */
-export type McpFailoverReason = 'offline' | 'health' | 'peer-ended' | 'connection' | 'draining';
+export type McpFailoverReason =
+  | 'offline'
+  | 'health'
+  | 'peer-ended'
+  | 'connection'
+  | 'draining'
+  /** The instance refused the SDK's first `initialize` (draining, session limits): another one gets it. */
+  | 'refused';
 
 /** What the client host reports for each move (`host.on('failover', …)`). */
 export interface McpFailoverEvent {
@@ -44,6 +52,8 @@ export interface SessionPlacement {
   readonly serverName: string;
   readonly policy: ResolvedFailover | undefined;
   readonly logger: Logger;
+  /** The first instance was named by the caller (`serverId`): a refusal of the first `initialize` stands. */
+  readonly pinned: boolean;
   /** A new, unstarted instance session on an instance not in `exclude` (waits for one to come online). */
   place(request: { exclude: ReadonlySet<string>; signal: AbortSignal }): Promise<InstanceTransport>;
   report(event: McpFailoverEvent): void;
@@ -53,7 +63,15 @@ export interface SessionPlacement {
 
 type Phase = 'new' | 'live' | 'moving' | 'closed';
 
-const LOSS_REASONS: ReadonlySet<string> = new Set(['offline', 'health', 'peer-ended', 'connection']);
+const LOSS_REASONS: ReadonlySet<string> = new Set([
+  'offline',
+  'health',
+  'peer-ended',
+  'connection',
+  'refused',
+]);
+/** Refusals of a first `initialize` that another instance may not share. */
+const MOVABLE_REFUSALS: ReadonlySet<string> = new Set(['draining', 'session-limit']);
 
 /**
  * The client side of one MCP session over MQTT, as an SDK `Transport`. It talks to one server instance at a
@@ -166,6 +184,7 @@ export class McpMqttClientTransport implements Transport {
       await this.sendResponse(message as JSONRPCMessage & { id: RequestId });
       return;
     }
+    if (methodOf(message) === 'notifications/cancelled' && this.cancelPending(message)) return;
     this.memory.recordOutbound(message);
     if (this.phase === 'moving') {
       this.hold(message);
@@ -363,6 +382,69 @@ export class McpMqttClientTransport implements Transport {
     return { retried, failed };
   }
 
+  /**
+   * The SDK cancels one of its requests: the cancellation goes to the instance that holds it (after a drain
+   * move that may be the earlier one), or nowhere when the request waits for a move (it is simply dropped).
+   * Returns true when it was handled here.
+   */
+  private cancelPending(message: JSONRPCMessage): boolean {
+    const requestId = (message as { params?: { requestId?: RequestId } }).params?.requestId;
+    if (requestId === undefined) return false;
+    const key = requestIdKey(requestId);
+    const entry = this.memory.pending.get(key);
+    if (!entry) return false;
+    const inner = entry.inner;
+    if (inner === undefined) {
+      this.memory.pending.delete(key);
+      this.held = this.held.filter((held) => held !== entry.message);
+      return true;
+    }
+    this.memory.pending.delete(key);
+    if (inner === this.current) return false;
+    inner
+      .send(message)
+      .catch((error: unknown) =>
+        this.placement.logger.debug('could not pass a cancellation on to a retiring session', error),
+      );
+    this.retireIfDone(inner);
+    return true;
+  }
+
+  /**
+   * The instance refused the SDK's first `initialize` because it drains or is full: with failover on, the
+   * `initialize` goes to another instance instead of failing the connect. Returns true when it moves.
+   */
+  private refusedFirstInitialize(
+    inner: InstanceTransport,
+    entry: { inner: InstanceTransport | undefined },
+    message: JSONRPCMessage,
+  ): boolean {
+    if (
+      this.placement.pinned ||
+      !('error' in message) ||
+      this.memory.initialized ||
+      this.phase !== 'live' ||
+      !this.canMove()
+    )
+      return false;
+    const reason = sessionRefusalReason(message.error);
+    if (reason === undefined || !MOVABLE_REFUSALS.has(reason)) return false;
+    entry.inner = undefined;
+    this.lossReasons.set(
+      inner,
+      new MqttAgentsError(
+        'CONNECTION_CLOSED',
+        `instance '${inner.serverId}' refused the session (${reason})`,
+        {
+          details: { loss: 'refused', reason },
+        },
+      ),
+    );
+    this.startMove('loss', inner);
+    void inner.end({ notifyPeer: false });
+    return true;
+  }
+
   private canMove(): boolean {
     const policy = this.placement.policy;
     return policy !== undefined && this.moves < policy.maxFailovers && this.memory.initialize !== undefined;
@@ -493,6 +575,7 @@ export class McpMqttClientTransport implements Transport {
         );
         return;
       }
+      if (entry.message.method === 'initialize' && this.refusedFirstInitialize(inner, entry, message)) return;
       this.memory.answered(message as JSONRPCMessage & { id: RequestId });
       this.deliver(message, extra);
       this.retireIfDone(inner);

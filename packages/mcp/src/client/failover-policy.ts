@@ -1,3 +1,4 @@
+import { MqttAgentsError } from '@mqtt-agents/core';
 import type { JSONRPCMessage, RequestId } from '../json-rpc-types.js';
 
 /** How a client session moves to another instance of its server when its instance is lost or drains. */
@@ -40,6 +41,22 @@ export const DEFAULT_MAX_HELD_MESSAGES = 1_000;
 export function resolveFailover(option: boolean | FailoverOptions | undefined): ResolvedFailover | undefined {
   if (option === false) return undefined;
   const options = option === true || option === undefined ? {} : option;
+  const positive = (value: number | undefined, name: string, integer: boolean, infinite: boolean): void => {
+    if (value === undefined) return;
+    const valid =
+      typeof value === 'number' &&
+      value >= 0 &&
+      (infinite && value === Number.POSITIVE_INFINITY ? true : Number.isFinite(value)) &&
+      (!integer || value === Number.POSITIVE_INFINITY || Number.isInteger(value));
+    if (!valid)
+      throw new MqttAgentsError(
+        'INVALID_PAYLOAD',
+        `failover.${name} must be a number >= 0, got ${String(value)}`,
+      );
+  };
+  positive(options.timeoutMs, 'timeoutMs', false, false);
+  positive(options.maxFailovers, 'maxFailovers', true, true);
+  positive(options.maxHeldMessages, 'maxHeldMessages', true, false);
   return {
     timeoutMs: options.timeoutMs ?? DEFAULT_FAILOVER_TIMEOUT_MS,
     maxFailovers: options.maxFailovers ?? Number.POSITIVE_INFINITY,

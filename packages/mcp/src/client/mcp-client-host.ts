@@ -197,6 +197,7 @@ export class McpClientHost extends ClosableHost {
       serverName,
       policy,
       logger: this.logger,
+      pinned: options.serverId !== undefined,
       place: ({ exclude, signal: moveSignal }) =>
         this.placeSession({
           ...placeOptions,
@@ -244,6 +245,8 @@ export class McpClientHost extends ClosableHost {
   }
 
   protected async shutdown(): Promise<void> {
+    // Sessions first, so none starts a move while the connections go.
+    await Promise.all([...this.transports].map((transport) => transport.end({ notifyPeer: false })));
     this.discovery.end();
     if (!this.ownsConnection && this.connection.connected) {
       await this.connection

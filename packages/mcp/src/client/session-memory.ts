@@ -35,7 +35,7 @@ export class SessionMemory {
   readonly lists = new Map<string, { params: Record<string, unknown>; result: string }>();
   readonly toolHints = new Map<string, ToolHints>();
   readonly pending = new Map<string, PendingRequest>();
-  /** Server requests from a later instance carry a rewritten id: rewritten id → where to answer. */
+  /** Server requests in flight: id the SDK saw (a key) → where to answer, with the id the instance used. */
   private readonly serverRequests = new Map<string, { inner: InstanceTransport; id: RequestId }>();
   private nextServerRequest = 0;
 
@@ -100,22 +100,25 @@ export class SessionMemory {
     return [...this.pending.values()].filter((entry) => entry.inner === inner);
   }
 
-  /** A server request from `inner`; `rewrite` gives it an id that cannot clash with earlier instances'. */
+  /**
+   * A server request from `inner`: remembered, so the SDK's answer goes back to the instance that asked
+   * (after a drain move the earlier instance may still ask). `rewrite` gives it an id that cannot clash with
+   * an earlier instance's ids.
+   */
   serverRequest(inner: InstanceTransport, message: JSONRPCRequest, rewrite: boolean): JSONRPCRequest {
-    if (!rewrite) return message;
-    const id = `mqtt-agents/${++this.nextServerRequest}/${String(message.id)}`;
-    this.serverRequests.set(id, { inner, id: message.id });
+    const id = rewrite ? `mqtt-agents/${++this.nextServerRequest}/${String(message.id)}` : message.id;
+    this.serverRequests.set(requestIdKey(id), { inner, id: message.id });
     if (this.serverRequests.size > MAX_SERVER_REQUESTS) {
       this.serverRequests.delete(this.serverRequests.keys().next().value as string);
     }
-    return { ...message, id };
+    return rewrite ? { ...message, id } : message;
   }
 
   /** Where an SDK response to a server request goes, with the id that instance used. */
   serverRequestTarget(id: RequestId): { inner: InstanceTransport; id: RequestId } | undefined {
-    if (typeof id !== 'string') return undefined;
-    const target = this.serverRequests.get(id);
-    if (target) this.serverRequests.delete(id);
+    const key = requestIdKey(id);
+    const target = this.serverRequests.get(key);
+    if (target) this.serverRequests.delete(key);
     return target;
   }
 
@@ -123,9 +126,10 @@ export class SessionMemory {
   rewrittenCancellation(inner: InstanceTransport, message: JSONRPCMessage): JSONRPCMessage {
     if (methodOf(message) !== 'notifications/cancelled') return message;
     const params = (message as { params?: { requestId?: RequestId } }).params;
-    for (const [id, target] of this.serverRequests) {
+    for (const [key, target] of this.serverRequests) {
       if (target.inner === inner && target.id === params?.requestId) {
-        return { ...message, params: { ...params, requestId: id } } as JSONRPCMessage;
+        const requestId = key.slice(2);
+        return { ...message, params: { ...params, requestId } } as JSONRPCMessage;
       }
     }
     return message;
