@@ -1,6 +1,7 @@
-// What the per-major entry points add over the main entry, on a real broker with real SDK objects: the 2.x
-// client entry keeps a negotiating 2.x Client on the 2025 handshake, and `callerIdentity` reads the session's
-// caller in 1.x and 2.x handlers alike.
+// What the per-major entry points add over the main entry, imported by their package names as a user does
+// (the source condition resolves the subpaths), on a real broker with real SDK objects: the 2.x client entry
+// keeps a negotiating 2.x Client on the 2025 handshake, and `callerIdentity` reads the session's caller in
+// 1.x and 2.x handlers alike.
 import { Client as ClientV2 } from '@modelcontextprotocol/client';
 import { McpServer as McpServerV2 } from '@modelcontextprotocol/server';
 import { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
@@ -11,9 +12,9 @@ import type { TestBroker } from '@mqtt-agents/broker/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMcpMqttClientHost, serveMcpOverMqtt } from '../src/index.js';
 import type { McpClientHost, McpServerHost } from '../src/index.js';
-import { callerIdentity as callerIdentityV1 } from '../src/sdk-v1.js';
-import { clientTransport, connectClient } from '../src/sdk-v2/client.js';
-import { callerIdentity as callerIdentityV2 } from '../src/sdk-v2/server.js';
+import { callerIdentity as callerIdentityV1 } from '@mqtt-agents/mcp/sdk-v1';
+import { clientTransport, connectClient } from '@mqtt-agents/mcp/sdk-v2/client';
+import { callerIdentity as callerIdentityV2 } from '@mqtt-agents/mcp/sdk-v2/server';
 import { RawPeer, failure, unique } from './helpers.js';
 
 let broker: TestBroker;
