@@ -66,7 +66,7 @@ export class Handshake2025Transport implements Transport {
           message: `${DISCOVER_METHOD} is not part of MCP over MQTT: the session uses the 2025 initialize handshake`,
         },
       };
-      // Answered after send() returned, as a response from the wire would be.
+      // Answered asynchronously, never from inside send(), as a response from the wire would be.
       queueMicrotask(() => this.onmessage?.(answer));
       return;
     }
