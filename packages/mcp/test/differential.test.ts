@@ -1,110 +1,89 @@
-// The differential suite: every scenario runs over the SDK's InMemoryTransport and over MQTT (a real broker,
+// The differential suite: every scenario runs over an SDK InMemoryTransport and over MQTT (a real broker,
 // the server host and the client host) and must give identical results. Each scenario also checks its own
-// result, so a scenario that silently did nothing on both sides fails too.
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import {
-  CreateMessageRequestSchema,
-  ElicitRequestSchema,
-  ListRootsRequestSchema,
-  LoggingMessageNotificationSchema,
-  ResourceUpdatedNotificationSchema,
-  RootsListChangedNotificationSchema,
-  ToolListChangedNotificationSchema,
-} from '@modelcontextprotocol/sdk/types.js';
+// result, so a scenario that silently did nothing on both sides fails too. It runs for every pairing of the
+// MCP SDK majors (client x server: 1.x x 1.x, 2.x x 2.x, 2.x x 1.x, 1.x x 2.x): the same scenarios, each
+// client major talking to each server major, in memory and over MQTT. 2.x clients connect through
+// `@mqtt-agents/mcp/sdk-v2/client`, as a 2.x user would.
 import { startTestBroker } from '@mqtt-agents/broker/vitest';
 import type { TestBroker } from '@mqtt-agents/broker/vitest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { createMcpMqttClientHost, serveMcpOverMqtt } from '../src/index.js';
 import type { McpClientHost, McpServerHost } from '../src/index.js';
-import { buildTestServer, settle, unique } from './helpers.js';
+import { settle, unique } from './helpers.js';
+import { MAJORS, newClient, newServer } from './sdk-majors.js';
+import type { Major, Seen, ServerUnderTest, TestClient, TestServer } from './sdk-majors.js';
 
 interface Session {
-  client: Client;
-  server: McpServer;
+  client: TestClient;
+  server: TestServer;
   /** Things the client's handlers saw, for scenarios to read. */
-  seen: { notifications: Array<{ method: string; params?: unknown }> };
+  seen: Seen;
   close(): Promise<void>;
 }
 
-type Connect = () => Promise<Session>;
-
-function newClient(seen: Session['seen']): Client {
-  const client = new Client(
-    { name: 'differential', version: '1.0.0' },
-    { capabilities: { sampling: {}, elicitation: { form: {} }, roots: { listChanged: true } } },
-  );
-  client.setRequestHandler(CreateMessageRequestSchema, async (request) => ({
-    role: 'assistant',
-    model: 'test-model',
-    content: { type: 'text', text: `sampled: ${JSON.stringify(request.params.messages[0]?.content)}` },
-    stopReason: 'endTurn',
-  }));
-  client.setRequestHandler(ElicitRequestSchema, async (request) => ({
-    action: 'accept',
-    content: { answer: `yes to ${request.params.message}` },
-  }));
-  client.setRequestHandler(ListRootsRequestSchema, async () => ({
-    roots: [{ uri: 'file:///plant', name: 'plant' }],
-  }));
-  const record = (method: string) => (notification: { params?: unknown }) => {
-    seen.notifications.push({ method, params: notification.params });
-  };
-  client.setNotificationHandler(LoggingMessageNotificationSchema, record('notifications/message'));
-  client.setNotificationHandler(ResourceUpdatedNotificationSchema, record('notifications/resources/updated'));
-  client.setNotificationHandler(
-    ToolListChangedNotificationSchema,
-    record('notifications/tools/list_changed'),
-  );
-  return client;
+/** Which SDK major runs on each side. */
+interface Pairing {
+  client: Major;
+  server: Major;
 }
 
-const memory: Connect = async () => {
-  const seen: Session['seen'] = { notifications: [] };
-  const server = buildTestServer();
-  const client = newClient(seen);
-  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
-  await server.connect(serverTransport);
-  await client.connect(clientTransport);
-  return { client, server, seen, close: () => client.close() };
-};
+const PAIRINGS: Pairing[] = [
+  { client: '1.x', server: '1.x' },
+  { client: '2.x', server: '2.x' },
+  { client: '2.x', server: '1.x' },
+  { client: '1.x', server: '2.x' },
+];
+
+async function inMemory(pairing: Pairing): Promise<Session> {
+  const seen: Seen = { notifications: [] };
+  const server = newServer(pairing.server);
+  const client = newClient(pairing.client, seen);
+  await client.connectInMemory(server);
+  return { client: client.client, server: server.server, seen, close: () => client.client.close() };
+}
 
 let broker: TestBroker;
-let serverHost: McpServerHost;
+/** One server host per server major; each session gets its own server object. */
+const serverHosts = new Map<Major, McpServerHost>();
 let clientHost: McpClientHost;
-const mqttServers = new Map<string, McpServer>();
+const mqttServers = new Map<string, ServerUnderTest>();
 
-const overMqtt: Connect = async () => {
-  const seen: Session['seen'] = { notifications: [] };
-  const client = newClient(seen);
+async function overMqtt(pairing: Pairing): Promise<Session> {
+  const seen: Seen = { notifications: [] };
+  const client = newClient(pairing.client, seen);
+  const host = serverHosts.get(pairing.server);
+  if (!host) throw new Error(`no server host for ${pairing.server}`);
   // One client host, one dedicated connection (a fresh mcp-client-id) per session.
-  const transport = await clientHost.connect(client, serverHost.serverName, { dedicatedConnection: true });
+  const transport = await client.connectOverMqtt(clientHost, host.serverName);
   const server = mqttServers.get(transport.mcpClientId);
   if (!server) throw new Error('no server object for the session');
-  return { client, server, seen, close: () => client.close() };
-};
+  return { client: client.client, server: server.server, seen, close: () => client.client.close() };
+}
 
 beforeAll(async () => {
   broker = await startTestBroker();
-  serverHost = await serveMcpOverMqtt({
-    mqtt: { url: broker.url },
-    serverName: `diff/${unique('press')}`,
-    description: 'differential',
-    createServer: (session) => {
-      const server = buildTestServer();
-      mqttServers.set(session.mcpClientId, server);
-      return server;
-    },
-  });
+  for (const major of MAJORS) {
+    serverHosts.set(
+      major,
+      await serveMcpOverMqtt({
+        mqtt: { url: broker.url },
+        serverName: `diff/${unique(`press-${major}`)}`,
+        description: `differential, SDK ${major}`,
+        createServer: (session) => {
+          const server = newServer(major);
+          mqttServers.set(session.mcpClientId, server);
+          return server;
+        },
+      }),
+    );
+  }
   clientHost = await createMcpMqttClientHost({ mqtt: { url: broker.url }, serverNameFilters: ['diff/#'] });
-  await clientHost.waitForServer(serverHost.serverName);
+  for (const host of serverHosts.values()) await clientHost.waitForServer(host.serverName);
 });
 
 afterAll(async () => {
   await clientHost?.close();
-  await serverHost?.close();
+  for (const host of serverHosts.values()) await host.close();
   await broker?.close();
 });
 
@@ -134,7 +113,8 @@ function waitUntil(check: () => boolean, what: string): Promise<void> {
 interface Scenario {
   name: string;
   run(session: Session): Promise<unknown>;
-  check(result: unknown): void;
+  /** What the result must be; `pairing` where the majors differ in what they return. */
+  check(result: unknown, pairing: Pairing): void;
 }
 
 const scenarios: Scenario[] = [
@@ -191,7 +171,7 @@ const scenarios: Scenario[] = [
     name: 'resources/subscribe and notifications/resources/updated',
     run: async ({ client, server, seen }) => {
       await client.subscribeResource({ uri: 'file:///press/telemetry.json' });
-      await server.server.sendResourceUpdated({ uri: 'file:///press/telemetry.json' });
+      await server.sendResourceUpdated({ uri: 'file:///press/telemetry.json' });
       await waitUntil(
         () => seen.notifications.some((n) => n.method === 'notifications/resources/updated'),
         'the update',
@@ -229,7 +209,7 @@ const scenarios: Scenario[] = [
     name: 'logging/setLevel and notifications/message',
     run: async ({ client, server, seen }) => {
       await client.setLoggingLevel('warning');
-      const sessionId = server.server.transport?.sessionId;
+      const sessionId = server.sessionId();
       await server.sendLoggingMessage({ level: 'info', data: 'hidden' }, sessionId);
       await server.sendLoggingMessage({ level: 'error', data: 'shown', logger: 'press' }, sessionId);
       await waitUntil(
@@ -248,9 +228,12 @@ const scenarios: Scenario[] = [
     name: 'progress notifications',
     run: async ({ client }) => {
       const progress: Array<{ progress: number; total?: number }> = [];
-      const result = await client.callTool({ name: 'count', arguments: { to: 4 } }, undefined, {
-        onprogress: (update) => progress.push({ progress: update.progress, total: update.total }),
-      });
+      const result = await client.callTool(
+        { name: 'count', arguments: { to: 4 } },
+        {
+          onprogress: (update) => progress.push({ progress: update.progress, total: update.total }),
+        },
+      );
       return { result, progress };
     },
     check: (result) => expect((result as { progress: unknown[] }).progress).toHaveLength(4),
@@ -260,7 +243,7 @@ const scenarios: Scenario[] = [
     run: async ({ client }) => {
       const controller = new AbortController();
       const pending = outcome(
-        client.callTool({ name: 'hang', arguments: {} }, undefined, { signal: controller.signal }),
+        client.callTool({ name: 'hang', arguments: {} }, { signal: controller.signal }),
       );
       controller.abort('user changed their mind');
       const cancelled = await pending;
@@ -274,16 +257,22 @@ const scenarios: Scenario[] = [
   {
     name: 'request timeout',
     run: async ({ client }) => ({
-      timedOut: await outcome(client.callTool({ name: 'hang', arguments: {} }, undefined, { timeout: 100 })),
+      timedOut: await outcome(client.callTool({ name: 'hang', arguments: {} }, { timeout: 100 })),
       after: await outcome(client.callTool({ name: 'echo', arguments: { text: 'after' } })),
     }),
-    check: (result) => expect(result).toMatchObject({ timedOut: { code: -32001 } }),
+    // 1.x raises McpError -32001 (RequestTimeout); 2.x raises SdkError 'REQUEST_TIMEOUT' (a local error,
+    // no longer dressed as a JSON-RPC code).
+    check: (result, pairing) =>
+      expect(result).toMatchObject({
+        timedOut: { code: pairing.client === '1.x' ? -32001 : 'REQUEST_TIMEOUT' },
+        after: { result: { content: [{ text: 'after' }] } },
+      }),
   },
   {
     name: 'sampling (server-to-client request)',
     run: ({ server }) =>
       outcome(
-        server.server.createMessage({
+        server.createMessage({
           messages: [{ role: 'user', content: { type: 'text', text: 'status?' } }],
           maxTokens: 50,
         }),
@@ -294,7 +283,7 @@ const scenarios: Scenario[] = [
     name: 'elicitation (server-to-client request)',
     run: ({ server }) =>
       outcome(
-        server.server.elicitInput({
+        server.elicitInput({
           message: 'stop the press?',
           requestedSchema: { type: 'object', properties: { answer: { type: 'string' } } },
         }),
@@ -306,8 +295,8 @@ const scenarios: Scenario[] = [
     name: 'roots/list and roots list_changed',
     run: async ({ client, server }) => {
       let changed = 0;
-      server.server.setNotificationHandler(RootsListChangedNotificationSchema, () => void changed++);
-      const roots = await server.server.listRoots();
+      server.onRootsListChanged(() => void changed++);
+      const roots = await server.listRoots();
       await client.sendRootsListChanged();
       await waitUntil(() => changed === 1, 'roots/list_changed on the server');
       return { roots, changed };
@@ -318,13 +307,7 @@ const scenarios: Scenario[] = [
   {
     name: 'tools list_changed from server to client',
     run: async ({ client, server, seen }) => {
-      server.registerTool(
-        'added',
-        { description: 'added later', inputSchema: { n: z.number() } },
-        async ({ n }) => ({
-          content: [{ type: 'text', text: String(n * 2) }],
-        }),
-      );
+      server.addDoublingTool();
       await waitUntil(
         () => seen.notifications.some((n) => n.method === 'notifications/tools/list_changed'),
         'list_changed',
@@ -340,7 +323,7 @@ const scenarios: Scenario[] = [
     name: 'ping both ways',
     run: async ({ client, server }) => ({
       fromClient: await client.ping(),
-      fromServer: await server.server.ping(),
+      fromServer: await server.ping(),
     }),
     check: (result) => expect(result).toEqual({ fromClient: {}, fromServer: {} }),
   },
@@ -355,20 +338,22 @@ const scenarios: Scenario[] = [
   },
 ];
 
-describe('differential: InMemoryTransport and MQTT give identical results', () => {
-  for (const scenario of scenarios) {
-    it(scenario.name, async () => {
-      const inMemory = await memory();
-      const viaMqtt = await overMqtt();
-      try {
-        const expected = await scenario.run(inMemory);
-        scenario.check(expected);
-        const actual = await scenario.run(viaMqtt);
-        expect(actual).toEqual(expected);
-      } finally {
-        await inMemory.close();
-        await viaMqtt.close();
-      }
-    });
-  }
-});
+for (const pairing of PAIRINGS) {
+  describe(`differential, client SDK ${pairing.client} x server SDK ${pairing.server}: InMemoryTransport and MQTT give identical results`, () => {
+    for (const scenario of scenarios) {
+      it(scenario.name, async () => {
+        const reference = await inMemory(pairing);
+        const viaMqtt = await overMqtt(pairing);
+        try {
+          const expected = await scenario.run(reference);
+          scenario.check(expected, pairing);
+          const actual = await scenario.run(viaMqtt);
+          expect(actual).toEqual(expected);
+        } finally {
+          await reference.close();
+          await viaMqtt.close();
+        }
+      });
+    }
+  });
+}

@@ -95,3 +95,23 @@ export function sameCaller(caller: McpCallerIdentity, sender: StampedSender): bo
     caller.roles.every((role, index) => role === sender.roles[index])
   );
 }
+
+/**
+ * The caller identity a host put into an `AuthInfo` (`callerAuthInfo`), read back; undefined for an
+ * `AuthInfo` that did not come from a server host of this package (another transport, or none).
+ */
+export function callerFromAuthInfo(authInfo: AuthInfo | undefined): McpCallerIdentity | undefined {
+  const extra = authInfo?.extra;
+  if (authInfo === undefined || extra === undefined) return undefined;
+  const verifiedBy = extra.verifiedBy;
+  if (verifiedBy !== 'broker' && verifiedBy !== 'topic') return undefined;
+  const roles = Array.isArray(extra.roles) ? extra.roles.filter((role) => typeof role === 'string') : [];
+  if (verifiedBy === 'topic') return topicCaller(authInfo.clientId);
+  return Object.freeze({
+    mcpClientId: authInfo.clientId,
+    verifiedBy,
+    ...(typeof extra.mqttClientId === 'string' ? { mqttClientId: extra.mqttClientId } : {}),
+    ...(typeof extra.principal === 'string' ? { principal: extra.principal } : {}),
+    roles: Object.freeze(roles as string[]),
+  });
+}
