@@ -104,6 +104,17 @@ describe('sdk-v2/client: the 2025 handshake for a negotiating 2.x Client', () =>
     });
   }
 
+  it('plain host.connect() keeps a negotiating 2.x Client on the 2025 handshake too', async () => {
+    const client = new ClientV2(
+      { name: 'negotiating', version: '1.0.0' },
+      { versionNegotiation: { mode: 'auto', probe: { timeoutMs: 60_000 } } },
+    );
+    const transport = await clients.connect(client, v2Host.serverName, { dedicatedConnection: true });
+    expect(client.getProtocolEra()).toBe('legacy');
+    expect(textOf(await client.callTool({ name: 'whoami', arguments: {} }))).toContain(transport.mcpClientId);
+    await client.close();
+  });
+
   it('clientTransport() is the same session for client.connect(transport) yourself', async () => {
     const client = new ClientV2(
       { name: 'negotiating', version: '1.0.0' },

@@ -54,6 +54,8 @@ export interface SessionPlacement {
   readonly logger: Logger;
   /** The first instance was named by the caller (`serverId`): a refusal of the first `initialize` stands. */
   readonly pinned: boolean;
+  /** True when an instance not in `exclude` (and not draining) is online now. */
+  hasAlternative(exclude: ReadonlySet<string>): boolean;
   /** A new, unstarted instance session on an instance not in `exclude` (waits for one to come online). */
   place(request: { exclude: ReadonlySet<string>; signal: AbortSignal }): Promise<InstanceTransport>;
   report(event: McpFailoverEvent): void;
@@ -62,6 +64,9 @@ export interface SessionPlacement {
 }
 
 type Phase = 'new' | 'live' | 'moving' | 'closed';
+
+/** JSON-RPC "method not found". */
+const METHOD_NOT_FOUND = -32601;
 
 const LOSS_REASONS: ReadonlySet<string> = new Set([
   'offline',
@@ -99,6 +104,8 @@ export class McpMqttClientTransport implements Transport {
   held: JSONRPCMessage[] = [];
   /** @internal */
   readonly placement: SessionPlacement;
+  /** @internal Instances that refused the first `initialize`: later moves leave them out. */
+  readonly refusedBy = new Set<string>();
   /** @internal Requests that failed with the session-lost error during the current move. */
   lostInMove = 0;
   private readonly privateRequests = new Map<
@@ -182,6 +189,10 @@ export class McpMqttClientTransport implements Transport {
     }
     if (isResponse(message)) {
       await this.sendResponse(message as JSONRPCMessage & { id: RequestId });
+      return;
+    }
+    if (isRequest(message) && message.method !== 'initialize' && this.memory.initialize === undefined) {
+      this.refuseBeforeInitialize(message as JSONRPCRequest);
       return;
     }
     if (methodOf(message) === 'notifications/cancelled' && this.cancelPending(message)) return;
@@ -383,6 +394,25 @@ export class McpMqttClientTransport implements Transport {
   }
 
   /**
+   * A request before `initialize`: MCP over MQTT defines only the 2025 `initialize` handshake, and no server
+   * listens on the session's RPC topic before it. The one an SDK sends is the 2.x `server/discover` probe of
+   * `versionNegotiation: { mode: 'auto' }`: answered here, at once, with "method not found", which that SDK
+   * reads as a 2025 server, so it falls back to `initialize` instead of waiting out the probe's timeout.
+   */
+  private refuseBeforeInitialize(request: JSONRPCRequest): void {
+    const answer: JSONRPCMessage = {
+      jsonrpc: '2.0',
+      id: request.id,
+      error: {
+        code: METHOD_NOT_FOUND,
+        message: `${request.method} is not part of MCP over MQTT before initialize: the session uses the 2025 initialize handshake`,
+      },
+    };
+    // Answered asynchronously, never from inside send(), as a response from the wire would be.
+    queueMicrotask(() => this.deliver(answer));
+  }
+
+  /**
    * The SDK cancels one of its requests: the cancellation goes to the instance that holds it (after a drain
    * move that may be the earlier one), or nowhere when the request waits for a move (it is simply dropped).
    * Returns true when it was handled here.
@@ -429,6 +459,9 @@ export class McpMqttClientTransport implements Transport {
       return false;
     const reason = sessionRefusalReason(message.error);
     if (reason === undefined || !MOVABLE_REFUSALS.has(reason)) return false;
+    this.refusedBy.add(inner.serverId);
+    // With no other instance online the refusal stands: the connect fails with its reason at once.
+    if (!this.placement.hasAlternative(this.refusedBy)) return false;
     entry.inner = undefined;
     this.lossReasons.set(
       inner,

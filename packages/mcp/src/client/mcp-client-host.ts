@@ -205,6 +205,10 @@ export class McpClientHost extends ClosableHost {
           signal: moveSignal,
           timeoutMs: policy?.timeoutMs ?? 30_000,
         }),
+      hasAlternative: (exclude) =>
+        this.discovery
+          .instancesOf(serverName)
+          .some((instance) => !exclude.has(instance.serverId) && !isDraining(instance)),
       report: (event) => this.reportFailover(event),
       closed: (closed) => this.transports.delete(closed),
     });

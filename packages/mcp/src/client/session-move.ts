@@ -51,6 +51,7 @@ export async function moveSession(
   });
   if (!policy) return event({ error: new MqttAgentsError('UNSUPPORTED', 'failover is off') });
   const exclude = new Set<string>(context.reason === 'connection' ? [] : [from]);
+  for (const refused of transport.refusedBy) exclude.add(refused);
   const signal = AbortSignal.any([context.signal, AbortSignal.timeout(policy.timeoutMs)]);
   let lastError: Error | undefined;
   while (!signal.aborted) {

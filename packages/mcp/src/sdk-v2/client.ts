@@ -4,14 +4,12 @@
 // never 1.x, never `@modelcontextprotocol/server`, so a client-only install type-checks.
 import type { Client, Transport } from '@modelcontextprotocol/client';
 import type { ConnectToServerOptions, McpClientHost, McpMqttClientTransport } from '@mqtt-agents/mcp';
-import { Handshake2025Transport } from '../client/handshake-2025-transport.js';
 
 /**
- * Connect a 2.x `Client` to an instance of `serverName`, like `host.connect(client, serverName, options)`,
- * on the 2025 `initialize` handshake, the only one MCP over MQTT defines: a client with
- * `versionNegotiation: { mode: 'auto' }` gets its `server/discover` probe refused at once and falls back to
- * `initialize` (through `host.connect` directly the probe finds no listener and `connect` fails after the
- * probe timeout). A client pinned to a 2026 revision (`{ pin }`) fails at once.
+ * Connect a 2.x `Client` to an instance of `serverName`: `host.connect(client, serverName, options)` with the
+ * 2.x `Client` type. The session stays on the 2025 `initialize` handshake, the only one MCP over MQTT
+ * defines: a client with `versionNegotiation: { mode: 'auto' }` gets its `server/discover` probe refused at
+ * once by the transport and falls back to `initialize`; a client pinned to a 2026 revision fails at once.
  */
 export async function connectClient(
   host: McpClientHost,
@@ -22,7 +20,7 @@ export async function connectClient(
   return await host.connect(
     {
       connect: (transport, connectOptions) =>
-        client.connect(new Handshake2025Transport(transport), connectOptions),
+        client.connect(transport as unknown as Transport, connectOptions),
     },
     serverName,
     options,
@@ -31,9 +29,9 @@ export async function connectClient(
 
 /**
  * A session transport as the 2.x `Transport` type, for `client.connect(transport)` yourself
- * (`await client.connect(clientTransport(await host.createTransport('factory/press')))`), with the 2025
- * handshake kept as in {@link connectClient}. Closing either object closes the session.
+ * (`await client.connect(clientTransport(await host.createTransport('factory/press')))`). The same object:
+ * only its type changes.
  */
 export function clientTransport(transport: McpMqttClientTransport): Transport {
-  return new Handshake2025Transport(transport);
+  return transport as unknown as Transport;
 }
