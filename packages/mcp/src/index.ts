@@ -35,7 +35,6 @@ export type {
   McpClientRole,
 } from './client/options.js';
 export { McpMqttClientTransport } from './client/client-transport.js';
-export type { McpFailoverEvent, McpFailoverReason } from './client/client-transport.js';
 export { DEFAULT_MAX_CONNECTIONS } from './client/mcp-client-host.js';
 export {
   DEFAULT_FAILOVER_TIMEOUT_MS,
@@ -44,6 +43,8 @@ export {
   SESSION_LOST_ERROR_CODE,
   sessionLostDetails,
   type FailoverOptions,
+  type McpFailoverEvent,
+  type McpFailoverReason,
   type SessionLostDetails,
 } from './client/failover-policy.js';
 export type { McpServerChange } from './client/server-discovery.js';

@@ -1,5 +1,4 @@
 import { MqttAgentsError } from '@mqtt-agents/core';
-import type { Logger } from '@mqtt-agents/core';
 import type {
   JSONRPCMessage,
   JSONRPCRequest,
@@ -12,56 +11,11 @@ import { isRequest, isResponse, methodOf } from '../inbound/inbound-messages.js'
 import { requestIdKey } from '../session/request-deadlines.js';
 import { sessionRefusalReason } from '../session-refusal.js';
 import { isRetriable, sessionLostResponse } from './failover-policy.js';
-import type { ResolvedFailover } from './failover-policy.js';
+import type { McpFailoverReason } from './failover-policy.js';
 import type { InstanceTransport } from './instance-transport.js';
 import { SessionMemory } from './session-memory.js';
 import { moveSession } from './session-move.js';
-import type { MoveOutcome } from './session-move.js';
-
-/** Why a session moved (or tried to) to another instance. */
-export type McpFailoverReason =
-  | 'offline'
-  | 'health'
-  | 'peer-ended'
-  | 'connection'
-  | 'draining'
-  /** The instance refused the SDK's first `initialize` (draining, session limits): another one gets it. */
-  | 'refused';
-
-/** What the client host reports for each move (`host.on('failover', …)`). */
-export interface McpFailoverEvent {
-  serverName: string;
-  /** The instance the session left. */
-  from: string;
-  /** The instance it moved to; undefined when the move failed. */
-  to: string | undefined;
-  reason: McpFailoverReason;
-  outcome: 'moved' | 'failed';
-  /** Requests sent again on the new instance. */
-  retried: number;
-  /** Requests that failed with the session-lost error. */
-  failed: number;
-  /** From the loss (or the drain notice) until the new session was live or the move gave up. */
-  durationMs: number;
-  /** Why the move failed, when it did. */
-  error?: Error | undefined;
-}
-
-/** @internal What the client host gives each public transport. */
-export interface SessionPlacement {
-  readonly serverName: string;
-  readonly policy: ResolvedFailover | undefined;
-  readonly logger: Logger;
-  /** The first instance was named by the caller (`serverId`): a refusal of the first `initialize` stands. */
-  readonly pinned: boolean;
-  /** True when an instance not in `exclude` (and not draining) is online now. */
-  hasAlternative(exclude: ReadonlySet<string>): boolean;
-  /** A new, unstarted instance session on an instance not in `exclude` (waits for one to come online). */
-  place(request: { exclude: ReadonlySet<string>; signal: AbortSignal }): Promise<InstanceTransport>;
-  report(event: McpFailoverEvent): void;
-  /** The transport closed for good (the host forgets it). */
-  closed(transport: McpMqttClientTransport): void;
-}
+import type { MovableSession, MoveOutcome, SessionPlacement } from './session-move.js';
 
 type Phase = 'new' | 'live' | 'moving' | 'closed';
 
@@ -87,7 +41,7 @@ const MOVABLE_REFUSALS: ReadonlySet<string> = new Set(['draining', 'session-limi
  * the SDK `Client` goes on. A call that cannot be retried fails with the session-lost error (see
  * `sessionLostDetails`), which says whether it may have run. Created by the client host.
  */
-export class McpMqttClientTransport implements Transport {
+export class McpMqttClientTransport implements Transport, MovableSession {
   onclose?: (() => void) | undefined;
   onerror?: ((error: Error) => void) | undefined;
   onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;

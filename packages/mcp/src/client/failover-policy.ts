@@ -165,3 +165,32 @@ export function sessionLostDetails(error: unknown): SessionLostDetails | undefin
   if (details.reason !== 'session-lost' || typeof details.mayHaveRun !== 'boolean') return undefined;
   return details as SessionLostDetails;
 }
+
+/** Why a session moved (or tried to) to another instance. */
+export type McpFailoverReason =
+  | 'offline'
+  | 'health'
+  | 'peer-ended'
+  | 'connection'
+  | 'draining'
+  /** The instance refused the SDK's first `initialize` (draining, session limits): another one gets it. */
+  | 'refused';
+
+/** What the client host reports for each move (`host.on('failover', …)`). */
+export interface McpFailoverEvent {
+  serverName: string;
+  /** The instance the session left. */
+  from: string;
+  /** The instance it moved to; undefined when the move failed. */
+  to: string | undefined;
+  reason: McpFailoverReason;
+  outcome: 'moved' | 'failed';
+  /** Requests sent again on the new instance. */
+  retried: number;
+  /** Requests that failed with the session-lost error. */
+  failed: number;
+  /** From the loss (or the drain notice) until the new session was live or the move gave up. */
+  durationMs: number;
+  /** Why the move failed, when it did. */
+  error?: Error | undefined;
+}

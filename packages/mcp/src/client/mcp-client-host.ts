@@ -21,7 +21,7 @@ import { ClosableHost } from '../host-lifecycle.js';
 import { McpClientConnection } from './client-connection.js';
 import type { ClientSessionSettings } from './client-connection.js';
 import { McpMqttClientTransport } from './client-transport.js';
-import type { McpFailoverEvent } from './client-transport.js';
+import type { McpFailoverEvent } from './failover-policy.js';
 import { resolveFailover } from './failover-policy.js';
 import type { InstanceTransport } from './instance-transport.js';
 import type { InstanceSelection } from './instance-selection.js';
@@ -210,7 +210,7 @@ export class McpClientHost extends ClosableHost {
           .instancesOf(serverName)
           .some((instance) => !exclude.has(instance.serverId) && !isDraining(instance)),
       report: (event) => this.reportFailover(event),
-      closed: (closed) => this.transports.delete(closed),
+      closed: (closed) => this.transports.delete(closed as McpMqttClientTransport),
     });
     this.transports.add(transport);
     return transport;

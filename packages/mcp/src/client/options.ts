@@ -2,7 +2,7 @@ import type { Logger, MqttConnectionOptions, MqttQoS } from '@mqtt-agents/core';
 import type { Transport } from '../json-rpc-types.js';
 import type { RequestTimeoutsOption } from '../default-timeouts.js';
 import type { HealthCheckOptions } from '../session/health-check.js';
-import type { McpFailoverEvent } from './client-transport.js';
+import type { McpFailoverEvent } from './failover-policy.js';
 import type { FailoverOptions } from './failover-policy.js';
 import type { InstanceSelection } from './instance-selection.js';
 

@@ -1,13 +1,48 @@
 import { MqttAgentsError } from '@mqtt-agents/core';
 import { LIST_CHANGE_NOTIFICATIONS } from './failover-policy.js';
-import type {
-  McpFailoverEvent,
-  McpFailoverReason,
-  McpMqttClientTransport,
-  SessionPlacement,
-} from './client-transport.js';
+import type { Logger } from '@mqtt-agents/core';
+import type { JSONRPCMessage } from '../json-rpc-types.js';
+import type { McpFailoverEvent, McpFailoverReason, ResolvedFailover } from './failover-policy.js';
 import type { InstanceTransport } from './instance-transport.js';
 import { canonicalJson } from './session-memory.js';
+import type { SessionMemory } from './session-memory.js';
+
+/** @internal What the client host gives each public transport. */
+export interface SessionPlacement {
+  readonly serverName: string;
+  readonly policy: ResolvedFailover | undefined;
+  readonly logger: Logger;
+  /** The first instance was named by the caller (`serverId`): a refusal of the first `initialize` stands. */
+  readonly pinned: boolean;
+  /** True when an instance not in `exclude` (and not draining) is online now. */
+  hasAlternative(exclude: ReadonlySet<string>): boolean;
+  /** A new, unstarted instance session on an instance not in `exclude` (waits for one to come online). */
+  place(request: { exclude: ReadonlySet<string>; signal: AbortSignal }): Promise<InstanceTransport>;
+  report(event: McpFailoverEvent): void;
+  /** The transport closed for good (the host forgets it). */
+  closed(transport: MovableSession): void;
+}
+
+/** @internal What a move needs of the public transport it moves. */
+export interface MovableSession {
+  readonly serverName: string;
+  readonly placement: SessionPlacement;
+  readonly memory: SessionMemory;
+  readonly retiring: Set<InstanceTransport>;
+  readonly refusedBy: ReadonlySet<string>;
+  readonly lostInMove: number;
+  readonly current: InstanceTransport;
+  attach(inner: InstanceTransport): void;
+  adopt(inner: InstanceTransport): void;
+  switchTo(inner: InstanceTransport): InstanceTransport;
+  ask(
+    inner: InstanceTransport,
+    method: string,
+    params: Record<string, unknown>,
+    signal: AbortSignal,
+  ): Promise<unknown>;
+  deliver(message: JSONRPCMessage): void;
+}
 
 export interface MoveOutcome {
   event: McpFailoverEvent;
@@ -29,10 +64,7 @@ export interface MoveContext {
  * An instance that refuses (draining, session limits) or fails during the replay is left out and the next
  * one is tried, until the failover timeout. Never throws: the outcome says what happened.
  */
-export async function moveSession(
-  transport: McpMqttClientTransport,
-  context: MoveContext,
-): Promise<MoveOutcome> {
+export async function moveSession(transport: MovableSession, context: MoveContext): Promise<MoveOutcome> {
   const started = Date.now();
   const policy = context.placement.policy;
   const from = context.from.serverId;
@@ -99,7 +131,7 @@ export async function moveSession(
 
 /** Re-establish the session state on a new instance session, with private request ids. */
 async function replay(
-  transport: McpMqttClientTransport,
+  transport: MovableSession,
   inner: InstanceTransport,
   signal: AbortSignal,
 ): Promise<void> {
@@ -139,7 +171,7 @@ async function replay(
  * List again, on the new instance, what the SDK listed on the old one; where the first page differs, the
  * SDK gets the `list_changed` notification so it lists again itself.
  */
-async function compareLists(transport: McpMqttClientTransport, inner: InstanceTransport): Promise<void> {
+async function compareLists(transport: MovableSession, inner: InstanceTransport): Promise<void> {
   const changed = new Set<string>();
   await Promise.all(
     [...transport.memory.lists].map(async ([method, listed]) => {
