@@ -1,6 +1,7 @@
 // Failover: a session whose instance is lost (will, de-initialization) or drains moves to another online
 // instance of the same server name; calls in flight fail with the typed session-lost error, reads (and,
 // when opted in, annotated tools) are retried, and the SDK Client goes on.
+import { Client as ClientV2 } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import {
@@ -175,6 +176,34 @@ describe('failover', () => {
     expect(await text(client.callTool({ name: 'where', arguments: {} }))).toBe(other.host.serverId);
     // The tool call was not retried: it ran once, on the killed instance.
     expect(other.runs.get('slow')).toBeUndefined();
+    await client.close();
+    await closeAll(fleet);
+  });
+
+  it('an SDK 2.x Client fails over the same way: the lost call says so, the session goes on', async () => {
+    const serverName = `failover/${unique('v2')}`;
+    const gate = new Gate();
+    const fleet = await instances(serverName, 2, { gate });
+    await using clients = await clientHost();
+    await expect.poll(() => clients.instancesOf(serverName).length).toBe(2);
+    const client = new ClientV2(
+      { name: 'planner-v2', version: '1.0.0' },
+      { versionNegotiation: { mode: 'auto' } },
+    );
+    const transport = await clients.connect(client, serverName);
+    const first = fleet.find(({ host }) => host.serverId === transport.serverId)!;
+    const other = fleet.find(({ host }) => host.serverId !== transport.serverId)!;
+    const call = client.callTool({ name: 'slow', arguments: {} }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await expect.poll(() => gate.entered).toBe(1);
+    const moved = failovers(clients);
+    kill(first.host);
+    await moved;
+    expect(sessionLostDetails(await call)).toMatchObject({ mayHaveRun: true, method: 'tools/call' });
+    gate.open();
+    expect(await text(client.callTool({ name: 'where', arguments: {} }))).toBe(other.host.serverId);
     await client.close();
     await closeAll(fleet);
   });
