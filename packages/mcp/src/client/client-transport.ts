@@ -509,7 +509,7 @@ export class McpMqttClientTransport implements Transport, MovableSession {
     if (this.retiring.delete(inner)) {
       // A drained instance closed before all of its requests were answered: retry or fail the rest.
       this.settleLost(inner);
-      if (this.held.length > 0 && this.phase === 'live') this.flush();
+      if (this.phase === 'live') this.flush();
       return;
     }
     if (inner !== this.current) return;

@@ -108,6 +108,11 @@ export async function moveSession(transport: MovableSession, context: MoveContex
       );
       continue;
     }
+    if (signal.aborted) {
+      // The transport closed (or the move ran out of time) while the new instance was being set up.
+      await inner.end({ notifyPeer: true });
+      break;
+    }
     transport.adopt(inner);
     const previous = transport.switchTo(inner);
     if (context.reason === 'draining' && !previous.isClosed) {
