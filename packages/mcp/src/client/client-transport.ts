@@ -13,14 +13,12 @@ import { sessionRefusalReason } from '../session-refusal.js';
 import { isRetriable, sessionLostResponse } from './failover-policy.js';
 import type { McpFailoverReason } from './failover-policy.js';
 import type { InstanceTransport } from './instance-transport.js';
+import { PrivateRequests, beforeInitializeRefusal } from './private-requests.js';
 import { SessionMemory } from './session-memory.js';
 import { moveSession } from './session-move.js';
 import type { MovableSession, MoveOutcome, SessionPlacement } from './session-move.js';
 
 type Phase = 'new' | 'live' | 'moving' | 'closed';
-
-/** JSON-RPC "method not found". */
-const METHOD_NOT_FOUND = -32601;
 
 const LOSS_REASONS: ReadonlySet<string> = new Set([
   'offline',
@@ -62,11 +60,7 @@ export class McpMqttClientTransport implements Transport, MovableSession {
   readonly refusedBy = new Set<string>();
   /** @internal Requests that failed with the session-lost error during the current move. */
   lostInMove = 0;
-  private readonly privateRequests = new Map<
-    string,
-    { inner: InstanceTransport; resolve(result: unknown): void; reject(error: Error): void }
-  >();
-  private nextPrivateId = 0;
+  private readonly privateRequests = new PrivateRequests();
   private phase: Phase = 'new';
   private generation = 0;
   private readonly generations = new WeakMap<InstanceTransport, number>();
@@ -146,7 +140,9 @@ export class McpMqttClientTransport implements Transport, MovableSession {
       return;
     }
     if (isRequest(message) && message.method !== 'initialize' && this.memory.initialize === undefined) {
-      this.refuseBeforeInitialize(message as JSONRPCRequest);
+      const answer = beforeInitializeRefusal(message as JSONRPCRequest);
+      // Answered asynchronously, never from inside send(), as a response from the wire would be.
+      queueMicrotask(() => this.deliver(answer));
       return;
     }
     if (methodOf(message) === 'notifications/cancelled' && this.cancelPending(message)) return;
@@ -208,46 +204,14 @@ export class McpMqttClientTransport implements Transport, MovableSession {
     return previous;
   }
 
-  /**
-   * @internal Send a request of the transport's own (a private id the SDK never sees) on an instance session
-   * and wait for its result; an error response rejects with a `PROTOCOL_ERROR` whose details hold the
-   * JSON-RPC error (and `reason`, when the server gave one: `draining`, a session limit).
-   */
+  /** @internal A request of the transport's own on an instance session (see `PrivateRequests`). */
   ask(
     inner: InstanceTransport,
     method: string,
     params: Record<string, unknown>,
     signal: AbortSignal,
   ): Promise<unknown> {
-    const id = `mqtt-agents/failover/${++this.nextPrivateId}`;
-    return new Promise<unknown>((resolve, reject) => {
-      const onAbort = (): void => {
-        this.privateRequests.delete(id);
-        reject(
-          new MqttAgentsError('ABORTED', `${method} on '${inner.serverId}' was given up`, {
-            cause: signal.reason,
-          }),
-        );
-      };
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      const done = (): void => signal.removeEventListener('abort', onAbort);
-      this.privateRequests.set(id, {
-        inner,
-        resolve: (result) => {
-          done();
-          resolve(result);
-        },
-        reject: (error) => {
-          done();
-          reject(error);
-        },
-      });
-      inner.send({ jsonrpc: '2.0', id, method, params }).catch((error: unknown) => {
-        this.privateRequests.get(id)?.reject(error as Error);
-        this.privateRequests.delete(id);
-      });
-    });
+    return this.privateRequests.ask(inner, method, params, signal);
   }
 
   /** @internal Wire an instance session's callbacks to this transport. */
@@ -345,25 +309,6 @@ export class McpMqttClientTransport implements Transport, MovableSession {
       );
     }
     return { retried, failed };
-  }
-
-  /**
-   * A request before `initialize`: MCP over MQTT defines only the 2025 `initialize` handshake, and no server
-   * listens on the session's RPC topic before it. The one an SDK sends is the 2.x `server/discover` probe of
-   * `versionNegotiation: { mode: 'auto' }`: answered here, at once, with "method not found", which that SDK
-   * reads as a 2025 server, so it falls back to `initialize` instead of waiting out the probe's timeout.
-   */
-  private refuseBeforeInitialize(request: JSONRPCRequest): void {
-    const answer: JSONRPCMessage = {
-      jsonrpc: '2.0',
-      id: request.id,
-      error: {
-        code: METHOD_NOT_FOUND,
-        message: `${request.method} is not part of MCP over MQTT before initialize: the session uses the 2025 initialize handshake`,
-      },
-    };
-    // Answered asynchronously, never from inside send(), as a response from the wire would be.
-    queueMicrotask(() => this.deliver(answer));
   }
 
   /**
@@ -497,14 +442,11 @@ export class McpMqttClientTransport implements Transport, MovableSession {
 
   private innerClosed(inner: InstanceTransport): void {
     this.memory.forgetServerRequestsOf(inner);
-    for (const [id, waiter] of [...this.privateRequests]) {
-      if (waiter.inner !== inner) continue;
-      this.privateRequests.delete(id);
-      waiter.reject(
-        this.lossReasons.get(inner) ??
-          new MqttAgentsError('CONNECTION_CLOSED', `the session with '${inner.serverId}' ended`),
-      );
-    }
+    this.privateRequests.rejectAll(
+      inner,
+      this.lossReasons.get(inner) ??
+        new MqttAgentsError('CONNECTION_CLOSED', `the session with '${inner.serverId}' ended`),
+    );
     if (this.phase === 'closed') return;
     if (this.retiring.delete(inner)) {
       // A drained instance closed before all of its requests were answered: retry or fail the rest.
@@ -542,16 +484,7 @@ export class McpMqttClientTransport implements Transport, MovableSession {
   }
 
   private fromInner(inner: InstanceTransport, message: JSONRPCMessage, extra?: MessageExtraInfo): void {
-    if (isResponse(message)) {
-      const id = (message as { id: RequestId }).id;
-      const waiter = typeof id === 'string' ? this.privateRequests.get(id) : undefined;
-      if (waiter?.inner === inner) {
-        this.privateRequests.delete(id as string);
-        if ('result' in message) waiter.resolve(message.result);
-        else waiter.reject(refusalError(inner, message as { error?: unknown }));
-        return;
-      }
-    }
+    if (isResponse(message) && this.privateRequests.answer(inner, message)) return;
     if (inner !== this.current && !this.retiring.has(inner)) return;
     if (isResponse(message)) {
       const id = (message as { id: RequestId }).id;
@@ -593,16 +526,6 @@ export class McpMqttClientTransport implements Transport, MovableSession {
     if (target.inner.isClosed) return;
     await target.inner.send({ ...message, id: target.id } as JSONRPCMessage);
   }
-}
-
-function refusalError(inner: InstanceTransport, message: { error?: unknown }): MqttAgentsError {
-  const error = (message.error ?? {}) as { code?: unknown; message?: unknown; data?: unknown };
-  const reason = (error.data as { reason?: unknown } | undefined)?.reason;
-  return new MqttAgentsError(
-    'PROTOCOL_ERROR',
-    `instance '${inner.serverId}' answered with an error: ${String(error.message)}`,
-    { details: { code: error.code, data: error.data, ...(typeof reason === 'string' ? { reason } : {}) } },
-  );
 }
 
 function lossOf(error: unknown): string | undefined {
