@@ -3,21 +3,25 @@
  * away, and how that compares with what a client would wait for without failover. Per trial, two instances
  * of one server name run in the peer process; an SDK `Client` in this process has its session on the first
  * and calls `tools/call` back to back (one call in flight). Then the first instance
- *   (a) crashes: its socket is destroyed without DISCONNECT (as by kill -9), the broker publishes its will;
+ *   (a) crashes: its socket is destroyed without DISCONNECT, the broker publishes its will;
+ *   (a') is killed: the same, for real: that instance runs in a process of its own, which gets SIGKILL;
  *   (b) drains: `host.drain()`, its presence says `draining`.
- * Time to recover = from that moment (taken in the peer process) until the first call answered by the
- * second instance returns here. Baselines, from the same configuration: the MQTT keep-alive (a broker
+ * Time to recover = from that moment (taken in the process that crashes, kills or drains) until the first
+ * call answered by the second instance returns here. Baselines, from the same configuration: the MQTT keep-alive (a broker
  * notices a dead peer that keeps its socket open after 1.5 x keep-alive) and the health-check interval.
  * Both brokers, each in its own process. Nothing here gates anything.
  *
  *   node --import tsx bench/src/failover.ts
  */
+import { fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { createMcpMqttClientHost, sessionLostDetails } from '@mqtt-agents/mcp';
 import type { McpClientHost, McpFailoverEvent } from '@mqtt-agents/mcp';
 import { startEmbeddedBroker, startMosquittoBroker, type BrokerUnderTest } from './lib/brokers.js';
 import { median, percentile } from './lib/measure.js';
+import { nodeArgs } from './lib/node-args.js';
 import { startPeer, type Peer } from './lib/peer.js';
 import { integer, machineLines, ms, table, writeSection } from './lib/report.js';
 
@@ -35,8 +39,8 @@ const HEALTH_CHECK = { intervalMs: 30_000, timeoutMs: 10_000 };
 const TRIAL_LIMIT_MS = 10_000;
 const DRAIN_GRACE_MS = 30_000;
 
-type Loss = 'crash' | 'drain';
-const LOSSES: readonly Loss[] = ['crash', 'drain'];
+type Loss = 'crash' | 'kill' | 'drain';
+const LOSSES: readonly Loss[] = ['crash', 'kill', 'drain'];
 
 interface Trial {
   /** Kill or drain → first call answered by the other instance. */
@@ -93,22 +97,72 @@ function nextFailover(
   });
 }
 
+/** A server instance of one trial: `lose` crashes, kills or drains it and says when (epoch ms). */
+interface Instance {
+  lose(loss: Loss): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function peerInstance(
+  peer: Peer,
+  request: { brokerUrl: string; serverName: string; serverId: string },
+): Promise<Instance> {
+  const { handle } = await peer.request<{ handle: number }>({
+    op: 'mcp-instance',
+    ...request,
+    keepaliveSeconds: KEEPALIVE_S,
+  });
+  return {
+    lose: async (loss) => {
+      const { at } = await peer.request<{ at: number }>(
+        loss === 'drain' ? { op: 'drain', handle, graceMs: DRAIN_GRACE_MS } : { op: 'crash', handle },
+      );
+      return at;
+    },
+    stop: () => peer.request({ op: 'stop', handle }).then(() => undefined),
+  };
+}
+
+/** The instance in a process of its own (bench/src/failover-instance.ts), for the kill -9 trials. */
+async function processInstance(request: {
+  brokerUrl: string;
+  serverName: string;
+  serverId: string;
+}): Promise<Instance> {
+  const script = fileURLToPath(new URL('./failover-instance.ts', import.meta.url));
+  const child = fork(script, [request.brokerUrl, request.serverName, request.serverId, String(KEEPALIVE_S)], {
+    execArgv: nodeArgs(),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await Promise.race([
+    new Promise<void>((resolve) => child.once('message', () => resolve())),
+    exited.then(() => Promise.reject(new Error('the instance process exited at start'))),
+  ]);
+  return {
+    lose: async () => {
+      const at = epochNow();
+      child.kill('SIGKILL');
+      return at;
+    },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
 async function trial(peer: Peer, clients: McpClientHost, brokerUrl: string, loss: Loss): Promise<Trial> {
   const tag = randomUUID().slice(0, 8);
   const serverName = `bench/failover/${tag}`;
   const [first, second] = [`${loss}-${tag}-a`, `${loss}-${tag}-b`] as const;
   const up = online(clients, [first, second]);
-  const handles = await Promise.all(
-    [first, second].map((serverId) =>
-      peer.request<{ handle: number }>({
-        op: 'mcp-instance',
-        brokerUrl,
-        serverName,
-        serverId,
-        keepaliveSeconds: KEEPALIVE_S,
-      }),
-    ),
-  );
+  const instances = await Promise.all([
+    loss === 'kill'
+      ? processInstance({ brokerUrl, serverName, serverId: first })
+      : peerInstance(peer, { brokerUrl, serverName, serverId: first }),
+    peerInstance(peer, { brokerUrl, serverName, serverId: second }),
+  ]);
   const client = new Client({ name: 'bench-failover', version: '1.0.0' });
   // The session is in use: one call in flight at a time, back to back, until the other instance answers.
   let recovering = true;
@@ -134,11 +188,7 @@ async function trial(peer: Peer, clients: McpClientHost, brokerUrl: string, loss
     // Awaited below; until then a rejection must not count as unhandled.
     recovered.catch(() => undefined);
     moved.catch(() => undefined);
-    const { at } = await peer.request<{ at: number }>(
-      loss === 'crash'
-        ? { op: 'crash', handle: handles[0]!.handle }
-        : { op: 'drain', handle: handles[0]!.handle, graceMs: DRAIN_GRACE_MS },
-    );
+    const at = await instances[0].lose(loss);
     const [done, event] = await Promise.all([recovered, moved]);
     if (event.outcome !== 'moved' || event.to !== second) {
       throw new Error(`the session moved to ${event.to ?? 'nowhere'}`);
@@ -153,7 +203,7 @@ async function trial(peer: Peer, clients: McpClientHost, brokerUrl: string, loss
   } finally {
     recovering = false;
     await client.close().catch(() => undefined);
-    for (const { handle } of handles) await peer.request({ op: 'stop', handle }).catch(() => undefined);
+    for (const instance of instances) await instance.stop().catch(() => undefined);
   }
 }
 
@@ -194,6 +244,7 @@ const times = (baseline: number, measured: number): string =>
 
 const LOSS_LABEL: Record<Loss, string> = {
   crash: 'crash (socket destroyed, will)',
+  kill: 'kill -9 of its process (will)',
   drain: 'graceful drain (`host.drain()`)',
 };
 
@@ -231,12 +282,14 @@ function section(results: Array<{ broker: BrokerUnderTest; outcomes: Map<Loss, O
     'Time to recover: a session is in use (an SDK `Client` calls `tools/call` back to back, one call in flight)',
     'on the first of two instances of a server name, both in the peer process; the client host (failover on,',
     'its defaults) runs in the benchmark process, each broker in its own. Then the first instance crashes (its',
-    'MQTT socket is destroyed without DISCONNECT, which is what the broker sees of a kill -9: it publishes the',
-    'will, an empty retained presence) or drains (`host.drain()`, a retained presence with `draining: true`).',
-    "Measured from that moment, taken in the instance's process, until the first call answered by the second",
-    'instance returns to the client. A call in flight at a crash fails with the session-lost error and is sent',
-    'again by the caller ("lost calls", over all trials); at a drain it is answered by the draining instance.',
-    '"Noticed / move" splits the median: from the crash or drain until the client host saw it (the failover',
+    'MQTT socket is destroyed without DISCONNECT: the broker publishes the will, an empty retained presence), is',
+    'killed (the same for real: that instance runs in a process of its own, which gets SIGKILL; the kernel',
+    'closes its socket) or drains (`host.drain()`, a retained presence with `draining: true`). Measured from',
+    'that moment, taken in the process that crashes, kills or drains the instance, until the first call',
+    'answered by the second instance returns to the client. A call in flight at a crash or kill fails with the',
+    'session-lost error and is sent again by the caller ("lost calls", over all trials); at a drain it is',
+    'answered by the draining instance.',
+    '"Noticed / move" splits the median: from the loss until the client host saw it (the failover',
     "event's start), and the move itself (its `durationMs`, whole ms: placement, `initialize` replayed on the new",
     'instance); the rest of the recovery is the call that the new instance answers.',
     '',
