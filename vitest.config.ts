@@ -70,6 +70,11 @@ export default defineConfig({
         },
       },
       {
+        // The examples run as a user runs them (a spawned process on the embedded broker): smoke tests.
+        extends: true,
+        test: { name: 'examples', include: ['examples/*/test/**/*.test.ts'], testTimeout: 60_000 },
+      },
+      {
         extends: true,
         test: { name: 'reliability', ...reliability, env: { MQTT_AGENTS_TEST_BROKER: 'embedded' } },
       },

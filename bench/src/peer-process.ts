@@ -1,7 +1,8 @@
 /**
  * The serving side of the RPC benchmarks, alone in its own process (as a real MCP server or A2A agent would
  * be): the MCP echo server over Streamable HTTP and over MQTT, the A2A echo agent over JSON-RPC/HTTP and over
- * MQTT, and a raw MQTT.js echo responder, the ceiling for any MQTT request/reply. Driven over IPC by
+ * MQTT, a raw MQTT.js echo responder, the ceiling for any MQTT request/reply, and the MCP server instances
+ * that the failover benchmark crashes and drains. Driven over IPC by
  * lib/peer.ts: `{ id, op, ... }` in, `{ id, ok, result | error }` out.
  */
 import { randomUUID } from 'node:crypto';
@@ -13,15 +14,18 @@ import { UserBuilder, jsonRpcHandler } from '@a2a-js/sdk/server/express';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { serveA2AOverMqtt } from '@mqtt-agents/a2a';
 import { serveMcpOverMqtt } from '@mqtt-agents/mcp';
+import type { McpServerHost } from '@mqtt-agents/mcp';
 import express from 'express';
 import mqtt from 'mqtt';
 import { startCpuProfile } from './lib/cpu-profile.js';
-import { EchoExecutor, createEchoMcpServer } from './lib/fixtures.js';
+import { EchoExecutor, createEchoMcpServer, createWhereMcpServer } from './lib/fixtures.js';
 import { collectGarbage } from './lib/measure.js';
 import type { PeerRequest } from './lib/peer.js';
 
 const handles = new Map<number, () => Promise<void>>();
 const sessionCounts = new Map<number, () => number>();
+/** The failover benchmark's instances, by handle: it crashes or drains them. */
+const instances = new Map<number, McpServerHost>();
 let nextHandle = 1;
 let stopProfile: (() => Promise<void>) | undefined;
 
@@ -89,6 +93,49 @@ async function mcpMqtt(brokerUrl: string, serverName: string): Promise<{ handle:
   const handle = keep(() => host.close());
   sessionCounts.set(handle, () => host.sessions.size);
   return { handle, serverId: host.serverId };
+}
+
+/** Wall-clock time in ms with sub-ms resolution, comparable across the processes of one machine. */
+const epochNow = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * One instance of a server for the failover benchmark: its `where` tool names it. No reconnect: a destroyed
+ * socket is a dead instance, whose will clears its presence.
+ */
+async function mcpInstance(
+  request: Extract<PeerRequest, { op: 'mcp-instance' }>,
+): Promise<{ handle: number }> {
+  const host = await serveMcpOverMqtt({
+    mqtt: { url: request.brokerUrl, reconnectPeriodMs: 0, keepalive: request.keepaliveSeconds },
+    serverName: request.serverName,
+    serverId: request.serverId,
+    description: 'bench failover instance',
+    createServer: () => createWhereMcpServer(request.serverId),
+  });
+  const handle = keep(async () => {
+    instances.delete(handle);
+    await host.close();
+  });
+  instances.set(handle, host);
+  return { handle };
+}
+
+/** kill -9 in this process: the socket dies without DISCONNECT, so the broker publishes the will. */
+function crashInstance(handle: number): { at: number } {
+  const host = instances.get(handle);
+  if (!host) throw new Error(`no instance ${handle}`);
+  const at = epochNow();
+  (host.connection.client as unknown as { stream: { destroy(): void } }).stream.destroy();
+  return { at };
+}
+
+/** Start a drain (its presence says `draining`); the host closes by itself once its sessions left. */
+function drainInstance(handle: number, graceMs: number): { at: number } {
+  const host = instances.get(handle);
+  if (!host) throw new Error(`no instance ${handle}`);
+  const at = epochNow();
+  host.drain({ graceMs }).catch((error: unknown) => process.stderr.write(`drain: ${String(error)}\n`));
+  return { at };
 }
 
 /** MQTT.js alone: echo every request to its Response Topic with its Correlation Data (QoS 1). */
@@ -172,6 +219,12 @@ async function handle(request: PeerRequest): Promise<unknown> {
       return await a2aHttp();
     case 'a2a-mqtt':
       return await a2aMqtt(request.brokerUrl, request.address);
+    case 'mcp-instance':
+      return await mcpInstance(request);
+    case 'crash':
+      return crashInstance(request.handle);
+    case 'drain':
+      return drainInstance(request.handle, request.graceMs);
     case 'sessions':
       return sessionCounts.get(request.handle)?.() ?? 0;
     case 'memory': {

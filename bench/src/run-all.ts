@@ -5,7 +5,8 @@
  *
  *   node --import tsx bench/src/run-all.ts [step ...]
  *
- * Steps: rpc (benchmarks 1-3), discovery (4), sessions (5), profile, broker (6). Default: all of them.
+ * Steps: rpc (benchmarks 1-3), discovery (4), sessions (5), profile, broker (6), failover (issue 14).
+ * Default: all of them.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
@@ -45,6 +46,12 @@ const STEPS: Step[] = [
     limitMs: 120_000,
   },
   { name: 'broker', script: 'broker.ts', what: '6: embedded broker vs Mosquitto', limitMs: 150_000 },
+  {
+    name: 'failover',
+    script: 'failover.ts',
+    what: 'failover (issue 14): time to recover from a crashed or drained instance',
+    limitMs: 180_000,
+  },
 ];
 
 interface StepResult {

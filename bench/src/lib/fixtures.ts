@@ -22,6 +22,15 @@ export function createEchoMcpServer(): McpServer {
   return server;
 }
 
+/** The failover benchmark's server: `where` answers with the instance's server-id. */
+export function createWhereMcpServer(serverId: string): McpServer {
+  const server = new McpServer({ name: 'bench-failover', version: '1.0.0' });
+  server.registerTool('where', { description: 'Name the instance that answers' }, async () => ({
+    content: [{ type: 'text', text: serverId }],
+  }));
+  return server;
+}
+
 export function textPart(text: string): Part {
   return {
     content: { $case: 'text', value: text },

@@ -9,6 +9,15 @@ import { nodeArgs } from './node-args.js';
 export type PeerRequest =
   | { op: 'mcp-http'; json: boolean }
   | { op: 'mcp-mqtt'; brokerUrl: string; serverName: string }
+  | {
+      op: 'mcp-instance';
+      brokerUrl: string;
+      serverName: string;
+      serverId: string;
+      keepaliveSeconds: number;
+    }
+  | { op: 'crash'; handle: number }
+  | { op: 'drain'; handle: number; graceMs: number }
   | { op: 'raw-echo'; brokerUrl: string; requestTopic: string; noDelay: boolean }
   | { op: 'a2a-http' }
   | { op: 'a2a-mqtt'; brokerUrl: string; address: { org: string; unit: string; agentId: string } }

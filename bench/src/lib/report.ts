@@ -26,6 +26,7 @@ export const SECTION_ORDER = [
   'Before and after the profile fixes',
   'Before and after the architecture step',
   'Broker',
+  'Failover: time to recover',
 ];
 
 export const HEADER = [

@@ -1,8 +1,9 @@
 // The README's demo: a small agent world on the embedded MQTT 5 broker, in this one process, with no
 // network and no API keys. Two MCP servers (one with two instances), three A2A agents (one streaming), and
-// a client that discovers them, calls tools across instances, delegates a multi-step task, and watches
-// presence change when a server stops; an impostor tries to read and plant traffic and the broker's
-// identity-binding ACL refuses it. Every message that crosses the broker is printed as it goes.
+// a client that discovers them, calls tools across instances and delegates a multi-step task; an impostor
+// tries to read and plant traffic and the broker's identity-binding ACL refuses it. Then an instance
+// crashes and another drains: the client's session fails over each time and the same SDK Client goes on.
+// Every message that crosses the broker is printed as it goes.
 import { TaskState } from '@a2a-js/sdk';
 import type { Task } from '@a2a-js/sdk';
 import { ClientFactory } from '@a2a-js/sdk/client';
@@ -10,10 +11,10 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { discoverAgents, mqttTransportFactory } from '@mqtt-agents/a2a';
 import { agentTopicAcl, startBroker } from '@mqtt-agents/broker';
 import { createMcpMqttClientHost } from '@mqtt-agents/mcp';
-import type { McpServerChange } from '@mqtt-agents/mcp';
+import type { McpClientHost, McpFailoverEvent, McpServerChange } from '@mqtt-agents/mcp';
 import { colorStyle, plainStyle, traceBroker } from './trace.js';
 import { CAMERA, PRESS } from './world/mcp-servers.js';
-import { ORG, UNIT, startAgents, startMcpServers } from './world/start-world.js';
+import { ORG, UNIT, crash, startAgents, startMcpServers } from './world/start-world.js';
 import { tryImpostor } from './world/impostor.js';
 import { artifactText, userMessage } from './world/parts.js';
 
@@ -35,6 +36,35 @@ function toolText(result: unknown): string {
   return content.map((part) => part.text ?? '').join(' ');
 }
 
+/** The next presence change that matches; subscribe (call this) before the change can happen. */
+async function nextChange(
+  tools: McpClientHost,
+  matches: (change: McpServerChange) => boolean,
+): Promise<McpServerChange> {
+  const stop = new AbortController();
+  try {
+    for await (const change of tools.discover({ signal: stop.signal })) if (matches(change)) return change;
+  } finally {
+    stop.abort();
+  }
+  throw new Error('the client host closed before the change');
+}
+
+/** The next failover event of the client host. */
+function nextFailover(tools: McpClientHost): Promise<McpFailoverEvent> {
+  return new Promise((resolve) => {
+    const off = tools.on('failover', (event) => {
+      off();
+      resolve(event);
+    });
+  });
+}
+
+function describeFailover(event: McpFailoverEvent): string {
+  const counts = `${event.retried} retried, ${event.failed} failed`;
+  return `${event.from} → ${event.to ?? 'nowhere'} (reason: ${event.reason}, ${event.outcome} in ${event.durationMs} ms, ${counts})`;
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   // The identity-binding ACL: each agent's topics belong to the client id they name (scene 5).
@@ -51,7 +81,8 @@ async function main(): Promise<void> {
     'Two MCP servers come online',
     `${PRESS} runs as two instances, ${CAMERA} as one. Each publishes a retained presence; its will clears it.`,
   );
-  await using mcpServers = await startMcpServers(mqtt);
+  // No reconnect: a crashed instance stays dead (scene 7).
+  await using mcpServers = await startMcpServers({ ...mqtt, reconnectPeriodMs: 0 });
 
   section(
     'Three A2A agents come online',
@@ -135,38 +166,72 @@ async function main(): Promise<void> {
   for (const line of artifactText(task, 'report').trimEnd().split('\n')) write(`       ${line}`);
 
   section(
-    'Presence changes: press-b stops',
-    'A graceful stop clears its retained presence (a crash would let the broker publish its will, to the same effect).',
+    'press-a crashes: its session fails over to press-b',
+    "press-a's socket dies without DISCONNECT (as with kill -9): the broker publishes its will, which clears its retained presence. The client host moves the session to press-b (on a second MQTT connection: its own already has a session there) and replays initialize; the SDK Client goes on.",
   );
-  const offline = new Promise<McpServerChange>((resolve) => {
-    void (async () => {
-      for await (const change of tools.discover()) {
-        if (change.type === 'offline') {
-          resolve(change);
-          return;
-        }
-      }
-    })();
-  });
-  const sessionOnB = [firstSession, secondSession].find((session) => session.serverId === 'press-b');
-  const clientOnB = sessionOnB === firstSession ? first : second;
-  const clientOnA = clientOnB === first ? second : first;
-  const bClosed = new Promise<void>((resolve) => {
-    clientOnB.onclose = () => resolve();
-  });
-  await mcpServers.pressB.close();
-  const change = await offline;
-  await bClosed;
+  const clientOnA = firstSession.serverId === 'press-a' ? first : second;
+  const sessionOnA = clientOnA === first ? firstSession : secondSession;
+  const clientOnB = clientOnA === first ? second : first;
+  const crashed = nextChange(tools, (change) => change.type === 'offline');
+  const crashFailover = nextFailover(tools);
+  crash(mcpServers.pressA);
+  say(`discovery: ${(await crashed).server.serverId} of ${PRESS} went offline (its will)`);
+  const moved = await crashFailover;
+  if (moved.outcome !== 'moved' || moved.to !== 'press-b')
+    throw new Error('the session did not move to press-b');
+  say(`failover: ${describeFailover(moved)}`);
+  say(
+    `the same SDK Client asks again: ${toolText(await clientOnA.callTool({ name: 'status', arguments: {} }))} (session on ${sessionOnA.serverId}, ${sessionOnA.failovers} failover)`,
+  );
+  if (sessionOnA.serverId !== 'press-b') throw new Error('the session is not on press-b');
+  say(
+    `the other session, with press-b all along, did not notice: ${toolText(await clientOnB.callTool({ name: 'status', arguments: {} }))}`,
+  );
+  await clientOnB.close();
+  say('that client is done: client.close() ends its session (the MQTT connection stays)');
+
+  section(
+    'A replacement comes online, and press-b drains with a die change in flight',
+    'press-c starts. Then press-b drains for maintenance: its presence says draining, so the client host moves the session to press-c at once, while press-b still finishes the call it holds. The operator at press-b takes a while to clamp the die.',
+  );
+  const replacement = nextChange(
+    tools,
+    (change) => change.type === 'online' && change.server.serverId === 'press-c',
+  );
+  await mcpServers.startPress('press-c');
+  await replacement;
+  say(`discovery: press-c of ${PRESS} is online`);
+  const dieChange = clientOnA.callTool({ name: 'change-die', arguments: { die: 'D-7' } });
+  const operatorB = mcpServers.presses.get('press-b')!.operator;
+  await operatorB.asked();
+  say('change-die D-7 is in flight on press-b: its operator is clamping the die');
+  const drainFailover = nextFailover(tools);
+  const bOffline = nextChange(
+    tools,
+    (change) => change.type === 'offline' && change.server.serverId === 'press-b',
+  );
+  const drained = mcpServers.pressB.drain({ graceMs: 30_000 });
+  const drainMove = await drainFailover;
+  if (drainMove.outcome !== 'moved' || drainMove.to !== 'press-c')
+    throw new Error('the session did not move to press-c');
+  say(`failover: ${describeFailover(drainMove)}`);
+  say(
+    `the same SDK Client, while the die change is still in flight: ${toolText(await clientOnA.callTool({ name: 'status', arguments: {} }))}`,
+  );
+  operatorB.confirm();
+  say(`the operator confirms; the call in flight completes: ${toolText(await dieChange)}`);
+  const drain = await drained;
+  await bOffline;
+  if (drain.sessionsClosedAtDeadline !== 0) throw new Error('press-b had to close a session at its deadline');
+  say(
+    `press-b drained: ${drain.sessionsAtStart} session(s) at the start, ${drain.sessionsLeftByClients} left by their client, ${drain.sessionsClosedAtDeadline} closed at the deadline; it is offline now`,
+  );
   trace.mute();
-  say(`discovery: ${change.server.serverId} of ${change.server.serverName} went offline; its session closed`);
   say(
     `MCP server ${PRESS} now has ${tools.instancesOf(PRESS).length} instance: ${tools
       .instancesOf(PRESS)
       .map((instance) => instance.serverId)
-      .join(', ')}`,
-  );
-  say(
-    `the session with press-a goes on: ${toolText(await clientOnA.callTool({ name: 'status', arguments: {} }))}`,
+      .join(', ')}; the session moved ${sessionOnA.failovers} times and is on ${sessionOnA.serverId}`,
   );
 
   // --- the end -----------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ import { startAgents, startMcpServers } from './world/start-world.js';
 const url = process.argv[2] ?? process.env.MQTT_URL ?? 'mqtt://localhost:1883';
 
 async function main(): Promise<void> {
-  await using _servers = await startMcpServers({ url });
+  // Nobody stands at the presses: die changes are confirmed at once.
+  await using _servers = await startMcpServers({ url }, { confirmAtOnce: true });
   await using _agents = await startAgents({ url });
   process.stdout.write(`demo world on ${url}: 2 MCP servers (3 instances), 3 A2A agents. Ctrl-C to stop.\n`);
   await new Promise<void>((resolve) => {

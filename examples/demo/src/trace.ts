@@ -103,8 +103,11 @@ function describeRequest(method: string, params: Json, id: unknown): string {
     }
     case 'tools/call':
       return `tools/call ${String(params.name)} ${JSON.stringify(params.arguments ?? {})}${suffix}`;
-    case 'notifications/server/online':
-      return `server online: ${quote(String(params.description ?? ''))}`;
+    case 'notifications/server/online': {
+      // A draining instance keeps its presence, with meta.draining: clients move their sessions away.
+      const draining = isRecord(params.meta) && params.meta.draining === true;
+      return `server online${draining ? ', draining (no new sessions)' : ''}: ${quote(String(params.description ?? ''))}`;
+    }
     case 'SendMessage':
     case 'SendStreamingMessage': {
       const message = isRecord(params.message) ? params.message : {};

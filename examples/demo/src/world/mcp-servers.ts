@@ -10,6 +10,42 @@ export const CAMERA = 'factory/line-7/camera';
 export interface Press {
   readonly instance: string;
   strokes: number;
+  /** The operator at the press, who confirms each die change. */
+  readonly operator: Operator;
+}
+
+/**
+ * The person at a press. A die change takes as long as the operator needs to clamp the new die: the tool
+ * call stays in flight until `confirm()`. With `confirmAtOnce` (the world on your broker) nobody waits.
+ */
+export class Operator {
+  private readonly waiting: Array<() => void> = [];
+  private readonly askedListeners: Array<() => void> = [];
+
+  private readonly confirmAtOnce: boolean;
+
+  constructor(options: { confirmAtOnce?: boolean } = {}) {
+    this.confirmAtOnce = options.confirmAtOnce ?? false;
+  }
+
+  /** Resolves once a die change waits for this operator (at once when one already does). */
+  asked(): Promise<void> {
+    if (this.waiting.length > 0) return Promise.resolve();
+    return new Promise((resolve) => this.askedListeners.push(resolve));
+  }
+
+  /** Confirm the oldest die change waiting. */
+  confirm(): void {
+    this.waiting.shift()?.();
+  }
+
+  /** What the change-die tool waits on. */
+  confirmation(): Promise<void> {
+    if (this.confirmAtOnce) return Promise.resolve();
+    const confirmed = new Promise<void>((resolve) => this.waiting.push(resolve));
+    for (const listener of this.askedListeners.splice(0)) listener();
+    return confirmed;
+  }
 }
 
 export function buildPressServer(press: Press): McpServer {
@@ -30,6 +66,17 @@ export function buildPressServer(press: Press): McpServer {
     async ({ count }) => {
       press.strokes += count;
       return { content: [{ type: 'text', text: `press ${press.instance}: ${count} strokes done` }] };
+    },
+  );
+  server.registerTool(
+    'change-die',
+    {
+      description: 'Mount another die; answers once the operator at the press has clamped it',
+      inputSchema: { die: z.string() },
+    },
+    async ({ die }) => {
+      await press.operator.confirmation();
+      return { content: [{ type: 'text', text: `press ${press.instance}: die ${die} mounted` }] };
     },
   );
   return server;

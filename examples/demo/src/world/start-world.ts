@@ -7,7 +7,8 @@ import { createMcpMqttClientHost, serveMcpOverMqtt } from '@mqtt-agents/mcp';
 import type { McpServerHost } from '@mqtt-agents/mcp';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { InspectorExecutor, PlannerExecutor, ReporterExecutor } from './a2a-agents.js';
-import { CAMERA, PRESS, buildCameraServer, buildPressServer } from './mcp-servers.js';
+import { CAMERA, Operator, PRESS, buildCameraServer, buildPressServer } from './mcp-servers.js';
+import type { Press } from './mcp-servers.js';
 
 export const ORG = 'com.acme';
 export const UNIT = 'plant-1';
@@ -36,10 +37,25 @@ export interface McpWorld extends Running {
   readonly pressA: McpServerHost;
   readonly pressB: McpServerHost;
   readonly camera: McpServerHost;
+  /** The physical press behind each press instance, by server-id. */
+  readonly presses: ReadonlyMap<string, Press>;
+  /** Start one more instance of the press server (a replacement), closed with the world. */
+  startPress(serverId: string): Promise<McpServerHost>;
+}
+
+export interface McpWorldOptions {
+  /**
+   * Confirm every die change at once (nobody stands at the presses). Default false: `change-die` waits for
+   * `presses.get(id).operator.confirm()`.
+   */
+  confirmAtOnce?: boolean;
 }
 
 /** factory/line-7/press as two instances (press-a, press-b), factory/line-7/camera as one. */
-export async function startMcpServers(mqtt: { url: string }): Promise<McpWorld> {
+export async function startMcpServers(
+  mqtt: { url: string; reconnectPeriodMs?: number },
+  options: McpWorldOptions = {},
+): Promise<McpWorld> {
   const closers: Array<() => Promise<unknown>> = [];
   const serve = async (serverName: string, serverId: string, description: string, build: () => McpServer) => {
     const host = await serveMcpOverMqtt({ mqtt, serverName, serverId, description, createServer: build });
@@ -47,15 +63,28 @@ export async function startMcpServers(mqtt: { url: string }): Promise<McpWorld> 
     return host;
   };
   // One physical press per instance: every client session of that instance sees the same one.
-  const presses = { a: { instance: 'press-a', strokes: 0 }, b: { instance: 'press-b', strokes: 0 } };
-  const pressA = await serve(PRESS, 'press-a', 'Hydraulic press of line 7', () =>
-    buildPressServer(presses.a),
-  );
-  const pressB = await serve(PRESS, 'press-b', 'Hydraulic press of line 7', () =>
-    buildPressServer(presses.b),
-  );
+  const presses = new Map<string, Press>();
+  const startPress = (serverId: string): Promise<McpServerHost> => {
+    const press: Press = {
+      instance: serverId,
+      strokes: 0,
+      operator: new Operator({ confirmAtOnce: options.confirmAtOnce ?? false }),
+    };
+    presses.set(serverId, press);
+    return serve(PRESS, serverId, 'Hydraulic press of line 7', () => buildPressServer(press));
+  };
+  const pressA = await startPress('press-a');
+  const pressB = await startPress('press-b');
   const camera = await serve(CAMERA, 'camera-1', 'Inspection camera of line 7', buildCameraServer);
-  return { pressA, pressB, camera, ...running(closers) };
+  return { pressA, pressB, camera, presses, startPress, ...running(closers) };
+}
+
+/**
+ * kill -9, in this process: the instance's socket dies without DISCONNECT, so the broker publishes its will
+ * (the empty retained presence). Start the world with `reconnectPeriodMs: 0`, or the instance comes back.
+ */
+export function crash(host: McpServerHost): void {
+  (host.connection.client as unknown as { stream: { destroy(): void } }).stream.destroy();
 }
 
 /**
