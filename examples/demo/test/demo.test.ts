@@ -39,7 +39,7 @@ describe('the demo', () => {
     );
     expect(stdout).toContain('» discovery: press-a of factory/line-7/press went offline (its will)');
     expect(stdout).toMatch(
-      /» failover: press-a → press-b \(reason: offline, moved in \d+ ms, 0 retried, 0 failed\)/,
+      /» failover: press-a → press-b \(reason: offline, moved in [\d.]+ ms, 0 retried, 0 failed\)/,
     );
     expect(stdout).toContain(
       '» the same SDK Client asks again: press press-b: 3 strokes (session on press-b, 1 failover)',
@@ -47,7 +47,7 @@ describe('the demo', () => {
     // Scene 8: press-b drains; the session moves to press-c while press-b finishes the call it holds.
     expect(stdout).toContain('server online, draining (no new sessions)');
     expect(stdout).toMatch(
-      /» failover: press-b → press-c \(reason: draining, moved in \d+ ms, 0 retried, 0 failed\)/,
+      /» failover: press-b → press-c \(reason: draining, moved in [\d.]+ ms, 0 retried, 0 failed\)/,
     );
     expect(stdout).toContain(
       '» the same SDK Client, while the die change is still in flight: press press-c: 0 strokes',

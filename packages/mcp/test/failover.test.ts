@@ -166,6 +166,7 @@ describe('failover', () => {
 
     const event = await moved;
     expect(event).toMatchObject({ outcome: 'moved', from: first.host.serverId, to: other.host.serverId });
+    expect(event.session).toBe(transport);
     expect(['offline', 'connection', 'peer-ended']).toContain(event.reason);
     const lost = sessionLostDetails(await call);
     expect(lost).toMatchObject({ mayHaveRun: true, method: 'tools/call', serverId: first.host.serverId });

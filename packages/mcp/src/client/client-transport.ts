@@ -253,7 +253,7 @@ export class McpMqttClientTransport implements Transport, MovableSession {
   moved(outcome: MoveOutcome): void {
     this.moving = undefined;
     if (this.phase === 'closed') return;
-    this.placement.report(outcome.event);
+    this.placement.report({ ...outcome.event, session: this });
     this.lostInMove = 0;
     if (outcome.event.outcome === 'moved') {
       this.phase = 'live';

@@ -1,5 +1,5 @@
 import { MqttAgentsError } from '@mqtt-agents/core';
-import type { JSONRPCMessage, RequestId } from '../json-rpc-types.js';
+import type { JSONRPCMessage, RequestId, Transport } from '../json-rpc-types.js';
 
 /** How a client session moves to another instance of its server when its instance is lost or drains. */
 export interface FailoverOptions {
@@ -178,6 +178,11 @@ export type McpFailoverReason =
 
 /** What the client host reports for each move (`host.on('failover', …)`). */
 export interface McpFailoverEvent {
+  /**
+   * The session that moved: the `McpMqttClientTransport` that `connect()` / `createTransport()` returned
+   * (compare with `===` to tell sessions apart when several move at once).
+   */
+  session: Transport;
   serverName: string;
   /** The instance the session left. */
   from: string;
@@ -189,7 +194,7 @@ export interface McpFailoverEvent {
   retried: number;
   /** Requests that failed with the session-lost error. */
   failed: number;
-  /** From the loss (or the drain notice) until the new session was live or the move gave up. */
+  /** From the loss (or the drain notice) until the new session was live or the move gave up, in ms (0.1 ms steps). */
   durationMs: number;
   /** Why the move failed, when it did. */
   error?: Error | undefined;

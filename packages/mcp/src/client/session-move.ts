@@ -45,7 +45,8 @@ export interface MovableSession {
 }
 
 export interface MoveOutcome {
-  event: McpFailoverEvent;
+  /** The event the host reports, once the transport adds itself as `session`. */
+  event: Omit<McpFailoverEvent, 'session'>;
 }
 
 export interface MoveContext {
@@ -65,10 +66,10 @@ export interface MoveContext {
  * one is tried, until the failover timeout. Never throws: the outcome says what happened.
  */
 export async function moveSession(transport: MovableSession, context: MoveContext): Promise<MoveOutcome> {
-  const started = Date.now();
+  const started = performance.now();
   const policy = context.placement.policy;
   const from = context.from.serverId;
-  const event = (partial: Partial<McpFailoverEvent>): MoveOutcome => ({
+  const event = (partial: Partial<MoveOutcome['event']>): MoveOutcome => ({
     event: {
       serverName: transport.serverName,
       from,
@@ -77,7 +78,7 @@ export async function moveSession(transport: MovableSession, context: MoveContex
       outcome: 'failed',
       retried: 0,
       failed: transport.lostInMove,
-      durationMs: Date.now() - started,
+      durationMs: Math.round((performance.now() - started) * 10) / 10,
       ...partial,
     },
   });
