@@ -220,6 +220,8 @@ describe('session reaping', () => {
     await using clients = await createMcpMqttClientHost({
       mqtt: { url: broker.url },
       serverNameFilters: [host.serverName],
+      // The reaped session is to close, not to wait for another instance of a one-instance server.
+      failover: false,
     });
     const busy = new Client({ name: 'busy', version: '1.0.0' });
     const idle = new Client({ name: 'idle', version: '1.0.0' });

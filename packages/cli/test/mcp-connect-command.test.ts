@@ -102,7 +102,9 @@ describe.concurrent('mqtt-agents mcp connect', { timeout: 90_000 }, () => {
     expect(answers[1]?.result).toEqual({ content: [{ type: 'text', text: '42' }] });
   });
 
-  it('ends, saying so in one line, when the MQTT server goes away', async ({ expect }) => {
+  it('ends, saying so in one line, when the MQTT server goes away and no instance takes the session within --failover', async ({
+    expect,
+  }) => {
     const name = `connect/${unique('vanishing')}`;
     const server = await serveMcpOverMqtt({
       mqtt: { url: broker.url },
@@ -110,7 +112,7 @@ describe.concurrent('mqtt-agents mcp connect', { timeout: 90_000 }, () => {
       description: 'about to go',
       createServer: () => buildToolServer('vanishing'),
     });
-    const host = stdioHost([name, '--url', broker.url]);
+    const host = stdioHost([name, '--url', broker.url, '--failover', '500ms']);
     await host.client.connect(host.transport);
     const closed = new Promise<void>((resolve) => {
       host.transport.onclose = () => resolve();
