@@ -1,4 +1,7 @@
-import { z } from 'zod';
+// A namespace import, not `import { z } from 'zod'`: bundlers shake `z.union` and friends off a namespace
+// import member by member, but keep all of `z` (with its 250 KiB of `zod/v4/locales`) when `z` is one value.
+// The MCP and A2A SDKs import the same `zod/v4` modules, so a browser bundle shares them with the SDK.
+import * as z from 'zod/v4';
 
 /**
  * JSON-RPC 2.0 messages as they travel on MCP and A2A topics: types, zod schemas, a classifier for decoded
@@ -116,62 +119,73 @@ function errorObjectProblem(error: unknown): string | undefined {
 }
 
 // --- zod schemas (they accept exactly what `classifyJsonRpc` accepts as a single message) ---
+// Each is built in a pure-marked closure, so a bundle that never uses it drops it with the zod code it needs
+// (our hosts classify with `classifyJsonRpc`; a pure mark on the zod calls alone would not do, their
+// arguments are calls too).
 
-export const jsonRpcIdSchema = z.union([z.string(), z.number()]).refine(isJsonRpcId, 'id must be finite');
+export const jsonRpcIdSchema = /* @__PURE__ */ (() =>
+  z.union([z.string(), z.number()]).refine(isJsonRpcId, 'id must be finite'))();
 
-export const jsonRpcParamsSchema = z.custom<JsonRpcParams>(isParams, 'params must be an object or an array');
+export const jsonRpcParamsSchema = /* @__PURE__ */ (() =>
+  z.custom<JsonRpcParams>(isParams, 'params must be an object or an array'))();
 
-export const jsonRpcErrorObjectSchema = z.looseObject({
-  code: z.number().int(),
-  message: z.string(),
-  data: z.unknown().optional(),
-});
+export const jsonRpcErrorObjectSchema = /* @__PURE__ */ (() =>
+  z.looseObject({
+    code: z.number().int(),
+    message: z.string(),
+    data: z.unknown().optional(),
+  }))();
 
 const noneOf =
   (...keys: string[]) =>
   (value: Record<string, unknown>): boolean =>
     keys.every((key) => !present(value, key));
 
-export const jsonRpcRequestSchema = z
-  .looseObject({
-    jsonrpc: z.literal(JSONRPC_VERSION),
-    id: jsonRpcIdSchema,
-    method: z.string(),
-    params: jsonRpcParamsSchema.optional(),
-  })
-  .refine(noneOf('result', 'error'), 'a request has no result or error');
+export const jsonRpcRequestSchema = /* @__PURE__ */ (() =>
+  z
+    .looseObject({
+      jsonrpc: z.literal(JSONRPC_VERSION),
+      id: jsonRpcIdSchema,
+      method: z.string(),
+      params: jsonRpcParamsSchema.optional(),
+    })
+    .refine(noneOf('result', 'error'), 'a request has no result or error'))();
 
-export const jsonRpcNotificationSchema = z
-  .looseObject({
-    jsonrpc: z.literal(JSONRPC_VERSION),
-    method: z.string(),
-    params: jsonRpcParamsSchema.optional(),
-  })
-  .refine(noneOf('id', 'result', 'error'), 'a notification has no id, result or error');
+export const jsonRpcNotificationSchema = /* @__PURE__ */ (() =>
+  z
+    .looseObject({
+      jsonrpc: z.literal(JSONRPC_VERSION),
+      method: z.string(),
+      params: jsonRpcParamsSchema.optional(),
+    })
+    .refine(noneOf('id', 'result', 'error'), 'a notification has no id, result or error'))();
 
-export const jsonRpcSuccessResponseSchema = z
-  .looseObject({
-    jsonrpc: z.literal(JSONRPC_VERSION),
-    id: jsonRpcIdSchema,
-    result: z.unknown(),
-  })
-  .refine((value) => present(value, 'result'), 'a success response has a result')
-  .refine(noneOf('method', 'error'), 'a success response has no method or error');
+export const jsonRpcSuccessResponseSchema = /* @__PURE__ */ (() =>
+  z
+    .looseObject({
+      jsonrpc: z.literal(JSONRPC_VERSION),
+      id: jsonRpcIdSchema,
+      result: z.unknown(),
+    })
+    .refine((value) => present(value, 'result'), 'a success response has a result')
+    .refine(noneOf('method', 'error'), 'a success response has no method or error'))();
 
-export const jsonRpcErrorResponseSchema = z
-  .looseObject({
-    jsonrpc: z.literal(JSONRPC_VERSION),
-    id: z.union([jsonRpcIdSchema, z.null()]),
-    error: jsonRpcErrorObjectSchema,
-  })
-  .refine(noneOf('method', 'result'), 'an error response has no method or result');
+export const jsonRpcErrorResponseSchema = /* @__PURE__ */ (() =>
+  z
+    .looseObject({
+      jsonrpc: z.literal(JSONRPC_VERSION),
+      id: z.union([jsonRpcIdSchema, z.null()]),
+      error: jsonRpcErrorObjectSchema,
+    })
+    .refine(noneOf('method', 'result'), 'an error response has no method or result'))();
 
-export const jsonRpcMessageSchema = z.union([
-  jsonRpcRequestSchema,
-  jsonRpcNotificationSchema,
-  jsonRpcSuccessResponseSchema,
-  jsonRpcErrorResponseSchema,
-]);
+export const jsonRpcMessageSchema = /* @__PURE__ */ (() =>
+  z.union([
+    jsonRpcRequestSchema,
+    jsonRpcNotificationSchema,
+    jsonRpcSuccessResponseSchema,
+    jsonRpcErrorResponseSchema,
+  ]))();
 
 // --- classifier ---
 
