@@ -1,6 +1,6 @@
 import { AgentCard } from '@a2a-js/sdk';
 import type { AgentInterface, AgentSkill } from '@a2a-js/sdk';
-import { z } from 'zod';
+import * as z from 'zod/v4';
 
 /** The `protocolBinding` this SDK publishes in `supportedInterfaces` (spec decision 5). */
 export const MQTT_PROTOCOL_BINDING = 'MQTT5+JSONRPC';
