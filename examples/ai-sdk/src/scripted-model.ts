@@ -27,11 +27,32 @@ function lastToolResult(options: LanguageModelV3CallOptions): string | undefined
   return undefined;
 }
 
-/** A model that calls `stock` for `part`, then says what the tool answered. */
-export function scriptedStockModel(part: string): MockLanguageModelV3 {
+/** The first part number (`P-102`) the user's messages mention. */
+function partAskedFor(options: LanguageModelV3CallOptions): string | undefined {
+  for (const message of options.prompt) {
+    if (message.role !== 'user') continue;
+    for (const part of message.content) {
+      const match = part.type === 'text' ? /\bP-\d+\b/.exec(part.text) : null;
+      if (match) return match[0];
+    }
+  }
+  return undefined;
+}
+
+/** A model that calls `stock` for the part the user asks about, then says what the tool answered. */
+export function scriptedStockModel(): MockLanguageModelV3 {
   return new MockLanguageModelV3({
     doGenerate: async (options): Promise<LanguageModelV3GenerateResult> => {
       const result = lastToolResult(options);
+      const part = partAskedFor(options);
+      if (part === undefined) {
+        return {
+          content: [{ type: 'text', text: 'Which part number?' }],
+          finishReason: { unified: 'stop', raw: 'stop' },
+          usage,
+          warnings: [],
+        };
+      }
       if (result === undefined) {
         return {
           content: [

@@ -11,7 +11,7 @@ describe('the Vercel AI SDK with MCP tools over MQTT', () => {
     await using broker = await startBroker({ port: 0 });
     const store = await serveStore({ url: broker.url });
     await using _host = store.host;
-    const model = scriptedStockModel('P-102');
+    const model = scriptedStockModel();
     const answer = await askWithMqttTools({ url: broker.url, model, prompt: 'How many P-102 are left?' });
     expect(store.calls).toEqual(['P-102']); // the tool ran in the server, reached over MQTT
     expect(answer.toolCalls).toEqual(['stock']);
