@@ -70,26 +70,31 @@ export async function serveStorekeeper(options: {
   const mqtt = { url: options.url };
   // The agent's tools: the store's MCP server, found on the broker, used through the AI SDK's MCP client.
   const clients = await createMcpMqttClientHost({ mqtt });
-  const mcp = await createMCPClient({ transport: await clients.createTransport(STORE_SERVER_NAME) });
-  const tools = await mcp.tools();
-  const agent = await serveA2AOverMqtt({
-    mqtt,
-    org: ORG,
-    unit: UNIT,
-    agentId: AGENT_ID,
-    card: {
-      name: 'Storekeeper',
-      description: 'Answers questions about spare parts, with the store of line 7 as its tool',
-      skills: [{ id: 'stock', name: 'Stock levels', examples: ['How many P-102 are left?'] }],
-    },
-    executor: new AiSdkExecutor({ model: options.model, tools }),
-  });
-  const close = async (): Promise<void> => {
-    await agent.close();
-    await mcp.close();
+  try {
+    const mcp = await createMCPClient({ transport: await clients.createTransport(STORE_SERVER_NAME) });
+    const tools = await mcp.tools();
+    const agent = await serveA2AOverMqtt({
+      mqtt,
+      org: ORG,
+      unit: UNIT,
+      agentId: AGENT_ID,
+      card: {
+        name: 'Storekeeper',
+        description: 'Answers questions about spare parts, with the store of line 7 as its tool',
+        skills: [{ id: 'stock', name: 'Stock levels', examples: ['How many P-102 are left?'] }],
+      },
+      executor: new AiSdkExecutor({ model: options.model, tools }),
+    });
+    const close = async (): Promise<void> => {
+      await agent.close(); // the card goes offline; requests in flight finish first
+      await mcp.close(); // de-initializes the MCP session
+      await clients.close(); // and the MQTT connection
+    };
+    return { agent, close, [Symbol.asyncDispose]: close };
+  } catch (error) {
     await clients.close();
-  };
-  return { agent, close, [Symbol.asyncDispose]: close };
+    throw error;
+  }
 }
 
 /** A requester: discover the storekeeper's card over MQTT and send it one message; returns its answer. */
