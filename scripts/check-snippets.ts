@@ -11,6 +11,9 @@
 //                                    declarations of what a fragment takes from the text around it
 //   <!-- snippet: file PATH -->      the block must equal the file PATH (relative to the repository root),
 //                                    which a test runs: the doc shows exactly what is tested
+//   <!-- snippets: prelude CODE -->  (anywhere in a doc) CODE is put before every later block of the doc that
+//                                    has no import of its own (a fragment); the fragment is wrapped in a
+//                                    block statement, so it may declare names the prelude declares too
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -35,8 +38,10 @@ interface Snippet {
   /** 1-based line of the first line of code in the markdown file. */
   readonly line: number;
   readonly kind: 'ts' | 'js';
+  /** The block as the reader sees it. */
   readonly code: string;
-  readonly prelude: string;
+  /** The file that is checked, and for each of its lines the doc's line (undefined: hidden code). */
+  readonly checked: { readonly text: string; readonly lines: readonly (number | undefined)[] };
   readonly file: string | undefined;
 }
 
@@ -51,7 +56,11 @@ function markdownFiles(): string[] {
   for (const folder of ['docs', 'packages', 'examples']) {
     for (const entry of readdirSync(join(root, folder), { withFileTypes: true })) {
       if (folder === 'docs' && entry.isFile() && entry.name.endsWith('.md')) files.push(`docs/${entry.name}`);
-      if (folder !== 'docs' && entry.isDirectory() && existsSync(join(root, folder, entry.name, 'README.md'))) {
+      if (
+        folder !== 'docs' &&
+        entry.isDirectory() &&
+        existsSync(join(root, folder, entry.name, 'README.md'))
+      ) {
         files.push(`${folder}/${entry.name}/README.md`);
       }
     }
@@ -78,13 +87,27 @@ function markerBefore(lines: readonly string[], index: number): string | undefin
 function extract(doc: string, problems: Problem[]): Snippet[] {
   const lines = readFileSync(join(root, doc), 'utf8').split('\n');
   const snippets: Snippet[] = [];
+  let docPrelude = '';
   for (let index = 0; index < lines.length; index++) {
+    if (/^<!--\s*snippets:/.test(lines[index]!)) {
+      let end = index;
+      while (end < lines.length && !lines[end]!.includes('-->')) end++;
+      const comment = lines.slice(index, end + 1).join('\n');
+      const shared = /^<!--\s*snippets:\s*prelude\b([\s\S]*?)-->/.exec(comment);
+      if (shared) docPrelude += `${shared[1]!.trim()}\n`;
+      else
+        problems.push({ doc, line: index + 1, message: 'unknown marker: <!-- snippets: prelude CODE -->' });
+      index = end;
+      continue;
+    }
     const open = /^(\s*)(`{3,})\s*([\w-]*)(.*)$/.exec(lines[index]!);
     if (!open) continue;
     const [, indent = '', fence = '```', language = ''] = open;
     let close = index + 1;
     while (close < lines.length && !new RegExp(`^\\s*${fence}\\s*$`).test(lines[close]!)) close++;
-    const body = lines.slice(index + 1, close).map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line));
+    const body = lines
+      .slice(index + 1, close)
+      .map((line) => (line.startsWith(indent) ? line.slice(indent.length) : line));
     const kind = CHECKED.get(language.toLowerCase()) as 'ts' | 'js' | undefined;
     const marker = markerBefore(lines, index);
     const at = { doc, line: index + 2 };
@@ -95,15 +118,82 @@ function extract(doc: string, problems: Problem[]): Snippet[] {
     if (marker !== undefined) {
       const [, verb = '', rest = ''] = /^(\w+)\s*([\s\S]*)$/.exec(marker) ?? [];
       if (verb === 'skip') {
-        if (!/\S/.test(rest)) problems.push({ ...at, message: 'a skipped snippet needs a reason: <!-- snippet: skip (why) -->' });
+        if (!/\S/.test(rest))
+          problems.push({ ...at, message: 'a skipped snippet needs a reason: <!-- snippet: skip (why) -->' });
         continue;
       } else if (verb === 'prelude') prelude = `${rest}\n`;
       else if (verb === 'file') file = rest.trim();
       else problems.push({ ...at, message: `unknown snippet marker '${verb}' (skip, prelude or file)` });
     }
-    snippets.push({ ...at, kind, code: `${body.join('\n')}\n`, prelude, file });
+    const code = `${body.join('\n')}\n`;
+    snippets.push({ ...at, kind, code, checked: assemble(kind, body, at.line, docPrelude, prelude), file });
   }
   return snippets;
+}
+
+/** The local names an import declaration binds. */
+function importedNames(statement: ts.ImportDeclaration): string[] {
+  const clause = statement.importClause;
+  if (!clause) return [];
+  const names = clause.name ? [clause.name.text] : [];
+  const bindings = clause.namedBindings;
+  if (bindings && ts.isNamespaceImport(bindings)) names.push(bindings.name.text);
+  if (bindings && ts.isNamedImports(bindings))
+    names.push(...bindings.elements.map((element) => element.name.text));
+  return names;
+}
+
+/**
+ * The file to check for a block: its own prelude first; for TypeScript under a doc prelude, the block's
+ * imports are hoisted above the doc prelude (whose imports of the same names are dropped) and the rest of the
+ * block runs in a block statement, where it may redeclare what the prelude declares.
+ */
+function assemble(
+  kind: 'ts' | 'js',
+  body: readonly string[],
+  firstLine: number,
+  docPrelude: string,
+  prelude: string,
+): Snippet['checked'] {
+  const out: { text: string; line: number | undefined }[] = [];
+  const hidden = (text: string) => {
+    for (const line of text.replace(/\n$/, '').split('\n'))
+      if (text !== '') out.push({ text: line, line: undefined });
+  };
+  const shown = body.map((text, index) => ({ text, line: (firstLine + index) as number | undefined }));
+  if (kind === 'js' || docPrelude === '') {
+    hidden(prelude);
+    out.push(...shown);
+  } else {
+    const source = ts.createSourceFile('block.mts', body.join('\n'), ts.ScriptTarget.Latest, true);
+    const own = new Set<string>();
+    const hoisted: typeof out = [];
+    for (const statement of source.statements) {
+      if (!ts.isImportDeclaration(statement)) continue;
+      importedNames(statement).forEach((name) => own.add(name));
+      const from = source.getLineAndCharacterOfPosition(statement.getStart()).line;
+      const to = source.getLineAndCharacterOfPosition(statement.getEnd()).line;
+      for (let index = from; index <= to; index++) {
+        hoisted.push({ ...shown[index]! });
+        shown[index] = { text: '', line: undefined };
+      }
+    }
+    const shared = ts.createSourceFile('prelude.mts', docPrelude, ts.ScriptTarget.Latest, true);
+    const kept = shared.statements
+      .filter(
+        (statement) =>
+          !ts.isImportDeclaration(statement) || !importedNames(statement).some((name) => own.has(name)),
+      )
+      .map((statement) => statement.getFullText(shared))
+      .join('');
+    out.push(...hoisted);
+    hidden(kept);
+    hidden(prelude);
+    out.push({ text: '{', line: undefined }, ...shown, { text: '}', line: undefined });
+  }
+  // A trailing `export {}` makes every block a module (top-level await) without changing what it means.
+  out.push({ text: 'export {};', line: undefined });
+  return { text: `${out.map((entry) => entry.text).join('\n')}\n`, lines: out.map((entry) => entry.line) };
 }
 
 function main(): void {
@@ -112,26 +202,30 @@ function main(): void {
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
 
-  const written = new Map<string, { snippet: Snippet; preludeLines: number }>();
+  const written = new Map<string, Snippet>();
   for (const snippet of snippets) {
     if (snippet.file !== undefined) {
       const path = join(root, snippet.file);
       if (!existsSync(path)) {
         problems.push({ ...snippet, message: `the file ${snippet.file} does not exist` });
       } else if (readFileSync(path, 'utf8') !== snippet.code) {
-        problems.push({ ...snippet, message: `the block differs from ${snippet.file}: copy the file into the doc` });
+        problems.push({
+          ...snippet,
+          message: `the block differs from ${snippet.file}: copy the file into the doc`,
+        });
       }
     }
     const name = `${snippet.doc.replace(/[/.]/g, '_')}-${snippet.line}.${snippet.kind === 'ts' ? 'mts' : 'mjs'}`;
     const path = join(outDir, name);
-    // A trailing `export {}` makes every block a module (top-level await) without changing what it means.
-    writeFileSync(path, `${snippet.prelude}${snippet.code}export {};\n`);
-    written.set(path, { snippet, preludeLines: snippet.prelude.split('\n').length - 1 });
+    writeFileSync(path, snippet.checked.text);
+    written.set(path, snippet);
   }
 
   // JavaScript must parse in this Node (CI runs Node 20): `await using` is a SyntaxError there.
-  for (const [path, { snippet }] of written) {
+  for (const snippet of snippets) {
     if (snippet.kind !== 'js') continue;
+    const path = join(outDir, `${snippet.doc.replace(/[/.]/g, '_')}-${snippet.line}.as-written.mjs`);
+    writeFileSync(path, snippet.code);
     try {
       execFileSync(process.execPath, ['--check', path], { stdio: 'pipe' });
     } catch (error) {
@@ -153,22 +247,28 @@ function main(): void {
       allowJs: true,
       checkJs: true,
       moduleDetection: ts.ModuleDetectionKind.Force,
+      // What the docs import from the packages' own dependencies (the root does not depend on them).
+      paths: { jose: ['./packages/a2a/node_modules/jose/dist/types/index.d.ts'] },
+      pathsBasePath: root,
     },
   });
   for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
     const source = diagnostic.file;
-    const entry = source ? written.get(resolve(source.fileName)) : undefined;
+    const snippet = source ? written.get(resolve(source.fileName)) : undefined;
     const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n');
-    if (!source || !entry) {
+    if (!source || !snippet) {
       // Errors outside the snippets are `pnpm typecheck`'s business, but a broken program is ours.
       if (!source) problems.push({ doc: 'tsconfig.base.json', line: 0, message });
       continue;
     }
     const { line } = source.getLineAndCharacterOfPosition(diagnostic.start ?? 0);
-    const docLine =
-      line < entry.preludeLines ? entry.snippet.line - 1 : entry.snippet.line + line - entry.preludeLines;
-    const where = line < entry.preludeLines ? ' (in its prelude)' : '';
-    problems.push({ doc: entry.snippet.doc, line: docLine, message: `TS${diagnostic.code}${where}: ${message}` });
+    const docLine = snippet.checked.lines[line];
+    const where = docLine === undefined ? ' (in its hidden prelude)' : '';
+    problems.push({
+      doc: snippet.doc,
+      line: docLine ?? snippet.line - 1,
+      message: `TS${diagnostic.code}${where}: ${message}`,
+    });
   }
 
   const counts = { ts: 0, js: 0 };
