@@ -3,6 +3,10 @@ import type { Command, CommandContext } from './command.js';
 import { describeError } from './errors.js';
 import { splitAtDoubleDash } from './flags.js';
 import { CommandError, processIo, UsageError, type CliIo } from './io.js';
+import packageJson from '../package.json' with { type: 'json' };
+
+/** The version of this package, as `mqtt-agents --version` prints it. */
+const version: string = packageJson.version;
 
 /** A command, loaded on demand: `mqtt-agents ls` does not load express or the MCP SDK's HTTP server. */
 interface LazyCommand {
@@ -102,6 +106,7 @@ Commands:
 Options:
   --url <url>   broker url for every command (default: $MQTT_URL, else mqtt://localhost:1883)
   --help        show help for a command (mqtt-agents <command> --help)
+  --version     print the version of mqtt-agents
   --debug       print stack traces on errors, and the SDK's debug log
 `;
 
@@ -122,9 +127,18 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   const flags = before.filter((arg) => arg !== '--debug');
   const args = after === undefined ? flags : [...flags, '--', ...after];
   const [name, ...rest] = args;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.stdout(`${version}\n`);
+    return 0;
+  }
+  if (name === undefined) {
+    // No command is a usage error: the help goes to stderr, so a script that forgot the command sees it.
+    io.stderr(mainHelp);
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     io.stdout(mainHelp);
-    return name === undefined ? 1 : 0;
+    return 0;
   }
   const entry = commands[name];
   if (!entry) {
@@ -136,9 +150,13 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   let commandArgs = rest;
   if ('subcommands' in entry) {
     const [subName, ...subRest] = rest;
-    if (subName === undefined || subName === '--help' || subName === '-h' || subName === 'help') {
+    if (subName === undefined) {
+      io.stderr(groupHelp(name, entry));
+      return 2;
+    }
+    if (subName === '--help' || subName === '-h' || subName === 'help') {
       io.stdout(groupHelp(name, entry));
-      return subName === undefined ? 1 : 0;
+      return 0;
     }
     const sub = entry.subcommands[subName];
     if (!sub) {
