@@ -115,6 +115,7 @@ function isUsageProblem(error: unknown): boolean {
   return (
     MqttAgentsError.isInstance(error) &&
     (error.code === 'INVALID_IDENTIFIER' ||
+      error.code === 'INVALID_URL' ||
       error.code === 'INVALID_TOPIC' ||
       error.code === 'INVALID_TOPIC_FILTER')
   );

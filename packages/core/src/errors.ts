@@ -9,6 +9,7 @@ export type MqttAgentsErrorCode =
   | 'INVALID_TOPIC'
   | 'INVALID_TOPIC_FILTER'
   | 'INVALID_PAYLOAD'
+  | 'INVALID_URL'
   | 'PAYLOAD_TOO_LARGE'
   | 'NOT_CONNECTED'
   | 'CONNECTION_CLOSED'
