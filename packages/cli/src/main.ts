@@ -39,6 +39,14 @@ const a2aCommands: Record<string, LazyCommand> = {
     summary: 'send a message to an A2A agent and follow its task',
     load: async () => (await import('./commands/a2a-send.js')).a2aSend,
   },
+  get: {
+    summary: 'show a task of an A2A agent (state, status, artifacts)',
+    load: async () => (await import('./commands/a2a-task.js')).a2aGet,
+  },
+  cancel: {
+    summary: 'cancel a task of an A2A agent',
+    load: async () => (await import('./commands/a2a-task.js')).a2aCancel,
+  },
   http: {
     summary: 'serve the A2A agents on MQTT to HTTP clients (JSON-RPC)',
     load: async () => (await import('./commands/a2a-http.js')).a2aHttp,
@@ -67,7 +75,8 @@ const commands: Record<string, LazyCommand | LazyGroup> = {
     subcommands: mcpCommands,
   },
   a2a: {
-    summary: 'A2A over MQTT: send a message to an agent, serve MQTT agents to HTTP clients',
+    summary:
+      'A2A over MQTT: send a message to an agent, get or cancel its task, serve MQTT agents to HTTP clients',
     subcommands: a2aCommands,
   },
 };
@@ -101,6 +110,8 @@ Commands:
   mcp connect       a stdio MCP server that relays to an MCP server on MQTT
   mcp http          a Streamable HTTP endpoint for every MCP server on MQTT
   a2a send          send a message to an A2A agent and follow its task
+  a2a get           show a task of an A2A agent (state, status, artifacts)
+  a2a cancel        cancel a task of an A2A agent
   a2a http          serve the A2A agents on MQTT to HTTP clients (JSON-RPC)
 
 Options:

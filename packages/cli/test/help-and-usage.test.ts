@@ -17,7 +17,18 @@ function captureIo(): CliIo & { out: () => string; err: () => string } {
   };
 }
 
-const commands = ['broker', 'ls', 'watch', 'mcp serve', 'mcp connect', 'mcp http', 'a2a send', 'a2a http'];
+const commands = [
+  'broker',
+  'ls',
+  'watch',
+  'mcp serve',
+  'mcp connect',
+  'mcp http',
+  'a2a send',
+  'a2a get',
+  'a2a cancel',
+  'a2a http',
+];
 
 describe('mqtt-agents help and usage errors', () => {
   it.each(commands)('%s --help prints the usage of the command and exits 0', async (command) => {

@@ -71,7 +71,7 @@ describe('mqtt-agents watch on a terminal', () => {
           mqtt: { url: broker.url },
           serverName: `${prefix}/flash`,
           serverId: `${prefix}-flash`,
-        description: 'here and gone',
+          description: 'here and gone',
           createServer: () => buildToolServer('flash'),
         });
         await flash.close();
@@ -89,7 +89,7 @@ describe('mqtt-agents watch on a terminal', () => {
         await proxy.close();
       }
       // The cut is a warning (the MQTT client's own error); nothing failed.
-    expect(err).not.toMatch(/: error: /);
+      expect(err).not.toMatch(/: error: /);
     },
   );
 });
