@@ -3,10 +3,7 @@ import type { Command, CommandContext } from './command.js';
 import { describeError } from './errors.js';
 import { splitAtDoubleDash } from './flags.js';
 import { CommandError, processIo, UsageError, type CliIo } from './io.js';
-import packageJson from '../package.json' with { type: 'json' };
-
-/** The version of this package, as `mqtt-agents --version` prints it. */
-const version: string = packageJson.version;
+import { version } from './version.js';
 
 /** A command, loaded on demand: `mqtt-agents ls` does not load express or the MCP SDK's HTTP server. */
 interface LazyCommand {
