@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { assertServerName } from '@mqtt-agents/core';
+import type { MqttConnection } from '@mqtt-agents/core';
 import type { McpServerHost, McpServerLike, McpServerSession } from '@mqtt-agents/mcp';
 import { DEFAULT_DRAIN_GRACE_MS, DEFAULT_MAX_SESSIONS, serveMcpOverMqtt } from '@mqtt-agents/mcp';
 import { cliLogger } from '../cli-logger.js';
@@ -158,6 +159,20 @@ function perSessionServer(
   };
 }
 
+/** Resolves when the connection is down (now, or when it drops); `cancel()` stops watching. */
+function untilConnectionDown(connection: MqttConnection): { promise: Promise<void>; cancel(): void } {
+  let cancel = (): void => {};
+  const promise = new Promise<void>((resolve) => {
+    if (!connection.connected || connection.closed) {
+      resolve();
+      return;
+    }
+    const offDrop = connection.on('connection-drop', () => resolve());
+    cancel = offDrop;
+  });
+  return { promise, cancel: () => cancel() };
+}
+
 /** `--drain-grace <ms>`: a whole number of milliseconds, 0 or more. */
 function parseDrainGrace(value: string | undefined): number {
   if (value === undefined) return DEFAULT_DRAIN_GRACE_MS;
@@ -295,8 +310,23 @@ async function mcpServeCommand(argv: string[], context: CommandContext): Promise
     ...(childExited ? [childExited.then(() => 'exited' as const)] : []),
   ]);
   context.stdout(`mqtt-agents mcp serve: shutting down\n`);
-  if (outcome === 'stopped') await drainHost(host, drainGraceMs, logger);
-  await host.close();
+  // Draining and closing talk to the broker (presence, session ends). A broker that went away, at the
+  // moment of the signal or during the shutdown, would keep them waiting while MQTT.js reconnects, forever:
+  // stop waiting as soon as the connection is down; the will marks this instance offline.
+  const brokerGone = untilConnectionDown(host.connection);
+  const finished = await Promise.race([
+    (async () => {
+      if (outcome === 'stopped') await drainHost(host, drainGraceMs, logger);
+      await host.close();
+      return 'closed' as const;
+    })(),
+    brokerGone.promise.then(() => 'broker-gone' as const),
+  ]);
+  brokerGone.cancel();
+  if (finished === 'broker-gone') {
+    logger.notice('the broker is unreachable: not waiting for it (the will marks this instance offline)');
+    void host.close().catch(() => {});
+  }
   await relays.close();
   await sharedChild?.close();
   if (outcome === 'exited') {
