@@ -197,4 +197,21 @@ describe.concurrent('mqtt-agents a2a send', { timeout: 90_000 }, () => {
       stderr: 'mqtt-agents a2a get: expected <org>/<unit>/<agent> and <task-id>, got 1 arguments\n',
     });
   });
+
+  it('an agent whose card says offline is refused at once, in one line', async ({ expect }) => {
+    const gone = await serveA2AOverMqtt({
+      mqtt: { url: broker.url },
+      org,
+      unit,
+      agentId: 'gone',
+      card: { name: 'Gone' },
+      executor: new EchoExecutor(),
+    });
+    await gone.close(); // graceful: the retained card now says offline
+    const result = await cliInProcess(['a2a', 'send', `${org}/${unit}/gone`, 'hi', '--url', broker.url]);
+    expect(result).toMatchObject({
+      code: 1,
+      stderr: `mqtt-agents a2a send: agent '${org}/${unit}/gone' is offline (its card says so): SendMessage not sent; offlineAgents: 'send' sends anyway\n`,
+    });
+  });
 });

@@ -14,6 +14,7 @@ export type MqttAgentsErrorCode =
   | 'NOT_CONNECTED'
   | 'CONNECTION_CLOSED'
   | 'CONNECT_FAILED'
+  | 'AGENT_OFFLINE'
   | 'SUBSCRIBE_FAILED'
   | 'PUBLISH_FAILED'
   | 'REQUEST_TIMEOUT'

@@ -125,13 +125,11 @@ async function a2aSendCommand(argv: string[], context: CommandContext): Promise<
     context.stdout(values.json ? `${line}\n` : `${elapsed()}  ${text}\n`);
   };
 
+  // An agent whose card says offline is refused at once by the transport (AGENT_OFFLINE), in one line.
   const { client, agent, close } = await openAgentClient({ address, url, wait, prefix }, context);
   const abort = AbortSignal.any([context.signal, AbortSignal.timeout(timeout)]);
   const folder = new StreamFolder();
   try {
-    if (agent.status === 'offline') {
-      context.stderr(`${prefix}: warning: the card of '${address.key}' says offline; sending anyway\n`);
-    }
     const request = {
       tenant: '',
       message: userMessage(text, values.task ?? '', values.context ?? ''),
