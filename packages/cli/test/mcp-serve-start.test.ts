@@ -152,5 +152,25 @@ describe.concurrent(
         stream: 'stderr',
       });
     });
+
+    it('--shared: a line of the shared process that is not JSON-RPC is logged', async ({ expect }) => {
+      await using serve = cli([
+        'mcp',
+        'serve',
+        '--shared',
+        '--url',
+        broker.url,
+        '--name',
+        `start/${unique('shared-banner')}`,
+        '--',
+        process.execPath,
+        '-e',
+        "console.log('a banner on stdout'); setInterval(() => {}, 60000)",
+      ]);
+      await serve.waitFor(/warning: the server process printed a line that is not JSON/, {
+        stream: 'stderr',
+      });
+      expect(await serve.stop()).toBe(0);
+    });
   },
 );

@@ -251,6 +251,12 @@ async function mcpServeCommand(argv: string[], context: CommandContext): Promise
     childExited = new Promise<void>((resolve) => {
       (sharedChild as ChildProcessTransport).onclose = () => resolve();
     });
+    // A stdio MCP server must print nothing but JSON-RPC on stdout: every other line is said, not dropped.
+    sharedChild.onerror = (error) => {
+      const reason = notJsonRpcReason(error);
+      if (reason) logger.warn(`the server process printed ${reason} on stdout`);
+      else logger.debug(error.message);
+    };
     try {
       await sharedChild.start();
     } catch (error) {
