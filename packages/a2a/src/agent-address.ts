@@ -31,6 +31,24 @@ export function rememberAgentAddress(card: AgentCard, address: AgentAddress): Ag
   return card;
 }
 
+/** What the discovery topic last said of an agent: `online`, `offline`, or `unknown` (no status). */
+export type KnownAgentStatus = 'online' | 'offline' | 'unknown';
+
+// The status of the agent a discovered card belongs to, read when asked: the registry's current entry, so an
+// agent that went offline after the card was handed out is seen as offline.
+const statuses = new WeakMap<AgentCard, () => KnownAgentStatus | undefined>();
+
+/** Remember how to read the current status of the agent `card` belongs to; returns the card. */
+export function rememberAgentStatus(card: AgentCard, read: () => KnownAgentStatus | undefined): AgentCard {
+  statuses.set(card, read);
+  return card;
+}
+
+/** The current status of the agent a discovered card belongs to; `undefined` when not known. */
+export function agentStatusOf(card: AgentCard): KnownAgentStatus | undefined {
+  return statuses.get(card)?.();
+}
+
 /** The agent a card was discovered for, when it came from this package. */
 export function agentAddressOf(card: AgentCard): AgentAddress | undefined {
   return addresses.get(card);

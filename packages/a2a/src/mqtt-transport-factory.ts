@@ -63,6 +63,15 @@ export interface MqttTransportFactoryOptions {
    */
   taskRoutes?: TaskRouteStore;
   /**
+   * When the agent a card belongs to is known to be offline (its retained card, from `discoverAgents()`,
+   * says `a2a-status: offline`): `fail` rejects every request to it at once with `MqttAgentsError`
+   * `AGENT_OFFLINE`, instead of waiting through the retry profile's attempts for an answer that cannot
+   * come (49 s with the defaults); `send` sends anyway (an agent may come back within the retries). Agents
+   * whose status is online or unknown, pools, and tasks routed to another agent are never refused.
+   * Default `fail`.
+   */
+  offlineAgents?: 'fail' | 'send';
+  /**
    * When the agent a task was handed over to does not answer within all attempts, try the card's agent once
    * more (and forget the handover). Default true.
    */
@@ -267,6 +276,7 @@ export class MqttTransportFactory implements TransportFactory {
         owned: opened.owned,
         routes: this.#routes,
         fallbackToCardAgent: this.#options.fallbackToCardAgent ?? true,
+        offlineAgents: this.#options.offlineAgents ?? 'fail',
         auth: this.#options.auth,
         artifactMode: this.#options.artifactMode ?? 'json',
         maxReplyBytes: this.#options.maxReplyBytes ?? 16 * 1024 * 1024,

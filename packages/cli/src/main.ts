@@ -3,6 +3,7 @@ import type { Command, CommandContext } from './command.js';
 import { describeError } from './errors.js';
 import { splitAtDoubleDash } from './flags.js';
 import { CommandError, processIo, UsageError, type CliIo } from './io.js';
+import { version } from './version.js';
 
 /** A command, loaded on demand: `mqtt-agents ls` does not load express or the MCP SDK's HTTP server. */
 interface LazyCommand {
@@ -35,6 +36,14 @@ const a2aCommands: Record<string, LazyCommand> = {
     summary: 'send a message to an A2A agent and follow its task',
     load: async () => (await import('./commands/a2a-send.js')).a2aSend,
   },
+  get: {
+    summary: 'show a task of an A2A agent (state, status, artifacts)',
+    load: async () => (await import('./commands/a2a-task.js')).a2aGet,
+  },
+  cancel: {
+    summary: 'cancel a task of an A2A agent',
+    load: async () => (await import('./commands/a2a-task.js')).a2aCancel,
+  },
   http: {
     summary: 'serve the A2A agents on MQTT to HTTP clients (JSON-RPC)',
     load: async () => (await import('./commands/a2a-http.js')).a2aHttp,
@@ -63,7 +72,8 @@ const commands: Record<string, LazyCommand | LazyGroup> = {
     subcommands: mcpCommands,
   },
   a2a: {
-    summary: 'A2A over MQTT: send a message to an agent, serve MQTT agents to HTTP clients',
+    summary:
+      'A2A over MQTT: send a message to an agent, get or cancel its task, serve MQTT agents to HTTP clients',
     subcommands: a2aCommands,
   },
 };
@@ -97,11 +107,14 @@ Commands:
   mcp connect       a stdio MCP server that relays to an MCP server on MQTT
   mcp http          a Streamable HTTP endpoint for every MCP server on MQTT
   a2a send          send a message to an A2A agent and follow its task
+  a2a get           show a task of an A2A agent (state, status, artifacts)
+  a2a cancel        cancel a task of an A2A agent
   a2a http          serve the A2A agents on MQTT to HTTP clients (JSON-RPC)
 
 Options:
   --url <url>   broker url for every command (default: $MQTT_URL, else mqtt://localhost:1883)
   --help        show help for a command (mqtt-agents <command> --help)
+  --version     print the version of mqtt-agents
   --debug       print stack traces on errors, and the SDK's debug log
 `;
 
@@ -110,6 +123,7 @@ function isUsageProblem(error: unknown): boolean {
   return (
     MqttAgentsError.isInstance(error) &&
     (error.code === 'INVALID_IDENTIFIER' ||
+      error.code === 'INVALID_URL' ||
       error.code === 'INVALID_TOPIC' ||
       error.code === 'INVALID_TOPIC_FILTER')
   );
@@ -122,9 +136,18 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   const flags = before.filter((arg) => arg !== '--debug');
   const args = after === undefined ? flags : [...flags, '--', ...after];
   const [name, ...rest] = args;
-  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.stdout(`${version}\n`);
+    return 0;
+  }
+  if (name === undefined) {
+    // No command is a usage error: the help goes to stderr, so a script that forgot the command sees it.
+    io.stderr(mainHelp);
+    return 2;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     io.stdout(mainHelp);
-    return name === undefined ? 1 : 0;
+    return 0;
   }
   const entry = commands[name];
   if (!entry) {
@@ -136,9 +159,13 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   let commandArgs = rest;
   if ('subcommands' in entry) {
     const [subName, ...subRest] = rest;
-    if (subName === undefined || subName === '--help' || subName === '-h' || subName === 'help') {
+    if (subName === undefined) {
+      io.stderr(groupHelp(name, entry));
+      return 2;
+    }
+    if (subName === '--help' || subName === '-h' || subName === 'help') {
       io.stdout(groupHelp(name, entry));
-      return subName === undefined ? 1 : 0;
+      return 0;
     }
     const sub = entry.subcommands[subName];
     if (!sub) {

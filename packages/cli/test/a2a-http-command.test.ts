@@ -125,4 +125,56 @@ describe.concurrent('mqtt-agents a2a http', { timeout: 30_000 }, () => {
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: `no A2A agent '${org}/${unit}/nobody' on ${broker.url}` });
   });
+
+  it('a call without A2A-Version is read as 1.0 when its method is a 1.0 one; a 0.3 call gets -32009', async ({
+    expect,
+  }) => {
+    const post = async (body: unknown, headers: Record<string, string> = {}, query = '') => {
+      const response = await fetch(new URL(`/a2a/${org}/${unit}/echo/${query}`, baseUrl), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+      return (await response.json()) as { result?: Record<string, unknown>; error?: { code: number } };
+    };
+    const send = (id: number) => ({
+      jsonrpc: '2.0',
+      id,
+      method: 'SendMessage',
+      params: {
+        message: { messageId: `m-${id}`, role: 'ROLE_USER', parts: [{ text: 'no header' }] },
+      },
+    });
+    const [bare, query, legacy] = await Promise.all([
+      post(send(1)),
+      post(send(2), {}, '?A2A-Version=1.0'),
+      post({
+        jsonrpc: '2.0',
+        id: 3,
+        method: 'message/send',
+        params: { message: { messageId: 'm-3', role: 'user', parts: [{ kind: 'text', text: 'hi' }] } },
+      }),
+    ]);
+    expect(bare.result?.task).toMatchObject({ status: { state: 'TASK_STATE_COMPLETED' } });
+    expect(query.result?.task).toMatchObject({ status: { state: 'TASK_STATE_COMPLETED' } });
+    expect(legacy.error?.code).toBe(-32009);
+  });
+
+  it('keeps invalid params invalid: a SendMessage without messageId is -32602, as the SDK and the agent answer', async ({
+    expect,
+  }) => {
+    const response = await fetch(new URL(`/a2a/${org}/${unit}/echo/`, baseUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'A2A-Version': '1.0' },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'SendMessage',
+        params: { message: { parts: 'invalid' } },
+      }),
+    });
+    const body = (await response.json()) as { error?: { code: number; message: string } };
+    expect(body.error?.code).toBe(-32602);
+    expect(body.error?.message).toMatch(/messageId/);
+  });
 });

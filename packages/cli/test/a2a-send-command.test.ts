@@ -4,8 +4,14 @@ import { startTestBroker } from '@mqtt-agents/broker/vitest';
 import type { TestBroker } from '@mqtt-agents/broker/vitest';
 import type { AgentExecutor } from '@a2a-js/sdk/server';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { cliInProcess, cliRun, unique } from './cli-process.js';
-import { EchoExecutor, FailingExecutor, GreeterExecutor, StepsExecutor } from './fixtures.js';
+import { cli, cliInProcess, cliRun, unique } from './cli-process.js';
+import {
+  EchoExecutor,
+  FailingExecutor,
+  GreeterExecutor,
+  PatientExecutor,
+  StepsExecutor,
+} from './fixtures.js';
 
 let broker: TestBroker;
 const org = unique('org');
@@ -34,6 +40,7 @@ beforeAll(async () => {
   await agent('echo', new EchoExecutor(), false);
   await agent('failing', new FailingExecutor(), true);
   await agent('greeter', new GreeterExecutor(), true);
+  await agent('patient', new PatientExecutor(), true);
 });
 
 afterAll(async () => {
@@ -126,6 +133,85 @@ describe.concurrent('mqtt-agents a2a send', { timeout: 90_000 }, () => {
       code: 2,
       stderr:
         "mqtt-agents a2a send: invalid agent 'just-an-agent': expected <org>/<unit>/<agent>, e.g. com.acme/plant-1/planner\n",
+    });
+  });
+
+  it('Ctrl-C cancels the task, prints its id and exits 130; a2a get shows it canceled', async ({
+    expect,
+  }) => {
+    await using sending = cli([
+      'a2a',
+      'send',
+      `${org}/${unit}/patient`,
+      'take your time',
+      '--url',
+      broker.url,
+    ]);
+    const [, taskId] = (await sending.waitFor(/task ([0-9a-f-]{36}) submitted/)) as [string, string];
+    await sending.waitFor(/working: waiting/);
+    expect(await sending.stop()).toBe(130);
+    expect(sending.stderr()).toBe(
+      `mqtt-agents a2a send: interrupted: task ${taskId} canceled (mqtt-agents a2a get ${org}/${unit}/patient ${taskId})\n`,
+    );
+    const shown = await cliRun(['a2a', 'get', `${org}/${unit}/patient`, taskId, '--url', broker.url]);
+    expect(shown).toMatchObject({ code: 0, stderr: '' });
+    expect(shown.stdout).toMatch(new RegExp(`^task ${taskId} canceled: canceled\n`));
+  });
+
+  it('a2a cancel cancels a running task; the send that follows it ends with the canceled task', async ({
+    expect,
+  }) => {
+    await using sending = cli(['a2a', 'send', `${org}/${unit}/patient`, 'wait', '--url', broker.url]);
+    const [, taskId] = (await sending.waitFor(/task ([0-9a-f-]{36}) submitted/)) as [string, string];
+    await sending.waitFor(/working: waiting/);
+    const canceled = await cliRun([
+      'a2a',
+      'cancel',
+      `${org}/${unit}/patient`,
+      taskId,
+      '--url',
+      broker.url,
+      '--json',
+    ]);
+    expect(canceled).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(canceled.stdout)).toMatchObject({
+      id: taskId,
+      status: { state: 'TASK_STATE_CANCELED' },
+    });
+    expect(await sending.exit).toBe(1);
+    expect(sending.stderr()).toBe(`mqtt-agents a2a send: task ${taskId} canceled\n`);
+  });
+
+  it('a2a get and a2a cancel of an unknown task fail in one line', async ({ expect }) => {
+    const [get, cancel, usage] = await Promise.all([
+      cliInProcess(['a2a', 'get', `${org}/${unit}/echo`, 'no-such-task', '--url', broker.url]),
+      cliInProcess(['a2a', 'cancel', `${org}/${unit}/echo`, 'no-such-task', '--url', broker.url]),
+      cliInProcess(['a2a', 'get', `${org}/${unit}/echo`]),
+    ]);
+    expect(get.code).toBe(1);
+    expect(get.stderr).toMatch(/^mqtt-agents a2a get: .*no-such-task.*\n$/i);
+    expect(cancel.code).toBe(1);
+    expect(cancel.stderr).toMatch(/^mqtt-agents a2a cancel: .*\n$/);
+    expect(usage).toMatchObject({
+      code: 2,
+      stderr: 'mqtt-agents a2a get: expected <org>/<unit>/<agent> and <task-id>, got 1 arguments\n',
+    });
+  });
+
+  it('an agent whose card says offline is refused at once, in one line', async ({ expect }) => {
+    const gone = await serveA2AOverMqtt({
+      mqtt: { url: broker.url },
+      org,
+      unit,
+      agentId: 'gone',
+      card: { name: 'Gone' },
+      executor: new EchoExecutor(),
+    });
+    await gone.close(); // graceful: the retained card now says offline
+    const result = await cliInProcess(['a2a', 'send', `${org}/${unit}/gone`, 'hi', '--url', broker.url]);
+    expect(result).toMatchObject({
+      code: 1,
+      stderr: `mqtt-agents a2a send: agent '${org}/${unit}/gone' is offline (its card says so): SendMessage not sent; offlineAgents: 'send' sends anyway\n`,
     });
   });
 });

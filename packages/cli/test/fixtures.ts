@@ -170,3 +170,20 @@ export class GreeterExecutor implements AgentExecutor {
   }
   async cancelTask(): Promise<void> {}
 }
+
+/** Works until its task is canceled (status "waiting"), then ends it canceled. */
+export class PatientExecutor implements AgentExecutor {
+  readonly #waiting = new Map<string, () => void>();
+  async execute(context: RequestContext, bus: ExecutionEventBus): Promise<void> {
+    bus.publish(AgentEvent.task(submitted(context)));
+    const canceled = new Promise<void>((resolve) => this.#waiting.set(context.taskId, resolve));
+    bus.publish(AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_WORKING, 'waiting')));
+    await canceled;
+    bus.publish(AgentEvent.statusUpdate(status(context, TaskState.TASK_STATE_CANCELED, 'canceled')));
+    bus.finished();
+  }
+  async cancelTask(taskId: string): Promise<void> {
+    this.#waiting.get(taskId)?.();
+    this.#waiting.delete(taskId);
+  }
+}

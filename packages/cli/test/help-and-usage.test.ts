@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/index.js';
 import type { CliIo } from '../src/index.js';
+import packageJson from '../package.json' with { type: 'json' };
 import { cliRun } from './cli-process.js';
 
 function captureIo(): CliIo & { out: () => string; err: () => string } {
@@ -16,7 +17,18 @@ function captureIo(): CliIo & { out: () => string; err: () => string } {
   };
 }
 
-const commands = ['broker', 'ls', 'watch', 'mcp serve', 'mcp connect', 'mcp http', 'a2a send', 'a2a http'];
+const commands = [
+  'broker',
+  'ls',
+  'watch',
+  'mcp serve',
+  'mcp connect',
+  'mcp http',
+  'a2a send',
+  'a2a get',
+  'a2a cancel',
+  'a2a http',
+];
 
 describe('mqtt-agents help and usage errors', () => {
   it.each(commands)('%s --help prints the usage of the command and exits 0', async (command) => {
@@ -35,6 +47,24 @@ describe('mqtt-agents help and usage errors', () => {
     expect(io.err()).toBe("mqtt-agents a2a: unknown command 'fly' (see mqtt-agents a2a --help)\n");
   });
 
+  it('--version prints the version of the package and exits 0', async () => {
+    for (const flag of ['--version', '-V']) {
+      const io = captureIo();
+      expect(await main([flag], io)).toBe(0);
+      expect(io.out()).toBe(`${packageJson.version}\n`);
+      expect(io.err()).toBe('');
+    }
+  });
+
+  it('no command, or a group without its command, is a usage error: the help on stderr, exit 2', async () => {
+    for (const args of [[], ['mcp'], ['a2a']]) {
+      const io = captureIo();
+      expect(await main(args, io)).toBe(2);
+      expect(io.out()).toBe('');
+      expect(io.err()).toMatch(/^Usage: mqtt-agents /);
+    }
+  });
+
   it('--help after -- belongs to the served command, not to mcp serve', async () => {
     const io = captureIo();
     expect(await main(['mcp', 'serve', '--url', 'mqtt://127.0.0.1:1', '--', 'node', '--help'], io)).toBe(2);
@@ -45,7 +75,15 @@ describe('mqtt-agents help and usage errors', () => {
     'the real command: --help exits 0, an unknown command exits 2 with one line',
     { timeout: 60_000 },
     async () => {
-      const [help, unknown] = await Promise.all([cliRun(['--help']), cliRun(['teleport'])]);
+      const [help, unknown, bare, version] = await Promise.all([
+        cliRun(['--help']),
+        cliRun(['teleport']),
+        cliRun([]),
+        cliRun(['--version']),
+      ]);
+      expect(bare.code).toBe(2);
+      expect(bare.stderr).toMatch(/^Usage: mqtt-agents <command> \[options\]/);
+      expect(version).toEqual({ code: 0, stdout: `${packageJson.version}\n`, stderr: '' });
       expect(help.code).toBe(0);
       expect(help.stdout).toMatch(/^Usage: mqtt-agents <command> \[options\]/);
       expect(help.stdout).toMatch(/mcp serve +publish a stdio MCP server on MQTT/);

@@ -196,7 +196,7 @@ describe.concurrent('mqtt-agents ls and watch', { timeout: 90_000 }, () => {
       '--unit',
       'nobody',
     ]);
-    await watch.waitFor(/watching mqtt:\/\/\S+: 1 MCP servers, 0 A2A agents \(Ctrl-C to stop\)/);
+    await watch.waitFor(/watching mqtt:\/\/\S+: 1 MCP server, 0 A2A agents \(Ctrl-C to stop\)/);
     expect(watch.stdout()).toMatch(
       new RegExp(
         `\\d\\d:\\d\\d:\\d\\d \\+ mcp  ${prefix}/plant/camera  \\(instance ${prefix}-camera online\\)  ${prefix}/plant/camera tools`,

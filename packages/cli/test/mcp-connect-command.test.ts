@@ -102,6 +102,37 @@ describe.concurrent('mqtt-agents mcp connect', { timeout: 90_000 }, () => {
     expect(answers[1]?.result).toEqual({ content: [{ type: 'text', text: '42' }] });
   });
 
+  it('answers a line of stdin that is not JSON with -32700, and one that is not JSON-RPC with -32600', async ({
+    expect,
+  }) => {
+    const name = `connect/${unique('malformed')}`;
+    await using _server = await serveMcpOverMqtt({
+      mqtt: { url: broker.url },
+      serverName: name,
+      description: 'tools for a careless script',
+      createServer: () => buildToolServer('malformed'),
+    });
+    await using connect = cli(['mcp', 'connect', name, '--url', broker.url]);
+    await connect.waitFor(/relaying stdio/, { stream: 'stderr' });
+    connect.child.stdin.write('{"jsonrpc":"2.0","id":1,"method":\n');
+    await connect.waitFor(/-32700/);
+    connect.child.stdin.write('{"hello":"world"}\n');
+    await connect.waitFor(/-32600/);
+    // The session goes on: a good request after the bad lines is answered.
+    const ping = { jsonrpc: '2.0', id: 7, method: 'ping' };
+    connect.child.stdin.end(`${JSON.stringify(ping)}\n`);
+    expect(await connect.exit).toBe(0);
+    const answers = connect
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(answers[0]).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32700 } });
+    expect(answers[1]).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32600 } });
+    expect(answers[2]).toMatchObject({ jsonrpc: '2.0', id: 7 });
+    expect(connect.stderr()).toContain('a line on stdin is not a JSON-RPC message');
+  });
+
   it('ends, saying so in one line, when the MQTT server goes away and no instance takes the session within --failover', async ({
     expect,
   }) => {

@@ -236,7 +236,16 @@ describe.concurrent('mqtt-agents mcp serve', { timeout: 90_000 }, () => {
         '--',
         'no-such-command-4711',
       ]),
-      cliInProcess(['mcp', 'serve', '--url', 'mqtt://127.0.0.1:1', '--name', 'x/y', '--', 'node']),
+      cliInProcess([
+        'mcp',
+        'serve',
+        '--url',
+        'mqtt://127.0.0.1:1',
+        '--name',
+        'x/y',
+        '--',
+        ...serverEverything,
+      ]),
       cliInProcess(['mcp', 'serve', '--drain-grace', '1.5s', '--name', 'x/y', '--', 'node']),
     ]);
     expect(badGrace).toMatchObject({

@@ -20,7 +20,7 @@ import { AgentCard as AgentCardCodec } from '@a2a-js/sdk';
 import { parseAgentCard } from '../agent-card.js';
 import { verifyAgentCardJson } from '../card-signatures.js';
 import type { CardVerification, CardVerificationOptions } from '../card-signatures.js';
-import { rememberAgentAddress } from '../agent-address.js';
+import { rememberAgentAddress, rememberAgentStatus } from '../agent-address.js';
 import type {
   AgentRegistry,
   AgentRegistryChange,
@@ -30,6 +30,22 @@ import type {
   DiscoveredAgent,
   WaitForAgentOptions,
 } from './types.js';
+
+/**
+ * The error of a `waitFor` that ran out of time: an agent whose card is there but not online is not one
+ * that "did not show up", and the message says which it was.
+ */
+function waitTimeout(
+  agentIdOrKey: string,
+  found: DiscoveredAgent | undefined,
+  timeoutMs: number,
+): MqttAgentsError {
+  const details = { agent: agentIdOrKey, timeoutMs, ...(found ? { status: found.status } : {}) };
+  const message = found
+    ? `agent '${found.key}' has a card, but its status is ${found.status}, not online, after ${timeoutMs} ms`
+    : `agent '${agentIdOrKey}' did not show up within ${timeoutMs} ms`;
+  return new MqttAgentsError('REQUEST_TIMEOUT', message, { details });
+}
 
 function readStatus(message: MqttMessage): {
   status: AgentStatus;
@@ -140,6 +156,7 @@ class Registry implements AgentRegistry {
       return;
     }
     rememberAgentAddress(card, address);
+    rememberAgentStatus(card, () => this.#agents.get(key)?.status);
     const json = decoded.value as Record<string, unknown>;
     const accept = (signature: CardVerification | undefined): void => {
       const agent: DiscoveredAgent = {
@@ -230,15 +247,7 @@ class Registry implements AgentRegistry {
           : setTimeout(
               () =>
                 finish(() =>
-                  reject(
-                    new MqttAgentsError(
-                      'REQUEST_TIMEOUT',
-                      `agent '${agentIdOrKey}' did not show up within ${options.timeoutMs} ms`,
-                      {
-                        details: { agent: agentIdOrKey, timeoutMs: options.timeoutMs },
-                      },
-                    ),
-                  ),
+                  reject(waitTimeout(agentIdOrKey, this.get(agentIdOrKey), options.timeoutMs as number)),
                 ),
               options.timeoutMs,
             );

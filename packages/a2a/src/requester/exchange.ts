@@ -5,6 +5,7 @@ import { Task, taskStateToJSON } from '@a2a-js/sdk';
 import type { AgentCard } from '@a2a-js/sdk';
 import type { RequestOptions } from '@a2a-js/sdk/client';
 import { A2AUserProperty, MqttAgentsError, printable } from '@mqtt-agents/core';
+import { agentStatusOf } from '../agent-address.js';
 import { ArtifactAssembler, readBinaryChunk } from '../binary-artifacts.js';
 import { delay } from '../retry-policy.js';
 import type { AttemptTarget, OutgoingRequest, RequestProperties, RequestSealer } from '../security/codec.js';
@@ -39,6 +40,22 @@ export class Exchange {
   }
 
   /**
+   * Fail fast (`offlineAgents: 'fail'`) when the request goes to the card's own agent and its card says
+   * offline: the retries would wait for all their attempts on an agent that is not there.
+   */
+  #refuseOffline(method: string, route: Route): void {
+    const { card, session } = this.#options;
+    if (session.offlineAgents !== 'fail' || !card || route.learnt || route.pooled || !route.agent) return;
+    if (agentStatusOf(card) !== 'offline') return;
+    const agent = `${route.agent.org}/${route.agent.unit}/${route.agent.agentId}`;
+    throw new MqttAgentsError(
+      'AGENT_OFFLINE',
+      `agent '${agent}' is offline (its card says so): ${method} not sent; offlineAgents: 'send' sends anyway`,
+      { details: { agent, method, status: 'offline' } },
+    );
+  }
+
+  /**
    * Publish, read correlated replies until `plan.isFinal`, and apply the retry profile (new correlation per
    * attempt, same payload; no retry once a reply arrived; GetTask after a stall). Every attempt goes where
    * the task's responder is known to be; when the agent a task was handed over to stays silent through all
@@ -60,6 +77,7 @@ export class Exchange {
     const retry = new RetryState(policy, this.#options.sendsTokens);
     for (let attempt = 1; ; attempt++) {
       const route = await router.route(plan.taskId);
+      if (attempt === 1) this.#refuseOffline(method, route);
       const sealed = await this.#seal(request, route, attempt, signal);
       const opener = session.ubsp;
       const dedupKey = replyDedupKeys();

@@ -12,6 +12,8 @@ export interface RequesterSession {
   readonly connection: MqttConnection;
   /** taskId -> concrete responder, learnt from `a2a-responder-agent-id` (pool dispatch, task handover). */
   readonly routes: TaskRouteStore;
+  /** `fail`: a request to an agent whose card says offline fails at once with `AGENT_OFFLINE`. */
+  readonly offlineAgents: 'fail' | 'send';
   /** After the retries to a handed-over task's agent failed, try the card's agent once more. */
   readonly fallbackToCardAgent: boolean;
   /** OAuth 2.0 / OIDC bearer tokens. */

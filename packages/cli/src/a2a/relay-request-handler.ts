@@ -17,7 +17,16 @@ import type {
   TaskPushNotificationConfig,
 } from '@a2a-js/sdk';
 import type { RequestOptions, Transport } from '@a2a-js/sdk/client';
+import { RequestMalformedError } from '@a2a-js/sdk/errors';
 import type { A2ARequestHandler, ServerCallContext } from '@a2a-js/sdk/server';
+
+/**
+ * What the SDK's own request handler refuses with -32602 before an agent sees it: the requester fills in a
+ * missing `messageId` (its id rules), so without this check a bridge would turn invalid params into a task.
+ */
+function assertSendParams(params: SendMessageRequest): void {
+  if (!params.message?.messageId) throw new RequestMalformedError('message.messageId is required.');
+}
 
 /**
  * An `A2ARequestHandler` for the SDK's HTTP handlers that answers every call by relaying it to an agent on
@@ -50,6 +59,7 @@ export class MqttRelayRequestHandler implements A2ARequestHandler {
   }
 
   async sendMessage(params: SendMessageRequest, context: ServerCallContext): Promise<Message | Task> {
+    assertSendParams(params);
     return (await this.#transport()).sendMessage(params, options(context));
   }
 
@@ -57,6 +67,7 @@ export class MqttRelayRequestHandler implements A2ARequestHandler {
     params: SendMessageRequest,
     context: ServerCallContext,
   ): AsyncGenerator<StreamResponse, void, undefined> {
+    assertSendParams(params);
     yield* (await this.#transport()).sendMessageStream(params, options(context));
   }
 

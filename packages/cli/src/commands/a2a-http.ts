@@ -6,6 +6,7 @@ import { A2A_PROTOCOL_VERSION, discoverAgents, mqttTransportFactory } from '@mqt
 import { connectMqtt } from '@mqtt-agents/core';
 import express from 'express';
 import type { RequestHandler } from 'express';
+import { defaultA2AVersion } from '../a2a/default-version.js';
 import { MqttRelayRequestHandler } from '../a2a/relay-request-handler.js';
 import { a2aAgentEntry } from '../discovery/inventory.js';
 import { cliLogger } from '../cli-logger.js';
@@ -116,6 +117,7 @@ async function a2aHttpCommand(argv: string[], context: CommandContext): Promise<
       );
       const router = express.Router();
       router.use('/.well-known/agent-card.json', agentCardHandler({ agentCardProvider: handler }));
+      router.use(...defaultA2AVersion(A2A_PROTOCOL_VERSION));
       router.use(jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication }));
       entry.router = router;
       route = entry;

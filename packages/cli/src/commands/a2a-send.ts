@@ -1,11 +1,12 @@
 import type { Message, Task } from '@a2a-js/sdk';
 import { Role, StreamResponse, TaskState } from '@a2a-js/sdk';
-import { ClientFactory } from '@a2a-js/sdk/client';
-import { StreamFolder, discoverAgents, isTerminalState, mqttTransportFactory } from '@mqtt-agents/a2a';
-import { MqttAgentsError, connectMqtt, printable } from '@mqtt-agents/core';
+import type { Client } from '@a2a-js/sdk/client';
+import { StreamFolder, isTerminalState } from '@mqtt-agents/a2a';
+import { printable } from '@mqtt-agents/core';
+import { openAgentClient } from '../a2a/agent-client.js';
 import { parseAgentAddress, describeStreamResponse, partsText, stateName } from '../a2a/describe.js';
-import { cliLogger } from '../cli-logger.js';
 import type { Command, CommandContext } from '../command.js';
+import { describeError } from '../errors.js';
 import { brokerUrl, parseDuration, parseFlags, urlOption } from '../flags.js';
 import { CommandError, UsageError } from '../io.js';
 
@@ -13,7 +14,8 @@ export const a2aSendHelp = `Usage: mqtt-agents a2a send <org>/<unit>/<agent> <te
 
 Send a message to an A2A agent on MQTT and follow the task: every status and artifact update is shown as
 it arrives (streaming agents), then the outcome. Exits 0 when the task completed (or the agent answered
-with a message, or asks for more input), 1 when it failed, was rejected or canceled.
+with a message, or asks for more input), 1 when it failed, was rejected or canceled. Ctrl-C cancels the
+task (CancelTask), prints its id and exits 130.
 
 Example:
   mqtt-agents a2a send com.acme/travel/planner "plan Lisbon, 3"
@@ -29,6 +31,9 @@ Options:
   --url <url>            broker url (default: $MQTT_URL, else mqtt://localhost:1883)
   -h, --help             show this help
 `;
+
+/** How long a Ctrl-C waits for the agent to confirm the cancel. */
+const CANCEL_TIMEOUT_MS = 5_000;
 
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
@@ -105,7 +110,7 @@ async function a2aSendCommand(argv: string[], context: CommandContext): Promise<
   const wait = parseDuration('wait', values.wait, 10_000);
   const timeout = parseDuration('timeout', values.timeout, 300_000);
   const url = brokerUrl(values.url, context);
-  const logger = cliLogger(context, 'mqtt-agents a2a send', context.debug);
+  const prefix = 'mqtt-agents a2a send';
   const started = Date.now();
   const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(2).padStart(6)}s`;
   // On a terminal, a spinner line shows the wait between updates; it is cleared before each update.
@@ -120,44 +125,11 @@ async function a2aSendCommand(argv: string[], context: CommandContext): Promise<
     context.stdout(values.json ? `${line}\n` : `${elapsed()}  ${text}\n`);
   };
 
-  // One MQTT connection for discovery and requests, as requester {org}/{unit}/cli-<random>.
-  const requesterId = `cli-${globalThis.crypto.randomUUID().slice(0, 8)}`;
-  const connection = await connectMqtt({
-    url,
-    clientId: `${address.org}/${address.unit}/${requesterId}`,
-    connectTimeoutMs: 5_000,
-    logger,
-    signal: context.signal,
-  });
-  logger.ready();
-  const shared = { connection };
-  const registry = await discoverAgents({ mqtt: shared, org: address.org, unit: address.unit, logger });
-  const transports = mqttTransportFactory({
-    mqtt: shared,
-    org: address.org,
-    unit: address.unit,
-    agentId: requesterId,
-    logger,
-  });
+  // An agent whose card says offline is refused at once by the transport (AGENT_OFFLINE), in one line.
+  const { client, agent, close } = await openAgentClient({ address, url, wait, prefix }, context);
   const abort = AbortSignal.any([context.signal, AbortSignal.timeout(timeout)]);
+  const folder = new StreamFolder();
   try {
-    let agent;
-    try {
-      agent = await registry.waitFor(address.agentId, { timeoutMs: wait, signal: context.signal });
-    } catch (error) {
-      if (MqttAgentsError.hasCode(error, 'REQUEST_TIMEOUT')) {
-        throw new CommandError(`agent '${address.key}' not found on ${url}: no agent card within ${wait} ms`);
-      }
-      throw error;
-    }
-    if (agent.status === 'offline') {
-      context.stderr(
-        `mqtt-agents a2a send: warning: the card of '${address.key}' says offline; sending anyway\n`,
-      );
-    }
-    const client = await new ClientFactory({
-      transports: [transports, ...transports.aliases()],
-    }).createFromAgentCard(agent.card);
     const request = {
       tenant: '',
       message: userMessage(text, values.task ?? '', values.context ?? ''),
@@ -169,7 +141,6 @@ async function a2aSendCommand(argv: string[], context: CommandContext): Promise<
     if (!values.json) {
       show(`→ ${address.key} (${agent.card.name}${streaming ? ', streaming' : ''}): ${text}`);
     }
-    const folder = new StreamFolder();
     if (streaming) {
       for await (const response of client.sendMessageStream(request, { signal: abort })) {
         folder.add(response);
@@ -215,14 +186,60 @@ async function a2aSendCommand(argv: string[], context: CommandContext): Promise<
     }
     throw new CommandError(`task ${result.id} ended the stream in state ${stateName(state)}`);
   } catch (error) {
-    if (abort.aborted && !context.signal.aborted) throw new CommandError(`no outcome within ${timeout} ms`);
+    if (context.signal.aborted) {
+      spinner?.stop();
+      return await interrupted(folder.result(), address.key, client, context, prefix);
+    }
+    if (abort.aborted) {
+      const task = folder.result();
+      const which =
+        task && isTask(task) && task.id
+          ? ` (task ${task.id}: mqtt-agents a2a get ${address.key} ${task.id})`
+          : '';
+      throw new CommandError(`no outcome within ${timeout} ms${which}`);
+    }
     throw error;
   } finally {
     spinner?.stop();
-    await transports.close();
-    await registry.close();
-    await connection.close();
+    await close();
   }
+}
+
+/**
+ * The user pressed Ctrl-C while the task ran: cancel it (the agent should not work on for nobody), say
+ * which task it was and how it ended, and exit 130 as a shell expects after SIGINT.
+ */
+async function interrupted(
+  result: Task | Message | undefined,
+  key: string,
+  client: Client,
+  context: CommandContext,
+  prefix: string,
+): Promise<number> {
+  if (!result || !isTask(result) || result.id === '') {
+    context.stderr(`${prefix}: interrupted before the agent named the task; it may still run\n`);
+    return 130;
+  }
+  if (isTerminalState(result.status?.state)) {
+    context.stderr(
+      `${prefix}: interrupted: task ${result.id} had ended (${stateName(result.status?.state)})\n`,
+    );
+    return 130;
+  }
+  try {
+    const canceled = await client.cancelTask(
+      { tenant: '', id: result.id, metadata: undefined },
+      { signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) },
+    );
+    context.stderr(
+      `${prefix}: interrupted: task ${result.id} ${stateName(canceled.status?.state)} (mqtt-agents a2a get ${key} ${result.id})\n`,
+    );
+  } catch (error) {
+    context.stderr(
+      `${prefix}: interrupted: task ${result.id} could not be canceled: ${describeError(error)} (mqtt-agents a2a cancel ${key} ${result.id})\n`,
+    );
+  }
+  return 130;
 }
 
 export const a2aSend: Command = {

@@ -29,9 +29,11 @@ ${filterOptions}
 
 export const watchHelp = `Usage: mqtt-agents watch [options]
 
-Watch MCP servers and A2A agents come and go. On a terminal the ls view is redrawn on every change;
-otherwise each change is one line (with --json, one JSON object per line, starting with the current
-state and a {"type":"ready"} line). Stops with Ctrl-C.
+Watch MCP servers and A2A agents come and go. On a terminal the ls view comes first, then one line per
+change, appended (a server that came and went within a second stays on the screen); otherwise every
+server and agent already there is one line, then one line per change (with --json, one JSON object per
+line, starting with the current state and a {"type":"ready"} line). A lost broker connection and the
+reconnect are lines too. Stops with Ctrl-C.
 
 Options:
 ${filterOptions}
@@ -131,26 +133,45 @@ function a2aChangeLine(change: AgentRegistryChange): string {
   }
 }
 
+/** `1 MCP server`, `2 MCP servers`. */
+function count(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? '' : 's'}`;
+}
+
 async function watchCommand(argv: string[], context: CommandContext): Promise<number> {
   const { values } = parseFlags(argv, { options });
   const inventory = await open(values, context, 'mqtt-agents watch');
   const url = brokerUrl(values.url, context);
+  // On a terminal: the ls view once, then the changes appended below it. (Redrawing the view on every
+  // change made a server that came and went between two redraws invisible.)
   const mode = values.json ? 'json' : context.isTTY ? 'screen' : 'lines';
-  let redraw: ReturnType<typeof setTimeout> | undefined;
-  const draw = (): void => {
-    redraw = undefined;
-    context.stdout(
-      `\x1b[H\x1b[2J mqtt-agents watch ${url}   ${clock()}   (Ctrl-C to stop)\n\n${formatInventory(inventory.snapshot())}`,
-    );
-  };
-  // What is already there comes first, sorted (MCP servers, then agents); then changes as they happen.
+  // What is already there comes first, sorted (MCP servers, then agents); then changes as they happen. On a
+  // terminal the view shows what is already there, so those lines are not printed.
   let initial: Array<{ order: string; output: string }> | undefined = [];
   const changed = (order: string, event: Record<string, unknown>, line: string): void => {
     const output = mode === 'json' ? `${JSON.stringify(event)}\n` : `${line}\n`;
-    if (mode === 'screen') redraw ??= setTimeout(draw, 50);
-    else if (initial) initial.push({ order, output });
+    if (initial) initial.push({ order, output });
     else context.stdout(output);
   };
+  // The broker connection: lost (MQTT.js reconnects by itself) and back. Discovery resubscribes on its
+  // own; what changed meanwhile arrives as ordinary changes.
+  const connection = inventory.mcp.connection;
+  let lost = false;
+  const offDrop = connection.on('connection-drop', (info) => {
+    if (lost || !info.willReconnect) return;
+    lost = true;
+    const reason = info.error ? `: ${printable(info.error.message)}` : '';
+    changed(
+      '',
+      { type: 'disconnected', broker: url, ...(info.error ? { reason: info.error.message } : {}) },
+      `${clock()} ! connection to ${url} lost${reason}; reconnecting`,
+    );
+  });
+  const offOpen = connection.on('connection-open', () => {
+    if (!lost) return;
+    lost = false;
+    changed('', { type: 'reconnected', broker: url }, `${clock()} reconnected to ${url}`);
+  });
   const loops = [
     (async () => {
       for await (const change of inventory.mcp.discover({ signal: context.signal })) {
@@ -172,21 +193,25 @@ async function watchCommand(argv: string[], context: CommandContext): Promise<nu
     const snapshot = inventory.snapshot();
     const known = (initial ?? []).sort((a, b) => a.order.localeCompare(b.order));
     initial = undefined;
-    for (const entry of known) context.stdout(entry.output);
+    const summary = `${count(snapshot.mcpServers.length, 'MCP server')}, ${count(snapshot.a2aAgents.length, 'A2A agent')}`;
+    if (mode === 'screen') {
+      context.stdout(
+        `mqtt-agents watch ${url}   ${clock()}   (Ctrl-C to stop)\n\n${formatInventory(snapshot)}\nChanges:\n`,
+      );
+    } else {
+      for (const entry of known) context.stdout(entry.output);
+    }
     if (mode === 'json') {
       context.stdout(
         `${JSON.stringify({ type: 'ready', broker: url, mcpServers: snapshot.mcpServers.length, a2aAgents: snapshot.a2aAgents.length })}\n`,
       );
     } else if (mode === 'lines') {
-      context.stdout(
-        `${clock()} watching ${url}: ${snapshot.mcpServers.length} MCP servers, ${snapshot.a2aAgents.length} A2A agents (Ctrl-C to stop)\n`,
-      );
-    } else {
-      draw();
+      context.stdout(`${clock()} watching ${url}: ${summary} (Ctrl-C to stop)\n`);
     }
     await untilAborted(context.signal);
   } finally {
-    if (redraw) clearTimeout(redraw);
+    offDrop();
+    offOpen();
     await inventory.close();
     await Promise.allSettled(loops);
   }

@@ -6,6 +6,7 @@ import { failoverHelp, parseFailover } from '../mcp/failover-flag.js';
 import type { Command, CommandContext } from '../command.js';
 import { brokerUrl, parseDuration, parseFlags, urlOption } from '../flags.js';
 import { CommandError, UsageError } from '../io.js';
+import { malformedLineAnswer } from '../mcp/malformed-line.js';
 import { relayTransports } from '../mcp/relay.js';
 import type { RelayEnd } from '../mcp/relay.js';
 
@@ -80,6 +81,13 @@ async function mcpConnectCommand(argv: string[], context: CommandContext): Promi
     const stdio = new StdioServerTransport(stdin, stdoutStream);
     const relay = relayTransports(stdio, mqttTransport, {
       onerror: (error, side) => {
+        // A line on stdin that is not a JSON-RPC message: the SDK drops it, the host gets its answer.
+        const answer = side === 'client' ? malformedLineAnswer(error) : undefined;
+        if (answer) {
+          context.stderr(`${prefix}: a line on stdin is not a JSON-RPC message: ${error.message}\n`);
+          stdio.send(answer).catch(() => {});
+          return;
+        }
         if (context.debug) context.stderr(`${prefix}: ${side} error: ${error.message}\n`);
       },
     });

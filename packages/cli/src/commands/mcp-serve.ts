@@ -1,17 +1,21 @@
 import { basename } from 'node:path';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { assertServerName } from '@mqtt-agents/core';
+import type { MqttConnection } from '@mqtt-agents/core';
 import type { McpServerHost, McpServerLike, McpServerSession } from '@mqtt-agents/mcp';
 import { DEFAULT_DRAIN_GRACE_MS, DEFAULT_MAX_SESSIONS, serveMcpOverMqtt } from '@mqtt-agents/mcp';
 import { cliLogger } from '../cli-logger.js';
 import type { CliLogger } from '../cli-logger.js';
 import type { Command, CommandContext } from '../command.js';
 import { untilAborted } from '../command.js';
-import { brokerUrl, parseFlags, splitAtDoubleDash, urlOption } from '../flags.js';
+import { brokerUrl, parseDuration, parseFlags, splitAtDoubleDash, urlOption } from '../flags.js';
 import { CommandError, UsageError } from '../io.js';
 import { ChildProcessTransport, describeSpawnError } from '../mcp/child-process-transport.js';
+import { DEFAULT_START_TIMEOUT_MS, notJsonRpcReason, probeServerCommand } from '../mcp/start-probe.js';
 import { RelayGroup, relayTransports } from '../mcp/relay.js';
 import type { Relay } from '../mcp/relay.js';
 import { SharedStdioServer } from '../mcp/shared-stdio-server.js';
+import { version } from '../version.js';
 
 /** Default most sessions in one-process-per-session mode: each session is a child process. */
 const PER_SESSION_PROCESS_LIMIT = 64;
@@ -34,6 +38,10 @@ Options:
                          else 1000; sessions idle for 30 min are closed)
   --drain-grace <ms>     on SIGTERM or Ctrl-C, how long the sessions have to move to another instance
                          before they are closed (default ${DEFAULT_DRAIN_GRACE_MS})
+  --start-timeout <duration>
+                         how long the command has to answer its first initialize (default 60s): before
+                         the server is announced, the command is started once and must answer, so a
+                         command that cannot start fails here, and npx has fetched its package
   --url <url>            broker url (default: $MQTT_URL, else mqtt://localhost:1883)
   -h, --help             show this help
 
@@ -71,6 +79,26 @@ export function describeCommand(commandLine: readonly string[]): string {
   return subject.startsWith('@') ? subject : basename(subject);
 }
 
+/**
+ * A session whose server could not start: the client's `initialize` (and anything after it) is answered
+ * with a JSON-RPC error that says why, then the session ends. (Throwing from `connect` would leave the
+ * client with a generic error, or with nothing but a closed connection.)
+ */
+async function refuseSession(transport: Transport, reason: string): Promise<void> {
+  transport.onmessage = (message) => {
+    if (!('method' in message) || !('id' in message)) return;
+    void transport
+      .send({ jsonrpc: '2.0', id: message.id, error: { code: -32603, message: reason } })
+      .catch(() => {})
+      .then(() => transport.close())
+      .catch(() => {});
+  };
+  await transport.start();
+}
+
+/** At most this many lines of a session's stdout that are not JSON-RPC are logged; then a count. */
+const NOT_JSON_LOG_LINES = 3;
+
 /** One MCP client session served by its own child process. */
 function perSessionServer(
   session: McpServerSession,
@@ -79,34 +107,70 @@ function perSessionServer(
   relays: RelayGroup,
 ): McpServerLike {
   let relay: Relay | undefined;
+  const label = `session ${session.mcpClientId}`;
   return {
     async connect(transport) {
       const child = spawn();
-      relay = relayTransports(transport, child, {
+      try {
+        await child.start();
+      } catch (error) {
+        const reason = describeSpawnError(child.command, error);
+        context.stderr(`${label}: ${reason}\n`);
+        await refuseSession(transport, reason);
+        return;
+      }
+      let notJson = 0;
+      const current = relayTransports(transport, child, {
+        serverClosedMessage: () => `the server process exited before it answered: ${child.commandLine}`,
         onclose: (end) => {
           context.stdout(
-            end === 'server'
-              ? `session ${session.mcpClientId}: server process exited, session closed\n`
-              : `session ${session.mcpClientId}: closed\n`,
+            end === 'server' ? `${label}: server process exited, session closed\n` : `${label}: closed\n`,
           );
         },
         onerror: (error, side) => {
-          if (context.debug)
-            context.stderr(`session ${session.mcpClientId}: ${side} error: ${error.message}\n`);
+          const reason = side === 'server' ? notJsonRpcReason(error) : undefined;
+          if (reason) {
+            // A stdio MCP server must print nothing but JSON-RPC on stdout: say so, always.
+            notJson += 1;
+            if (notJson <= NOT_JSON_LOG_LINES) {
+              context.stderr(`${label}: warning: the server process printed ${reason} on stdout\n`);
+            } else if (notJson === NOT_JSON_LOG_LINES + 1) {
+              context.stderr(`${label}: warning: more lines that are not JSON-RPC follow; not logged\n`);
+            }
+            // Before it answered initialize, nothing good follows: the client gets the reason now, not
+            // after its timeout.
+            if (!current.initialized) {
+              void current.fail(
+                `the server process printed ${reason} on stdout before it answered initialize: '${child.commandLine}' is not a stdio MCP server`,
+              );
+            }
+            return;
+          }
+          if (context.debug) context.stderr(`${label}: ${side} error: ${error.message}\n`);
         },
       });
-      try {
-        await relays.start(relay);
-      } catch (error) {
-        context.stderr(`session ${session.mcpClientId}: ${describeSpawnError(child.commandLine, error)}\n`);
-        throw error;
-      }
-      context.stdout(`session ${session.mcpClientId}: started process ${child.pid ?? '?'}\n`);
+      relay = current;
+      await relays.start(current);
+      context.stdout(`${label}: started process ${child.pid ?? '?'}\n`);
     },
     async close() {
       await relay?.close();
     },
   };
+}
+
+/** Resolves when the connection is down (now, or when it drops); `cancel()` stops watching. */
+function untilConnectionDown(connection: MqttConnection): { promise: Promise<void>; cancel(): void } {
+  let cancel = (): void => {};
+  const promise = new Promise<void>((resolve) => {
+    if (!connection.connected || connection.closed) {
+      resolve();
+      return;
+    }
+    const offDrop = connection.on('connection-drop', () => resolve());
+    cancel = offDrop;
+  });
+  return { promise, cancel: () => cancel() };
 }
 
 /** `--drain-grace <ms>`: a whole number of milliseconds, 0 or more. */
@@ -149,6 +213,7 @@ async function mcpServeCommand(argv: string[], context: CommandContext): Promise
       shared: { type: 'boolean' },
       'max-sessions': { type: 'string' },
       'drain-grace': { type: 'string' },
+      'start-timeout': { type: 'string' },
     },
   });
   if (after === undefined || after.length === 0) {
@@ -166,6 +231,7 @@ async function mcpServeCommand(argv: string[], context: CommandContext): Promise
     }
   }
   const drainGraceMs = parseDrainGrace(values['drain-grace']);
+  const startTimeoutMs = parseDuration('start-timeout', values['start-timeout'], DEFAULT_START_TIMEOUT_MS);
   const url = brokerUrl(values.url, context);
   const [command, ...args] = after as [string, ...string[]];
   const commandLine = after.join(' ');
@@ -185,10 +251,31 @@ async function mcpServeCommand(argv: string[], context: CommandContext): Promise
     childExited = new Promise<void>((resolve) => {
       (sharedChild as ChildProcessTransport).onclose = () => resolve();
     });
+    // A stdio MCP server must print nothing but JSON-RPC on stdout: every other line is said, not dropped.
+    sharedChild.onerror = (error) => {
+      const reason = notJsonRpcReason(error);
+      if (reason) logger.warn(`the server process printed ${reason} on stdout`);
+      else logger.debug(error.message);
+    };
     try {
       await sharedChild.start();
     } catch (error) {
       throw new CommandError(describeSpawnError(command, error), { cause: error });
+    }
+  }
+
+  if (!values.shared) {
+    // One process per session: start the command once before announcing the server, so that a command that
+    // cannot start is an error here, not a broken server for every client; and so that `npx` fetched its
+    // package before the first client's session starts its own process.
+    try {
+      await probeServerCommand(spawn, {
+        timeoutMs: startTimeoutMs,
+        signal: context.signal,
+        clientVersion: version,
+      });
+    } catch (error) {
+      throw new CommandError((error as Error).message, { cause: error });
     }
   }
 
@@ -229,8 +316,23 @@ async function mcpServeCommand(argv: string[], context: CommandContext): Promise
     ...(childExited ? [childExited.then(() => 'exited' as const)] : []),
   ]);
   context.stdout(`mqtt-agents mcp serve: shutting down\n`);
-  if (outcome === 'stopped') await drainHost(host, drainGraceMs, logger);
-  await host.close();
+  // Draining and closing talk to the broker (presence, session ends). A broker that went away, at the
+  // moment of the signal or during the shutdown, would keep them waiting while MQTT.js reconnects, forever:
+  // stop waiting as soon as the connection is down; the will marks this instance offline.
+  const brokerGone = untilConnectionDown(host.connection);
+  const finished = await Promise.race([
+    (async () => {
+      if (outcome === 'stopped') await drainHost(host, drainGraceMs, logger);
+      await host.close();
+      return 'closed' as const;
+    })(),
+    brokerGone.promise.then(() => 'broker-gone' as const),
+  ]);
+  brokerGone.cancel();
+  if (finished === 'broker-gone') {
+    logger.notice('the broker is unreachable: not waiting for it (the will marks this instance offline)');
+    void host.close().catch(() => {});
+  }
   await relays.close();
   await sharedChild?.close();
   if (outcome === 'exited') {

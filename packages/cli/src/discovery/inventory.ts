@@ -123,7 +123,14 @@ export async function openInventory(options: InventoryOptions): Promise<Inventor
       });
       await connection.subscribe(topic, { qos: 1 }, options.signal);
       await connection.publish(topic, 'sync', { qos: 1 }, options.signal);
-      await Promise.race([arrived, new Promise((resolve) => setTimeout(resolve, 2_000))]);
+      // At most 2 s (a broker that drops our own message); the timer is cleared as soon as the message came,
+      // or it would keep `ls` alive for the rest of the 2 s after it printed.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        await Promise.race([arrived, new Promise((resolve) => (timer = setTimeout(resolve, 2_000)))]);
+      } finally {
+        clearTimeout(timer);
+      }
       await connection.unsubscribe(topic, options.signal).catch(() => {});
     },
     snapshot() {

@@ -9,12 +9,22 @@ const EXIT_GRACE_MS = 500;
  * with a shorter shutdown: the child gets half a second after its stdin closed, then SIGTERM.
  */
 export class ChildProcessTransport extends StdioClientTransport {
+  /** The command, without its arguments. */
+  readonly command: string;
   readonly commandLine: string;
   #closing: Promise<void> | undefined;
+  #starting: Promise<void> | undefined;
 
   constructor(parameters: StdioServerParameters) {
     super(parameters);
+    this.command = parameters.command;
     this.commandLine = [parameters.command, ...(parameters.args ?? [])].join(' ');
+  }
+
+  /** Idempotent: a caller may start the child to see whether it starts, then hand it to a relay. */
+  override start(): Promise<void> {
+    this.#starting ??= super.start();
+    return this.#starting;
   }
 
   override close(): Promise<void> {

@@ -10,6 +10,12 @@ export interface RelayOptions {
   onclose?: (end: RelayEnd) => void;
   /** Problems of either transport, and messages the relay could not pass on. */
   onerror?: (error: Error, side: RelaySide) => void;
+  /**
+   * When the server side closes with requests of the client still waiting, they are answered with a
+   * JSON-RPC error (`-32603`) with this message, instead of being left to time out. Default: "the server
+   * closed before it answered".
+   */
+  serverClosedMessage?: () => string;
 }
 
 /** A running relay between two transports; `close()` closes both. */
@@ -17,6 +23,13 @@ export interface Relay {
   start(): Promise<void>;
   /** Resolves once every request from the client side has its answer, or after `timeoutMs`. */
   drain(timeoutMs: number): Promise<void>;
+  /**
+   * Answer every request of the client side still waiting with a JSON-RPC error (`-32603`, `message`), then
+   * close both sides: for a server that cannot go on (its process printed garbage, or could not start).
+   */
+  fail(message: string): Promise<void>;
+  /** True once the server answered `initialize`. */
+  readonly initialized: boolean;
   close(): Promise<void>;
   /** Resolves when the relay closed, from either side. */
   readonly closed: Promise<RelayEnd>;
@@ -45,7 +58,9 @@ function progressTokenOf(message: JSONRPCMessage): string | number | undefined {
  */
 export function relayTransports(client: Transport, server: Transport, options: RelayOptions = {}): Relay {
   const progress = new Map<string | number, RequestId>();
-  const pending = new Set<string>();
+  // Requests of the client side waiting for their answer: by the id as a string, with the id itself.
+  const pending = new Map<string, RequestId>();
+  let initialized = false;
   let drained: (() => void) | undefined;
   const requestTokens = new Map<string, string | number>();
   let closing: Promise<void> | undefined;
@@ -56,8 +71,28 @@ export function relayTransports(client: Transport, server: Transport, options: R
 
   const report = (error: Error, side: RelaySide): void => options.onerror?.(error, side);
 
-  const closeBoth = (end: RelayEnd): Promise<void> => {
+  /** Answer the requests still waiting (they would wait for their timeout otherwise). */
+  const answerPending = async (message: string): Promise<void> => {
+    const waiting = [...pending.values(), ...held.filter(isRequest).map((request) => request.id)];
+    pending.clear();
+    held = [];
+    await Promise.all(
+      waiting.map((id) =>
+        client
+          .send({ jsonrpc: '2.0', id, error: { code: -32603, message } })
+          .catch((error: unknown) => report(error as Error, 'client')),
+      ),
+    );
+  };
+
+  const closeBoth = (end: RelayEnd, failure?: string): Promise<void> => {
     closing ??= (async () => {
+      const reason =
+        failure ??
+        (end === 'server'
+          ? (options.serverClosedMessage?.() ?? 'the server closed before it answered')
+          : undefined);
+      if (reason !== undefined && (end !== 'client' || failure !== undefined)) await answerPending(reason);
       options.onclose?.(end);
       resolveClosed(end);
       // The side that closed is closed already; closing it again is harmless (every close is idempotent).
@@ -102,7 +137,7 @@ export function relayTransports(client: Transport, server: Transport, options: R
     }
     if (isRequest(message)) {
       if (message.method === 'initialize') initializing = String(message.id);
-      pending.add(String(message.id));
+      pending.set(String(message.id), message.id);
       const token = progressTokenOf(message);
       if (token !== undefined) {
         progress.set(token, message.id);
@@ -128,6 +163,7 @@ export function relayTransports(client: Transport, server: Transport, options: R
     client.send(message, sendOptions).catch((error: unknown) => report(error as Error, 'client'));
     if (initializing !== undefined && isResponse(message) && String(message.id) === initializing) {
       initializing = undefined;
+      initialized = true;
       const waiting = held;
       held = [];
       for (const next of waiting) fromClient(next);
@@ -160,6 +196,10 @@ export function relayTransports(client: Transport, server: Transport, options: R
       });
     },
     close: () => closeBoth('relay'),
+    fail: (message) => closeBoth('relay', message),
+    get initialized() {
+      return initialized;
+    },
     closed,
   };
 }

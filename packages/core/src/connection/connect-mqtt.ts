@@ -4,6 +4,7 @@ import type { IClientOptions, MqttClient } from 'mqtt';
 import { nanoid } from 'nanoid';
 import { MqttAgentsError, abortError } from '../errors.js';
 import { createLogger, debugEnabled } from '../logger.js';
+import { checkBrokerUrl } from './broker-url.js';
 import { Connection } from './connection.js';
 import { waitForFirstConnect } from './first-connect.js';
 import type { ConnectMqttOptions, ConnectMqttUrlOptions, MqttConnection } from './types.js';
@@ -67,7 +68,8 @@ async function firstConnect(
  * Connect with MQTT 5 defaults (clean start, session expiry 0, keep alive 60 s), or adopt a client you pass in,
  * and wait for the first CONNACK. The first attempt fails with `CONNECT_FAILED` (CONNACK reason code in
  * `details.reasonCode`) instead of reconnecting forever; after it succeeds, MQTT.js reconnects on its own and
- * `connection.connack` follows every reconnect. TCP_NODELAY is set on every socket.
+ * `connection.connack` follows every reconnect. TCP_NODELAY is set on every socket. A url whose scheme is not
+ * one MQTT.js speaks (`http://`, a typo) fails at once with `INVALID_URL`.
  */
 export async function connectMqtt(options: ConnectMqttOptions): Promise<MqttConnection> {
   const logger = createLogger('mqtt-agents:core', options.logger);
@@ -90,6 +92,7 @@ export async function connectMqtt(options: ConnectMqttOptions): Promise<MqttConn
   if (typeof urlOptions.url !== 'string' || urlOptions.url === '') {
     throw new MqttAgentsError('CONNECT_FAILED', 'connect needs a broker url or an mqtt client');
   }
+  checkBrokerUrl(urlOptions.url);
   const clientId = urlOptions.clientId ?? `mqtt-agents-${nanoid(12)}`;
   let client: MqttClient;
   try {
