@@ -170,7 +170,8 @@ describe.concurrent(
       await serve.waitFor(/warning: the server process printed a line that is not JSON/, {
         stream: 'stderr',
       });
-      expect(await serve.stop()).toBe(0);
+      const code = await serve.stop();
+      expect(code, serve.stderr()).toBe(0);
     });
   },
 );
