@@ -15,8 +15,7 @@ if (modules.length === 0) {
   console.error('usage: cts-type-imports.mjs <module>...');
   process.exit(2);
 }
-const esmOnly = (specifier) =>
-  modules.some((name) => specifier === name || specifier.startsWith(`${name}/`));
+const esmOnly = (specifier) => modules.some((name) => specifier === name || specifier.startsWith(`${name}/`));
 const ATTRIBUTES = "with { 'resolution-mode': 'import' }";
 
 function* declarationFiles(directory) {
@@ -68,4 +67,6 @@ for (const file of declarationFiles('dist')) {
   }
   if (text !== source) writeFileSync(file, text);
 }
-console.log(`cts-type-imports: ${changed} import(s) of ${modules.join(', ')} made type-only with resolution-mode`);
+console.log(
+  `cts-type-imports: ${changed} import(s) of ${modules.join(', ')} made type-only with resolution-mode`,
+);
