@@ -1,7 +1,7 @@
 /**
  * Random identifiers (client ids, Correlation Data) from the Web Crypto API, which Node.js 20, browsers,
  * Deno and Bun all have as the global `crypto`. It replaces nanoid 5, which is ESM-only: a `require()` of
- * our CJS build must not load an ES module on Node.js < 20.19 (docs/decisions/0008-own-random-ids.md).
+ * our CJS build must not load an ES module on Node.js < 20.19 (docs/decisions/0008-cjs-loads-no-es-module.md).
  */
 
 // 64 URL-safe characters, so `byte & 63` picks each one with the same probability (no modulo bias).

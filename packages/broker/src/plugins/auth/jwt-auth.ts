@@ -2,6 +2,7 @@
 // public key or an HMAC secret, with an explicit algorithm list derived from the key (so an RS key never
 // accepts an HS token, and `alg: none` never verifies), and required `iss`, `aud`, `exp` and `sub`.
 import { createSecretKey, type KeyObject, createPublicKey } from 'node:crypto';
+import type * as Jose from 'jose';
 import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey } from 'jose';
 import { isValidRole, parseClientIdPattern, type ClientIdPattern } from './client-id-pattern.js';
 import { BAD_USER_NAME_OR_PASSWORD, proven, refused, type Verification } from './credential.js';
@@ -53,8 +54,8 @@ type VerifyKey = KeyObject | { readonly jwks: JSONWebKeySet };
 
 // jose 6 is ESM-only: it is loaded on the first verification with `import()`, which the CJS build keeps as is,
 // so that `require('@mqtt-agents/broker')` loads no ES module (Node.js 20.10 to 20.18 cannot require one).
-let jose: Promise<typeof import('jose')> | undefined;
-function loadJose(): Promise<typeof import('jose')> {
+let jose: Promise<typeof Jose> | undefined;
+function loadJose(): Promise<typeof Jose> {
   jose ??= import('jose');
   return jose;
 }
