@@ -8,7 +8,8 @@
 // 2. CommonJS without require(esm) (item 2): every `require` entry loads in a child
 //    `node --no-experimental-require-module` (what Node.js 20.10 to 20.18 and 22.0 to 22.11 do) when the
 //    package's `engines` allows such a Node; when it does not, the failure is the documented
-//    ERR_REQUIRE_ESM and the entry loads with require(esm). Every `import` entry loads as ESM.
+//    ERR_REQUIRE_ESM and the entry loads with require(esm). Every `import` entry loads as ESM. The
+//    broker's JWT authentication (jose loaded with import()) runs from CJS.
 // 3. Names (item 5): exported classes and functions keep their names in both builds (`MqttAgentsError`,
 //    not `_MqttAgentsError`), also in a thrown error's stack and `util.inspect`; mcp and a2a re-export
 //    core's `MqttAgentsError` itself.
@@ -81,7 +82,11 @@ function markdownOutsideCode(markdown) {
 for (const { directory, path, manifest } of packages) {
   const where = manifest.name;
   const packed = JSON.parse(
-    execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: path, encoding: 'utf8' }),
+    execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: path,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }),
   );
   const files = new Set(packed[0].files.map((file) => file.path));
   for (const required of ['LICENSE', 'README.md', 'package.json']) {
@@ -189,6 +194,17 @@ for (const { path, manifest } of packages) {
       if (loaded.status !== 0) fail(where, `import() fails:\n${loaded.stderr.slice(0, 600)}`);
     }
   }
+}
+
+// The broker's JWT authentication loads jose with import(): it must work from CJS without require(esm).
+const broker = packages.find(({ manifest }) => manifest.name === '@mqtt-agents/broker');
+const jwtProbe = readFileSync(join(root, 'scripts', 'fixtures', 'cjs-broker-jwt.cjs'), 'utf8');
+const jwt = runNode(['--no-experimental-require-module', '-e', jwtProbe], broker.path);
+if (jwt.status !== 0 || !jwt.stdout.includes('jwt connect ok') || !jwt.stdout.includes('refused 134')) {
+  fail(
+    '@mqtt-agents/broker (cjs)',
+    `JWT authentication without require(esm) fails:\n${jwt.stdout}${jwt.stderr.slice(0, 600)}`,
+  );
 }
 
 // --- 3. names ---
