@@ -150,6 +150,10 @@ for (const { directory, path, manifest } of packages) {
 // --- 2. CommonJS without require(esm), ESM ---
 
 const canRequireEsm = process.features.require_module === true;
+// Node.js before 20.17 has no such flag (and no require(esm)): there, a plain child is the same test.
+const NO_REQUIRE_ESM = process.allowedNodeEnvironmentFlags.has('--experimental-require-module')
+  ? ['--no-experimental-require-module']
+  : [];
 for (const { path, manifest } of packages) {
   const minimum = minimumNode(manifest.engines.node);
   const needsRequireEsm = compareVersions(minimum, REQUIRE_ESM_BY_DEFAULT) >= 0;
@@ -157,7 +161,7 @@ for (const { path, manifest } of packages) {
     const where = `${entry.specifier} (engines.node '${manifest.engines.node}')`;
     if (entry.require) {
       const code = `require(${JSON.stringify(entry.specifier)})`;
-      const plain = runNode(['--no-experimental-require-module', '-e', code], path);
+      const plain = runNode([...NO_REQUIRE_ESM, '-e', code], path);
       if (!needsRequireEsm && plain.status !== 0) {
         fail(
           where,
@@ -183,12 +187,7 @@ for (const { path, manifest } of packages) {
     if (entry.import) {
       // ESM needs no require(esm) anywhere in its graph: it runs on every Node.js 20.x.
       const loaded = runNode(
-        [
-          '--no-experimental-require-module',
-          '--input-type=module',
-          '-e',
-          `await import(${JSON.stringify(entry.specifier)})`,
-        ],
+        [...NO_REQUIRE_ESM, '--input-type=module', '-e', `await import(${JSON.stringify(entry.specifier)})`],
         path,
       );
       if (loaded.status !== 0) fail(where, `import() fails:\n${loaded.stderr.slice(0, 600)}`);
@@ -199,7 +198,7 @@ for (const { path, manifest } of packages) {
 // The broker's JWT authentication loads jose with import(): it must work from CJS without require(esm).
 const broker = packages.find(({ manifest }) => manifest.name === '@mqtt-agents/broker');
 const jwtProbe = readFileSync(join(root, 'scripts', 'fixtures', 'cjs-broker-jwt.cjs'), 'utf8');
-const jwt = runNode(['--no-experimental-require-module', '-e', jwtProbe], broker.path);
+const jwt = runNode([...NO_REQUIRE_ESM, '-e', jwtProbe], broker.path);
 if (jwt.status !== 0 || !jwt.stdout.includes('jwt connect ok') || !jwt.stdout.includes('refused 134')) {
   fail(
     '@mqtt-agents/broker (cjs)',
