@@ -5,6 +5,9 @@ export default defineConfig({
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,
+  // Keep class and function names as written (`MqttAgentsError`, not the bundler's `_MqttAgentsError`) in
+  // stack traces and `constructor.name`.
+  keepNames: true,
   sourcemap: true,
   target: 'es2022',
   platform: 'neutral',

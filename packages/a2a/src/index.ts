@@ -156,3 +156,7 @@ export {
 
 // --- connection options ---
 export type { MqttConnectionOptions } from '@mqtt-agents/core';
+
+// --- the SDK's base error (thrown by the connection and request/reply layers under every agent) ---
+export { MqttAgentsError } from '@mqtt-agents/core';
+export type { MqttAgentsErrorCode, MqttAgentsErrorOptions } from '@mqtt-agents/core';

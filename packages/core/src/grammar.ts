@@ -1,5 +1,5 @@
 // `@mqtt-agents/core/grammar`: the topic grammar, identifier rules and canonical payload decoding of the MCP
-// and A2A bindings, without the MQTT connection (no MQTT.js, no nanoid). Broker-side policy (the embedded
+// and A2A bindings, without the MQTT connection (no MQTT.js, no id generator). Broker-side policy (the embedded
 // broker's plugins) decides on exactly the parse that the receivers act on by importing it from here.
 // The package root re-exports every name below.
 

@@ -1,7 +1,7 @@
 import type { IClientPublishOptions } from 'mqtt';
-import { nanoid } from 'nanoid';
 import { MqttAgentsError } from './errors.js';
 import { isValidUtf8, isWellFormedText, utf8Encode } from './json-codec.js';
+import { randomId } from './random-id.js';
 import { assertTopicName, utf8ByteLength } from './topic-filter.js';
 
 /**
@@ -241,11 +241,11 @@ export function correlationKey(bytes: Uint8Array): string {
 }
 
 /**
- * Fresh Correlation Data: a 21-character nanoid as UTF-8 text, since some peers decode correlation data as
+ * Fresh Correlation Data: 21 random URL-safe characters as UTF-8 text, since some peers decode correlation data as
  * a string. Inbound correlation data is still treated as opaque bytes.
  */
 export function newCorrelationData(): Uint8Array {
-  return utf8Encode(nanoid());
+  return utf8Encode(randomId());
 }
 
 // MQTT.js (mqtt-packet) concatenates binary properties with Buffer methods; hand it a Buffer view of our

@@ -1,6 +1,6 @@
 // The user property names and well-known values of the MCP and A2A bindings, and of the identity the
 // embedded broker stamps. No imports: the grammar entry (`@mqtt-agents/core/grammar`) carries them to the
-// broker without MQTT.js or nanoid.
+// broker without MQTT.js or the id generator.
 
 /** User properties of the MCP over MQTT binding. */
 export const McpUserProperty = {

@@ -167,7 +167,7 @@ describe('request()', () => {
     expect(reply.topic).toBe(replyTopic);
     expect([...reply.payload]).toEqual([0x00, 0xff, 0x7f]);
     expect(reply.properties.userProperties).toEqual({ 'echo-of': 'rr/svc/echo', 'echo-version': '1.0' });
-    // The responder echoed our Correlation Data: a nanoid as UTF-8 text.
+    // The responder echoed our Correlation Data: 21 random URL-safe characters as UTF-8 text.
     expect(new TextDecoder().decode(reply.properties.correlationData)).toMatch(/^[A-Za-z0-9_-]{21}$/);
     expect(onPublished).toHaveBeenCalledWith({ reasonCode: 0, noMatchingSubscribers: false });
     expect(engine.pendingCount).toBe(0);

@@ -66,5 +66,9 @@ export type {
 export { MCP_MQTT_DEFAULT_TIMEOUTS, type RequestTimeoutsOption } from './default-timeouts.js';
 export { HEALTH_PING_ID_PREFIX, type HealthCheckOptions } from './session/health-check.js';
 
+// --- the SDK's base error (what the hosts and transports throw, with a string `code`) ---
+export { MqttAgentsError } from '@mqtt-agents/core';
+export type { MqttAgentsErrorCode, MqttAgentsErrorOptions } from '@mqtt-agents/core';
+
 // --- deprecated names (removed in the next minor) ---
 export { MqttClientTransport, MqttServerSessionTransport } from './deprecated.js';

@@ -1,9 +1,9 @@
 // `connectMqtt`: open an MQTT 5 client with the SDK's defaults (or adopt one) and wait for the first CONNACK.
 import mqtt from 'mqtt';
 import type { IClientOptions, MqttClient } from 'mqtt';
-import { nanoid } from 'nanoid';
 import { MqttAgentsError, abortError } from '../errors.js';
 import { createLogger, debugEnabled } from '../logger.js';
+import { randomId } from '../random-id.js';
 import { checkBrokerUrl } from './broker-url.js';
 import { Connection } from './connection.js';
 import { waitForFirstConnect } from './first-connect.js';
@@ -93,7 +93,7 @@ export async function connectMqtt(options: ConnectMqttOptions): Promise<MqttConn
     throw new MqttAgentsError('CONNECT_FAILED', 'connect needs a broker url or an mqtt client');
   }
   checkBrokerUrl(urlOptions.url);
-  const clientId = urlOptions.clientId ?? `mqtt-agents-${nanoid(12)}`;
+  const clientId = urlOptions.clientId ?? `mqtt-agents-${randomId(12)}`;
   let client: MqttClient;
   try {
     client = mqtt.connect(urlOptions.url, buildClientOptions(urlOptions, clientId, timeoutMs));

@@ -23,7 +23,7 @@ function validateReplyTopic(topic: unknown): asserts topic is string {
  * Start correlated request/reply on a connection: subscribes to `replyTopic` and waits for SUBACK, so the
  * subscription is in place before the first request.
  *
- * Correlation Data is a fresh nanoid per request, sent as UTF-8 text; reply correlation is compared as
+ * Correlation Data is 21 fresh random characters per request, sent as UTF-8 text; reply correlation is compared as
  * opaque bytes. Replies with missing or unknown correlation are logged and passed to `onUnmatched`.
  *
  * Connection loss: pending requests survive a transient drop while MQTT.js reconnects (their timeouts keep

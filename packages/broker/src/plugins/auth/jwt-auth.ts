@@ -2,7 +2,8 @@
 // public key or an HMAC secret, with an explicit algorithm list derived from the key (so an RS key never
 // accepts an HS token, and `alg: none` never verifies), and required `iss`, `aud`, `exp` and `sub`.
 import { createSecretKey, type KeyObject, createPublicKey } from 'node:crypto';
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWTPayload } from 'jose';
+import type * as Jose from 'jose';
+import type { JSONWebKeySet, JWTPayload, JWTVerifyGetKey } from 'jose';
 import { isValidRole, parseClientIdPattern, type ClientIdPattern } from './client-id-pattern.js';
 import { BAD_USER_NAME_OR_PASSWORD, proven, refused, type Verification } from './credential.js';
 
@@ -49,7 +50,15 @@ export function looksLikeJwt(password: string): boolean {
   return TOKEN_SHAPE.test(password);
 }
 
-type VerifyKey = KeyObject | ReturnType<typeof createLocalJWKSet>;
+type VerifyKey = KeyObject | { readonly jwks: JSONWebKeySet };
+
+// jose 6 is ESM-only: it is loaded on the first verification with `import()`, which the CJS build keeps as is,
+// so that `require('@mqtt-agents/broker')` loads no ES module (Node.js 20.10 to 20.18 cannot require one).
+let jose: Promise<typeof Jose> | undefined;
+function loadJose(): Promise<typeof Jose> {
+  jose ??= import('jose');
+  return jose;
+}
 
 function keyAlgorithms(key: KeyObject): string[] {
   if (key.type === 'secret') return HMAC_ALGORITHMS;
@@ -75,7 +84,7 @@ function resolveKey(key: JwtKey): { verifyKey: VerifyKey; algorithms: string[] }
     if (key.jwks.keys.some((jwk) => jwk.kty === 'oct' || 'd' in jwk)) {
       throw new TypeError('invalid jwt key: a JWKS for verification holds public keys only');
     }
-    return { verifyKey: createLocalJWKSet(key.jwks), algorithms: ASYMMETRIC_ALGORITHMS };
+    return { verifyKey: { jwks: key.jwks }, algorithms: ASYMMETRIC_ALGORITHMS };
   }
   if ('publicKey' in key) {
     const publicKey = typeof key.publicKey === 'string' ? createPublicKey(key.publicKey) : key.publicKey;
@@ -152,14 +161,20 @@ export function createJwtVerifier(options: JwtAuthOptions): JwtVerifier {
     requiredClaims: ['exp', 'iss', 'aud', 'sub'],
     clockTolerance: options.clockTolerance ?? 5,
   };
+  let jwksResolver: JWTVerifyGetKey | undefined;
   return async (token, username) => {
     if (Buffer.byteLength(token) > maxTokenBytes) {
       return refused(BAD_USER_NAME_OR_PASSWORD, `token longer than ${maxTokenBytes} bytes`);
     }
     let payload: JWTPayload;
     try {
-      // A JWKS resolver and a KeyObject are both accepted by jwtVerify; the overloads differ only in type.
-      ({ payload } = await jwtVerify(token, verifyKey as KeyObject, verifyOptions));
+      const { createLocalJWKSet, jwtVerify } = await loadJose();
+      if ('jwks' in verifyKey) {
+        jwksResolver ??= createLocalJWKSet(verifyKey.jwks);
+        ({ payload } = await jwtVerify(token, jwksResolver, verifyOptions));
+      } else {
+        ({ payload } = await jwtVerify(token, verifyKey, verifyOptions));
+      }
     } catch (error) {
       const code = (error as { code?: unknown }).code;
       const detail = error instanceof Error ? error.message : String(error);
