@@ -66,5 +66,19 @@ export type {
 export { MCP_MQTT_DEFAULT_TIMEOUTS, type RequestTimeoutsOption } from './default-timeouts.js';
 export { HEALTH_PING_ID_PREFIX, type HealthCheckOptions } from './session/health-check.js';
 
+// --- the SDK-neutral JSON-RPC and transport types (both SDK majors' types are assignable to them) ---
+export type {
+  AuthInfo,
+  JSONRPCErrorResponse,
+  JSONRPCMessage,
+  JSONRPCNotification,
+  JSONRPCRequest,
+  JSONRPCResultResponse,
+  MessageExtraInfo,
+  RequestId,
+  Transport,
+  TransportSendOptions,
+} from './json-rpc-types.js';
+
 // --- deprecated names (removed in the next minor) ---
 export { MqttClientTransport, MqttServerSessionTransport } from './deprecated.js';
