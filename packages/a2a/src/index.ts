@@ -128,6 +128,7 @@ export {
   encryptPayload,
   pickEncryptionKey,
   ubspPublicJwk,
+  type Decrypted,
   type ServeUbspOptions,
   type UbspKey,
   type UbspOptions,

@@ -69,6 +69,11 @@ export {
   type ParsedPasswordEntry,
   type PasswordEntry,
 } from './plugins/auth/password-file.js';
-export { DEFAULT_SCRYPT_COST, hashPassword, type HashPasswordOptions } from './plugins/auth/password-hash.js';
+export {
+  DEFAULT_SCRYPT_COST,
+  hashPassword,
+  type HashPasswordOptions,
+  type ScryptHash,
+} from './plugins/auth/password-hash.js';
 export type { JwtAuthOptions, JwtKey } from './plugins/auth/jwt-auth.js';
 export type { MtlsAuthOptions, MtlsClient } from './plugins/auth/mtls-auth.js';

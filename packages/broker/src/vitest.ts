@@ -1,4 +1,4 @@
-import { startMosquitto, type MosquittoProcess } from './mosquitto.js';
+import { startMosquitto, type MosquittoProcess, type StartMosquittoOptions } from './mosquitto.js';
 import type { BrokerOptions, Broker } from './index.js';
 
 /** Which broker the broker-backed test suites run against. */
@@ -52,4 +52,4 @@ export async function startTestBroker(options: StartTestBrokerOptions = {}): Pro
 }
 
 export { startMosquitto };
-export type { MosquittoProcess };
+export type { MosquittoProcess, StartMosquittoOptions };

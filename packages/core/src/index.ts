@@ -4,7 +4,7 @@
 export { MqttAgentsError, abortError } from './errors.js';
 export type { MqttAgentsErrorCode, MqttAgentsErrorOptions } from './errors.js';
 export { createLogger, silentLogger } from './logger.js';
-export type { Logger } from './logger.js';
+export type { Logger, Sink } from './logger.js';
 
 // --- identifiers, topics, topic filters, packet sizes, codec, JSON-RPC, user property names ---
 // Everything the dependency-free grammar entry (`@mqtt-agents/core/grammar`) exports, by name (its own

@@ -10,7 +10,8 @@ export interface Logger {
   error(message: string, ...details: unknown[]): void;
 }
 
-type Sink = (line: string) => void;
+/** Where `createLogger` writes its formatted lines (stderr by default). */
+export type Sink = (line: string) => void;
 
 const silent: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 

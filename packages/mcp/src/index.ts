@@ -70,5 +70,19 @@ export { HEALTH_PING_ID_PREFIX, type HealthCheckOptions } from './session/health
 export { MqttAgentsError } from '@mqtt-agents/core';
 export type { MqttAgentsErrorCode, MqttAgentsErrorOptions } from '@mqtt-agents/core';
 
+// --- the SDK-neutral JSON-RPC and transport types (both SDK majors' types are assignable to them) ---
+export type {
+  AuthInfo,
+  JSONRPCErrorResponse,
+  JSONRPCMessage,
+  JSONRPCNotification,
+  JSONRPCRequest,
+  JSONRPCResultResponse,
+  MessageExtraInfo,
+  RequestId,
+  Transport,
+  TransportSendOptions,
+} from './json-rpc-types.js';
+
 // --- deprecated names (removed in the next minor) ---
 export { MqttClientTransport, MqttServerSessionTransport } from './deprecated.js';

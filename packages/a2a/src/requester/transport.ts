@@ -43,6 +43,7 @@ export class A2AMqttClientTransport implements Transport {
   readonly #exchange: Exchange;
   readonly #protocolName: string;
 
+  /** @internal Created by `MqttTransportFactory`. */
   constructor(
     session: RequesterSession,
     target: AgentAddress | PoolAddress,

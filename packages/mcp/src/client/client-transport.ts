@@ -39,7 +39,7 @@ const MOVABLE_REFUSALS: ReadonlySet<string> = new Set(['draining', 'session-limi
  * the SDK `Client` goes on. A call that cannot be retried fails with the session-lost error (see
  * `sessionLostDetails`), which says whether it may have run. Created by the client host.
  */
-export class McpMqttClientTransport implements Transport, MovableSession {
+export class McpMqttClientTransport implements Transport {
   onclose?: (() => void) | undefined;
   onerror?: ((error: Error) => void) | undefined;
   onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;
