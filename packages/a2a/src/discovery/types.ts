@@ -84,7 +84,7 @@ export interface AgentRegistry extends AsyncIterable<AgentRegistryChange> {
   readonly filter: string;
   /** An agent by `agentId` (first match in scope) or by key `{org}/{unit}/{agentId}`. */
   get(agentIdOrKey: string): DiscoveredAgent | undefined;
-  /** A snapshot of the current agents, in registration order. */
+  /** A snapshot of the current agents, as an array. */
   list(): DiscoveredAgent[];
   /** Resolve once the agent is registered (and online, if asked). Retained cards arrive just after subscribing. */
   waitFor(agentIdOrKey: string, options?: WaitForAgentOptions): Promise<DiscoveredAgent>;
