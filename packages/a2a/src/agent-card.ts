@@ -126,10 +126,13 @@ export type AgentCardInput = Partial<Omit<AgentCard, 'skills'>> & {
   skills?: AgentSkillInput[];
 };
 
+/** Where the agent is reached: what `buildAgentCard` writes into the card's MQTT interface entry. */
 export interface BuildAgentCardOptions {
   /** Broker URL written into the MQTT interface entry. */
   brokerUrl: string;
+  /** The agent's organisation: the first half of the entry's tenant `{org}/{unit}`. */
   org: string;
+  /** The agent's unit: the second half of the entry's tenant `{org}/{unit}`. */
   unit: string;
 }
 

@@ -27,6 +27,7 @@ export interface CardSigningOptions {
  */
 export type CardKeyResolver = (protectedHeader: JWSHeaderParameters) => JoseKey | Promise<JoseKey>;
 
+/** Which keys and key URLs (`jku`) a card signature check trusts. */
 export interface CardVerificationOptions {
   /**
    * Public keys. Default: the JWKS at the signature's `jku`, fetched over HTTPS (only from a trusted JKU

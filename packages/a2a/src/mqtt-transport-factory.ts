@@ -37,6 +37,10 @@ import type { UbspOptions } from './ubsp.js';
 import { createMemoryTaskRouteStore, isPoolAddress } from './task-routes.js';
 import type { PoolAddress, TaskRouteStore } from './task-routes.js';
 
+/**
+ * How `mqttTransportFactory` reaches agents: the broker, the requester's identity, and the retry, routing
+ * and security settings every transport of the factory shares.
+ */
 export interface MqttTransportFactoryOptions {
   /** The broker; with `url` the requester connects as `{org}/{unit}/{agentId}`. */
   mqtt: MqttConnectionOptions;
@@ -106,7 +110,9 @@ export interface MqttTransportFactoryOptions {
   logger?: Logger;
 }
 
+/** What `MqttTransportFactory.transportFor` needs besides the agent's address. */
 export interface TransportForOptions {
+  /** Aborts connecting and subscribing the reply topic, when the factory is not connected yet. */
   signal?: AbortSignal;
   /** The agent's card: its `securityRequirements` decide whether requests carry a bearer token. */
   card?: AgentCard;
@@ -324,6 +330,7 @@ export class MqttTransportFactory implements TransportFactory {
     })());
   }
 
+  /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

@@ -29,11 +29,18 @@ export function signalOf(options: AbortSignal | SignalOptions | undefined): Abor
   return options instanceof AbortSignal ? options : options?.signal;
 }
 
+/**
+ * How `serveA2AOverMqtt` serves an agent: where the broker is, the agent's identity `{org}/{unit}/{agentId}`,
+ * its card and executor, and the optional pools, security and limits.
+ */
 export interface ServeA2AOverMqttOptions {
   /** Where the broker is; with `url` the agent connects as `{org}/{unit}/{agentId}` with the profile's will. */
   mqtt: MqttConnectionOptions;
+  /** The organisation level of the agent's topics and client id. */
   org: string;
+  /** The unit level of the agent's topics and client id, inside `org`. */
   unit: string;
+  /** The agent's id inside `{org}/{unit}`: the last level of its discovery and request topics. */
   agentId: string;
   /** The agent's card; only `name` is required. The MQTT interface entry is added for you. */
   card: AgentCardInput;
@@ -158,5 +165,6 @@ export interface A2AMqttAgent {
   handOver(taskId: string, agentId: string): void;
   /** Idempotent: republish the card as offline (unless unregistered), stop serving, disconnect. */
   close(): Promise<void>;
+  /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
 }

@@ -71,6 +71,7 @@ export class StreamFolder {
   private ownsTask = false;
   private message: Message | undefined;
 
+  /** Apply one stream item: a Message or Task replaces what was kept, an update is merged into the task. */
   add(response: StreamResponse): void {
     const payload = response.payload;
     switch (payload?.$case) {

@@ -19,7 +19,9 @@ export function isPoolAddress(target: AgentAddress | PoolAddress): target is Poo
  * The most recent answer wins. Implement it over a database to keep routes across restarts.
  */
 export interface TaskRouteStore {
+  /** The responder that serves `taskId`, or `undefined` when the task has no known route. */
   get(taskId: string): AgentAddress | undefined | Promise<AgentAddress | undefined>;
+  /** Remember (or replace) the responder that serves `taskId`. */
   set(taskId: string, responder: AgentAddress): void | Promise<void>;
   /** Forget a route (the requester fell back to the card's agent after the routed one stayed silent). */
   delete(taskId: string): void | Promise<void>;

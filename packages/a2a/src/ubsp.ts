@@ -25,8 +25,9 @@ import { publicJwk } from './security-metadata.js';
 
 /** The `a2a-security-profile` value of the untrusted-broker profile. */
 export const UBSP_V1 = 'ubsp-v1';
-/** Content types of JWE payloads: compact and JSON (flattened) serialisation. */
+/** Content type of a JWE payload in compact serialisation. */
 export const JOSE_COMPACT = 'application/jose';
+/** Content type of a JWE payload in JSON (flattened) serialisation. */
 export const JOSE_JSON = 'application/jose+json';
 
 /** A key jose can encrypt or decrypt with. */

@@ -2,7 +2,9 @@ import type { Readable, Writable } from 'node:stream';
 
 /** Where a command writes, and the signal that stops a foreground command. Tests pass their own. */
 export interface CliIo {
+  /** Write `text` to standard output as it is (the command adds its own newlines). */
   stdout(text: string): void;
+  /** Write `text` to standard error as it is: diagnostics and progress, never a command's answer. */
   stderr(text: string): void;
   /**
    * Aborted when the user asks the command to stop (the first SIGINT/SIGTERM in a real process; a second

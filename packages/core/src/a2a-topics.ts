@@ -41,6 +41,7 @@ export type A2aTopic =
   | ({ kind: 'reply' } & A2aReplyAddress)
   | ({ kind: 'event' } & A2aAgentAddress);
 
+/** The `kind` of a parsed A2A topic: `discovery`, `request`, `pool-request`, `reply` or `event`. */
 export type A2aTopicKind = A2aTopic['kind'];
 
 /** `$a2a`: the root level of every A2A over MQTT topic. */

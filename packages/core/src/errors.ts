@@ -26,7 +26,9 @@ export type MqttAgentsErrorCode =
   | 'UNSUPPORTED'
   | 'CONNECTION_MISMATCH';
 
+/** What an `MqttAgentsError` carries besides its code and message. */
 export interface MqttAgentsErrorOptions {
+  /** The underlying error or abort reason, exposed as the standard `Error.cause`. */
   cause?: unknown;
   /** Structured facts about the failure (topic, identifier, limit, ...), for logs and programmatic checks. */
   details?: Record<string, unknown>;

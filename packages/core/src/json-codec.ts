@@ -34,16 +34,25 @@ export const DEFAULT_MAX_JSON_DEPTH = 128;
 /** Object keys that `decodeJson` refuses at any depth, whatever their value. */
 export const FORBIDDEN_JSON_KEYS: readonly string[] = ['__proto__'];
 
+/**
+ * Why `decodeJson` refused a payload: empty, larger than `maxBytes`, nested deeper than `maxDepth`, not
+ * UTF-8, not JSON, or holding a key of {@link FORBIDDEN_JSON_KEYS}.
+ */
 export type JsonDecodeErrorCode =
   'EMPTY' | 'TOO_LARGE' | 'TOO_DEEP' | 'INVALID_UTF8' | 'INVALID_JSON' | 'FORBIDDEN_KEY';
 
+/** A payload `decodeJson` refused: data, never thrown. */
 export interface JsonDecodeError {
+  /** The kind of failure, for programmatic checks. */
   code: JsonDecodeErrorCode;
+  /** A human-readable explanation (the limit exceeded, the key refused), for logs. */
   message: string;
 }
 
+/** What `decodeJson` returns: the decoded value, or the reason it refused the payload. */
 export type DecodeResult = { ok: true; value: unknown } | { ok: false; error: JsonDecodeError };
 
+/** Limits `decodeJson` enforces on untrusted payloads. */
 export interface DecodeJsonOptions {
   /** Largest payload accepted, in UTF-8 bytes. Default `DEFAULT_MAX_JSON_BYTES`. */
   maxBytes?: number;
@@ -51,6 +60,7 @@ export interface DecodeJsonOptions {
   maxDepth?: number;
 }
 
+/** Limits `encodeJson` enforces on what it produces. */
 export interface EncodeJsonOptions {
   /** When set, values whose encoding is larger than this many bytes throw `PAYLOAD_TOO_LARGE`. */
   maxBytes?: number;

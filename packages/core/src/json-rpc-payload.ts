@@ -18,6 +18,7 @@ import type { JsonRpcSingleClassification } from './json-rpc.js';
 /** Default largest JSON-RPC payload read, in bytes: 16 MiB, the MCP hosts' default inbound limit. */
 export const DEFAULT_MAX_JSON_RPC_PAYLOAD_BYTES = 16 * 1024 * 1024;
 
+/** Limits `decodeJsonRpcPayload` enforces on untrusted payloads. */
 export interface DecodeJsonRpcPayloadOptions {
   /** Largest payload read, in bytes. Default {@link DEFAULT_MAX_JSON_RPC_PAYLOAD_BYTES}. */
   maxBytes?: number;

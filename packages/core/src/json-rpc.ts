@@ -17,6 +17,7 @@ import * as z from 'zod/v4';
  * - A member whose value is `undefined` counts as absent (only possible for in-process values).
  */
 
+/** The `jsonrpc` member every JSON-RPC 2.0 message carries. */
 export const JSONRPC_VERSION = '2.0';
 
 /** The error codes JSON-RPC 2.0 reserves. */
@@ -37,9 +38,12 @@ const STANDARD_MESSAGES: Record<number, string> = {
   [JsonRpcErrorCode.InternalError]: 'Internal error',
 };
 
+/** A request id: a string or a finite number, kept exactly as received. */
 export type JsonRpcId = string | number;
+/** The `params` of a request or notification: by name (an object) or by position (an array). */
 export type JsonRpcParams = Record<string, unknown> | unknown[];
 
+/** A call that expects a response with the same `id`. Extra members are kept. */
 export interface JsonRpcRequest {
   jsonrpc: '2.0';
   id: JsonRpcId;
@@ -48,6 +52,7 @@ export interface JsonRpcRequest {
   [member: string]: unknown;
 }
 
+/** A call without `id`: nothing answers it. Extra members are kept. */
 export interface JsonRpcNotification {
   jsonrpc: '2.0';
   method: string;
@@ -62,6 +67,7 @@ export interface JsonRpcErrorObject {
   data?: unknown;
 }
 
+/** The answer to a request that succeeded: its `id` and a `result`. Extra members are kept. */
 export interface JsonRpcSuccessResponse {
   jsonrpc: '2.0';
   id: JsonRpcId;
@@ -69,6 +75,10 @@ export interface JsonRpcSuccessResponse {
   [member: string]: unknown;
 }
 
+/**
+ * The answer to a request that failed: its `id` (`null` when the request's id could not be read) and an
+ * `error` object. Extra members are kept.
+ */
 export interface JsonRpcErrorResponse {
   jsonrpc: '2.0';
   id: JsonRpcId | null;
@@ -76,9 +86,15 @@ export interface JsonRpcErrorResponse {
   [member: string]: unknown;
 }
 
+/** The answer to a request: a success or an error response. */
 export type JsonRpcResponse = JsonRpcSuccessResponse | JsonRpcErrorResponse;
+/** Any single JSON-RPC 2.0 message (not a batch). */
 export type JsonRpcMessage = JsonRpcRequest | JsonRpcNotification | JsonRpcResponse;
 
+/**
+ * What `classifyJsonRpc` found in one message: its kind and the message itself, typed, or `invalid` with
+ * the reason.
+ */
 export type JsonRpcSingleClassification =
   | { kind: 'request'; message: JsonRpcRequest }
   | { kind: 'notification'; message: JsonRpcNotification }
@@ -87,6 +103,7 @@ export type JsonRpcSingleClassification =
   /** `id` is the message's id when it could be read, so an Invalid Request reply can carry it. */
   | { kind: 'invalid'; reason: string; id: JsonRpcId | null };
 
+/** What `classifyJsonRpc` returns: one classified message, or a batch of them in payload order. */
 export type JsonRpcClassification =
   JsonRpcSingleClassification | { kind: 'batch'; items: JsonRpcSingleClassification[] };
 
@@ -123,12 +140,15 @@ function errorObjectProblem(error: unknown): string | undefined {
 // (our hosts classify with `classifyJsonRpc`; a pure mark on the zod calls alone would not do, their
 // arguments are calls too).
 
+/** Zod schema of {@link JsonRpcId}: a string or a finite number. */
 export const jsonRpcIdSchema = /* @__PURE__ */ (() =>
   z.union([z.string(), z.number()]).refine(isJsonRpcId, 'id must be finite'))();
 
+/** Zod schema of {@link JsonRpcParams}: an object or an array. */
 export const jsonRpcParamsSchema = /* @__PURE__ */ (() =>
   z.custom<JsonRpcParams>(isParams, 'params must be an object or an array'))();
 
+/** Zod schema of {@link JsonRpcErrorObject}: an integer `code`, a `message`, optional `data`. */
 export const jsonRpcErrorObjectSchema = /* @__PURE__ */ (() =>
   z.looseObject({
     code: z.number().int(),
@@ -141,6 +161,7 @@ const noneOf =
   (value: Record<string, unknown>): boolean =>
     keys.every((key) => !present(value, key));
 
+/** Zod schema of {@link JsonRpcRequest}; refuses a message that also has `result` or `error`. */
 export const jsonRpcRequestSchema = /* @__PURE__ */ (() =>
   z
     .looseObject({
@@ -151,6 +172,7 @@ export const jsonRpcRequestSchema = /* @__PURE__ */ (() =>
     })
     .refine(noneOf('result', 'error'), 'a request has no result or error'))();
 
+/** Zod schema of {@link JsonRpcNotification}; refuses a message that also has `id`, `result` or `error`. */
 export const jsonRpcNotificationSchema = /* @__PURE__ */ (() =>
   z
     .looseObject({
@@ -160,6 +182,7 @@ export const jsonRpcNotificationSchema = /* @__PURE__ */ (() =>
     })
     .refine(noneOf('id', 'result', 'error'), 'a notification has no id, result or error'))();
 
+/** Zod schema of {@link JsonRpcSuccessResponse}; refuses a message that also has `method` or `error`. */
 export const jsonRpcSuccessResponseSchema = /* @__PURE__ */ (() =>
   z
     .looseObject({
@@ -170,6 +193,7 @@ export const jsonRpcSuccessResponseSchema = /* @__PURE__ */ (() =>
     .refine((value) => present(value, 'result'), 'a success response has a result')
     .refine(noneOf('method', 'error'), 'a success response has no method or error'))();
 
+/** Zod schema of {@link JsonRpcErrorResponse} (`id` may be null); refuses one with `method` or `result`. */
 export const jsonRpcErrorResponseSchema = /* @__PURE__ */ (() =>
   z
     .looseObject({
@@ -179,6 +203,7 @@ export const jsonRpcErrorResponseSchema = /* @__PURE__ */ (() =>
     })
     .refine(noneOf('method', 'result'), 'an error response has no method or result'))();
 
+/** Zod schema of {@link JsonRpcMessage}: any single message, as `classifyJsonRpc` accepts it (no batches). */
 export const jsonRpcMessageSchema = /* @__PURE__ */ (() =>
   z.union([
     jsonRpcRequestSchema,

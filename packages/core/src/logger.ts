@@ -4,9 +4,13 @@
  * `DEBUG=mqtt-agents:*` or `DEBUG=mqtt-agents:mcp,mqtt-agents:core`.
  */
 export interface Logger {
+  /** Protocol detail for troubleshooting (every message handled, every subscription). */
   debug(message: string, ...details: unknown[]): void;
+  /** Lifecycle events: connected, announced, closed. */
   info(message: string, ...details: unknown[]): void;
+  /** Something was dropped or refused and the SDK carried on (a malformed payload, an unmatched reply). */
   warn(message: string, ...details: unknown[]): void;
+  /** A failure the SDK could not recover from on its own (a handler threw, a publish failed). */
   error(message: string, ...details: unknown[]): void;
 }
 

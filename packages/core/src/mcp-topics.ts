@@ -31,6 +31,10 @@ export type McpTopic =
   | { kind: 'client-capability'; mcpClientId: string }
   | ({ kind: 'rpc' } & McpRpcAddress);
 
+/**
+ * The `kind` of a parsed MCP topic: a server's control, capability or presence topic, a client's presence
+ * or capability topic, or an `rpc` topic.
+ */
 export type McpTopicKind = McpTopic['kind'];
 
 /** What every MCP over MQTT root level starts with; no one else may invent a `$mcp-` root. */

@@ -70,11 +70,18 @@ export interface PublishMetadata {
   userProperties: Readonly<Record<string, readonly string[]>>;
 }
 
+/**
+ * The PUBLISH properties `createPublishProperties` and `mergePublishProperties` set; every value is
+ * validated as MQTT 5 requires. An omitted member leaves the base value as it was.
+ */
 export interface PublishPropertiesOptions {
+  /** Content Type, for example `application/json`. */
   contentType?: string;
   /** `utf8` sets the Payload Format Indicator to 1, `bytes` to 0. Omitted: left as it was. */
   payloadFormat?: 'utf8' | 'bytes';
+  /** Response Topic: a topic name (no wildcards) the receiver publishes its reply to. */
   responseTopic?: string;
+  /** Correlation Data the reply echoes, so the requester can match it to its request. */
   correlationData?: Uint8Array;
   /** Seconds, an integer from 0 to `MAX_MESSAGE_EXPIRY_INTERVAL`. */
   messageExpiryInterval?: number;

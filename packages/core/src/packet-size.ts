@@ -30,6 +30,7 @@ export function userPropertiesByteLength(userProperties: PacketUserProperties): 
   return length;
 }
 
+/** The parts of a PUBLISH packet `publishPacketSize` measures. */
 export interface PublishPacketSizeOptions {
   /** The topic name, or its UTF-8 bytes when you have them (no topic alias). */
   topic: string | Uint8Array;
@@ -39,6 +40,7 @@ export interface PublishPacketSizeOptions {
   qos: number;
   /** Default 5. Below 5 (MQTT 3.1.1) the packet has no property section and properties are ignored. */
   protocolVersion?: number;
+  /** User properties the packet carries; each pair counts with its identifier and length prefixes. */
   userProperties?: PacketUserProperties;
   /** Bytes of the other properties, already encoded, without the section's own length prefix. */
   propertiesBytes?: number;

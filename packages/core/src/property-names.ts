@@ -17,6 +17,7 @@ export const McpUserProperty = {
   /** JSON array of `{ server_name, role_name }` the broker grants an MCP client; in CONNACK. */
   Rbac: 'MCP-RBAC',
 } as const;
+/** The name of one MCP over MQTT user property: a value of {@link McpUserProperty}. */
 export type McpUserPropertyName = (typeof McpUserProperty)[keyof typeof McpUserProperty];
 
 /** Values of `MCP-COMPONENT-TYPE`. */
@@ -60,6 +61,7 @@ export const A2AUserProperty = {
   /** A2A service parameter: comma-separated extension URIs the requester wants to use. */
   Extensions: 'a2a-extensions',
 } as const;
+/** The name of one A2A over MQTT user property: a value of {@link A2AUserProperty}. */
 export type A2AUserPropertyName = (typeof A2AUserProperty)[keyof typeof A2AUserProperty];
 
 /** Values of `a2a-status`. */
@@ -103,4 +105,5 @@ export const SenderUserProperty = {
   /** The principal's roles, comma-separated. */
   Roles: 'mqtt-agents-sender-roles',
 } as const;
+/** The name of one broker-stamped sender user property: a value of {@link SenderUserProperty}. */
 export type SenderUserPropertyName = (typeof SenderUserProperty)[keyof typeof SenderUserProperty];

@@ -37,7 +37,9 @@ export type AgentRegistryChange =
   /** A card that is not JSON or fails the AgentCard schema: reported, not registered. */
   | { type: 'invalid'; key: string; topic: string; reason: string; issues: readonly string[] };
 
+/** What `discoverAgents` watches: the broker, the scope of the discovery filter and how cards are checked. */
 export interface DiscoverAgentsOptions {
+  /** Where the broker is: a URL, your MQTT.js client, or a core connection to share. */
   mqtt: MqttConnectionOptions;
   /** Only agents of this org (default: every org). */
   org?: string;
@@ -56,10 +58,13 @@ export interface DiscoverAgentsOptions {
    * `invalid` and dropped.
    */
   verifyCards?: CardVerificationOptions & { requireSignature?: boolean };
+  /** Where the registry logs; default: silent unless `DEBUG` enables `mqtt-agents:a2a`. */
   logger?: Logger;
+  /** Aborts connecting and the initial subscription. */
   signal?: AbortSignal;
 }
 
+/** How long `AgentRegistry.waitFor` waits, and for what. */
 export interface WaitForAgentOptions {
   /** Also wait until its status is `online`. Default false. */
   online?: boolean;
@@ -79,11 +84,17 @@ export interface AgentRegistry extends AsyncIterable<AgentRegistryChange> {
   readonly filter: string;
   /** An agent by `agentId` (first match in scope) or by key `{org}/{unit}/{agentId}`. */
   get(agentIdOrKey: string): DiscoveredAgent | undefined;
+  /** A snapshot of the current agents, as an array. */
   list(): DiscoveredAgent[];
   /** Resolve once the agent is registered (and online, if asked). Retained cards arrive just after subscribing. */
   waitFor(agentIdOrKey: string, options?: WaitForAgentOptions): Promise<DiscoveredAgent>;
   /** Changes from now on, with the current agents first as `added`; ends when the registry closes. */
   changes(options?: { signal?: AbortSignal }): AsyncIterableIterator<AgentRegistryChange>;
+  /**
+   * Idempotent. Stop tracking: ends every iteration, unsubscribes the filter, and closes the connection when
+   * the registry opened it. Pending `waitFor` calls reject with `CLOSED`.
+   */
   close(): Promise<void>;
+  /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
 }

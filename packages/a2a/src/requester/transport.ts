@@ -83,6 +83,7 @@ export class A2AMqttClientTransport implements Transport {
     return A2A_PROTOCOL_VERSION;
   }
 
+  /** GetExtendedAgentCard: the card the agent shows to an authenticated requester. */
   async getExtendedAgentCard(
     params: GetExtendedAgentCardRequest,
     options?: RequestOptions,
@@ -147,6 +148,7 @@ export class A2AMqttClientTransport implements Transport {
     }
   }
 
+  /** CreateTaskPushNotificationConfig, sent to the agent that serves the task. */
   async createTaskPushNotificationConfig(
     params: TaskPushNotificationConfig,
     options?: RequestOptions,
@@ -161,6 +163,7 @@ export class A2AMqttClientTransport implements Transport {
     );
   }
 
+  /** GetTaskPushNotificationConfig, sent to the agent that serves the task. */
   async getTaskPushNotificationConfig(
     params: GetTaskPushNotificationConfigRequest,
     options?: RequestOptions,
@@ -175,6 +178,7 @@ export class A2AMqttClientTransport implements Transport {
     );
   }
 
+  /** ListTaskPushNotificationConfigs: the push configurations of one task. */
   async listTaskPushNotificationConfig(
     params: ListTaskPushNotificationConfigsRequest,
     options?: RequestOptions,
@@ -189,6 +193,7 @@ export class A2AMqttClientTransport implements Transport {
     );
   }
 
+  /** DeleteTaskPushNotificationConfig, sent to the agent that serves the task. */
   async deleteTaskPushNotificationConfig(
     params: DeleteTaskPushNotificationConfigRequest,
     options?: RequestOptions,
@@ -201,16 +206,19 @@ export class A2AMqttClientTransport implements Transport {
     );
   }
 
+  /** GetTask: the task's current state (and history, as asked), from the agent that serves it. */
   async getTask(params: GetTaskRequest, options?: RequestOptions): Promise<Task> {
     return Task.fromJSON(await this.#unary('GetTask', GetTaskRequest.toJSON(params), options, params.id));
   }
 
+  /** CancelTask: ask the agent that serves the task to cancel it; resolves with the task as it then is. */
   async cancelTask(params: CancelTaskRequest, options?: RequestOptions): Promise<Task> {
     return Task.fromJSON(
       await this.#unary('CancelTask', CancelTaskRequest.toJSON(params), options, params.id),
     );
   }
 
+  /** ListTasks: the agent's tasks matching the request's filters, a page at a time. */
   async listTasks(params: ListTasksRequest, options?: RequestOptions): Promise<ListTasksResponse> {
     return ListTasksResponse.fromJSON(
       await this.#unary('ListTasks', ListTasksRequest.toJSON(params), options),

@@ -49,16 +49,19 @@ export interface MqttExistingConnectionOptions {
 export type MqttConnectionOptions =
   MqttUrlConnectionOptions | MqttClientConnectionOptions | MqttExistingConnectionOptions;
 
+/** True when the `mqtt:` option names a broker URL to connect to. */
 export function isUrlConnectionOptions(options: MqttConnectionOptions): options is MqttUrlConnectionOptions {
   return 'url' in options && typeof options.url === 'string';
 }
 
+/** True when the `mqtt:` option passes an MQTT.js client to wrap. */
 export function isClientConnectionOptions(
   options: MqttConnectionOptions,
 ): options is MqttClientConnectionOptions {
   return 'client' in options && options.client !== undefined;
 }
 
+/** True when the `mqtt:` option passes an existing `MqttConnection` to share. */
 export function isExistingConnectionOptions(
   options: MqttConnectionOptions,
 ): options is MqttExistingConnectionOptions {

@@ -30,7 +30,9 @@ export interface OpenConnectionSetup {
   signal?: AbortSignal | undefined;
 }
 
+/** What `openConnection` returns: the connection and whether the component owns it. */
 export interface OpenedConnection {
+  /** The connection the component runs on. */
   readonly connection: MqttConnection;
   /** True when this component opened the connection (or the wrapper of your client) and must close it. */
   readonly owned: boolean;

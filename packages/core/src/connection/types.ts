@@ -70,27 +70,37 @@ export interface PublishResult {
   readonly noMatchingSubscribers: boolean;
 }
 
+/** How `MqttConnection.publish` sends one message. */
 export interface MqttPublishOptions {
-  /** Default 1. */
+  /** QoS of the publish; default 1. */
   qos?: MqttQoS;
+  /** Ask the broker to keep the message as the topic's retained message; default false. */
   retain?: boolean;
+  /** MQTT 5 PUBLISH properties (content type, response topic, correlation data, user properties, ...). */
   properties?: MqttPublishProperties;
   /** Stops waiting for the acknowledgement; a packet already handed to MQTT.js may still go out. */
   signal?: AbortSignal;
 }
 
+/** The MQTT 5 subscription options `MqttConnection.subscribe` requests for every filter of one call. */
 export interface MqttSubscribeOptions {
   /** Maximum QoS requested for every filter of the call; default 1. */
   qos?: MqttQoS;
+  /** Do not deliver messages this connection published itself; default false. */
   noLocal?: boolean;
+  /** Keep the RETAIN flag of forwarded messages as published; default false. */
   retainAsPublished?: boolean;
+  /** 0 (default): send retained messages on subscribe; 1: only for a new subscription; 2: never. */
   retainHandling?: 0 | 1 | 2;
+  /** Subscription Identifier the broker attaches to matching messages; none by default. */
   subscriptionIdentifier?: number;
+  /** User properties on the SUBSCRIBE packet. */
   userProperties?: UserProperties;
   /** Stops waiting for SUBACK. */
   signal?: AbortSignal;
 }
 
+/** How `MqttConnection.unsubscribe` waits. */
 export interface MqttUnsubscribeOptions {
   /** Stops waiting for UNSUBACK. */
   signal?: AbortSignal;
@@ -122,7 +132,9 @@ export interface MqttWill {
 interface CommonConnectOptions {
   /** How long to wait for the first CONNACK, in ms. Default 10 000. */
   connectTimeoutMs?: number;
+  /** Where the connection logs; default: silent unless `DEBUG` enables `mqtt-agents:core`. */
   logger?: Logger;
+  /** Aborts the wait for the first CONNACK (and closes what was opened). */
   signal?: AbortSignal;
 }
 
@@ -156,14 +168,18 @@ export interface AdoptMqttClientOptions extends CommonConnectOptions {
   closeClient?: boolean;
 }
 
+/** What `connectMqtt` takes: a broker URL to connect to, or an MQTT.js client to adopt. */
 export type ConnectMqttOptions = ConnectMqttUrlOptions | AdoptMqttClientOptions;
 
+/** What the `connection-drop` event tells about a lost network connection. */
 export interface ConnectionDropInfo {
   /** True when MQTT.js will reconnect by itself (reconnect period > 0). */
   readonly willReconnect: boolean;
+  /** The error that ended the network connection, when MQTT.js reported one. */
   readonly error: Error | undefined;
 }
 
+/** The events of an `MqttConnection` and their listeners, for `MqttConnection.on`. */
 export interface MqttConnectionEvents {
   /** A (re)connect succeeded; `connection.connack` already holds this CONNACK. */
   'connection-open': (connack: ConnackInfo) => void;
@@ -212,8 +228,10 @@ export interface MqttConnection {
    * Does not subscribe. Returns the function that removes the handler.
    */
   addMessageHandler(filter: string, handler: MqttMessageHandler): () => void;
+  /** Listen to a connection event. Returns the function that removes the listener. */
   on<E extends keyof MqttConnectionEvents>(event: E, listener: MqttConnectionEvents[E]): () => void;
   /** Idempotent. Ends the client when the connection owns it (sends DISCONNECT, so no will). */
   close(): Promise<void>;
+  /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
 }

@@ -26,7 +26,9 @@ export type UnmatchedReplyReason =
  */
 export type ReplyDedupKey = ((reply: MqttMessage) => string | undefined) | false;
 
+/** How `createRequestReply` builds a request/reply engine. */
 export interface RequestReplyOptions {
+  /** The connection requests go out and replies come in on; the engine does not close it. */
   connection: MqttConnection;
   /** Topic name (no wildcards) the engine subscribes to and sends as Response Topic. One engine per topic. */
   replyTopic: string;
@@ -43,16 +45,19 @@ export interface RequestReplyOptions {
   rejectOnDisconnect?: boolean;
   /** Told about every reply that matches no request. Never thrown; also logged. */
   onUnmatched?: (reply: MqttMessage, reason: UnmatchedReplyReason) => void;
+  /** Where the engine logs; default: silent unless `DEBUG` enables `mqtt-agents:core`. */
   logger?: Logger;
   /** Aborts the initial subscription. */
   signal?: AbortSignal;
 }
 
+/** Per-request settings of `RequestReply.request`; omitted ones come from the engine. */
 export interface RequestOptions {
   /** QoS of the request publish; defaults to the engine's. */
   qos?: MqttQoS;
   /** Time to wait for the (first) reply, in ms; defaults to the engine's. `Infinity` disables it. */
   timeoutMs?: number;
+  /** Aborts the request: the wait ends with `ABORTED` and later replies count as late. */
   signal?: AbortSignal;
   /** Extra PUBLISH properties (user properties, content type, message expiry, ...). */
   properties?: Omit<MqttPublishProperties, 'responseTopic' | 'correlationData'>;
@@ -60,11 +65,13 @@ export interface RequestOptions {
   onPublished?: (result: PublishResult) => void;
 }
 
+/** Per-stream settings of `RequestReply.stream`: the request options plus how the stream ends. */
 export interface StreamOptions extends RequestOptions {
   /** True for the reply that ends the stream; it is yielded, then the iteration ends. */
   isFinal: (reply: MqttMessage) => boolean;
   /** Longest gap between two replies once the first arrived, in ms; defaults to the engine's. */
   idleTimeoutMs?: number;
+  /** How duplicate replies are recognised and dropped; see {@link ReplyDedupKey}. */
   dedupKey?: ReplyDedupKey;
 }
 
@@ -72,11 +79,18 @@ export interface StreamOptions extends RequestOptions {
 export interface ReplyStream extends AsyncIterableIterator<MqttMessage> {
   /** The Correlation Data this request was published with. */
   readonly correlationData: Uint8Array;
+  /** End the request: stop waiting, drop buffered replies and finish the iteration. */
   return(): Promise<IteratorResult<MqttMessage>>;
+  /** Same as `return()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 
+/**
+ * A correlated request/reply engine on one reply topic: it publishes requests with Response Topic and
+ * Correlation Data and routes each reply to the request that is waiting for it.
+ */
 export interface RequestReply {
+  /** The topic this engine subscribes to and sends as Response Topic. */
   readonly replyTopic: string;
   /** Requests and streams still waiting for replies. */
   readonly pendingCount: number;
@@ -89,5 +103,6 @@ export interface RequestReply {
   stream(topic: string, payload: Uint8Array | string, options: StreamOptions): ReplyStream;
   /** Idempotent. Rejects every pending request with `CONNECTION_CLOSED` and unsubscribes the reply topic. */
   close(): Promise<void>;
+  /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
 }
