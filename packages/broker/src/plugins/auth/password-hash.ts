@@ -25,6 +25,7 @@ export interface ScryptHash {
   readonly key: Buffer;
 }
 
+/** The scrypt parameters `hashPassword` uses; the defaults are the ones a password file should use. */
 export interface HashPasswordOptions {
   /** log2 of scrypt's N; default 15 (at least 14). */
   cost?: number;
