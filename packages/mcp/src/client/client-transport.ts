@@ -128,7 +128,7 @@ export class McpMqttClientTransport implements Transport {
 
   /**
    * Start the session with the chosen instance; the SDK `Client` calls it from `connect()`. A second call
-   * throws `ALREADY_STARTED`.
+   * throws (`ALREADY_STARTED`, or `CLOSED` once the transport closed).
    */
   async start(): Promise<void> {
     // The instance session says what is wrong with a second start (ALREADY_STARTED, or CLOSED).

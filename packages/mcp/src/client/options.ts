@@ -15,7 +15,7 @@ export interface McpClientRole {
 
 /** What `connect()` accepts: an SDK `Client` (anything whose `connect` takes a transport and request options). */
 export interface McpClientLike {
-  /** Attach the client to the transport and run `initialize`; `connectToServer` calls it. */
+  /** Attach the client to the transport and run `initialize`; `host.connect()` calls it. */
   connect(transport: Transport, options?: { timeout?: number; signal?: AbortSignal }): Promise<void>;
 }
 
@@ -70,8 +70,8 @@ export interface CreateMcpMqttClientHostOptions {
 }
 
 /**
- * How `host.connectToServer()` picks an instance of a server name, whether the session gets its own MQTT
- * connection, its failover, and how long it waits.
+ * How `host.connect()` and `host.createTransport()` pick an instance of a server name, whether the
+ * session gets its own MQTT connection, its failover, and how long it waits.
  */
 export interface ConnectToServerOptions {
   /** How to choose among the online instances of the server name. Default `random`. */

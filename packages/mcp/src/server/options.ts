@@ -10,7 +10,7 @@ import type { McpServerRbac } from './server-presence.js';
 export interface McpServerLike {
   /** Attach the server to the session's transport; the host calls it once per session. */
   connect(transport: Transport): Promise<void>;
-  /** Close the server; the host calls it when the session ends. */
+  /** Close the server and its transport, as the SDK `McpServer.close()` does. */
   close(): Promise<void>;
 }
 

@@ -99,7 +99,8 @@ export class McpMqttServerSessionTransport extends SessionTransport implements T
 
   /**
    * Start delivering the session's messages (those that arrived before are delivered now); the SDK server
-   * calls it from `connect()`. A second call throws `ALREADY_STARTED`.
+   * calls it from `connect()`. A second call throws (`ALREADY_STARTED`, or `CLOSED` once the session
+   * closed).
    */
   async start(): Promise<void> {
     this.core.state.beginStart();
