@@ -10,9 +10,11 @@ export interface MosquittoProcess {
   readonly port: number;
   /** Everything Mosquitto wrote to stdout and stderr so far, for failure messages. */
   output(): string;
+  /** Stop the Mosquitto process and remove its temporary files. Idempotent. */
   close(): Promise<void>;
 }
 
+/** Which Mosquitto binary `startMosquitto` runs, on which port, with which extra configuration. */
 export interface StartMosquittoOptions {
   /** Path of the binary; defaults to `MOSQUITTO_BIN` or `mosquitto` on PATH. */
   binary?: string;

@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 
+/** MQTT quality of service: 0 at most once, 1 at least once, 2 exactly once. */
 export type QoS = 0 | 1 | 2;
 
 /** MQTT protocol level: 3 (3.1), 4 (3.1.1) or 5. */
@@ -11,13 +12,18 @@ export type UserProperties = Record<string, string | string[]>;
 /** An MQTT 5 reason code (0x80 and above are failures). */
 export type ReasonCode = number;
 
+/** A value, or a promise of it: what a hook may return when it decides synchronously or asynchronously. */
 export type MaybePromise<T> = T | Promise<T>;
 
 /** Where the broker writes its diagnostics. The default is silent. */
 export interface BrokerLogger {
+  /** Routine detail, such as a client connecting or disconnecting. */
   debug(message: string, ...details: unknown[]): void;
+  /** Notable events, such as a plugin refusing a client or a session that has room again after drops. */
   info(message: string, ...details: unknown[]): void;
+  /** A limit was hit and messages were dropped or refused (queue or retained-message limits). */
   warn(message: string, ...details: unknown[]): void;
+  /** A hook or event listener threw (the broker goes on). */
   error(message: string, ...details: unknown[]): void;
 }
 
@@ -132,6 +138,11 @@ export interface SubscriptionRequest {
  */
 export type HookResult = true | ReasonCode;
 
+/**
+ * Policy callbacks of the broker: who may connect, publish and subscribe, and what the broker adds to CONNACK
+ * and routed messages. Every hook is optional; without any, the broker allows everything. Plugins provide
+ * them as `plugin.hooks`.
+ */
 export interface BrokerHooks {
   /** Decide whether a client may connect. Default: everyone may. */
   authenticate?: (context: AuthenticateContext) => MaybePromise<AuthenticateResult>;
@@ -155,6 +166,7 @@ export interface BrokerHooks {
   rewritePublish?: (client: ClientInfo, message: PublishedMessage) => PublishProperties | undefined;
 }
 
+/** Settings of the broker's MQTT-over-WebSocket listener (`BrokerOptions.ws`). */
 export interface WebSocketListenerOptions {
   /** Port for MQTT over WebSocket; 0 (default) picks a free one. */
   port?: number;
@@ -164,9 +176,13 @@ export interface WebSocketListenerOptions {
   path?: string;
 }
 
+/** Settings of the broker's MQTT-over-TLS listener (`BrokerOptions.tls`): its key, certificate and client-certificate policy. */
 export interface TlsListenerOptions {
+  /** The server's private key, PEM. */
   key: string | Buffer;
+  /** The server's certificate chain, PEM. */
   cert: string | Buffer;
+  /** CA certificates that client certificates are verified against (with `requestCert`). */
   ca?: string | Buffer | Array<string | Buffer>;
   /** Port for MQTT over TLS; 0 (default) picks a free one. */
   port?: number;
@@ -184,6 +200,11 @@ export interface TlsListenerOptions {
   rejectUnauthorized?: boolean;
 }
 
+/**
+ * What `startBroker` listens on and the limits it enforces (packet size, sessions, queues, retained messages),
+ * with the policy hooks of {@link BrokerHooks}. Every field is optional; the defaults suit tests and local
+ * development on `127.0.0.1`.
+ */
 export interface BrokerOptions extends BrokerHooks {
   /** Interface to listen on; default `127.0.0.1`. */
   host?: string;
@@ -251,6 +272,7 @@ export interface BrokerOptions extends BrokerHooks {
   maximumRetainedBytes?: number;
   /** Milliseconds a new connection has to send CONNECT; default 10000. */
   connectTimeout?: number;
+  /** Where the broker writes its diagnostics; default silent. */
   logger?: BrokerLogger;
 }
 
@@ -265,13 +287,16 @@ export type DisconnectCause =
   | 'protocol-error'
   | 'server-shutdown';
 
+/** Why and how a client's connection ended, as the `client-disconnect` event reports it. */
 export interface ClientDisconnectDetails {
   readonly cause: DisconnectCause;
   /** The DISCONNECT reason code sent by the client or the broker, when there was one. */
   readonly reasonCode: ReasonCode | undefined;
 }
 
+/** How a client was accepted, as the `client-connect` event reports it. */
 export interface ClientConnectDetails {
+  /** True when the client resumed a session the broker held (the CONNACK Session Present flag). */
   readonly sessionPresent: boolean;
 }
 
@@ -291,6 +316,7 @@ export interface BrokerEvents {
   'message-publish': [message: PublishedMessage, client: ClientInfo | undefined];
 }
 
+/** The name of a broker event: `client-connect`, `client-disconnect`, `message-publish`, ... */
 export type BrokerEventName = keyof BrokerEvents;
 
 /** A message published by the broker itself. */
@@ -341,8 +367,11 @@ export interface Broker extends AsyncDisposable {
   handle(stream: Duplex, options?: HandleOptions): void;
   /** Publish a message from the broker itself (no hooks are called). */
   publish(message: BrokerPublishOptions): void;
+  /** Call `listener` on every `event` (see {@link BrokerEvents} for the arguments); returns the broker. */
   on<E extends BrokerEventName>(event: E, listener: (...args: BrokerEvents[E]) => void): this;
+  /** Call `listener` on the next `event` only; returns the broker. */
   once<E extends BrokerEventName>(event: E, listener: (...args: BrokerEvents[E]) => void): this;
+  /** Remove a listener added with `on` or `once`; returns the broker. */
   off<E extends BrokerEventName>(event: E, listener: (...args: BrokerEvents[E]) => void): this;
   /**
    * Disconnect every client (DISCONNECT 0x8B Server shutting down), close the listeners and drop all

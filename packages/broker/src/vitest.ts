@@ -4,13 +4,16 @@ import type { BrokerOptions, Broker } from './index.js';
 /** Which broker the broker-backed test suites run against. */
 export type TestBrokerKind = 'embedded' | 'mosquitto' | 'external';
 
+/** The broker a test runs against (embedded, Mosquitto or external), with its URL; close it after the test. */
 export interface TestBroker {
   readonly kind: TestBrokerKind;
   /** `mqtt://127.0.0.1:<port>` of the broker under test. */
   readonly url: string;
   /** The embedded broker's handle, when the kind is `embedded` (hooks, counters, `handle()`). */
   readonly broker: Broker | undefined;
+  /** Stop the broker (an external one is left running). Idempotent. */
   close(): Promise<void>;
+  /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -23,6 +26,7 @@ export function testBrokerKind(): TestBrokerKind {
   return process.env.MQTT_AGENTS_TEST_BROKER === 'mosquitto' ? 'mosquitto' : 'embedded';
 }
 
+/** How `startTestBroker` configures the broker it starts; each setting applies to one kind of broker only. */
 export interface StartTestBrokerOptions {
   /** Options for the embedded broker (hooks, limits). Ignored by Mosquitto and external brokers. */
   embedded?: BrokerOptions;

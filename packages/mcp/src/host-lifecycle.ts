@@ -18,6 +18,7 @@ export abstract class ClosableHost {
     return this.closing;
   }
 
+  /** Same as `close()`, for `await using`. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }

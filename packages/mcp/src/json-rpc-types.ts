@@ -61,19 +61,30 @@ export interface MessageExtraInfo {
 
 /** Options of `Transport.send`. */
 export interface TransportSendOptions {
+  /** The inbound request this message belongs to (a response, or a notification or request made while handling it). */
   relatedRequestId?: RequestId | undefined;
+  /** A token to resume an interrupted stream from (HTTP transports; not used over MQTT). */
   resumptionToken?: string | undefined;
+  /** Called with new resumption tokens as they arrive (HTTP transports; not used over MQTT). */
   onresumptiontoken?: ((token: string) => void) | undefined;
 }
 
 /** The shape of an MCP SDK `Transport` (either major). */
 export interface Transport {
+  /** Begin receiving messages; the SDK calls it once, from `connect()`. */
   start(): Promise<void>;
+  /** Deliver one JSON-RPC message to the peer. */
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void>;
+  /** End the connection; `onclose` fires. */
   close(): Promise<void>;
+  /** Called once when the connection ends, whichever side ended it. */
   onclose?: (() => void) | undefined;
+  /** Called with problems that do not end the connection. */
   onerror?: ((error: Error) => void) | undefined;
+  /** Called with every JSON-RPC message received. */
   onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;
+  /** The session id, when the transport has sessions. */
   sessionId?: string | undefined;
+  /** Called by the SDK with the protocol version negotiated in `initialize`. */
   setProtocolVersion?: ((version: string) => void) | undefined;
 }

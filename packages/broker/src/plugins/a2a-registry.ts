@@ -40,6 +40,10 @@ export const A2A_REGISTRY_REASON = {
   rateTooHigh: 0x97,
 } as const;
 
+/**
+ * How `a2aRegistry` checks Agent Cards published on the discovery topics: size, shape, identity, trusted
+ * JKUs, signatures and the registration rate, and whether the broker stamps the agent's status.
+ */
 export interface A2aRegistryOptions {
   /** Largest card, in bytes (EIP-0033 `max_card_size`). Default 65 536. */
   maxCardBytes?: number;
@@ -74,6 +78,7 @@ export interface A2aRegistryOptions {
    * Needs `attach(broker)` to see the retained card; without it every publication counts.
    */
   registrationRateLimit?: { max: number; windowMs: number } | false;
+  /** Where refused cards are reported (info level); default silent. */
   logger?: BrokerLogger;
 }
 
@@ -121,9 +126,13 @@ const STATUS_SOURCE = 'a2a-status-source';
  * The A2A registry plugin (EIP-0033). Use: `const registry = a2aRegistry(); const broker = await
  * startBroker({ ...registry.hooks }); registry.attach(broker);`.
  */
-export function a2aRegistry(
-  options: A2aRegistryOptions = {},
-): BrokerPlugin & { attach(broker: Broker): () => void } {
+export function a2aRegistry(options: A2aRegistryOptions = {}): BrokerPlugin & {
+  /**
+   * Connect the registry to a running broker: it then sees retained cards (for the rate limit) and stamps
+   * broker-managed status on them. Returns a function that detaches it.
+   */
+  attach(broker: Broker): () => void;
+} {
   const maxCardBytes = options.maxCardBytes ?? 65_536;
   const validate = options.validateCard ?? agentCardProblems;
   const enforceIdentity = options.enforceIdentity ?? true;

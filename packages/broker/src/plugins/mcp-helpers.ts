@@ -47,6 +47,10 @@ export interface McpRoleAssignment {
   readonly roleName: string;
 }
 
+/**
+ * What `mcpBrokerHelpers` suggests to MCP clients and servers in CONNACK, and how it enforces roles
+ * (`MCP-RBAC`) on the calls clients make.
+ */
 export interface McpBrokerHelpersOptions {
   /** The server name to suggest to an MCP server (`MCP-SERVER-NAME` in CONNACK). */
   serverName?: (client: ClientInfo) => string | undefined;
@@ -164,9 +168,13 @@ function denial(role: McpRole, call: Call): string | undefined {
  * The MCP helpers plugin. Use: `const mcp = mcpBrokerHelpers({ ... }); const broker = await startBroker({
  * ...mcp.hooks }); mcp.attach(broker);` (attach learns the servers' roles and answers refused calls).
  */
-export function mcpBrokerHelpers(
-  options: McpBrokerHelpersOptions = {},
-): BrokerPlugin & { attach(broker: Broker): () => void } {
+export function mcpBrokerHelpers(options: McpBrokerHelpersOptions = {}): BrokerPlugin & {
+  /**
+   * Connect the plugin to a running broker: it then learns the servers' roles from their presence and
+   * answers refused calls. Returns a function that detaches it.
+   */
+  attach(broker: Broker): () => void;
+} {
   /** server-id -> roles its presence declares. */
   const serverRoles = new Map<string, readonly McpRole[]>();
   let broker: Broker | undefined;

@@ -47,6 +47,10 @@ import {
 import type { FilterLevels } from './agent-topic-rules.js';
 import type { BrokerPlugin } from './plugin.js';
 
+/**
+ * Which rules `agentTopicAcl` applies on MCP and A2A topics (how far A2A requests may reach, anonymous
+ * discovery) and whether it stamps the verified sender on routed messages.
+ */
 export interface AgentTopicAclOptions {
   /**
    * How far A2A requests may reach (EIP-0033 policy levels): `trusted` (anywhere), `org` (same org) or

@@ -40,8 +40,11 @@ const MOVABLE_REFUSALS: ReadonlySet<string> = new Set(['draining', 'session-limi
  * `sessionLostDetails`), which says whether it may have run. Created by the client host.
  */
 export class McpMqttClientTransport implements Transport {
+  /** Set by the SDK: called once when the session ends, whichever side ended it. */
   onclose?: (() => void) | undefined;
+  /** Set by the SDK: called with problems of the session that do not end it (bad inbound messages). */
   onerror?: ((error: Error) => void) | undefined;
+  /** Set by the SDK: called with every JSON-RPC message that arrives for the session. */
   onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;
 
   readonly serverName: string;
@@ -112,6 +115,7 @@ export class McpMqttClientTransport implements Transport {
     return this.memory.protocolVersion ?? this.current.negotiatedProtocolVersion;
   }
 
+  /** Record the protocol version negotiated in `initialize` (the SDK calls it); kept across failovers. */
   setProtocolVersion(version: string): void {
     this.memory.protocolVersion = version;
     this.current.setProtocolVersion(version);
@@ -122,6 +126,10 @@ export class McpMqttClientTransport implements Transport {
     return this.current.checkHealth(options);
   }
 
+  /**
+   * Start the session with the chosen instance; the SDK `Client` calls it from `connect()`. A second call
+   * throws (`ALREADY_STARTED`, or `CLOSED` once the transport closed).
+   */
   async start(): Promise<void> {
     // The instance session says what is wrong with a second start (ALREADY_STARTED, or CLOSED).
     const starting = this.phase === 'new';
@@ -129,6 +137,10 @@ export class McpMqttClientTransport implements Transport {
     if (starting && this.phase === 'new') this.phase = 'live';
   }
 
+  /**
+   * Publish one JSON-RPC message to the server instance; while the session moves to another instance it is
+   * held (at most `maxHeldMessages`) and sent once the move completes.
+   */
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (this.phase === 'closed' || this.phase === 'new') {
       // The instance session throws the error that fits (NOT_CONNECTED before start, CONNECTION_CLOSED after).
@@ -162,6 +174,7 @@ export class McpMqttClientTransport implements Transport {
     return this.end({ notifyPeer: true });
   }
 
+  /** Same as `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -34,7 +34,9 @@ export interface ResolvedFailover {
   readonly maxHeldMessages: number;
 }
 
+/** Default of `FailoverOptions.timeoutMs`: how long one move to another instance may take, in ms (30 s). */
 export const DEFAULT_FAILOVER_TIMEOUT_MS = 30_000;
+/** Default of `FailoverOptions.maxHeldMessages`: messages held while a move is under way (1 000). */
 export const DEFAULT_MAX_HELD_MESSAGES = 1_000;
 
 /** @internal `false` turns failover off; `true` or an object turns it on. */

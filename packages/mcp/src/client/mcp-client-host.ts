@@ -105,6 +105,10 @@ export class McpClientHost extends ClosableHost {
     this.primary = this.wrap(init.connection, false);
   }
 
+  /**
+   * Call `listener` on every `event` (`error`, `failover`; see {@link McpClientHostEvents}). Returns a
+   * function that removes the listener.
+   */
   on<E extends keyof McpClientHostEvents>(event: E, listener: McpClientHostEvents[E]): () => void {
     return this.events.on(event, listener);
   }

@@ -15,9 +15,14 @@ export interface McpClientRole {
 
 /** What `connect()` accepts: an SDK `Client` (anything whose `connect` takes a transport and request options). */
 export interface McpClientLike {
+  /** Attach the client to the transport and run `initialize`; `host.connect()` calls it. */
   connect(transport: Transport, options?: { timeout?: number; signal?: AbortSignal }): Promise<void>;
 }
 
+/**
+ * How `createMcpMqttClientHost` connects, which servers it discovers, the QoS, timeouts and health checks
+ * of its sessions, failover, and the bounds on extra connections and inbound size.
+ */
 export interface CreateMcpMqttClientHostOptions {
   /** Broker connection options, or your own MQTT.js client (see `mcpClientMqttOptions`). */
   mqtt: MqttConnectionOptions;
@@ -58,10 +63,16 @@ export interface CreateMcpMqttClientHostOptions {
   maxConnections?: number;
   /** Receives every problem the host notices (bad input, garbage presence); also logged. */
   onerror?: (error: Error) => void;
+  /** Where the host logs; default the `mqtt-agents:mcp` debug namespace. */
   logger?: Logger;
+  /** Aborting it stops the start-up (connecting, subscribing to presence) and closes what was opened. */
   signal?: AbortSignal;
 }
 
+/**
+ * How `host.connect()` and `host.createTransport()` pick an instance of a server name, whether the
+ * session gets its own MQTT connection, its failover, and how long it waits.
+ */
 export interface ConnectToServerOptions {
   /** How to choose among the online instances of the server name. Default `random`. */
   select?: InstanceSelection;
@@ -78,9 +89,11 @@ export interface ConnectToServerOptions {
   waitTimeoutMs?: number;
   /** Timeout of `initialize`, in ms. Default 30 000 (the spec's). */
   timeoutMs?: number;
+  /** Aborting it stops waiting for the instance and the `initialize` exchange. */
   signal?: AbortSignal;
 }
 
+/** Events of a client host, with their listener signatures (`host.on(event, listener)`). */
 export interface McpClientHostEvents {
   /** A problem the host reported (the same errors `onerror` receives). */
   error: (error: Error) => void;

@@ -6,6 +6,7 @@ export const DEFAULT_DRAIN_GRACE_MS = 30_000;
 /** setTimeout fires at once for delays beyond 2^31 - 1 ms: longer waits are re-armed in steps. */
 const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 
+/** How long `drain()` lets clients finish before it closes their sessions, and how to cut the wait short. */
 export interface McpDrainOptions {
   /**
    * How long to wait for the clients to end their sessions, in ms, before the remaining ones are closed.

@@ -157,6 +157,10 @@ export class McpServerHost extends ClosableHost {
     return this.registry.snapshot();
   }
 
+  /**
+   * Call `listener` on every `event` (`session-open`, `session-close`, `draining`, `error`; see
+   * {@link McpServerHostEvents}). Returns a function that removes the listener.
+   */
   on<E extends keyof McpServerHostEvents>(event: E, listener: McpServerHostEvents[E]): () => void {
     return this.events.on(event, listener);
   }

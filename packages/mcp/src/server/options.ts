@@ -8,7 +8,9 @@ import type { McpServerRbac } from './server-presence.js';
 
 /** What `createServer` may return: an SDK `McpServer` or a low-level `Server` (anything with `connect`). */
 export interface McpServerLike {
+  /** Attach the server to the session's transport; the host calls it once per session. */
   connect(transport: Transport): Promise<void>;
+  /** Close the server and its transport, as the SDK `McpServer.close()` does. */
   close(): Promise<void>;
 }
 
@@ -31,6 +33,10 @@ export interface McpServerSession {
   readonly caller: McpCallerIdentity;
 }
 
+/**
+ * How `serveMcpOverMqtt` connects, names and announces the server, builds the SDK server of each session,
+ * and bounds sessions (count, per sender, idle and initialization timeouts, inbound size).
+ */
 export interface ServeMcpOverMqttOptions {
   /** Broker connection options, or your own MQTT.js client (see `mcpServerMqttOptions`). */
   mqtt: MqttConnectionOptions;
@@ -95,10 +101,13 @@ export interface ServeMcpOverMqttOptions {
   maxInboundBytes?: number;
   /** Receives every problem the host notices (bad input, failed sessions); also logged. */
   onerror?: (error: Error) => void;
+  /** Where the host logs; default the `mqtt-agents:mcp` debug namespace. */
   logger?: Logger;
+  /** Aborting it stops the start-up (connecting, subscribing, presence) and closes what was opened. */
   signal?: AbortSignal;
 }
 
+/** Events of a server host, with their listener signatures (`host.on(event, listener)`). */
 export interface McpServerHostEvents {
   /** A session finished `initialize` (its response went out). */
   'session-open': (session: McpServerSession) => void;

@@ -97,6 +97,11 @@ export class McpMqttServerSessionTransport extends SessionTransport implements T
     return this.core.state.is('closed') ? 0 : this.activity.requestsInProgress;
   }
 
+  /**
+   * Start delivering the session's messages (those that arrived before are delivered now); the SDK server
+   * calls it from `connect()`. A second call throws (`ALREADY_STARTED`, or `CLOSED` once the session
+   * closed).
+   */
   async start(): Promise<void> {
     this.core.state.beginStart();
     this.core.state.completeStart();
@@ -105,6 +110,11 @@ export class McpMqttServerSessionTransport extends SessionTransport implements T
     for (const { message, extra } of queued) this.dispatch(message, extra);
   }
 
+  /**
+   * Publish one JSON-RPC message to the session's client; capability-change notifications go to the
+   * server's capability topic instead, coalesced. A message too large for the broker throws
+   * `PAYLOAD_TOO_LARGE` (a response is first answered with a JSON-RPC error).
+   */
   async send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
     this.core.state.assertCanSend(this.core.peer);
     const method = methodOf(message);

@@ -8,8 +8,11 @@ import type { SessionCore, SessionSink } from './session-core.js';
  * `@modelcontextprotocol/client` / `server` packages) extends this too and maps only `start` and `send`.
  */
 export abstract class SessionTransport implements SessionSink {
+  /** Set by the SDK: called once when the session ends, whichever side ended it. */
   onclose?: (() => void) | undefined;
+  /** Set by the SDK: called with problems of the session that do not end it (bad inbound messages). */
   onerror?: ((error: Error) => void) | undefined;
+  /** Set by the SDK: called with every JSON-RPC message that arrives for the session. */
   onmessage?: (<T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void) | undefined;
 
   /** The mcp-client-id of the session's client. */
@@ -36,6 +39,7 @@ export abstract class SessionTransport implements SessionSink {
     return this.core.negotiatedProtocolVersion;
   }
 
+  /** Record the protocol version negotiated in `initialize` (the SDK calls it). */
   setProtocolVersion(version: string): void {
     this.core.setProtocolVersion(version);
   }
@@ -47,6 +51,7 @@ export abstract class SessionTransport implements SessionSink {
 
   abstract close(): Promise<void>;
 
+  /** Same as `close()`, for `await using`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

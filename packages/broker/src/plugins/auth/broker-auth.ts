@@ -29,6 +29,10 @@ import { createMtlsAuthenticator, type MtlsAuthenticator, type MtlsAuthOptions }
 import { parsePasswordEntry, type ParsedPasswordEntry, type PasswordEntry } from './password-file.js';
 import { verifyPassword, type ScryptHash } from './password-hash.js';
 
+/**
+ * The credentials `brokerAuth` accepts (password-file entries, JWTs, TLS client certificates), whether
+ * anonymous clients may connect, and the bounds on concurrent password checks.
+ */
 export interface BrokerAuthOptions {
   /** Password-file entries (`readPasswordFile(path)`, `parsePasswordFile(text)`). */
   passwords?: readonly (PasswordEntry | ParsedPasswordEntry)[];

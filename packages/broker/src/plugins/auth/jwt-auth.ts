@@ -13,7 +13,12 @@ export type JwtKey =
   | { readonly publicKey: KeyObject | string }
   | { readonly secret: Uint8Array | string };
 
+/**
+ * How JWTs in the CONNECT password are verified (key, issuer, audience, algorithms, clock skew) and which
+ * claims give the client ids and roles they allow.
+ */
 export interface JwtAuthOptions {
+  /** The key that signatures are checked with. */
   key: JwtKey;
   /** Accepted `iss` values (required claim). */
   issuer: string | readonly string[];

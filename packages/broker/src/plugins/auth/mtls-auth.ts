@@ -11,6 +11,7 @@ export interface MtlsClient {
   readonly roles?: readonly string[];
 }
 
+/** Which client ids and roles a verified TLS client certificate gets, by subject CN or fingerprint. */
 export interface MtlsAuthOptions {
   /**
    * Certificates by subject CN, or by SHA-256 fingerprint (`AB:CD:...`, as `openssl x509 -fingerprint

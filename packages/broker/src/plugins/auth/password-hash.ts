@@ -25,6 +25,7 @@ export interface ScryptHash {
   readonly key: Buffer;
 }
 
+/** The scrypt parameters `hashPassword` uses: by default cost 15 (N = 32768), block size 8, parallelization 1. */
 export interface HashPasswordOptions {
   /** log2 of scrypt's N; default 15 (at least 14). */
   cost?: number;
