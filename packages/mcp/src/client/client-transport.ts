@@ -16,7 +16,7 @@ import type { InstanceTransport } from './instance-transport.js';
 import { PrivateRequests, beforeInitializeRefusal } from './private-requests.js';
 import { SessionMemory } from './session-memory.js';
 import { moveSession } from './session-move.js';
-import type { MovableSession, MoveOutcome, SessionPlacement } from './session-move.js';
+import type { MoveOutcome, SessionPlacement } from './session-move.js';
 
 type Phase = 'new' | 'live' | 'moving' | 'closed';
 
