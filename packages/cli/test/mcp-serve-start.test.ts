@@ -1,6 +1,8 @@
 // `mcp serve` and a server command that does not work: it is not announced when it cannot start, and a
 // session whose process fails gets the reason as an MCP error at once, not a closed connection or a wait.
 import { chmod, copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +11,7 @@ import { startTestBroker } from '@mqtt-agents/broker/vitest';
 import type { TestBroker } from '@mqtt-agents/broker/vitest';
 import { createMcpMqttClientHost } from '@mqtt-agents/mcp';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { main } from '../src/index.js';
 import { cli, cliRun, unique } from './cli-process.js';
 
 const flakySource = join(dirname(fileURLToPath(import.meta.url)), 'servers/flaky-server.mjs');
@@ -172,6 +175,55 @@ describe.concurrent(
       });
       const code = await serve.stop();
       expect(code, serve.stderr()).toBe(0);
+    });
+
+    it('--shared: a stop before the instance is serving (still connecting) exits 0, with no error', async ({
+      expect,
+    }) => {
+      // A "broker" that takes the connection and never answers CONNECT: the stop always lands in connect.
+      const sockets = new Set<Socket>();
+      const silent = createServer((socket) => {
+        sockets.add(socket);
+        socket.on('error', () => {});
+      });
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      const { port } = silent.address() as { port: number };
+      const stop = new AbortController();
+      let stdout = '';
+      let stderr = '';
+      try {
+        const code = await main(
+          [
+            'mcp',
+            'serve',
+            '--shared',
+            '--url',
+            `mqtt://127.0.0.1:${port}`,
+            '--name',
+            `start/${unique('stop-while-connecting')}`,
+            '--',
+            process.execPath,
+            '-e',
+            "console.log('a banner on stdout'); setInterval(() => {}, 60000)",
+          ],
+          {
+            stdout: (text) => void (stdout += text),
+            stderr: (text) => {
+              stderr += text;
+              // The banner is logged once the shared process runs, before the connect can finish.
+              if (/not JSON/.test(stderr)) stop.abort();
+            },
+            signal: stop.signal,
+            env: {},
+          },
+        );
+        expect(code, stderr).toBe(0);
+        expect(stderr).not.toMatch(/abort|error/);
+        expect(stdout).toMatch(/shutting down/);
+      } finally {
+        for (const socket of sockets) socket.destroy();
+        await new Promise((resolve) => silent.close(resolve));
+      }
     });
   },
 );

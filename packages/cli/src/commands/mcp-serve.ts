@@ -202,6 +202,12 @@ export async function drainHost(host: McpServerHost, graceMs: number, logger: Cl
   }
 }
 
+/** A stop signal came before the instance was serving: nothing was announced, so nothing to drain. */
+function stoppedWhileStarting(context: CommandContext): number {
+  context.stdout(`mqtt-agents mcp serve: shutting down (stopped before it was serving)\n`);
+  return 0;
+}
+
 async function mcpServeCommand(argv: string[], context: CommandContext): Promise<number> {
   const { before, after } = splitAtDoubleDash(argv);
   const { values } = parseFlags(before, {
@@ -275,6 +281,7 @@ async function mcpServeCommand(argv: string[], context: CommandContext): Promise
         clientVersion: version,
       });
     } catch (error) {
+      if (context.signal.aborted) return stoppedWhileStarting(context);
       throw new CommandError((error as Error).message, { cause: error });
     }
   }
@@ -299,6 +306,9 @@ async function mcpServeCommand(argv: string[], context: CommandContext): Promise
     });
   } catch (error) {
     await sharedChild?.close();
+    // SIGTERM or Ctrl-C before the instance was announced (connect, subscribe): there is nothing to drain,
+    // and the user asked for it: a stop, exit 0, not the failure of the aborted connect.
+    if (context.signal.aborted) return stoppedWhileStarting(context);
     throw error;
   }
   logger.ready();
