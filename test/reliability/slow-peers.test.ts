@@ -153,8 +153,9 @@ describe('an A2A executor that never answers', () => {
       expect(timedOut.length).toBe(limits.maxConcurrentRequests + limits.maxQueuedRequests);
       for (const outcome of turnedAway) expect(outcome.settledAt - startedAt).toBeLessThan(1_500);
       for (const outcome of timedOut) expect(outcome.settledAt - startedAt).toBeLessThan(1_500 + 1_500);
-      // Nothing of the 100 requests is kept by the requester (a few hundred KiB would be one request's worth).
-      expect((await heapAfterGc()) - heapBefore).toBeLessThan(2 * 1024 * 1024);
+      // Nothing of the 100 requests is kept by the requester: keeping them would be tens of MiB (a few hundred
+      // KiB each). 4 MiB leaves room for what a loaded machine's GC leaves behind (2 MiB was crossed once).
+      expect((await heapAfterGc()) - heapBefore).toBeLessThan(4 * 1024 * 1024);
     },
   );
 });

@@ -113,7 +113,7 @@ describe.skipIf(!embeddedLane)('log injection (defect 12)', () => {
     expect(ls.stdout.split('\n').some((line) => line.startsWith('2099'))).toBe(false);
 
     await using watch = cli(['watch', '--url', broker.url, '--filter', `${prefix}/#`, '--org', prefix]);
-    await watch.waitFor(/watching .*: 1 MCP servers, 1 A2A agents/);
+    await watch.waitFor(/watching .*: 1 MCP server, 1 A2A agent /);
     const output = watch.stdout();
     expect(output).toContain(`${prefix}/plant/press`);
     expect(output).not.toMatch(UNSAFE);
