@@ -275,7 +275,7 @@ export class McpMqttClientTransport implements Transport {
     }
     // A drain move that found no other instance: stay on the draining one while it serves.
     if (this.phase === 'live') return;
-    this.failPending(undefined, () => false);
+    this.failPending(undefined);
     this.held = [];
     void this.end({
       notifyPeer: false,
@@ -292,24 +292,21 @@ export class McpMqttClientTransport implements Transport {
     if (this.phase !== 'closed') this.onmessage?.(message, extra);
   }
 
-  /** @internal Requests on `inner` (or waiting for a move, when undefined): retry or fail each. */
-  failPending(
+  /**
+   * The requests on `inner` (or, when undefined, those waiting for a move): `retry` keeps one for the next
+   * instance, the rest fail with the session-lost error. Returns how many failed.
+   */
+  private failPending(
     inner: InstanceTransport | undefined,
-    retry: (entry: { message: JSONRPCRequest }) => boolean,
-  ): {
-    retried: number;
-    failed: number;
-  } {
-    let retried = 0;
+    retry: (entry: { message: JSONRPCRequest }) => boolean = () => false,
+  ): number {
     let failed = 0;
     for (const [key, entry] of [...this.memory.pending]) {
       if (entry.inner !== inner) continue;
       if (inner !== undefined && retry(entry)) {
-        entry.inner = undefined;
-        retried += 1;
+        entry.inner = undefined; // waits for the next instance
         continue;
       }
-      if (inner === undefined && retry(entry)) continue;
       this.memory.pending.delete(key);
       failed += 1;
       this.deliver(
@@ -321,7 +318,7 @@ export class McpMqttClientTransport implements Transport {
         }),
       );
     }
-    return { retried, failed };
+    return failed;
   }
 
   /**
@@ -493,7 +490,7 @@ export class McpMqttClientTransport implements Transport {
         ? false
         : (initializing && entry.message.method === 'initialize') ||
           isRetriable(entry.message, policy, this.memory.toolHints),
-    ).failed;
+    );
   }
 
   private fromInner(inner: InstanceTransport, message: JSONRPCMessage, extra?: MessageExtraInfo): void {

@@ -1,4 +1,5 @@
 import { MqttAgentsError } from '@mqtt-agents/core';
+import { requestIdKey } from '../session/request-deadlines.js';
 import { LIST_CHANGE_NOTIFICATIONS } from './failover-policy.js';
 import type { Logger } from '@mqtt-agents/core';
 import type { JSONRPCMessage } from '../json-rpc-types.js';
@@ -145,8 +146,7 @@ async function replay(
   await inner.start();
   // The SDK's own initialize is still in flight: it goes again itself (it is retried), nothing to replay.
   const initialize = memory.initialize;
-  if (!initialize || memory.pending.has(`${typeof initialize.id === 'number' ? 'n' : 's'}:${initialize.id}`))
-    return;
+  if (!initialize || memory.pending.has(requestIdKey(initialize.id))) return;
   const answer = await transport.ask(inner, 'initialize', initialize.params ?? {}, signal);
   const version = (answer as { protocolVersion?: unknown }).protocolVersion;
   const expected = memory.protocolVersion;
